@@ -1,0 +1,85 @@
+# npsgw: `make` builds build/npsd and build/npsctl; `make test` runs every test tier; see README.md.
+CC ?= gcc
+BUILD ?= build
+PKGS := libdpdk libconfig
+DPDK_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DPDK_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPT ?= -O3 -march=native
+CFLAGS ?= $(OPT) -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+	-I. -DALLOW_EXPERIMENTAL_API -DNPSGW_VERSION=\"0.1.0\" -MMD -MP $(EXTRA_CFLAGS)
+LDLIBS += -lm -lpthread
+
+LIB_SRCS := $(wildcard lib/*/*.c)
+NF_SRCS := $(wildcard nf/*.c nf/*/*.c)
+DP_SRCS := $(wildcard dataplane/*.c dataplane/nodes/*.c)
+CTL_SRCS := dataplane/npsctl/main.c
+UNIT_SRCS := $(wildcard test/unit/test_*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+NF_OBJS := $(filter-out $(BUILD)/obj/nf/%/test_%.o,$(NF_SRCS:%.c=$(BUILD)/obj/%.o))
+DP_OBJS := $(DP_SRCS:%.c=$(BUILD)/obj/%.o)
+DP_LIB_OBJS := $(filter-out $(BUILD)/obj/dataplane/main.o,$(DP_OBJS))
+UNIT_BINS := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(UNIT_SRCS)))
+
+.PHONY: all test unit pcap-test e2e-test badinput-test bench demo clean debug format graph deps
+all: $(BUILD)/npsd $(BUILD)/npsctl
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(DPDK_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/npsd: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $^ -Wl,--no-whole-archive $(DPDK_LIBS) $(LDLIBS)
+
+$(BUILD)/npsctl: $(BUILD)/obj/$(CTL_SRCS:.c=.o) $(LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS)
+
+# Each unit test is its own CUnit program linking the libraries; test_dp_X.c also links dataplane/X.c.
+$(BUILD)/test/test_dp_%: $(BUILD)/obj/test/unit/test_dp_%.o $(BUILD)/obj/dataplane/%.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
+$(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
+
+deps:
+	bash scripts/install-deps.sh
+
+unit: $(UNIT_BINS)
+	bash test/run-unit.sh $(UNIT_BINS)
+
+pcap-test: all
+	bash test/pcap/run.sh
+
+badinput-test: all
+	bash test/pcap/run.sh badinput
+
+e2e-test: all
+	bash test/e2e/run.sh
+
+# All tiers: unit, pcap-in/pcap-out (incl. the bad-input corpus), end-to-end in network namespaces.
+test: all unit
+	bash test/pcap/run.sh
+	bash test/e2e/run.sh
+
+bench: all
+	bash bench/run
+
+demo: all
+	bash scripts/demo.sh
+
+debug:
+	$(MAKE) BUILD=build-debug OPT="-O1" EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDLIBS="-lm -lpthread -fsanitize=address,undefined"
+
+graph: all
+	bash scripts/gen-graph.sh > docs/pipeline.dot
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-debug
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The command table: words, required and optional keys, one line of help. docs/CONTROL.md is generated from it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dataplane/ctl_cmds.h"
+
+static CTL_HANDLER(cmd_help);
+static CTL_HANDLER(cmd_version);
+
+const struct ctl_cmd ctl_commands[] = {
+	{"help", "", "", "list the commands", cmd_help},
+	{"version", "", "", "protocol and daemon version", cmd_version},
+	{"show interfaces", "", "", "interfaces with device, VLAN, VRF, MAC, MTU, state, addresses", cmd_show_interfaces},
+	{"show vrfs", "", "", "VRFs with their route counts", cmd_show_vrfs},
+	{"show routes", "", "vrf family skip limit", "routes (all VRFs or one; family 4 or 6; paged)", cmd_show_routes},
+	{"show neighbours", "", "interface", "ARP and IPv6 neighbour entries with their state", cmd_show_neighbours},
+	{"show workers", "", "", "workers, their lcores and the rx queues each polls", cmd_show_workers},
+	{"show stats", "", "worker", "port, node (calls, packets, cycles/packet), drop and control counters",
+	 cmd_show_stats},
+	{"show drops", "", "worker", "packets dropped, by reason", cmd_show_drops},
+	{"vrf add", "name id", "fib max_routes", "create a VRF (fib fast|compact)", cmd_vrf_add},
+	{"vrf del", "name", "", "delete an empty VRF", cmd_vrf_del},
+	{"interface add", "name device vrf", "vlan mtu mac", "create an interface (VLAN 0 = untagged)", cmd_iface_add},
+	{"interface del", "name", "", "delete an interface no route points through", cmd_iface_del},
+	{"interface set", "name", "mtu state", "change MTU or state (up|down)", cmd_iface_set},
+	{"address add", "interface prefix", "", "add an address (with its connected subnet)", cmd_addr_add},
+	{"address del", "interface prefix", "", "remove an address", cmd_addr_del},
+	{"route add", "vrf prefix", "via dev type target_vrf",
+	 "add a route: via GW [dev IF] | dev IF | type blackhole|reject | target_vrf VRF (leak)", cmd_route_add},
+	{"route del", "vrf prefix", "", "delete a route", cmd_route_del},
+	{"neighbour add", "interface ip mac", "", "add a static neighbour", cmd_neigh_add},
+	{"neighbour del", "interface ip", "", "delete a neighbour (static or learned)", cmd_neigh_del},
+};
+const size_t ctl_n_commands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
+
+static int cmd_help(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
+{
+	struct ctl_table *t = ctl_reply_table(r, "commands", "usage", "description", NULL);
+	for (size_t i = 0; i < ctl_n_commands; i++) {
+		char usage[256];
+		ctl_table_row(t, ctl_cmd_usage(&ctl_commands[i], usage, sizeof(usage)), ctl_commands[i].help);
+	}
+	return 0;
+}
+
+static int cmd_version(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
+{
+	char proto[8];
+	snprintf(proto, sizeof(proto), "%d", CTL_PROTO_VERSION);
+	struct ctl_table *t = ctl_reply_table(r, "version", "daemon", "#protocol", NULL);
+	ctl_table_row(t, "npsd " NPSGW_VERSION, proto);
+	return 0;
+}
+
+void ctl_handle(void *cookie, const char *line, size_t len, struct sbuf *reply_frame)
+{
+	static struct ctl_ctx ctx;
+	ctl_serve_line(ctl_commands, ctl_n_commands, &ctx, line, len, reply_frame);
+}
+
+void ctl_dump_commands(FILE *out)
+{
+	fprintf(out, "| command | description |\n|---|---|\n");
+	for (size_t i = 0; i < ctl_n_commands; i++) {
+		char usage[256];
+		fprintf(out, "| `%s` | %s |\n", ctl_cmd_usage(&ctl_commands[i], usage, sizeof(usage)),
+			ctl_commands[i].help);
+	}
+}

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Double-buffered per-VRF FIBs over rte_fib / rte_fib6; fib.h explains the edit protocol. */
+#include "dataplane/fib.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_rib.h>
+#include <rte_rib6.h>
+
+/*
+ * tbl8 groups are 256 entries (1 KiB with 4-byte next hops). An IPv4 route longer than /24 needs at most one, so
+ * max_routes groups always suffice; an IPv6 route needs one per byte past /24 (up to 13), mostly shared with the
+ * routes around it, hence a multiplier. The caps bound the memory of one copy (64 / 128 MiB on top of the 64 MiB
+ * first-level table).
+ */
+#define FIB_TBL8_MIN 256u
+#define FIB4_TBL8_MAX 65536u
+#define FIB6_TBL8_PER_ROUTE 4u
+#define FIB6_TBL8_MAX 131072u
+/* rte_fib sizes its RIB node pool as 2 * max_routes, in an int. */
+#define FIB_MAX_ROUTES ((uint32_t)(INT_MAX / 2))
+
+/* Where a prefix should end up in a copy (present with nh, or absent); also its prior state, to undo an edit. */
+struct route_state {
+	bool present;
+	uint32_t nh;
+};
+
+static uint32_t tbl8_groups(uint32_t max_routes, uint32_t per_route, uint32_t cap)
+{
+	uint64_t wanted = (uint64_t)max_routes * per_route;
+
+	return (uint32_t)RTE_MAX((uint64_t)FIB_TBL8_MIN, RTE_MIN(wanted, (uint64_t)cap));
+}
+
+static bool create_args_ok(const char *name, uint32_t max_routes)
+{
+	return name != NULL && name[0] != '\0' && strnlen(name, FIB_NAME_MAX + 1) <= FIB_NAME_MAX && max_routes > 0 &&
+	       max_routes <= FIB_MAX_ROUTES;
+}
+
+static void copy_name(char *buf, size_t len, const char *name, unsigned int idx)
+{
+	snprintf(buf, len, "%s-%c", name, 'a' + idx);
+}
+
+/* ---- IPv4 ---- */
+
+struct fib4 *fib4_create(const char *name, int socket, uint32_t max_routes, bool compact)
+{
+	if (!create_args_ok(name, max_routes)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	struct fib4 *f = rte_zmalloc_socket("fib4", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
+	if (f == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	struct rte_fib_conf conf = {
+		.type = compact ? RTE_FIB_DUMMY : RTE_FIB_DIR24_8,
+		.default_nh = NH_NONE,
+		.max_routes = (int)max_routes,
+		.dir24_8 = {
+			.nh_sz = RTE_FIB_DIR24_8_4B,
+			.num_tbl8 = tbl8_groups(max_routes, 1, FIB4_TBL8_MAX),
+		},
+	};
+	char name_buf[FIB_NAME_MAX + 3];
+	for (unsigned int i = 0; i < 2; i++) {
+		copy_name(name_buf, sizeof(name_buf), name, i);
+		f->copy[i] = rte_fib_create(name_buf, socket, &conf);
+		if (f->copy[i] == NULL) {
+			int err = rte_errno;
+			fib4_destroy(f);
+			rte_errno = err;
+			return NULL;
+		}
+	}
+	f->active = f->copy[0];
+	f->max_routes = max_routes;
+	return f;
+}
+
+void fib4_destroy(struct fib4 *f)
+{
+	if (f == NULL)
+		return;
+	rte_fib_free(f->copy[0]);
+	rte_fib_free(f->copy[1]);
+	rte_free(f);
+}
+
+static int set_route4(struct rte_fib *copy, uint32_t ip, uint8_t depth, const struct route_state *want)
+{
+	return want->present ? rte_fib_add(copy, ip, depth, want->nh) : rte_fib_delete(copy, ip, depth);
+}
+
+static void publish4(struct fib4 *f, unsigned int idx, struct rte_rcu_qsbr *qs)
+{
+	__atomic_store_n(&f->active, f->copy[idx], __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(qs, RTE_QSBR_THRID_INVALID);
+}
+
+/* Brings ip/depth to want in both copies; on failure both copies keep (or get back) the prior state. */
+static int update4(struct fib4 *f, uint32_t ip, uint8_t depth, const struct route_state *want,
+		   const struct route_state *prior, struct rte_rcu_qsbr *qs)
+{
+	unsigned int first = fib4_reader(f) == f->copy[0] ? 1 : 0;
+	unsigned int second = 1 - first;
+
+	int rc = set_route4(f->copy[first], ip, depth, want);
+	if (rc < 0)
+		return rc;
+	if (qs != NULL)
+		publish4(f, first, qs);
+	rc = set_route4(f->copy[second], ip, depth, want);
+	if (rc == 0)
+		return 0;
+	/* Cannot happen with equal capacities and histories; if it does, readers go back to the untouched copy. */
+	if (qs != NULL)
+		publish4(f, second, qs);
+	set_route4(f->copy[first], ip, depth, prior);
+	return rc;
+}
+
+int fib4_add(struct fib4 *f, uint32_t ip, uint8_t depth, uint32_t nh, struct rte_rcu_qsbr *qs)
+{
+	if (depth > RTE_FIB_MAXDEPTH || nh > FIB_NH_MAX)
+		return -EINVAL;
+	ip &= rte_rib_depth_to_mask(depth);
+
+	struct route_state prior;
+	prior.present = fib4_get(f, ip, depth, &prior.nh) == 0;
+	if (!prior.present && f->n_routes >= f->max_routes)
+		return -ENOSPC;
+
+	struct route_state want = {.present = true, .nh = nh};
+	int rc = update4(f, ip, depth, &want, &prior, qs);
+	if (rc == 0 && !prior.present)
+		f->n_routes++;
+	return rc;
+}
+
+int fib4_del(struct fib4 *f, uint32_t ip, uint8_t depth, struct rte_rcu_qsbr *qs)
+{
+	if (depth > RTE_FIB_MAXDEPTH)
+		return -EINVAL;
+	ip &= rte_rib_depth_to_mask(depth);
+
+	struct route_state prior = {.present = true};
+	if (fib4_get(f, ip, depth, &prior.nh) != 0)
+		return -ENOENT;
+
+	struct route_state want = {.present = false};
+	int rc = update4(f, ip, depth, &want, &prior, qs);
+	if (rc == 0)
+		f->n_routes--;
+	return rc;
+}
+
+int fib4_get(const struct fib4 *f, uint32_t ip, uint8_t depth, uint32_t *nh)
+{
+	struct rte_rib_node *node = rte_rib_lookup_exact(rte_fib_get_rib(fib4_reader(f)), ip, depth);
+	uint64_t value;
+
+	if (node == NULL || rte_rib_get_nh(node, &value) != 0)
+		return -ENOENT;
+	*nh = (uint32_t)value;
+	return 0;
+}
+
+uint32_t fib4_lookup_one(const struct fib4 *f, uint32_t ip)
+{
+	struct rte_rib_node *node = rte_rib_lookup(rte_fib_get_rib(fib4_reader(f)), ip);
+	uint64_t value;
+
+	if (node == NULL || rte_rib_get_nh(node, &value) != 0)
+		return NH_NONE;
+	return (uint32_t)value;
+}
+
+static int visit4(const struct rte_rib_node *node, fib4_walk_fn cb, void *cookie)
+{
+	uint32_t ip;
+	uint8_t depth;
+	uint64_t nh;
+
+	rte_rib_get_ip(node, &ip);
+	rte_rib_get_depth(node, &depth);
+	rte_rib_get_nh(node, &nh);
+	return cb(cookie, ip, depth, (uint32_t)nh);
+}
+
+static void walk_rib4(struct rte_rib *rib, fib4_walk_fn cb, void *cookie)
+{
+	/* rte_rib_get_nxt only returns prefixes longer than the one it starts from: the default route goes first. */
+	struct rte_rib_node *node = rte_rib_lookup_exact(rib, 0, 0);
+	if (node != NULL && visit4(node, cb, cookie) != 0)
+		return;
+	node = NULL;
+	while ((node = rte_rib_get_nxt(rib, 0, 0, node, RTE_RIB_GET_NXT_ALL)) != NULL)
+		if (visit4(node, cb, cookie) != 0)
+			return;
+}
+
+void fib4_walk(const struct fib4 *f, fib4_walk_fn cb, void *cookie)
+{
+	walk_rib4(rte_fib_get_rib(fib4_reader(f)), cb, cookie);
+}
+
+void fib4_walk_copy(const struct fib4 *f, unsigned int copy_idx, fib4_walk_fn cb, void *cookie)
+{
+	if (copy_idx < 2)
+		walk_rib4(rte_fib_get_rib(f->copy[copy_idx]), cb, cookie);
+}
+
+/* ---- IPv6 ---- */
+
+static void mask6(uint8_t out[16], const uint8_t ip[16], uint8_t depth)
+{
+	for (int i = 0; i < 16; i++) {
+		int bits = depth - 8 * i;
+		out[i] = bits >= 8 ? ip[i] : bits <= 0 ? 0 : ip[i] & (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+struct fib6 *fib6_create(const char *name, int socket, uint32_t max_routes, bool compact)
+{
+	if (!create_args_ok(name, max_routes)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	struct fib6 *f = rte_zmalloc_socket("fib6", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
+	if (f == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	struct rte_fib6_conf conf = {
+		.type = compact ? RTE_FIB6_DUMMY : RTE_FIB6_TRIE,
+		.default_nh = NH_NONE,
+		.max_routes = (int)max_routes,
+		.trie = {
+			.nh_sz = RTE_FIB6_TRIE_4B,
+			.num_tbl8 = tbl8_groups(max_routes, FIB6_TBL8_PER_ROUTE, FIB6_TBL8_MAX),
+		},
+	};
+	char name_buf[FIB_NAME_MAX + 3];
+	for (unsigned int i = 0; i < 2; i++) {
+		copy_name(name_buf, sizeof(name_buf), name, i);
+		f->copy[i] = rte_fib6_create(name_buf, socket, &conf);
+		if (f->copy[i] == NULL) {
+			int err = rte_errno;
+			fib6_destroy(f);
+			rte_errno = err;
+			return NULL;
+		}
+	}
+	f->active = f->copy[0];
+	f->max_routes = max_routes;
+	return f;
+}
+
+void fib6_destroy(struct fib6 *f)
+{
+	if (f == NULL)
+		return;
+	rte_fib6_free(f->copy[0]);
+	rte_fib6_free(f->copy[1]);
+	rte_free(f);
+}
+
+static int set_route6(struct rte_fib6 *copy, const uint8_t ip[16], uint8_t depth, const struct route_state *want)
+{
+	return want->present ? rte_fib6_add(copy, ip, depth, want->nh) : rte_fib6_delete(copy, ip, depth);
+}
+
+static void publish6(struct fib6 *f, unsigned int idx, struct rte_rcu_qsbr *qs)
+{
+	__atomic_store_n(&f->active, f->copy[idx], __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(qs, RTE_QSBR_THRID_INVALID);
+}
+
+/* Same protocol as update4. */
+static int update6(struct fib6 *f, const uint8_t ip[16], uint8_t depth, const struct route_state *want,
+		   const struct route_state *prior, struct rte_rcu_qsbr *qs)
+{
+	unsigned int first = fib6_reader(f) == f->copy[0] ? 1 : 0;
+	unsigned int second = 1 - first;
+
+	int rc = set_route6(f->copy[first], ip, depth, want);
+	if (rc < 0)
+		return rc;
+	if (qs != NULL)
+		publish6(f, first, qs);
+	rc = set_route6(f->copy[second], ip, depth, want);
+	if (rc == 0)
+		return 0;
+	if (qs != NULL)
+		publish6(f, second, qs);
+	set_route6(f->copy[first], ip, depth, prior);
+	return rc;
+}
+
+int fib6_add(struct fib6 *f, const uint8_t ip[16], uint8_t depth, uint32_t nh, struct rte_rcu_qsbr *qs)
+{
+	if (depth > RTE_FIB6_MAXDEPTH || nh > FIB_NH_MAX)
+		return -EINVAL;
+	uint8_t prefix[16];
+	mask6(prefix, ip, depth);
+
+	struct route_state prior;
+	prior.present = fib6_get(f, prefix, depth, &prior.nh) == 0;
+	if (!prior.present && f->n_routes >= f->max_routes)
+		return -ENOSPC;
+
+	struct route_state want = {.present = true, .nh = nh};
+	int rc = update6(f, prefix, depth, &want, &prior, qs);
+	if (rc == 0 && !prior.present)
+		f->n_routes++;
+	return rc;
+}
+
+int fib6_del(struct fib6 *f, const uint8_t ip[16], uint8_t depth, struct rte_rcu_qsbr *qs)
+{
+	if (depth > RTE_FIB6_MAXDEPTH)
+		return -EINVAL;
+	uint8_t prefix[16];
+	mask6(prefix, ip, depth);
+
+	struct route_state prior = {.present = true};
+	if (fib6_get(f, prefix, depth, &prior.nh) != 0)
+		return -ENOENT;
+
+	struct route_state want = {.present = false};
+	int rc = update6(f, prefix, depth, &want, &prior, qs);
+	if (rc == 0)
+		f->n_routes--;
+	return rc;
+}
+
+int fib6_get(const struct fib6 *f, const uint8_t ip[16], uint8_t depth, uint32_t *nh)
+{
+	struct rte_rib6_node *node = rte_rib6_lookup_exact(rte_fib6_get_rib(fib6_reader(f)), ip, depth);
+	uint64_t value;
+
+	if (node == NULL || rte_rib6_get_nh(node, &value) != 0)
+		return -ENOENT;
+	*nh = (uint32_t)value;
+	return 0;
+}
+
+uint32_t fib6_lookup_one(const struct fib6 *f, const uint8_t ip[16])
+{
+	struct rte_rib6_node *node = rte_rib6_lookup(rte_fib6_get_rib(fib6_reader(f)), ip);
+	uint64_t value;
+
+	if (node == NULL || rte_rib6_get_nh(node, &value) != 0)
+		return NH_NONE;
+	return (uint32_t)value;
+}
+
+static int visit6(const struct rte_rib6_node *node, fib6_walk_fn cb, void *cookie)
+{
+	uint8_t ip[16];
+	uint8_t depth;
+	uint64_t nh;
+
+	rte_rib6_get_ip(node, ip);
+	rte_rib6_get_depth(node, &depth);
+	rte_rib6_get_nh(node, &nh);
+	return cb(cookie, ip, depth, (uint32_t)nh);
+}
+
+static void walk_rib6(struct rte_rib6 *rib, fib6_walk_fn cb, void *cookie)
+{
+	static const uint8_t any[16];
+
+	/* As in walk_rib4, ::/0 is not among the prefixes rte_rib6_get_nxt returns. */
+	struct rte_rib6_node *node = rte_rib6_lookup_exact(rib, any, 0);
+	if (node != NULL && visit6(node, cb, cookie) != 0)
+		return;
+	node = NULL;
+	while ((node = rte_rib6_get_nxt(rib, any, 0, node, RTE_RIB6_GET_NXT_ALL)) != NULL)
+		if (visit6(node, cb, cookie) != 0)
+			return;
+}
+
+void fib6_walk(const struct fib6 *f, fib6_walk_fn cb, void *cookie)
+{
+	walk_rib6(rte_fib6_get_rib(fib6_reader(f)), cb, cookie);
+}
+
+void fib6_walk_copy(const struct fib6 *f, unsigned int copy_idx, fib6_walk_fn cb, void *cookie)
+{
+	if (copy_idx < 2)
+		walk_rib6(rte_fib6_get_rib(f->copy[copy_idx]), cb, cookie);
+}

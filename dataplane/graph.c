@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Builds one rte_graph per worker: its own port_rx clones (the queues the config gives it) and every processing
+ * node; port_tx clones (one per port) are appended as edges of the rewrite nodes. Runs on the control thread
+ * before the workers start.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_graph.h>
+
+#include "dataplane/cp.h"
+#include "dataplane/nodes/nodes.h"
+#include "dataplane/nodes/port_nodes.h"
+
+struct worker *graph_build_worker;
+
+int node_worker_init(const struct rte_graph *graph, struct rte_node *node)
+{
+	if (graph_build_worker == NULL)
+		return -EINVAL;
+	((struct node_worker_ctx *)node->ctx)->w = graph_build_worker;
+	return 0;
+}
+
+static int add_tx_edge(const char *node_name, const char *tx_name, rte_edge_t *edge)
+{
+	rte_node_t id = rte_node_from_name(node_name);
+	const char *names[1] = {tx_name};
+	if (rte_node_edge_update(id, RTE_EDGE_ID_INVALID, names, 1) == RTE_EDGE_ID_INVALID)
+		return -EINVAL;
+	*edge = rte_node_edge_count(id) - 1;
+	return 0;
+}
+
+int graphs_create(char *err, size_t errlen)
+{
+	for (uint16_t i = 0; i < DP_MAX_PORTS; i++) {
+		struct port *p = &dp.ports[i];
+		if (!p->used)
+			continue;
+		char tx_name[RTE_NODE_NAMESIZE];
+		if (port_tx_clone(p->port_id, p->name, tx_name, sizeof(tx_name)) != 0 ||
+		    add_tx_edge(NODE_IP4_REWRITE, tx_name, &ip4_rewrite_tx_edge[p->port_id]) != 0 ||
+		    add_tx_edge(NODE_IP6_REWRITE, tx_name, &ip6_rewrite_tx_edge[p->port_id]) != 0) {
+			snprintf(err, errlen, "cannot create the transmit node of device '%s'", p->name);
+			return EINVAL;
+		}
+	}
+	for (unsigned wi = 0; wi < dp.n_workers; wi++) {
+		struct worker *w = &dp.workers[wi];
+		static char names[DP_MAX_PORTS * 16][RTE_NODE_NAMESIZE];
+		const char *patterns[DP_MAX_PORTS * 16 + 16];
+		uint16_t np = 0;
+		for (size_t q = 0; q < w->n_rxqs; q++) {
+			struct port *p = port_by_name(w->rxqs[q].device);
+			if (p == NULL || np >= DP_MAX_PORTS * 16) {
+				snprintf(err, errlen, "worker %u: bad rx queue %s:%u", wi, w->rxqs[q].device,
+					 w->rxqs[q].queue);
+				return EINVAL;
+			}
+			if (port_rx_clone(p->port_id, w->rxqs[q].queue, p->name, names[np], sizeof(names[np])) != 0) {
+				snprintf(err, errlen, "cannot create the receive node of %s:%u", p->name,
+					 w->rxqs[q].queue);
+				return EINVAL;
+			}
+			patterns[np] = names[np];
+			np++;
+		}
+		static const char *const common[] = {NODE_ETH_INPUT,  NODE_ARP_INPUT,	NODE_IP4_INPUT,	 NODE_IP4_LOOKUP,
+						     NODE_IP4_LOCAL,  NODE_IP4_REWRITE, NODE_ICMP4_ERROR, NODE_IP6_INPUT,
+						     NODE_IP6_LOOKUP, NODE_IP6_LOCAL,	NODE_IP6_REWRITE, NODE_ICMP6_ERROR,
+						     NODE_PUNT,	      "port_tx-*"};
+		for (size_t c = 0; c < RTE_DIM(common); c++)
+			patterns[np++] = common[c];
+		snprintf(w->graph_name, sizeof(w->graph_name), "worker%u", wi);
+		struct rte_graph_param prm = {
+			.socket_id = (int)rte_lcore_to_socket_id(w->lcore),
+			.nb_node_patterns = np,
+			.node_patterns = patterns,
+		};
+		graph_build_worker = w;
+		rte_graph_t gid = rte_graph_create(w->graph_name, &prm);
+		graph_build_worker = NULL;
+		if (gid == RTE_GRAPH_ID_INVALID) {
+			snprintf(err, errlen, "cannot create the graph of worker %u: %s", wi, rte_strerror(rte_errno));
+			return EINVAL;
+		}
+		/* rte_graph_create() prefixes nothing; look the graph up to get the fast-path object. */
+		w->graph = rte_graph_lookup(w->graph_name);
+	}
+	return 0;
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Interfaces (a port, or an 802.1Q sub-interface of one, bound to a VRF) and their addresses. An interface is
+ * immutable once published: a change builds a copy, swaps the pointer and frees the old one after a grace period.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+#include "dataplane/cp.h"
+
+struct iface *iface_by_name(const char *name)
+{
+	for (uint32_t i = 1; i < dp.max_ifaces; i++)
+		if (dp.ifaces[i] != NULL && strcmp(dp.ifaces[i]->name, name) == 0)
+			return dp.ifaces[i];
+	return NULL;
+}
+
+bool iface_has_addr(const struct iface *ifc, const struct addr *a)
+{
+	for (unsigned i = 0; i < ifc->n_addrs; i++)
+		if (addr_equal(&ifc->addrs[i].addr, a))
+			return true;
+	if (a->family == 6 && memcmp(a->bytes, ifc->ip6_ll, 16) == 0)
+		return true;
+	return false;
+}
+
+/* fe80::/64 with the modified EUI-64 interface identifier (RFC 4291 appendix A). */
+static void linklocal_from_mac(const struct rte_ether_addr *mac, uint8_t ll[16])
+{
+	const uint8_t *m = mac->addr_bytes;
+	memset(ll, 0, 16);
+	ll[0] = 0xfe;
+	ll[1] = 0x80;
+	ll[8] = m[0] ^ 0x02;
+	ll[9] = m[1];
+	ll[10] = m[2];
+	ll[11] = 0xff;
+	ll[12] = 0xfe;
+	ll[13] = m[3];
+	ll[14] = m[4];
+	ll[15] = m[5];
+}
+
+static void iface_set_primaries(struct iface *ifc)
+{
+	ifc->ip4_primary = 0;
+	memcpy(ifc->ip6_primary, ifc->ip6_ll, 16);
+	bool have6 = false;
+	for (unsigned i = 0; i < ifc->n_addrs; i++) {
+		const struct addr *a = &ifc->addrs[i].addr;
+		if (a->family == 4 && ifc->ip4_primary == 0)
+			memcpy(&ifc->ip4_primary, a->bytes, 4);
+		if (a->family == 6 && !have6) {
+			memcpy(ifc->ip6_primary, a->bytes, 16);
+			have6 = true;
+		}
+	}
+}
+
+/* Replace the published interface by next (same id); frees the old one after a grace period. */
+static void iface_publish(struct iface *next)
+{
+	struct iface *old = dp.ifaces[next->id];
+	__atomic_store_n(&dp.ifaces[next->id], next, __ATOMIC_RELEASE);
+	if (old != NULL && old != next) {
+		dp_synchronize();
+		rte_free(old);
+	}
+}
+
+static struct iface *iface_copy(const struct iface *ifc)
+{
+	struct iface *c = rte_malloc("iface", sizeof(*c), 0);
+	if (c != NULL)
+		memcpy(c, ifc, sizeof(*c));
+	return c;
+}
+
+int cp_iface_add(const char *name, const char *device, uint16_t vlan, const char *vrf, uint16_t mtu,
+		 const uint8_t *mac, char *err, size_t errlen)
+{
+	if (name == NULL || name[0] == '\0' || strlen(name) >= CONF_NAME_MAX) {
+		snprintf(err, errlen, "bad interface name (expected 1 to %d characters)", CONF_NAME_MAX - 1);
+		return EINVAL;
+	}
+	if (iface_by_name(name) != NULL) {
+		snprintf(err, errlen, "interface '%s' exists", name);
+		return EEXIST;
+	}
+	struct port *port = port_by_name(device);
+	if (port == NULL) {
+		snprintf(err, errlen, "no device '%s'", device);
+		return ENOENT;
+	}
+	if (vlan > 4094) {
+		snprintf(err, errlen, "bad VLAN %u (expected 0 for untagged, or 1..4094)", vlan);
+		return EINVAL;
+	}
+	if (port->vlan_map[vlan] != IFACE_NONE) {
+		snprintf(err, errlen, "device '%s' VLAN %u already belongs to interface '%s'", device, vlan,
+			 dp.ifaces[port->vlan_map[vlan]]->name);
+		return EEXIST;
+	}
+	struct vrf *v = vrf_by_name(vrf);
+	if (v == NULL) {
+		snprintf(err, errlen, "no VRF '%s'", vrf);
+		return ENOENT;
+	}
+	if (mtu == 0)
+		mtu = port->mtu;
+	if (mtu < 68 || mtu > port->mtu) {
+		snprintf(err, errlen, "bad MTU %u (expected 68..%u, the device MTU)", mtu, port->mtu);
+		return EINVAL;
+	}
+	uint32_t id = 1;
+	while (id < dp.max_ifaces && dp.ifaces[id] != NULL)
+		id++;
+	if (id >= dp.max_ifaces) {
+		snprintf(err, errlen, "interface table full (limits.max_interfaces = %u)", dp.max_ifaces);
+		return ENOSPC;
+	}
+	struct iface *ifc = rte_zmalloc("iface", sizeof(*ifc), 0);
+	if (ifc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	ifc->id = (uint16_t)id;
+	ifc->port = port->port_id;
+	ifc->vlan = vlan;
+	ifc->mtu = mtu;
+	ifc->vrf = v->slot;
+	ifc->up = true;
+	if (mac != NULL)
+		memcpy(ifc->mac.addr_bytes, mac, 6);
+	else
+		ifc->mac = port->mac;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	linklocal_from_mac(&ifc->mac, ifc->ip6_ll);
+	iface_set_primaries(ifc);
+	iface_publish(ifc);
+	__atomic_store_n(&port->vlan_map[vlan], ifc->id, __ATOMIC_RELEASE);
+	v->n_ifaces++;
+	return 0;
+}
+
+int cp_iface_set(const char *name, uint16_t mtu, int up, char *err, size_t errlen)
+{
+	struct iface *ifc = iface_by_name(name);
+	if (ifc == NULL) {
+		snprintf(err, errlen, "no interface '%s'", name);
+		return ENOENT;
+	}
+	const struct port *port = &dp.ports[ifc->port];
+	if (mtu != 0 && (mtu < 68 || mtu > port->mtu)) {
+		snprintf(err, errlen, "bad MTU %u (expected 68..%u, the device MTU)", mtu, port->mtu);
+		return EINVAL;
+	}
+	for (unsigned i = 0; mtu != 0 && mtu < 1280 && i < ifc->n_addrs; i++) {
+		if (ifc->addrs[i].addr.family == 6) {
+			snprintf(err, errlen, "MTU %u is below the IPv6 minimum of 1280 and '%s' has IPv6 addresses", mtu,
+				 name);
+			return EINVAL;
+		}
+	}
+	struct iface *c = iface_copy(ifc);
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	if (mtu != 0)
+		c->mtu = mtu;
+	if (up >= 0)
+		c->up = up != 0;
+	iface_publish(c);
+	return 0;
+}
+
+static void connected_prefix(const struct addr_prefix *a, struct addr_prefix *out)
+{
+	*out = *a;
+	addr_prefix_mask(out);
+}
+
+static struct addr_prefix host_prefix(const struct addr *a)
+{
+	return (struct addr_prefix){.addr = *a, .len = a->family == 4 ? 32 : 128};
+}
+
+static bool addr_in_vrf(uint32_t vrf, const struct addr *a)
+{
+	for (uint32_t i = 1; i < dp.max_ifaces; i++) {
+		const struct iface *o = dp.ifaces[i];
+		if (o != NULL && o->vrf == vrf)
+			for (unsigned j = 0; j < o->n_addrs; j++)
+				if (addr_equal(&o->addrs[j].addr, a))
+					return true;
+	}
+	return false;
+}
+
+int cp_addr_add(const char *name, const struct addr_prefix *p, char *err, size_t errlen)
+{
+	char pb[ADDR_STR_MAX];
+	struct iface *ifc = iface_by_name(name);
+	if (ifc == NULL) {
+		snprintf(err, errlen, "no interface '%s'", name);
+		return ENOENT;
+	}
+	unsigned maxlen = p->addr.family == 4 ? 32 : 128;
+	if (p->addr.family == 0 || p->len == 0 || p->len > maxlen) {
+		snprintf(err, errlen, "bad address (expected ADDRESS/LENGTH with a length of 1..%u)", maxlen);
+		return EINVAL;
+	}
+	if (p->addr.family == 6 && ifc->mtu < 1280) {
+		snprintf(err, errlen, "interface '%s' MTU %u is below the IPv6 minimum of 1280", name, ifc->mtu);
+		return EINVAL;
+	}
+	if (addr_in_vrf(ifc->vrf, &p->addr)) {
+		snprintf(err, errlen, "address %s is already configured in this VRF", addr_fmt(&p->addr, pb, sizeof(pb)));
+		return EEXIST;
+	}
+	if (ifc->n_addrs == IFACE_MAX_ADDRS) {
+		snprintf(err, errlen, "interface '%s' has the maximum of %d addresses", name, IFACE_MAX_ADDRS);
+		return ENOSPC;
+	}
+	struct vrf *v = dp.vrfs[ifc->vrf];
+	struct addr_prefix host = host_prefix(&p->addr);
+	struct addr_prefix net;
+	connected_prefix(p, &net);
+
+	/* The local host route: refused if an operator route holds it (a neighbour's host route gives way). */
+	uint32_t cur = p->addr.family == 4 ? (v->fib4 ? fib4_lookup_one(v->fib4, addr_v4_host(&p->addr)) : 0)
+					   : (v->fib6 ? fib6_lookup_one(v->fib6, p->addr.bytes) : 0);
+	(void)cur;
+	nh_ref(dp.nh_local);
+	int rc = route_install(v, &host, dp.nh_local, err, errlen);
+	if (rc) {
+		nh_put(dp.nh_local);
+		return rc;
+	}
+	if (p->len < maxlen) {
+		struct nh_key key = {.type = NH_T_CONNECTED, .family = p->addr.family, .iface = ifc->id};
+		uint32_t nh = nh_get(&key);
+		if (nh == NH_NONE) {
+			route_remove(v, &host);
+			snprintf(err, errlen, "next-hop table full (limits.max_nexthops = %u)", dp.max_nhs);
+			return ENOSPC;
+		}
+		rc = route_install(v, &net, nh, err, errlen);
+		if (rc) {
+			nh_put(nh);
+			route_remove(v, &host);
+			return rc;
+		}
+	}
+	struct iface *c = iface_copy(ifc);
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	c->addrs[c->n_addrs++] = *p;
+	iface_set_primaries(c);
+	iface_publish(c);
+	neigh_announce(c, &p->addr);
+	return 0;
+}
+
+int cp_addr_del(const char *name, const struct addr_prefix *p, char *err, size_t errlen)
+{
+	char pb[ADDR_STR_MAX];
+	struct iface *ifc = iface_by_name(name);
+	if (ifc == NULL) {
+		snprintf(err, errlen, "no interface '%s'", name);
+		return ENOENT;
+	}
+	unsigned idx = 0;
+	while (idx < ifc->n_addrs && !(addr_equal(&ifc->addrs[idx].addr, &p->addr) && ifc->addrs[idx].len == p->len))
+		idx++;
+	if (idx == ifc->n_addrs) {
+		snprintf(err, errlen, "interface '%s' has no address %s", name, addr_prefix_fmt(p, pb, sizeof(pb)));
+		return ENOENT;
+	}
+	struct vrf *v = dp.vrfs[ifc->vrf];
+	struct iface *c = iface_copy(ifc);
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	struct addr_prefix removed = c->addrs[idx];
+	c->addrs[idx] = c->addrs[--c->n_addrs];
+	iface_set_primaries(c);
+	/* Keep the connected route while another address of the interface covers the same subnet. */
+	struct addr_prefix net;
+	connected_prefix(&removed, &net);
+	bool shared = false;
+	for (unsigned i = 0; i < c->n_addrs; i++) {
+		struct addr_prefix o;
+		connected_prefix(&c->addrs[i], &o);
+		shared |= o.len == net.len && addr_equal(&o.addr, &net.addr);
+	}
+	iface_publish(c);
+	struct addr_prefix host = host_prefix(&removed.addr);
+	route_remove(v, &host);
+	if (!shared && removed.len < (removed.addr.family == 4 ? 32 : 128))
+		route_remove(v, &net);
+	return 0;
+}
+
+/* Is any operator route still sending traffic through this interface? */
+static bool iface_in_use(const struct iface *ifc)
+{
+	unsigned connected_owned = 0;
+	for (unsigned i = 0; i < ifc->n_addrs; i++)
+		connected_owned += ifc->addrs[i].len < (ifc->addrs[i].addr.family == 4 ? 32 : 128);
+	unsigned connected_refs = 0;
+	for (uint32_t i = 1; i < dp.max_nhs; i++) {
+		const struct nexthop *nh = &dp.nhs[i];
+		if (nh->refs == 0 || nh->iface != ifc->id)
+			continue;
+		if (nh->type == NH_T_GATEWAY)
+			return true;
+		if (nh->type == NH_T_CONNECTED)
+			connected_refs += nh->refs;
+	}
+	return connected_refs > connected_owned;
+}
+
+int cp_iface_del(const char *name, char *err, size_t errlen)
+{
+	struct iface *ifc = iface_by_name(name);
+	if (ifc == NULL) {
+		snprintf(err, errlen, "no interface '%s'", name);
+		return ENOENT;
+	}
+	if (iface_in_use(ifc)) {
+		snprintf(err, errlen, "routes still point through interface '%s': delete them first", name);
+		return EBUSY;
+	}
+	while (ifc->n_addrs > 0) {
+		struct addr_prefix p = ifc->addrs[0];
+		cp_addr_del(name, &p, err, errlen);
+		ifc = iface_by_name(name);
+	}
+	neigh_flush_iface(ifc->id);
+	struct port *port = &dp.ports[ifc->port];
+	__atomic_store_n(&port->vlan_map[ifc->vlan], IFACE_NONE, __ATOMIC_RELEASE);
+	__atomic_store_n(&dp.ifaces[ifc->id], NULL, __ATOMIC_RELEASE);
+	dp_synchronize();
+	dp.vrfs[ifc->vrf]->n_ifaces--;
+	rte_free(ifc);
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ip4_local: packets addressed to the router. Echo requests are answered in place and routed back; UDP gets
+ * "port unreachable" (so traceroute ends cleanly on the router); everything else is counted and dropped.
+ */
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include "dataplane/nodes/nodes.h"
+#include "lib/hdr/ip_checks.h"
+
+enum {
+	IP4_LOCAL_NEXT_LOOKUP,
+	IP4_LOCAL_NEXT_ICMP_ERROR,
+	IP4_LOCAL_NEXT_DROP_FRAGMENT,
+	IP4_LOCAL_NEXT_DROP_UNHANDLED,
+	IP4_LOCAL_NEXT_DROP_BAD_CHECKSUM,
+	IP4_LOCAL_NEXT_DROP_TRUNCATED,
+	IP4_LOCAL_NEXT_DROP_ICMP_UNHANDLED,
+	IP4_LOCAL_NEXT_COUNT
+};
+
+static rte_edge_t ip4_local_classify(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG))
+		return IP4_LOCAL_NEXT_DROP_FRAGMENT;
+	unsigned ihl = rte_ipv4_hdr_len(ip);
+	unsigned l4len = rte_be_to_cpu_16(ip->total_length) - ihl;
+	switch (ip->next_proto_id) {
+	case IPPROTO_ICMP: {
+		if (l4len < sizeof(struct rte_icmp_hdr))
+			return IP4_LOCAL_NEXT_DROP_TRUNCATED;
+		struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
+		if (inet_csum_fold(inet_csum_add(0, icmp, l4len)) != 0)
+			return IP4_LOCAL_NEXT_DROP_BAD_CHECKSUM;
+		if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
+			return IP4_LOCAL_NEXT_DROP_ICMP_UNHANDLED;
+		/* Echo reply: swap addresses, fresh TTL, type 0; the checksum changes by the type difference. */
+		rte_be32_t src = ip->src_addr;
+		ip->src_addr = ip->dst_addr;
+		ip->dst_addr = src;
+		ip->time_to_live = 64;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+		icmp->icmp_cksum = 0;
+		icmp->icmp_cksum = rte_cpu_to_be_16(inet_csum_fold(inet_csum_add(0, icmp, l4len)));
+		return IP4_LOCAL_NEXT_LOOKUP;
+	}
+	case IPPROTO_UDP:
+		pkt_set_icmp(m, 3, 3, 0); /* port unreachable */
+		return IP4_LOCAL_NEXT_ICMP_ERROR;
+	default:
+		return IP4_LOCAL_NEXT_DROP_UNHANDLED;
+	}
+}
+
+static uint16_t ip4_local_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = objs[i];
+		node_send(graph, node, ip4_local_classify(m), m);
+	}
+	return nb_objs;
+}
+
+static struct rte_node_register ip4_local_node = {
+	.name = NODE_IP4_LOCAL,
+	.process = ip4_local_process,
+	.nb_edges = IP4_LOCAL_NEXT_COUNT,
+	.next_nodes =
+		{
+			[IP4_LOCAL_NEXT_LOOKUP] = NODE_IP4_LOOKUP,
+			[IP4_LOCAL_NEXT_ICMP_ERROR] = NODE_ICMP4_ERROR,
+			[IP4_LOCAL_NEXT_DROP_FRAGMENT] = DROP_NODE(local_fragment),
+			[IP4_LOCAL_NEXT_DROP_UNHANDLED] = DROP_NODE(local_unhandled),
+			[IP4_LOCAL_NEXT_DROP_BAD_CHECKSUM] = DROP_NODE(icmp_bad_checksum),
+			[IP4_LOCAL_NEXT_DROP_TRUNCATED] = DROP_NODE(icmp_truncated),
+			[IP4_LOCAL_NEXT_DROP_ICMP_UNHANDLED] = DROP_NODE(icmp_unhandled),
+		},
+};
+RTE_NODE_REGISTER(ip4_local_node);

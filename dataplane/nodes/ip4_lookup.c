@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ip4_lookup: longest-prefix match in the packet's VRF (rte_fib, bulk per run of packets of the same VRF), then
+ * dispatch by next-hop type. A LEAK next hop is looked up once more in its target VRF (route leaking); a leak
+ * that lands on another leak is dropped rather than followed, so a misconfiguration can never loop.
+ */
+#include <rte_ip.h>
+
+#include "dataplane/nodes/nodes.h"
+
+enum {
+	IP4_LK_NEXT_REWRITE,
+	IP4_LK_NEXT_LOCAL,
+	IP4_LK_NEXT_ICMP_ERROR,
+	IP4_LK_NEXT_DROP_NO_ROUTE,
+	IP4_LK_NEXT_DROP_BLACKHOLE,
+	IP4_LK_NEXT_DROP_LEAK_LOOP,
+	IP4_LK_NEXT_COUNT
+};
+
+static inline uint32_t lookup_one(uint32_t vrf_slot, uint32_t dst_host)
+{
+	const struct vrf *v = vrf_get(vrf_slot);
+	if (unlikely(v == NULL || v->fib4 == NULL))
+		return NH_NONE;
+	uint64_t nh;
+	rte_fib_lookup_bulk(fib4_reader(v->fib4), &dst_host, &nh, 1);
+	return (uint32_t)nh;
+}
+
+static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, uint32_t dst_host)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	const struct nexthop *nh = &dp.nhs[nh_idx];
+	if (unlikely(nh->type == NH_T_LEAK)) {
+		nh_idx = lookup_one(nh->target_vrf, dst_host);
+		nh = &dp.nhs[nh_idx];
+		if (unlikely(nh->type == NH_T_LEAK))
+			return IP4_LK_NEXT_DROP_LEAK_LOOP;
+	}
+	pm->nh = nh_idx;
+	switch (nh->type) {
+	case NH_T_GATEWAY:
+	case NH_T_NEIGH:
+	case NH_T_CONNECTED:
+		return IP4_LK_NEXT_REWRITE;
+	case NH_T_LOCAL:
+		return IP4_LK_NEXT_LOCAL;
+	case NH_T_BLACKHOLE:
+		return IP4_LK_NEXT_DROP_BLACKHOLE;
+	case NH_T_REJECT:
+		pkt_set_icmp(m, 3, 1, 0); /* destination unreachable: host unreachable */
+		return IP4_LK_NEXT_ICMP_ERROR;
+	default:
+		return IP4_LK_NEXT_DROP_NO_ROUTE;
+	}
+}
+
+static uint16_t ip4_lookup_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	uint32_t dst[RTE_GRAPH_BURST_SIZE];
+	uint64_t nh[RTE_GRAPH_BURST_SIZE];
+	struct node_batch b;
+
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(pkts[i], const struct rte_ipv4_hdr *);
+		dst[i] = rte_be_to_cpu_32(ip->dst_addr);
+	}
+	/* Bulk lookups over runs of packets in the same VRF (usually the whole burst). */
+	for (uint16_t start = 0; start < nb_objs;) {
+		uint32_t vrf_slot = pkt_meta(pkts[start])->vrf;
+		uint16_t end = start + 1;
+		while (end < nb_objs && pkt_meta(pkts[end])->vrf == vrf_slot)
+			end++;
+		const struct vrf *v = vrf_get(vrf_slot);
+		if (likely(v != NULL && v->fib4 != NULL))
+			rte_fib_lookup_bulk(fib4_reader(v->fib4), &dst[start], &nh[start], end - start);
+		else
+			for (uint16_t i = start; i < end; i++)
+				nh[i] = NH_NONE;
+		start = end;
+	}
+	batch_start(graph, node, &b, IP4_LK_NEXT_REWRITE, nb_objs);
+	for (uint16_t i = 0; i < nb_objs; i++)
+		batch_add(graph, node, &b, dispatch(pkts[i], (uint32_t)nh[i], dst[i]), pkts[i]);
+	batch_end(graph, node, &b);
+	return nb_objs;
+}
+
+static struct rte_node_register ip4_lookup_node = {
+	.name = NODE_IP4_LOOKUP,
+	.process = ip4_lookup_process,
+	.nb_edges = IP4_LK_NEXT_COUNT,
+	.next_nodes =
+		{
+			[IP4_LK_NEXT_REWRITE] = NODE_IP4_REWRITE,
+			[IP4_LK_NEXT_LOCAL] = NODE_IP4_LOCAL,
+			[IP4_LK_NEXT_ICMP_ERROR] = NODE_ICMP4_ERROR,
+			[IP4_LK_NEXT_DROP_NO_ROUTE] = DROP_NODE(no_route),
+			[IP4_LK_NEXT_DROP_BLACKHOLE] = DROP_NODE(blackhole),
+			[IP4_LK_NEXT_DROP_LEAK_LOOP] = DROP_NODE(leak_loop),
+		},
+};
+RTE_NODE_REGISTER(ip4_lookup_node);

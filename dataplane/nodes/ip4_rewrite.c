@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ip4_rewrite: TTL, MTU (fragment when DF is clear, ICMP "fragmentation needed" otherwise), neighbour and L2
+ * header, then the port of the outgoing interface. Packets whose neighbour is not resolved go to the control
+ * thread, which holds them (bounded) while it resolves.
+ */
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+
+#include "dataplane/nodes/l2_rewrite.h"
+
+enum {
+	IP4_RW_NEXT_PUNT,
+	IP4_RW_NEXT_ICMP_ERROR,
+	IP4_RW_NEXT_DROP_NO_IFACE,
+	IP4_RW_NEXT_DROP_IFACE_DOWN,
+	IP4_RW_NEXT_DROP_FRAG_FAILED,
+	IP4_RW_NEXT_COUNT /* port_tx clones follow, one per port (ip4_rewrite_tx_edge) */
+};
+
+rte_edge_t ip4_rewrite_tx_edge[DP_MAX_PORTS];
+
+#define IP4_MAX_FRAGS 8
+
+static inline void ttl_decrement(struct rte_ipv4_hdr *ip)
+{
+	uint32_t csum = ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
+	csum += csum >= 0xffff;
+	ip->hdr_checksum = (uint16_t)csum;
+	ip->time_to_live--;
+}
+
+/* Fragment m (DF clear) to mtu and send each fragment; consumes m. */
+static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, struct worker *w, struct rte_mbuf *m,
+			      const struct iface *out, uint64_t l2)
+{
+	struct rte_mbuf *frags[IP4_MAX_FRAGS];
+	int n = rte_ipv4_fragment_packet(m, frags, IP4_MAX_FRAGS, out->mtu, w->frag_direct, w->frag_indirect);
+	if (n < 0) {
+		rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, m);
+		return;
+	}
+	rte_pktmbuf_free(m);
+	for (int i = 0; i < n; i++) {
+		struct rte_mbuf *f = frags[i];
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		f->port = out->port;
+		if (!l2_prepend(f, out, l2, RTE_ETHER_TYPE_IPV4)) {
+			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, f);
+			continue;
+		}
+		rte_node_enqueue_x1(graph, node, ip4_rewrite_tx_edge[out->port], f);
+	}
+}
+
+static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct worker *w = node_worker(node);
+	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	uint64_t now = w->now_ms;
+
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *pm = pkt_meta(m);
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+		struct nexthop *nh = &dp.nhs[pm->nh];
+
+		if (unlikely(ip->time_to_live <= 1)) {
+			pkt_set_icmp(m, 11, 0, 0); /* time exceeded in transit */
+			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_ICMP_ERROR, m);
+			continue;
+		}
+		struct nexthop *n = nh_neighbour(nh);
+		uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
+		if (unlikely(!(l2 & NH_L2_VALID))) {
+			if (n != NULL)
+				pm->nh = (uint32_t)(n - dp.nhs);
+			pm->punt_reason = PUNT_RESOLVE4;
+			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_PUNT, m);
+			continue;
+		}
+		nh_touch(n, now);
+		const struct iface *out = iface_get(n->iface);
+		if (unlikely(out == NULL)) {
+			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_NO_IFACE, m);
+			continue;
+		}
+		if (unlikely(!out->up)) {
+			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_IFACE_DOWN, m);
+			continue;
+		}
+		pm->out_iface = out->id;
+		ttl_decrement(ip);
+		if (unlikely(rte_pktmbuf_pkt_len(m) > out->mtu)) {
+			if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) {
+				ip->time_to_live++; /* the ICMP error quotes the packet as received */
+				ip->hdr_checksum = 0;
+				ip->hdr_checksum = rte_ipv4_cksum(ip);
+				pkt_set_icmp(m, 3, 4, out->mtu); /* fragmentation needed and DF set */
+				rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_ICMP_ERROR, m);
+			} else {
+				fragment_and_send(graph, node, w, m, out, l2);
+			}
+			continue;
+		}
+		if (unlikely(!l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV4))) {
+			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, m);
+			continue;
+		}
+		rte_node_enqueue_x1(graph, node, ip4_rewrite_tx_edge[out->port], m);
+	}
+	return nb_objs;
+}
+
+static struct rte_node_register ip4_rewrite_node = {
+	.name = NODE_IP4_REWRITE,
+	.process = ip4_rewrite_process,
+	.init = node_worker_init,
+	.nb_edges = IP4_RW_NEXT_COUNT,
+	.next_nodes =
+		{
+			[IP4_RW_NEXT_PUNT] = NODE_PUNT,
+			[IP4_RW_NEXT_ICMP_ERROR] = NODE_ICMP4_ERROR,
+			[IP4_RW_NEXT_DROP_NO_IFACE] = DROP_NODE(no_iface),
+			[IP4_RW_NEXT_DROP_IFACE_DOWN] = DROP_NODE(iface_down),
+			[IP4_RW_NEXT_DROP_FRAG_FAILED] = DROP_NODE(frag_failed),
+		},
+};
+RTE_NODE_REGISTER(ip4_rewrite_node);

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ip6_lookup: longest-prefix match in the packet's VRF (rte_fib6), then dispatch by next-hop type; see ip4_lookup. */
+#include <rte_ip.h>
+
+#include "dataplane/nodes/ip6_util.h"
+#include "dataplane/nodes/nodes.h"
+
+enum {
+	IP6_LK_NEXT_REWRITE,
+	IP6_LK_NEXT_LOCAL,
+	IP6_LK_NEXT_ICMP_ERROR,
+	IP6_LK_NEXT_DROP_NO_ROUTE,
+	IP6_LK_NEXT_DROP_BLACKHOLE,
+	IP6_LK_NEXT_DROP_LEAK_LOOP,
+	IP6_LK_NEXT_DROP_LINKLOCAL,
+	IP6_LK_NEXT_COUNT
+};
+
+static inline uint32_t lookup_one(uint32_t vrf_slot, const uint8_t *dst)
+{
+	const struct vrf *v = vrf_get(vrf_slot);
+	if (unlikely(v == NULL || v->fib6 == NULL))
+		return NH_NONE;
+	uint64_t nh;
+	uint8_t ip[1][16];
+	memcpy(ip[0], dst, 16);
+	rte_fib6_lookup_bulk(fib6_reader(v->fib6), ip, &nh, 1);
+	return (uint32_t)nh;
+}
+
+static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
+	const struct nexthop *nh = &dp.nhs[nh_idx];
+	if (unlikely(nh->type == NH_T_LEAK)) {
+		nh_idx = lookup_one(nh->target_vrf, ip->dst_addr);
+		nh = &dp.nhs[nh_idx];
+		if (unlikely(nh->type == NH_T_LEAK))
+			return IP6_LK_NEXT_DROP_LEAK_LOOP;
+	}
+	pm->nh = nh_idx;
+	switch (nh->type) {
+	case NH_T_GATEWAY:
+	case NH_T_NEIGH:
+	case NH_T_CONNECTED:
+		if (unlikely(ip6_is_linklocal(ip->src_addr)))
+			return IP6_LK_NEXT_DROP_LINKLOCAL; /* RFC 4291 2.5.6: never forwarded off-link */
+		return IP6_LK_NEXT_REWRITE;
+	case NH_T_LOCAL:
+		return IP6_LK_NEXT_LOCAL;
+	case NH_T_BLACKHOLE:
+		return IP6_LK_NEXT_DROP_BLACKHOLE;
+	case NH_T_REJECT:
+		pkt_set_icmp(m, 1, 0, 0); /* destination unreachable: no route */
+		return IP6_LK_NEXT_ICMP_ERROR;
+	default:
+		return IP6_LK_NEXT_DROP_NO_ROUTE;
+	}
+}
+
+static uint16_t ip6_lookup_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	uint8_t dst[RTE_GRAPH_BURST_SIZE][16];
+	uint64_t nh[RTE_GRAPH_BURST_SIZE];
+	struct node_batch b;
+
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(pkts[i], const struct rte_ipv6_hdr *);
+		memcpy(dst[i], ip->dst_addr, 16);
+	}
+	for (uint16_t start = 0; start < nb_objs;) {
+		uint32_t vrf_slot = pkt_meta(pkts[start])->vrf;
+		uint16_t end = start + 1;
+		while (end < nb_objs && pkt_meta(pkts[end])->vrf == vrf_slot)
+			end++;
+		const struct vrf *v = vrf_get(vrf_slot);
+		if (likely(v != NULL && v->fib6 != NULL))
+			rte_fib6_lookup_bulk(fib6_reader(v->fib6), &dst[start], &nh[start], end - start);
+		else
+			for (uint16_t i = start; i < end; i++)
+				nh[i] = NH_NONE;
+		start = end;
+	}
+	batch_start(graph, node, &b, IP6_LK_NEXT_REWRITE, nb_objs);
+	for (uint16_t i = 0; i < nb_objs; i++)
+		batch_add(graph, node, &b, dispatch(pkts[i], (uint32_t)nh[i]), pkts[i]);
+	batch_end(graph, node, &b);
+	return nb_objs;
+}
+
+static struct rte_node_register ip6_lookup_node = {
+	.name = NODE_IP6_LOOKUP,
+	.process = ip6_lookup_process,
+	.nb_edges = IP6_LK_NEXT_COUNT,
+	.next_nodes =
+		{
+			[IP6_LK_NEXT_REWRITE] = NODE_IP6_REWRITE,
+			[IP6_LK_NEXT_LOCAL] = NODE_IP6_LOCAL,
+			[IP6_LK_NEXT_ICMP_ERROR] = NODE_ICMP6_ERROR,
+			[IP6_LK_NEXT_DROP_NO_ROUTE] = DROP_NODE(no_route),
+			[IP6_LK_NEXT_DROP_BLACKHOLE] = DROP_NODE(blackhole),
+			[IP6_LK_NEXT_DROP_LEAK_LOOP] = DROP_NODE(leak_loop),
+			[IP6_LK_NEXT_DROP_LINKLOCAL] = DROP_NODE(ip6_linklocal_fwd),
+		},
+};
+RTE_NODE_REGISTER(ip6_lookup_node);

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ip6_rewrite: hop limit, MTU ("packet too big": routers never fragment IPv6), neighbour, L2 header, port. */
+#include <rte_ip.h>
+
+#include "dataplane/nodes/l2_rewrite.h"
+
+enum {
+	IP6_RW_NEXT_PUNT,
+	IP6_RW_NEXT_ICMP_ERROR,
+	IP6_RW_NEXT_DROP_NO_IFACE,
+	IP6_RW_NEXT_DROP_IFACE_DOWN,
+	IP6_RW_NEXT_DROP_NO_HEADROOM,
+	IP6_RW_NEXT_COUNT /* port_tx clones follow (ip6_rewrite_tx_edge) */
+};
+
+rte_edge_t ip6_rewrite_tx_edge[DP_MAX_PORTS];
+
+static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct worker *w = node_worker(node);
+	uint64_t now = w->now_ms;
+
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = objs[i];
+		struct pkt_meta *pm = pkt_meta(m);
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
+		struct nexthop *nh = &dp.nhs[pm->nh];
+
+		if (unlikely(ip->hop_limits <= 1)) {
+			pkt_set_icmp(m, 3, 0, 0); /* time exceeded: hop limit exceeded in transit */
+			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
+			continue;
+		}
+		struct nexthop *n = nh_neighbour(nh);
+		uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
+		if (unlikely(!(l2 & NH_L2_VALID))) {
+			if (n != NULL)
+				pm->nh = (uint32_t)(n - dp.nhs);
+			pm->punt_reason = PUNT_RESOLVE6;
+			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_PUNT, m);
+			continue;
+		}
+		nh_touch(n, now);
+		const struct iface *out = iface_get(n->iface);
+		if (unlikely(out == NULL)) {
+			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_IFACE, m);
+			continue;
+		}
+		if (unlikely(!out->up)) {
+			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_IFACE_DOWN, m);
+			continue;
+		}
+		if (unlikely(rte_pktmbuf_pkt_len(m) > out->mtu)) {
+			pkt_set_icmp(m, 2, 0, out->mtu); /* packet too big */
+			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
+			continue;
+		}
+		pm->out_iface = out->id;
+		ip->hop_limits--;
+		if (unlikely(!l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV6))) {
+			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_HEADROOM, m);
+			continue;
+		}
+		rte_node_enqueue_x1(graph, node, ip6_rewrite_tx_edge[out->port], m);
+	}
+	return nb_objs;
+}
+
+static struct rte_node_register ip6_rewrite_node = {
+	.name = NODE_IP6_REWRITE,
+	.process = ip6_rewrite_process,
+	.init = node_worker_init,
+	.nb_edges = IP6_RW_NEXT_COUNT,
+	.next_nodes =
+		{
+			[IP6_RW_NEXT_PUNT] = NODE_PUNT,
+			[IP6_RW_NEXT_ICMP_ERROR] = NODE_ICMP6_ERROR,
+			[IP6_RW_NEXT_DROP_NO_IFACE] = DROP_NODE(no_iface),
+			[IP6_RW_NEXT_DROP_IFACE_DOWN] = DROP_NODE(iface_down),
+			[IP6_RW_NEXT_DROP_NO_HEADROOM] = DROP_NODE(frag_failed),
+		},
+};
+RTE_NODE_REGISTER(ip6_rewrite_node);

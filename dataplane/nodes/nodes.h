@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Names of the graph nodes and helpers shared by the node files. Fast path only: no control-plane headers. */
+#ifndef NPSGW_NODES_H
+#define NPSGW_NODES_H
+
+#include <rte_graph.h>
+#include <rte_graph_worker.h>
+
+#include "dataplane/dp.h"
+
+#define NODE_PORT_RX "port_rx"
+#define NODE_PORT_TX "port_tx"
+#define NODE_ETH_INPUT "eth_input"
+#define NODE_ARP_INPUT "arp_input"
+#define NODE_IP4_INPUT "ip4_input"
+#define NODE_IP4_LOOKUP "ip4_lookup"
+#define NODE_IP4_LOCAL "ip4_local"
+#define NODE_IP4_REWRITE "ip4_rewrite"
+#define NODE_ICMP4_ERROR "icmp4_error"
+#define NODE_IP6_INPUT "ip6_input"
+#define NODE_IP6_LOOKUP "ip6_lookup"
+#define NODE_IP6_LOCAL "ip6_local"
+#define NODE_IP6_REWRITE "ip6_rewrite"
+#define NODE_ICMP6_ERROR "icmp6_error"
+#define NODE_PUNT "punt"
+#define DROP_NODE(reason) "drop_" #reason
+
+/* Node context: every node that needs its worker keeps a pointer to it in ctx. */
+struct node_worker_ctx {
+	struct worker *w;
+};
+
+static inline struct worker *node_worker(const struct rte_node *node)
+{
+	return ((const struct node_worker_ctx *)node->ctx)->w;
+}
+
+/* The worker whose graph rte_graph_create() is building: node init callbacks read it. */
+extern struct worker *graph_build_worker;
+/* Init callback for nodes that only need their worker in ctx. */
+int node_worker_init(const struct rte_graph *graph, struct rte_node *node);
+
+/* Edge ids, filled when the graph is built: port_tx clone per port, for each node that transmits. */
+extern rte_edge_t ip4_rewrite_tx_edge[DP_MAX_PORTS];
+extern rte_edge_t ip6_rewrite_tx_edge[DP_MAX_PORTS];
+
+/* Move one packet to edge, the simple way (rte_node_enqueue_x1). */
+static inline void node_send(struct rte_graph *g, struct rte_node *n, rte_edge_t edge, struct rte_mbuf *m)
+{
+	rte_node_enqueue_x1(g, n, edge, m);
+}
+
+/*
+ * The "home run": reserve room on the edge most packets take and move them there with one store each; the others
+ * go one by one. batch_end() must follow batch_start() in the same process call.
+ */
+struct node_batch {
+	rte_edge_t edge;
+	uint16_t held;
+	void **to;
+};
+
+static inline void batch_start(struct rte_graph *g, struct rte_node *n, struct node_batch *b, rte_edge_t edge,
+			       uint16_t nb_objs)
+{
+	b->edge = edge;
+	b->held = 0;
+	b->to = rte_node_next_stream_get(g, n, edge, nb_objs);
+}
+
+static inline void batch_add(struct rte_graph *g, struct rte_node *n, struct node_batch *b, rte_edge_t edge,
+			     struct rte_mbuf *m)
+{
+	if (likely(edge == b->edge))
+		b->to[b->held++] = m;
+	else
+		rte_node_enqueue_x1(g, n, edge, m);
+}
+
+static inline void batch_end(struct rte_graph *g, struct rte_node *n, struct node_batch *b)
+{
+	rte_node_next_stream_put(g, n, b->edge, b->held);
+}
+
+/* ICMP error generation, shared: marks the packet and returns the edge to the ICMP error node. */
+static inline void pkt_set_icmp(struct rte_mbuf *m, uint8_t type, uint8_t code, uint32_t info)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	pm->icmp_type = type;
+	pm->icmp_code = code;
+	pm->icmp_info = info;
+}
+
+#endif

@@ -1,0 +1,1119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for dataplane/fib.c: API basics, a randomized comparison with a naive longest-prefix match, the undo of
+ * a half-applied edit, and the RCU path (a reader thread doing bulk lookups while the control thread edits).
+ * IPv4 and IPv6 run through one "family" driver so every test covers both; addresses are 16 bytes in network
+ * order (IPv4 uses the first 4).
+ */
+#define _GNU_SOURCE
+#include <CUnit/Basic.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dataplane/fib.h"
+
+#define LOOKUP_BATCH 64
+
+struct addr16 {
+	uint8_t b[16];
+};
+
+struct route {
+	struct addr16 ip;
+	uint8_t depth;
+	uint32_t nh;
+};
+
+/* A growable array of routes: the naive reference FIB, and the result of a walk. */
+struct route_list {
+	struct route *v;
+	size_t n;
+	size_t cap;
+};
+
+/* ---- helpers on 16-byte addresses ---- */
+
+static void set_bit(struct addr16 *a, unsigned int bit, bool value)
+{
+	uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+	a->b[bit / 8] = value ? (a->b[bit / 8] | m) : (a->b[bit / 8] & ~m);
+}
+
+static void mask_addr(struct addr16 *a, uint8_t depth)
+{
+	for (unsigned int bit = depth; bit < 128; bit++)
+		set_bit(a, bit, false);
+}
+
+static bool prefix_contains(const struct addr16 *p, uint8_t depth, const struct addr16 *a)
+{
+	unsigned int full = depth / 8, rest = depth % 8;
+
+	if (memcmp(p->b, a->b, full) != 0)
+		return false;
+	return rest == 0 || ((p->b[full] ^ a->b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+static uint32_t v4_host(const struct addr16 *a)
+{
+	return (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
+}
+
+static struct addr16 v4_bytes(uint32_t ip)
+{
+	struct addr16 a = {{(uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip}};
+	return a;
+}
+
+static const char *fmt_addr(const struct addr16 *a, uint8_t max_depth, char *buf, size_t len)
+{
+	size_t used = 0;
+	for (unsigned int i = 0; i < max_depth / 8 && used < len; i++)
+		used += snprintf(buf + used, len - used, i ? ":%02x" : "%02x", a->b[i]);
+	return buf;
+}
+
+/* ---- route lists ---- */
+
+static void list_append(struct route_list *l, const struct addr16 *ip, uint8_t depth, uint32_t nh)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (l->v == NULL)
+			abort();
+	}
+	l->v[l->n++] = (struct route){.ip = *ip, .depth = depth, .nh = nh};
+}
+
+static int route_cmp(const void *a, const void *b)
+{
+	const struct route *x = a, *y = b;
+	int c = memcmp(x->ip.b, y->ip.b, 16);
+	return c != 0 ? c : (int)x->depth - (int)y->depth;
+}
+
+static bool lists_equal_sorted(struct route_list *a, struct route_list *b)
+{
+	qsort(a->v, a->n, sizeof(*a->v), route_cmp);
+	qsort(b->v, b->n, sizeof(*b->v), route_cmp);
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (route_cmp(&a->v[i], &b->v[i]) != 0 || a->v[i].nh != b->v[i].nh)
+			return false;
+	return true;
+}
+
+static ssize_t ref_find(const struct route_list *ref, const struct addr16 *ip, uint8_t depth)
+{
+	for (size_t i = 0; i < ref->n; i++)
+		if (ref->v[i].depth == depth && memcmp(ref->v[i].ip.b, ip->b, 16) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void ref_remove(struct route_list *ref, size_t idx)
+{
+	ref->v[idx] = ref->v[--ref->n];
+}
+
+/* The deliberately naive longest-prefix match the FIB is checked against. */
+static uint32_t ref_lpm(const struct route_list *ref, const struct addr16 *a)
+{
+	int best_depth = -1;
+	uint32_t nh = NH_NONE;
+
+	for (size_t i = 0; i < ref->n; i++)
+		if (ref->v[i].depth > best_depth && prefix_contains(&ref->v[i].ip, ref->v[i].depth, a)) {
+			best_depth = ref->v[i].depth;
+			nh = ref->v[i].nh;
+		}
+	return nh;
+}
+
+/* ---- the family driver: one set of tests for fib4 and fib6 ---- */
+
+struct family {
+	const char *label;
+	uint8_t max_depth;
+	struct addr16 test_base; /* documentation prefix the RCU test builds its routes under */
+	void *(*create)(const char *name, uint32_t max_routes, bool compact);
+	void (*destroy)(void *fib);
+	int (*add)(void *fib, const struct addr16 *ip, uint8_t depth, uint32_t nh, struct rte_rcu_qsbr *qs);
+	int (*del)(void *fib, const struct addr16 *ip, uint8_t depth, struct rte_rcu_qsbr *qs);
+	int (*get)(void *fib, const struct addr16 *ip, uint8_t depth, uint32_t *nh);
+	uint32_t (*lookup_one)(void *fib, const struct addr16 *ip);
+	/* rte_fib*_lookup_bulk on fib*_reader() when copy_idx < 0, else on that copy */
+	void (*lookup_bulk)(void *fib, int copy_idx, const struct addr16 *ips, uint32_t *nhs, unsigned int n);
+	/* fib*_walk when copy_idx < 0, else fib*_walk_copy; replaces the list's content */
+	void (*walk)(void *fib, int copy_idx, struct route_list *out, unsigned int stop_after);
+	uint32_t (*n_routes)(void *fib);
+	unsigned int (*active_idx)(void *fib);
+	/* rte_fib*_add / delete on one copy only, to break the "both copies alike" invariant on purpose */
+	int (*raw_add)(void *fib, unsigned int copy_idx, const struct addr16 *ip, uint8_t depth, uint32_t nh);
+	int (*raw_del)(void *fib, unsigned int copy_idx, const struct addr16 *ip, uint8_t depth);
+};
+
+struct walk_cookie {
+	struct route_list *out;
+	unsigned int stop_after; /* 0: never */
+};
+
+static int walk_collect(struct walk_cookie *c, const struct addr16 *ip, uint8_t depth, uint32_t nh)
+{
+	list_append(c->out, ip, depth, nh);
+	return c->stop_after != 0 && c->out->n >= c->stop_after;
+}
+
+static void *v4_create(const char *name, uint32_t max_routes, bool compact)
+{
+	return fib4_create(name, SOCKET_ID_ANY, max_routes, compact);
+}
+
+static void v4_destroy(void *fib)
+{
+	fib4_destroy(fib);
+}
+
+static int v4_add(void *fib, const struct addr16 *ip, uint8_t depth, uint32_t nh, struct rte_rcu_qsbr *qs)
+{
+	return fib4_add(fib, v4_host(ip), depth, nh, qs);
+}
+
+static int v4_del(void *fib, const struct addr16 *ip, uint8_t depth, struct rte_rcu_qsbr *qs)
+{
+	return fib4_del(fib, v4_host(ip), depth, qs);
+}
+
+static int v4_get(void *fib, const struct addr16 *ip, uint8_t depth, uint32_t *nh)
+{
+	return fib4_get(fib, v4_host(ip), depth, nh);
+}
+
+static uint32_t v4_lookup_one(void *fib, const struct addr16 *ip)
+{
+	return fib4_lookup_one(fib, v4_host(ip));
+}
+
+static void v4_lookup_bulk(void *fib, int copy_idx, const struct addr16 *ips, uint32_t *nhs, unsigned int n)
+{
+	struct fib4 *f = fib;
+	uint32_t keys[LOOKUP_BATCH];
+	uint64_t out[LOOKUP_BATCH];
+
+	for (unsigned int done = 0; done < n; done += LOOKUP_BATCH) {
+		unsigned int batch = RTE_MIN(n - done, (unsigned int)LOOKUP_BATCH);
+		for (unsigned int i = 0; i < batch; i++)
+			keys[i] = v4_host(&ips[done + i]);
+		/* the reader fetches the active copy once per batch, as a worker does once per burst */
+		struct rte_fib *table = copy_idx < 0 ? fib4_reader(f) : f->copy[copy_idx];
+		rte_fib_lookup_bulk(table, keys, out, (int)batch);
+		for (unsigned int i = 0; i < batch; i++)
+			nhs[done + i] = (uint32_t)out[i];
+	}
+}
+
+static int v4_collect(void *cookie, uint32_t ip, uint8_t depth, uint32_t nh)
+{
+	struct addr16 a = v4_bytes(ip);
+	return walk_collect(cookie, &a, depth, nh);
+}
+
+static void v4_walk(void *fib, int copy_idx, struct route_list *out, unsigned int stop_after)
+{
+	struct walk_cookie c = {.out = out, .stop_after = stop_after};
+
+	out->n = 0;
+	if (copy_idx < 0)
+		fib4_walk(fib, v4_collect, &c);
+	else
+		fib4_walk_copy(fib, (unsigned int)copy_idx, v4_collect, &c);
+}
+
+static uint32_t v4_n_routes(void *fib)
+{
+	return ((struct fib4 *)fib)->n_routes;
+}
+
+static unsigned int v4_active_idx(void *fib)
+{
+	struct fib4 *f = fib;
+	return fib4_reader(f) == f->copy[1];
+}
+
+static int v4_raw_add(void *fib, unsigned int copy_idx, const struct addr16 *ip, uint8_t depth, uint32_t nh)
+{
+	return rte_fib_add(((struct fib4 *)fib)->copy[copy_idx], v4_host(ip), depth, nh);
+}
+
+static int v4_raw_del(void *fib, unsigned int copy_idx, const struct addr16 *ip, uint8_t depth)
+{
+	return rte_fib_delete(((struct fib4 *)fib)->copy[copy_idx], v4_host(ip), depth);
+}
+
+static void *v6_create(const char *name, uint32_t max_routes, bool compact)
+{
+	return fib6_create(name, SOCKET_ID_ANY, max_routes, compact);
+}
+
+static void v6_destroy(void *fib)
+{
+	fib6_destroy(fib);
+}
+
+static int v6_add(void *fib, const struct addr16 *ip, uint8_t depth, uint32_t nh, struct rte_rcu_qsbr *qs)
+{
+	return fib6_add(fib, ip->b, depth, nh, qs);
+}
+
+static int v6_del(void *fib, const struct addr16 *ip, uint8_t depth, struct rte_rcu_qsbr *qs)
+{
+	return fib6_del(fib, ip->b, depth, qs);
+}
+
+static int v6_get(void *fib, const struct addr16 *ip, uint8_t depth, uint32_t *nh)
+{
+	return fib6_get(fib, ip->b, depth, nh);
+}
+
+static uint32_t v6_lookup_one(void *fib, const struct addr16 *ip)
+{
+	return fib6_lookup_one(fib, ip->b);
+}
+
+static void v6_lookup_bulk(void *fib, int copy_idx, const struct addr16 *ips, uint32_t *nhs, unsigned int n)
+{
+	struct fib6 *f = fib;
+	uint8_t keys[LOOKUP_BATCH][16];
+	uint64_t out[LOOKUP_BATCH];
+
+	for (unsigned int done = 0; done < n; done += LOOKUP_BATCH) {
+		unsigned int batch = RTE_MIN(n - done, (unsigned int)LOOKUP_BATCH);
+		for (unsigned int i = 0; i < batch; i++)
+			memcpy(keys[i], ips[done + i].b, 16);
+		struct rte_fib6 *table = copy_idx < 0 ? fib6_reader(f) : f->copy[copy_idx];
+		rte_fib6_lookup_bulk(table, keys, out, (int)batch);
+		for (unsigned int i = 0; i < batch; i++)
+			nhs[done + i] = (uint32_t)out[i];
+	}
+}
+
+static int v6_collect(void *cookie, const uint8_t ip[16], uint8_t depth, uint32_t nh)
+{
+	struct addr16 a;
+	memcpy(a.b, ip, 16);
+	return walk_collect(cookie, &a, depth, nh);
+}
+
+static void v6_walk(void *fib, int copy_idx, struct route_list *out, unsigned int stop_after)
+{
+	struct walk_cookie c = {.out = out, .stop_after = stop_after};
+
+	out->n = 0;
+	if (copy_idx < 0)
+		fib6_walk(fib, v6_collect, &c);
+	else
+		fib6_walk_copy(fib, (unsigned int)copy_idx, v6_collect, &c);
+}
+
+static uint32_t v6_n_routes(void *fib)
+{
+	return ((struct fib6 *)fib)->n_routes;
+}
+
+static unsigned int v6_active_idx(void *fib)
+{
+	struct fib6 *f = fib;
+	return fib6_reader(f) == f->copy[1];
+}
+
+static int v6_raw_add(void *fib, unsigned int copy_idx, const struct addr16 *ip, uint8_t depth, uint32_t nh)
+{
+	return rte_fib6_add(((struct fib6 *)fib)->copy[copy_idx], ip->b, depth, nh);
+}
+
+static int v6_raw_del(void *fib, unsigned int copy_idx, const struct addr16 *ip, uint8_t depth)
+{
+	return rte_fib6_delete(((struct fib6 *)fib)->copy[copy_idx], ip->b, depth);
+}
+
+static const struct family fam_v4 = {
+	.label = "v4",
+	.max_depth = 32,
+	.test_base = {{10}},
+	.create = v4_create,
+	.destroy = v4_destroy,
+	.add = v4_add,
+	.del = v4_del,
+	.get = v4_get,
+	.lookup_one = v4_lookup_one,
+	.lookup_bulk = v4_lookup_bulk,
+	.walk = v4_walk,
+	.n_routes = v4_n_routes,
+	.active_idx = v4_active_idx,
+	.raw_add = v4_raw_add,
+	.raw_del = v4_raw_del,
+};
+
+static const struct family fam_v6 = {
+	.label = "v6",
+	.max_depth = 128,
+	.test_base = {{0x20, 0x01, 0x0d, 0xb8}},
+	.create = v6_create,
+	.destroy = v6_destroy,
+	.add = v6_add,
+	.del = v6_del,
+	.get = v6_get,
+	.lookup_one = v6_lookup_one,
+	.lookup_bulk = v6_lookup_bulk,
+	.walk = v6_walk,
+	.n_routes = v6_n_routes,
+	.active_idx = v6_active_idx,
+	.raw_add = v6_raw_add,
+	.raw_del = v6_raw_del,
+};
+
+/* ---- shared state and small utilities ---- */
+
+/* A QSBR variable nobody registers with: synchronize returns at once, but the double-buffer path still runs. */
+static struct rte_rcu_qsbr *idle_qs;
+static uint64_t seed = 0x6e70736777666962ull;
+
+struct rng {
+	uint64_t state;
+};
+
+static uint64_t rng_next(struct rng *r)
+{
+	/* splitmix64: reproducible from the printed seed */
+	uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint32_t rng_below(struct rng *r, uint32_t bound)
+{
+	return (uint32_t)(rng_next(r) % bound);
+}
+
+static const char *unique_name(char *buf, size_t len)
+{
+	static unsigned int counter;
+	snprintf(buf, len, "tfib-%u", counter++);
+	return buf;
+}
+
+static struct rte_rcu_qsbr *qsbr_create(void)
+{
+	struct rte_rcu_qsbr *qs = rte_zmalloc("test-qs", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	if (qs == NULL || rte_rcu_qsbr_init(qs, 1) != 0)
+		abort();
+	return qs;
+}
+
+static struct addr16 addr_from(const struct family *fam, const char *text)
+{
+	struct addr16 a = {{0}};
+	/* "a.b.c.d" for IPv4, 16 hex bytes separated by ':' for IPv6 (tests only use a few literals) */
+	unsigned int v[16] = {0};
+	if (fam->max_depth == 32)
+		sscanf(text, "%u.%u.%u.%u", &v[0], &v[1], &v[2], &v[3]);
+	else
+		sscanf(text, "%x:%x:%x:%x:%x:%x:%x:%x:%x:%x:%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4],
+		       &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14], &v[15]);
+	for (int i = 0; i < 16; i++)
+		a.b[i] = (uint8_t)v[i];
+	return a;
+}
+
+/* Both copies hold the same routes: the invariant every edit must restore. */
+static bool copies_alike(const struct family *fam, void *fib)
+{
+	struct route_list a = {0}, b = {0};
+	fam->walk(fib, 0, &a, 0);
+	fam->walk(fib, 1, &b, 0);
+	bool same = lists_equal_sorted(&a, &b);
+	free(a.v);
+	free(b.v);
+	return same;
+}
+
+/* ---- creation arguments ---- */
+
+static void test_create_args(void)
+{
+	const struct family *fams[] = {&fam_v4, &fam_v6};
+	char longest[FIB_NAME_MAX + 2];
+
+	for (unsigned int i = 0; i < RTE_DIM(fams); i++) {
+		const struct family *fam = fams[i];
+
+		memset(longest, 'n', FIB_NAME_MAX + 1);
+		longest[FIB_NAME_MAX + 1] = '\0';
+		rte_errno = 0;
+		CU_ASSERT_PTR_NULL(fam->create(longest, 16, true));
+		CU_ASSERT_EQUAL(rte_errno, EINVAL);
+
+		longest[FIB_NAME_MAX] = '\0';
+		void *fib = fam->create(longest, 16, true);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
+		rte_errno = 0;
+		CU_ASSERT_PTR_NULL(fam->create(longest, 16, true));
+		CU_ASSERT_EQUAL(rte_errno, EEXIST);
+		fam->destroy(fib);
+		/* the name is free again once destroyed */
+		fib = fam->create(longest, 16, true);
+		CU_ASSERT_PTR_NOT_NULL(fib);
+		fam->destroy(fib);
+
+		rte_errno = 0;
+		CU_ASSERT_PTR_NULL(fam->create("", 16, true));
+		CU_ASSERT_EQUAL(rte_errno, EINVAL);
+		rte_errno = 0;
+		CU_ASSERT_PTR_NULL(fam->create("zero-routes", 0, true));
+		CU_ASSERT_EQUAL(rte_errno, EINVAL);
+		fam->destroy(NULL);
+	}
+}
+
+/* ---- basics ---- */
+
+struct basic_route {
+	const char *ip;
+	uint8_t depth;
+	uint32_t nh;
+};
+
+struct basic_probe {
+	const char *ip;
+	uint32_t nh;
+};
+
+struct basic_plan {
+	struct basic_route routes[5];
+	const char *host_bits_ip; /* same prefix as routes[2] with host bits set */
+	struct basic_probe probes[6];
+	struct basic_probe probes_after_edits[6];
+};
+
+static const struct basic_plan basic_v4 = {
+	.routes = {{"0.0.0.0", 0, 4}, {"10.0.0.0", 8, 1}, {"10.1.0.0", 16, 2}, {"10.1.2.3", 32, 3},
+		   {"10.1.2.0", 26, 7}},
+	.host_bits_ip = "10.1.77.99",
+	.probes = {{"10.1.2.3", 3}, {"10.1.2.4", 7}, {"10.1.2.64", 2}, {"10.2.0.1", 1}, {"192.0.2.1", 4},
+		   {"10.1.255.255", 2}},
+	/* after: 10.1/16 -> 5 (replace), 10.1.2.0/26 deleted, 0/0 deleted */
+	.probes_after_edits = {{"10.1.2.3", 3}, {"10.1.2.4", 5}, {"10.1.2.64", 5}, {"10.2.0.1", 1},
+			       {"192.0.2.1", NH_NONE}, {"10.1.255.255", 5}},
+};
+
+static const struct basic_plan basic_v6 = {
+	.routes = {{"0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0", 0, 4},
+		   {"20:01:0d:b8:0:0:0:0:0:0:0:0:0:0:0:0", 32, 1},
+		   {"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:0", 48, 2},
+		   {"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:03", 128, 3},
+		   {"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:0", 122, 7}},
+	.host_bits_ip = "20:01:0d:b8:00:01:77:66:0:0:0:0:0:0:99:0",
+	.probes = {{"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:03", 3},
+		   {"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:04", 7},
+		   {"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:40", 2},
+		   {"20:01:0d:b8:00:02:0:0:0:0:0:0:0:0:0:01", 1},
+		   {"30:00:0:0:0:0:0:0:0:0:0:0:0:0:0:01", 4},
+		   {"20:01:0d:b8:00:01:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff", 2}},
+	.probes_after_edits = {{"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:03", 3},
+			       {"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:04", 5},
+			       {"20:01:0d:b8:00:01:0:0:0:0:0:0:0:0:0:40", 5},
+			       {"20:01:0d:b8:00:02:0:0:0:0:0:0:0:0:0:01", 1},
+			       {"30:00:0:0:0:0:0:0:0:0:0:0:0:0:0:01", NH_NONE},
+			       {"20:01:0d:b8:00:01:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff", 5}},
+};
+
+static void check_probes(const struct family *fam, void *fib, const struct basic_probe *probes, unsigned int n)
+{
+	struct addr16 ips[8];
+	uint32_t nhs[8];
+
+	for (unsigned int i = 0; i < n; i++) {
+		ips[i] = addr_from(fam, probes[i].ip);
+		CU_ASSERT_EQUAL(fam->lookup_one(fib, &ips[i]), probes[i].nh);
+	}
+	for (int copy = -1; copy < 2; copy++) {
+		fam->lookup_bulk(fib, copy, ips, nhs, n);
+		for (unsigned int i = 0; i < n; i++)
+			CU_ASSERT_EQUAL(nhs[i], probes[i].nh);
+	}
+}
+
+static void run_basics(const struct family *fam, const struct basic_plan *plan, bool compact,
+		       struct rte_rcu_qsbr *qs)
+{
+	char name[32];
+	void *fib = fam->create(unique_name(name, sizeof(name)), 64, compact);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
+	const unsigned int n_routes = RTE_DIM(plan->routes), n_probes = RTE_DIM(plan->probes);
+
+	for (unsigned int i = 0; i < n_routes; i++) {
+		struct addr16 ip = addr_from(fam, plan->routes[i].ip);
+		CU_ASSERT_EQUAL(fam->add(fib, &ip, plan->routes[i].depth, plan->routes[i].nh, qs), 0);
+	}
+	CU_ASSERT_EQUAL(fam->n_routes(fib), n_routes);
+	for (unsigned int i = 0; i < n_routes; i++) {
+		struct addr16 ip = addr_from(fam, plan->routes[i].ip);
+		uint32_t nh = 0;
+		CU_ASSERT_EQUAL(fam->get(fib, &ip, plan->routes[i].depth, &nh), 0);
+		CU_ASSERT_EQUAL(nh, plan->routes[i].nh);
+	}
+	check_probes(fam, fib, plan->probes, n_probes);
+
+	/* walk: every route once, the default route included; and early stop */
+	struct route_list seen = {0}, want = {0};
+	fam->walk(fib, -1, &seen, 0);
+	for (unsigned int i = 0; i < n_routes; i++) {
+		struct addr16 ip = addr_from(fam, plan->routes[i].ip);
+		mask_addr(&ip, plan->routes[i].depth);
+		list_append(&want, &ip, plan->routes[i].depth, plan->routes[i].nh);
+	}
+	CU_ASSERT(lists_equal_sorted(&seen, &want));
+	fam->walk(fib, -1, &seen, 2);
+	CU_ASSERT_EQUAL(seen.n, 2);
+
+	/* host bits are ignored; replacing keeps the count */
+	struct addr16 prefix2 = addr_from(fam, plan->routes[2].ip), messy = addr_from(fam, plan->host_bits_ip);
+	uint8_t depth2 = plan->routes[2].depth;
+	uint32_t nh = 0;
+	CU_ASSERT_EQUAL(fam->add(fib, &messy, depth2, 5, qs), 0);
+	CU_ASSERT_EQUAL(fam->n_routes(fib), n_routes);
+	CU_ASSERT_EQUAL(fam->get(fib, &prefix2, depth2, &nh), 0);
+	CU_ASSERT_EQUAL(nh, 5);
+
+	/* deletes: missing prefix, wrong depth, then real ones */
+	struct addr16 absent = addr_from(fam, plan->probes[4].ip);
+	CU_ASSERT_EQUAL(fam->del(fib, &absent, fam->max_depth, qs), -ENOENT);
+	CU_ASSERT_EQUAL(fam->del(fib, &prefix2, depth2 + 1, qs), -ENOENT);
+	CU_ASSERT_EQUAL(fam->get(fib, &prefix2, depth2 + 1, &nh), -ENOENT);
+	struct addr16 prefix4 = addr_from(fam, plan->routes[4].ip), any = {{0}};
+	CU_ASSERT_EQUAL(fam->del(fib, &prefix4, plan->routes[4].depth, qs), 0);
+	CU_ASSERT_EQUAL(fam->del(fib, &prefix4, plan->routes[4].depth, qs), -ENOENT);
+	CU_ASSERT_EQUAL(fam->del(fib, &any, 0, qs), 0);
+	CU_ASSERT_EQUAL(fam->n_routes(fib), n_routes - 2);
+	check_probes(fam, fib, plan->probes_after_edits, n_probes);
+	CU_ASSERT(copies_alike(fam, fib));
+
+	/* argument checks */
+	CU_ASSERT_EQUAL(fam->add(fib, &any, fam->max_depth + 1, 1, qs), -EINVAL);
+	CU_ASSERT_EQUAL(fam->del(fib, &any, fam->max_depth + 1, qs), -EINVAL);
+	CU_ASSERT_EQUAL(fam->add(fib, &any, 1, (uint32_t)FIB_NH_MAX + 1, qs), -EINVAL);
+	CU_ASSERT_EQUAL(fam->add(fib, &any, 1, FIB_NH_MAX, qs), 0);
+	CU_ASSERT_EQUAL(fam->lookup_one(fib, &any), FIB_NH_MAX);
+	CU_ASSERT_EQUAL(fam->n_routes(fib), n_routes - 1);
+
+	free(seen.v);
+	free(want.v);
+	fam->destroy(fib);
+}
+
+static void test_basics_v4_fast(void)
+{
+	run_basics(&fam_v4, &basic_v4, false, NULL);
+	run_basics(&fam_v4, &basic_v4, false, idle_qs);
+}
+
+static void test_basics_v4_compact(void)
+{
+	run_basics(&fam_v4, &basic_v4, true, NULL);
+	run_basics(&fam_v4, &basic_v4, true, idle_qs);
+}
+
+static void test_basics_v6_fast(void)
+{
+	run_basics(&fam_v6, &basic_v6, false, NULL);
+	run_basics(&fam_v6, &basic_v6, false, idle_qs);
+}
+
+static void test_basics_v6_compact(void)
+{
+	run_basics(&fam_v6, &basic_v6, true, NULL);
+	run_basics(&fam_v6, &basic_v6, true, idle_qs);
+}
+
+/* ---- capacity: max_routes distinct prefixes, whatever the table kind ---- */
+
+static void run_capacity(const struct family *fam, bool compact)
+{
+	const uint32_t max_routes = 8;
+	char name[32];
+	void *fib = fam->create(unique_name(name, sizeof(name)), max_routes, compact);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
+	struct addr16 ip = fam->test_base;
+	uint8_t depth = fam->max_depth; /* host routes: the ones that cost tbl8 groups */
+
+	for (uint32_t i = 0; i < max_routes; i++) {
+		ip.b[fam->max_depth / 8 - 1] = (uint8_t)(i * 16);
+		ip.b[fam->max_depth / 8 - 2] = (uint8_t)i;
+		CU_ASSERT_EQUAL(fam->add(fib, &ip, depth, i + 1, idle_qs), 0);
+	}
+	struct addr16 extra = fam->test_base;
+	CU_ASSERT_EQUAL(fam->add(fib, &extra, 24, 99, idle_qs), -ENOSPC);
+	CU_ASSERT_EQUAL(fam->add(fib, &ip, depth, 42, idle_qs), 0); /* replacing still works */
+	CU_ASSERT_EQUAL(fam->n_routes(fib), max_routes);
+	CU_ASSERT_EQUAL(fam->del(fib, &ip, depth, idle_qs), 0);
+	CU_ASSERT_EQUAL(fam->add(fib, &extra, 24, 99, idle_qs), 0);
+	CU_ASSERT_EQUAL(fam->n_routes(fib), max_routes);
+	CU_ASSERT(copies_alike(fam, fib));
+	fam->destroy(fib);
+}
+
+static void test_capacity(void)
+{
+	run_capacity(&fam_v4, false);
+	run_capacity(&fam_v4, true);
+	run_capacity(&fam_v6, false);
+	run_capacity(&fam_v6, true);
+}
+
+/* ---- undo when the second copy refuses an edit ---- */
+
+static void run_undo(const struct family *fam, struct rte_rcu_qsbr *qs)
+{
+	char name[32];
+	/* compact, 4 routes: each copy's RIB pool has 8 nodes, easy to exhaust by hand */
+	void *fib = fam->create(unique_name(name, sizeof(name)), 4, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
+	struct addr16 kept = fam->test_base;
+	CU_ASSERT_EQUAL(fam->add(fib, &kept, 16, 1, qs), 0);
+
+	/* fill the pool of the copy that fib*_add edits second (the active one) behind the wrapper's back */
+	unsigned int polluted = fam->active_idx(fib);
+	struct addr16 junk[16];
+	unsigned int n_junk = 0;
+	for (; n_junk < RTE_DIM(junk); n_junk++) {
+		junk[n_junk] = (struct addr16){{(uint8_t)(192 + n_junk % 2), (uint8_t)(n_junk * 8)}};
+		if (fam->raw_add(fib, polluted, &junk[n_junk], 16, 9) != 0)
+			break;
+	}
+	CU_ASSERT_FATAL(n_junk < RTE_DIM(junk));
+
+	struct addr16 fresh = fam->test_base;
+	fresh.b[1] ^= 0x80;
+	uint32_t nh;
+	CU_ASSERT(fam->add(fib, &fresh, 24, 2, qs) < 0);
+	CU_ASSERT_EQUAL(fam->n_routes(fib), 1);
+	CU_ASSERT_EQUAL(fam->get(fib, &fresh, 24, &nh), -ENOENT);
+	CU_ASSERT_EQUAL(fam->lookup_one(fib, &fresh), NH_NONE);
+	struct route_list other = {0};
+	fam->walk(fib, (int)(1 - polluted), &other, 0);
+	CU_ASSERT_EQUAL(other.n, 1); /* only "kept": the half-applied add was reverted */
+	free(other.v);
+
+	for (unsigned int i = 0; i < n_junk; i++)
+		CU_ASSERT_EQUAL(fam->raw_del(fib, polluted, &junk[i], 16), 0);
+	CU_ASSERT(copies_alike(fam, fib));
+	CU_ASSERT_EQUAL(fam->add(fib, &fresh, 24, 2, qs), 0);
+	CU_ASSERT_EQUAL(fam->n_routes(fib), 2);
+	CU_ASSERT(copies_alike(fam, fib));
+	fam->destroy(fib);
+}
+
+static void test_undo(void)
+{
+	run_undo(&fam_v4, NULL);
+	run_undo(&fam_v4, idle_qs);
+	run_undo(&fam_v6, NULL);
+	run_undo(&fam_v6, idle_qs);
+}
+
+/* ---- randomized comparison with the naive reference ---- */
+
+#define RANDOM_BASES 6
+#define RANDOM_OPS 6000
+#define RANDOM_MAX_ROUTES 4096
+#define RANDOM_CHECK_EVERY 250
+#define RANDOM_PROBES 256
+
+/* Prefixes from a few base addresses with a random suffix: many nested routes, diverging at every depth. */
+static void random_prefix(struct rng *r, const struct family *fam, const struct addr16 *bases, struct addr16 *ip,
+			  uint8_t *depth)
+{
+	unsigned int max = fam->max_depth;
+	unsigned int diverge = rng_below(r, max + 1);
+
+	*ip = bases[rng_below(r, RANDOM_BASES)];
+	for (unsigned int bit = diverge; bit < max; bit++)
+		set_bit(ip, bit, rng_below(r, 2));
+	*depth = (uint8_t)(diverge + rng_below(r, max - diverge + 1));
+}
+
+/* Mostly small values so that a route often has its parent's next hop (a special case inside rte_fib). */
+static uint32_t random_nh(struct rng *r)
+{
+	return rng_below(r, 5) != 0 ? 1 + rng_below(r, 8) : 1 + rng_below(r, FIB_NH_MAX);
+}
+
+static unsigned int compare_lookups(const struct family *fam, void *fib, const struct route_list *ref, struct rng *r,
+				    const struct addr16 *bases)
+{
+	struct addr16 probes[RANDOM_PROBES];
+	uint32_t got[RANDOM_PROBES];
+	unsigned int wrong = 0;
+	char text[64];
+
+	for (unsigned int i = 0; i < RANDOM_PROBES; i++) {
+		uint8_t unused;
+		if (rng_below(r, 10) == 0)
+			for (unsigned int k = 0; k < 16; k++)
+				probes[i].b[k] = (uint8_t)rng_next(r);
+		else
+			random_prefix(r, fam, bases, &probes[i], &unused);
+		if (fam->max_depth == 32)
+			memset(probes[i].b + 4, 0, 12);
+	}
+	for (int copy = -1; copy < 2; copy++) {
+		fam->lookup_bulk(fib, copy, probes, got, RANDOM_PROBES);
+		for (unsigned int i = 0; i < RANDOM_PROBES; i++) {
+			uint32_t want = ref_lpm(ref, &probes[i]);
+			uint32_t one = copy < 0 ? fam->lookup_one(fib, &probes[i]) : want;
+			if (got[i] == want && one == want)
+				continue;
+			if (wrong++ < 5)
+				printf("\n  %s copy %d: %s -> bulk %u, one %u, want %u", fam->label, copy,
+				       fmt_addr(&probes[i], fam->max_depth, text, sizeof(text)), got[i], one, want);
+		}
+	}
+	return wrong;
+}
+
+static void run_random(const struct family *fam, bool compact, struct rte_rcu_qsbr *qs)
+{
+	struct rng r = {seed ^ (fam->max_depth * 131u + compact * 7u + (qs != NULL))};
+	struct addr16 bases[RANDOM_BASES];
+	for (unsigned int i = 0; i < RANDOM_BASES; i++)
+		for (unsigned int k = 0; k < 16; k++)
+			bases[i].b[k] = k < fam->max_depth / 8 ? (uint8_t)rng_next(&r) : 0;
+
+	char name[32];
+	void *fib = fam->create(unique_name(name, sizeof(name)), RANDOM_MAX_ROUTES, compact);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
+	struct route_list ref = {0}, walked = {0};
+	unsigned int bad_rc = 0, bad_get = 0, bad_count = 0, unlike = 0, wrong_lookups = 0, full = 0;
+
+	for (unsigned int op = 0; op < RANDOM_OPS; op++) {
+		unsigned int dice = rng_below(&r, 100);
+		struct addr16 ip;
+		uint8_t depth;
+		bool add = dice < 70 || ref.n == 0;
+
+		if (ref.n > 0 && ((dice >= 55 && dice < 70) || (dice >= 70 && dice < 95))) {
+			const struct route *pick = &ref.v[rng_below(&r, (uint32_t)ref.n)];
+			ip = pick->ip;
+			depth = pick->depth;
+		} else {
+			random_prefix(&r, fam, bases, &ip, &depth);
+		}
+		struct addr16 prefix = ip;
+		mask_addr(&prefix, depth);
+		ssize_t idx = ref_find(&ref, &prefix, depth);
+		uint32_t nh = random_nh(&r);
+		int rc;
+
+		if (add) {
+			rc = fam->add(fib, &ip, depth, nh, qs);
+			/* an IPv6 TRIE may run out of tbl8 groups before max_routes: a refused add changes nothing */
+			bool may_be_full = idx < 0 && !compact && fam->max_depth == 128;
+			if (rc == -ENOSPC && may_be_full) {
+				full++;
+			} else if (rc != 0) {
+				bad_rc++;
+			} else if (idx >= 0) {
+				ref.v[idx].nh = nh;
+			} else {
+				list_append(&ref, &prefix, depth, nh);
+			}
+		} else {
+			rc = fam->del(fib, &ip, depth, qs);
+			if (rc != (idx >= 0 ? 0 : -ENOENT))
+				bad_rc++;
+			else if (idx >= 0)
+				ref_remove(&ref, (size_t)idx);
+		}
+		idx = ref_find(&ref, &prefix, depth);
+		uint32_t got_nh = 0;
+		int got = fam->get(fib, &prefix, depth, &got_nh);
+		if (idx >= 0 ? got != 0 || got_nh != ref.v[idx].nh : got != -ENOENT)
+			bad_get++;
+		if (fam->n_routes(fib) != ref.n)
+			bad_count++;
+		if (qs != NULL && !copies_alike(fam, fib))
+			unlike++;
+		if (op % RANDOM_CHECK_EVERY == 0 || op == RANDOM_OPS - 1)
+			wrong_lookups += compare_lookups(fam, fib, &ref, &r, bases);
+	}
+	fam->walk(fib, -1, &walked, 0);
+	struct route_list expected = {0};
+	for (size_t i = 0; i < ref.n; i++)
+		list_append(&expected, &ref.v[i].ip, ref.v[i].depth, ref.v[i].nh);
+	bool walk_ok = lists_equal_sorted(&walked, &expected);
+
+	printf("\n    %s %s%s: %zu routes left, %u adds refused for lack of tbl8 groups ", fam->label,
+	       compact ? "compact" : "fast", qs ? " qs" : "", ref.n, full);
+	CU_ASSERT_EQUAL(bad_rc, 0);
+	CU_ASSERT_EQUAL(bad_get, 0);
+	CU_ASSERT_EQUAL(bad_count, 0);
+	CU_ASSERT_EQUAL(unlike, 0);
+	CU_ASSERT_EQUAL(wrong_lookups, 0);
+	CU_ASSERT(walk_ok);
+	CU_ASSERT(copies_alike(fam, fib));
+	free(ref.v);
+	free(walked.v);
+	free(expected.v);
+	fam->destroy(fib);
+}
+
+static void test_random_v4_fast(void)
+{
+	run_random(&fam_v4, false, idle_qs);
+	run_random(&fam_v4, false, NULL);
+}
+
+static void test_random_v4_compact(void)
+{
+	run_random(&fam_v4, true, idle_qs);
+}
+
+static void test_random_v6_fast(void)
+{
+	run_random(&fam_v6, false, idle_qs);
+	run_random(&fam_v6, false, NULL);
+}
+
+static void test_random_v6_compact(void)
+{
+	run_random(&fam_v6, true, idle_qs);
+}
+
+/* ---- RCU: a worker never sees a wrong next hop for routes nobody touches ---- */
+
+#define STABLE_GROUPS 32
+#define STABLE_PROBES (3 * STABLE_GROUPS)
+#define CHURN_OPS 3000
+
+struct reader {
+	const struct family *fam;
+	void *fib;
+	struct rte_rcu_qsbr *qs;
+	struct addr16 probes[STABLE_PROBES];
+	uint32_t expected[STABLE_PROBES];
+	bool stop;
+	uint64_t rounds;
+	uint64_t wrong;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	uint32_t got[STABLE_PROBES];
+
+	rte_rcu_qsbr_thread_register(rd->qs, 0);
+	rte_rcu_qsbr_thread_online(rd->qs, 0);
+	while (!__atomic_load_n(&rd->stop, __ATOMIC_ACQUIRE)) {
+		rd->fam->lookup_bulk(rd->fib, -1, rd->probes, got, STABLE_PROBES);
+		for (unsigned int i = 0; i < STABLE_PROBES; i++)
+			if (got[i] != rd->expected[i])
+				__atomic_fetch_add(&rd->wrong, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&rd->rounds, 1, __ATOMIC_RELEASE);
+		rte_rcu_qsbr_quiescent(rd->qs, 0);
+	}
+	rte_rcu_qsbr_thread_offline(rd->qs, 0);
+	rte_rcu_qsbr_thread_unregister(rd->qs, 0);
+	return NULL;
+}
+
+/*
+ * Per group i, three nested stable routes (at 1/2, 3/4 and all-but-4 bits of the address) and one probe that only
+ * each of them answers. The churn routes sit in the same groups, down to the same tbl8 groups as the stable ones.
+ */
+static void stable_plan(const struct family *fam, void *fib, struct reader *rd)
+{
+	unsigned int d1 = fam->max_depth / 2, d2 = fam->max_depth * 3 / 4, last = fam->max_depth / 8 - 1;
+
+	for (unsigned int i = 0; i < STABLE_GROUPS; i++) {
+		struct addr16 r1 = fam->test_base, r2, r3;
+		r1.b[d1 / 8 - 1] = (uint8_t)i;
+		r2 = r1;
+		r2.b[d2 / 8 - 1] = (uint8_t)i;
+		r3 = r2;
+		r3.b[last] = 0x10;
+		CU_ASSERT_EQUAL(fam->add(fib, &r1, (uint8_t)d1, 1000 + i, NULL), 0);
+		CU_ASSERT_EQUAL(fam->add(fib, &r2, (uint8_t)d2, 2000 + i, NULL), 0);
+		CU_ASSERT_EQUAL(fam->add(fib, &r3, fam->max_depth - 4, 3000 + i, NULL), 0);
+
+		struct addr16 *p = &rd->probes[3 * i];
+		p[0] = r1;
+		p[0].b[d2 / 8 - 1] = (uint8_t)(i + 100);
+		p[0].b[last] = 1;
+		p[1] = r2;
+		p[1].b[last] = 200;
+		p[2] = r3;
+		p[2].b[last] = 0x14;
+		rd->expected[3 * i] = 1000 + i;
+		rd->expected[3 * i + 1] = 2000 + i;
+		rd->expected[3 * i + 2] = 3000 + i;
+	}
+}
+
+static void churn_prefix(const struct family *fam, struct rng *r, const struct reader *rd, struct addr16 *ip,
+			 uint8_t *depth)
+{
+	unsigned int d1 = fam->max_depth / 2, d2 = fam->max_depth * 3 / 4;
+	bool covers_probe;
+
+	do {
+		*ip = fam->test_base;
+		ip->b[d1 / 8 - 1] = (uint8_t)rng_below(r, STABLE_GROUPS);
+		for (unsigned int bit = d1; bit < fam->max_depth; bit++)
+			set_bit(ip, bit, rng_below(r, 2));
+		if (rng_below(r, 2))
+			ip->b[d2 / 8 - 1] = ip->b[d1 / 8 - 1];
+		*depth = (uint8_t)(d1 + 1 + rng_below(r, fam->max_depth - d1));
+		mask_addr(ip, *depth);
+		covers_probe = false;
+		for (unsigned int i = 0; i < STABLE_PROBES && !covers_probe; i++)
+			covers_probe = prefix_contains(ip, *depth, &rd->probes[i]);
+	} while (covers_probe);
+}
+
+static void run_rcu(const struct family *fam, bool compact)
+{
+	struct rng r = {seed ^ (0x5eed + fam->max_depth + compact)};
+	struct rte_rcu_qsbr *qs = qsbr_create();
+	char name[32];
+	void *fib = fam->create(unique_name(name, sizeof(name)), 8192, compact);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
+	struct reader rd = {.fam = fam, .fib = fib, .qs = qs};
+	stable_plan(fam, fib, &rd);
+
+	/* main runs pinned to lcore 0; let the reader use any CPU so synchronize does not wait for a time slice */
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	CPU_ZERO(&cpus);
+	for (long cpu = 0; cpu < sysconf(_SC_NPROCESSORS_ONLN) && cpu < CPU_SETSIZE; cpu++)
+		CPU_SET(cpu, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	pthread_t thread;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&thread, &attr, reader_main, &rd), 0);
+	pthread_attr_destroy(&attr);
+	while (__atomic_load_n(&rd.rounds, __ATOMIC_ACQUIRE) == 0)
+		sched_yield();
+
+	struct route_list churn = {0};
+	unsigned int bad_rc = 0, unlike = 0;
+	for (unsigned int op = 0; op < CHURN_OPS; op++) {
+		if (churn.n == 0 || rng_below(&r, 5) < 3) {
+			struct addr16 ip;
+			uint8_t depth;
+			uint32_t nh = random_nh(&r);
+			churn_prefix(fam, &r, &rd, &ip, &depth);
+			int rc = fam->add(fib, &ip, depth, nh, qs);
+			ssize_t idx = ref_find(&churn, &ip, depth);
+			if (rc != 0 && !(rc == -ENOSPC && !compact && fam->max_depth == 128 && idx < 0))
+				bad_rc++;
+			else if (rc == 0 && idx >= 0)
+				churn.v[idx].nh = nh;
+			else if (rc == 0)
+				list_append(&churn, &ip, depth, nh);
+		} else {
+			size_t idx = rng_below(&r, (uint32_t)churn.n);
+			if (fam->del(fib, &churn.v[idx].ip, churn.v[idx].depth, qs) != 0)
+				bad_rc++;
+			ref_remove(&churn, idx);
+		}
+		if (!copies_alike(fam, fib))
+			unlike++;
+	}
+	__atomic_store_n(&rd.stop, true, __ATOMIC_RELEASE);
+	CU_ASSERT_EQUAL(pthread_join(thread, NULL), 0);
+
+	printf("\n    %s %s: %" PRIu64 " reader rounds, %zu churn routes left ", fam->label,
+	       compact ? "compact" : "fast", rd.rounds, churn.n);
+	CU_ASSERT_EQUAL(rd.wrong, 0);
+	CU_ASSERT(rd.rounds > 1);
+	CU_ASSERT_EQUAL(bad_rc, 0);
+	CU_ASSERT_EQUAL(unlike, 0);
+	CU_ASSERT_EQUAL(fam->n_routes(fib), 3 * STABLE_GROUPS + churn.n);
+	free(churn.v);
+	fam->destroy(fib);
+	rte_free(qs);
+}
+
+static void test_rcu_v4(void)
+{
+	run_rcu(&fam_v4, false);
+	run_rcu(&fam_v4, true);
+}
+
+static void test_rcu_v6(void)
+{
+	run_rcu(&fam_v6, false);
+	run_rcu(&fam_v6, true);
+}
+
+/* ---- main ---- */
+
+int main(void)
+{
+	char *eal_args[] = {"test", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
+			    "-l", "0"};
+	if (rte_eal_init((int)RTE_DIM(eal_args), eal_args) < 0) {
+		fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	const char *seed_text = getenv("FIB_TEST_SEED");
+	if (seed_text != NULL)
+		seed = strtoull(seed_text, NULL, 0);
+	printf("test_dp_fib: FIB_TEST_SEED=%#" PRIx64 "\n", seed);
+	idle_qs = qsbr_create();
+
+	const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{"create arguments", test_create_args},
+		{"basics v4 fast", test_basics_v4_fast},
+		{"basics v4 compact", test_basics_v4_compact},
+		{"basics v6 fast", test_basics_v6_fast},
+		{"basics v6 compact", test_basics_v6_compact},
+		{"capacity", test_capacity},
+		{"undo of a half-applied edit", test_undo},
+		{"random v4 fast", test_random_v4_fast},
+		{"random v4 compact", test_random_v4_compact},
+		{"random v6 fast", test_random_v6_fast},
+		{"random v6 compact", test_random_v6_compact},
+		{"rcu v4", test_rcu_v4},
+		{"rcu v6", test_rcu_v6},
+	};
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite suite = CU_add_suite("dataplane/fib", NULL, NULL);
+	for (unsigned int i = 0; suite != NULL && i < RTE_DIM(tests); i++)
+		CU_add_test(suite, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned int failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	rte_free(idle_qs);
+	rte_eal_cleanup();
+	return failures == 0 ? 0 : 1;
+}
