@@ -4,11 +4,13 @@ BUILD ?= build
 PKGS := libdpdk libconfig
 DPDK_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-OPT ?= -O3 -march=native
+OPT ?= -O3
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
 	-I. -DALLOW_EXPERIMENTAL_API -DNPSGW_VERSION=\"0.1.0\" -MMD -MP $(EXTRA_CFLAGS)
 LDLIBS += -lm -lpthread
+# `make V=1` shows the full commands.
+Q := $(if $(V),,@)
 
 LIB_SRCS := $(wildcard lib/*/*.c)
 NF_SRCS := $(wildcard nf/*.c nf/*/*.c)
@@ -22,26 +24,31 @@ DP_OBJS := $(DP_SRCS:%.c=$(BUILD)/obj/%.o)
 DP_LIB_OBJS := $(filter-out $(BUILD)/obj/dataplane/main.o,$(DP_OBJS))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(UNIT_SRCS)))
 
-.PHONY: all test unit pcap-test e2e-test badinput-test bench demo clean debug format graph deps
+.PHONY: all test unit pcap-test e2e-test badinput-test bench demo clean debug format graph docs deps
 all: $(BUILD)/npsd $(BUILD)/npsctl
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(DPDK_CFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(V),true,echo '  CC   $<')
+	$(Q)$(CC) $(DPDK_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/npsd: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS)
-	$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $^ -Wl,--no-whole-archive $(DPDK_LIBS) $(LDLIBS)
+	@$(if $(V),true,echo '  LD   $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $^ -Wl,--no-whole-archive $(DPDK_LIBS) $(LDLIBS)
 
 $(BUILD)/npsctl: $(BUILD)/obj/$(CTL_SRCS:.c=.o) $(LIB_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS)
+	@$(if $(V),true,echo '  LD   $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS)
 
 # Each unit test is its own CUnit program linking the libraries; test_dp_X.c also links dataplane/X.c.
 $(BUILD)/test/test_dp_%: $(BUILD)/obj/test/unit/test_dp_%.o $(BUILD)/obj/dataplane/%.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
+	@$(if $(V),true,echo '  LD   $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
 $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
+	@$(if $(V),true,echo '  LD   $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
 
 deps:
 	bash scripts/install-deps.sh
@@ -59,22 +66,31 @@ e2e-test: all
 	bash test/e2e/run.sh
 
 # All tiers: unit, pcap-in/pcap-out (incl. the bad-input corpus), end-to-end in network namespaces.
-test: all unit
+test: deps
+	$(MAKE) all unit
 	bash test/pcap/run.sh
 	bash test/e2e/run.sh
 
-bench: all
-	bash bench/run
-
-demo: all
+# The README's two commands: each installs what it needs first (Debian packages only), then builds.
+demo: deps
+	$(MAKE) all
 	bash scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	bash bench/run
 
 debug:
 	$(MAKE) BUILD=build-debug OPT="-O1" EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		LDLIBS="-lm -lpthread -fsanitize=address,undefined"
 
+# Docs generated from the code: the pipeline diagram from the live graph, the command reference from the table.
 graph: all
-	bash scripts/gen-graph.sh > docs/pipeline.dot
+	bash scripts/gen-graph.sh
+
+docs: all
+	bash scripts/gen-docs.sh
+	bash scripts/gen-graph.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -19,6 +19,7 @@ const struct ctl_cmd ctl_commands[] = {
 	{"show stats", "", "worker", "port, node (calls, packets, cycles/packet), drop and control counters",
 	 cmd_show_stats},
 	{"show drops", "", "worker", "packets dropped, by reason", cmd_show_drops},
+	{"show graph", "", "worker", "the worker's pipeline as Graphviz dot", cmd_show_graph},
 	{"vrf add", "name id", "fib max_routes", "create a VRF (fib fast|compact)", cmd_vrf_add},
 	{"vrf del", "name", "", "delete an empty VRF", cmd_vrf_del},
 	{"interface add", "name device vrf", "vlan mtu mac", "create an interface (VLAN 0 = untagged)", cmd_iface_add},
@@ -59,12 +60,23 @@ void ctl_handle(void *cookie, const char *line, size_t len, struct sbuf *reply_f
 	ctl_serve_line(ctl_commands, ctl_n_commands, &ctx, line, len, reply_frame);
 }
 
+/* Markdown table cell: '|' would end the cell. */
+static void md_cell(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
 void ctl_dump_commands(FILE *out)
 {
 	fprintf(out, "| command | description |\n|---|---|\n");
 	for (size_t i = 0; i < ctl_n_commands; i++) {
 		char usage[256];
-		fprintf(out, "| `%s` | %s |\n", ctl_cmd_usage(&ctl_commands[i], usage, sizeof(usage)),
-			ctl_commands[i].help);
+		fprintf(out, "| `%s` | ", ctl_cmd_usage(&ctl_commands[i], usage, sizeof(usage)));
+		md_cell(out, ctl_commands[i].help);
+		fprintf(out, " |\n");
 	}
 }

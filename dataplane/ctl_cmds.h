@@ -17,6 +17,7 @@ CTL_HANDLER(cmd_show_neighbours);
 CTL_HANDLER(cmd_show_workers);
 CTL_HANDLER(cmd_show_stats);
 CTL_HANDLER(cmd_show_drops);
+CTL_HANDLER(cmd_show_graph);
 CTL_HANDLER(cmd_vrf_add);
 CTL_HANDLER(cmd_vrf_del);
 CTL_HANDLER(cmd_iface_add);

@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_graph.h>
 
 #include "dataplane/cp.h"
 #include "dataplane/ctl_cmds.h"
@@ -37,7 +39,7 @@ int cmd_show_interfaces(struct ctl_ctx *ctx, const struct ctl_args *a, struct ct
 		const struct iface *ifc = dp.ifaces[i];
 		if (ifc == NULL)
 			continue;
-		char vlan[8], mtu[8], mac[24], addrs[IFACE_MAX_ADDRS * ADDR_STR_MAX] = "", ll[ADDR_STR_MAX];
+		char vlan[24], mtu[24], mac[24], addrs[IFACE_MAX_ADDRS * ADDR_STR_MAX] = "", ll[ADDR_STR_MAX];
 		for (unsigned j = 0; j < ifc->n_addrs; j++) {
 			char pb[ADDR_STR_MAX];
 			size_t used = strlen(addrs);
@@ -180,7 +182,7 @@ int cmd_show_workers(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_r
 					      NULL);
 	for (unsigned i = 0; i < dp.n_workers; i++) {
 		const struct worker *w = &dp.workers[i];
-		char idx[8], lc[8], txq[8], rxqs[512] = "";
+		char idx[24], lc[24], txq[24], rxqs[512] = "";
 		for (size_t q = 0; q < w->n_rxqs; q++) {
 			size_t used = strlen(rxqs);
 			snprintf(rxqs + used, sizeof(rxqs) - used, "%s%s:%u", q ? "," : "", w->rxqs[q].device,
@@ -281,5 +283,29 @@ int cmd_show_drops(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 		return r->status;
 	int n = stats_nodes(worker, ns, MAX_NODE_STATS);
 	drops_table(r, ns, n);
+	return 0;
+}
+
+/* The live pipeline of a worker as Graphviz dot (rte_graph_export), for `make graph` and operators. */
+int cmd_show_graph(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
+{
+	char err[CTL_ERR_MAX];
+	uint32_t w = 0;
+	if (dp.n_workers == 0)
+		return ctl_reply_error(r, ENOENT, "no workers");
+	if (ctl_arg(a, "worker") && ctl_arg_u32(a, "worker", 0, dp.n_workers - 1, &w, err, sizeof(err)))
+		return ctl_reply_error(r, EINVAL, "%s", err);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return ctl_reply_error(r, ENOMEM, "out of memory");
+	int rc = rte_graph_export(dp.workers[w].graph_name, f);
+	fclose(f);
+	if (rc == 0)
+		sbuf_append(&r->text, buf, len);
+	free(buf);
+	if (rc != 0)
+		return ctl_reply_error(r, -rc, "cannot export graph %s", dp.workers[w].graph_name);
 	return 0;
 }

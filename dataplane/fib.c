@@ -97,9 +97,56 @@ void fib4_destroy(struct fib4 *f)
 	rte_free(f);
 }
 
+struct route4 {
+	uint32_t ip;
+	uint8_t depth;
+	uint64_t nh;
+};
+
+/* Routes strictly inside ip/depth that contain 255.255.255.255, shallowest first (see set_route4). */
+static unsigned int top_spine4(struct rte_rib *rib, uint32_t ip, uint8_t depth, struct route4 *spine)
+{
+	if ((ip | ~rte_rib_depth_to_mask(depth)) != UINT32_MAX)
+		return 0;
+	unsigned int n = 0;
+	for (struct rte_rib_node *node = rte_rib_lookup(rib, UINT32_MAX); node != NULL;
+	     node = rte_rib_lookup_parent(node)) {
+		struct route4 *r = &spine[n];
+		rte_rib_get_depth(node, &r->depth);
+		if (r->depth <= depth)
+			break;
+		rte_rib_get_ip(node, &r->ip);
+		rte_rib_get_nh(node, &r->nh);
+		n++;
+	}
+	for (unsigned int i = 0; i < n / 2; i++)
+		RTE_SWAP(spine[i], spine[n - 1 - i]);
+	return n;
+}
+
+/*
+ * Works around a DPDK 22.11 bug (rte_fib and rte_fib6 alike). When a change rewrites a prefix that reaches the last
+ * address of the space, and a more-specific route reaching that address follows another one with no gap, DPDK's
+ * range walk wraps to address 0 and writes the prefix's next hop over the whole table: with 224/4 and 240/4 in
+ * place, adding 0/0 sends everything to the default route. It cannot happen while no more-specific route contains
+ * the last address, so those routes (the "top spine") are taken out deepest first, the change is made, and they go
+ * back shallowest first, each one again without its more-specifics on the spine. Readers never see the copy while
+ * this happens, and putting back what was just taken out needs only what taking it out freed.
+ */
 static int set_route4(struct rte_fib *copy, uint32_t ip, uint8_t depth, const struct route_state *want)
 {
-	return want->present ? rte_fib_add(copy, ip, depth, want->nh) : rte_fib_delete(copy, ip, depth);
+	struct route4 spine[RTE_FIB_MAXDEPTH + 1];
+	unsigned int n = top_spine4(rte_fib_get_rib(copy), ip, depth, spine);
+
+	for (unsigned int i = n; i-- > 0;)
+		rte_fib_delete(copy, spine[i].ip, spine[i].depth);
+	int rc = want->present ? rte_fib_add(copy, ip, depth, want->nh) : rte_fib_delete(copy, ip, depth);
+	for (unsigned int i = 0; i < n; i++) {
+		int put_back = rte_fib_add(copy, spine[i].ip, spine[i].depth, spine[i].nh);
+		if (put_back < 0 && rc == 0)
+			rc = put_back;
+	}
+	return rc;
 }
 
 static void publish4(struct fib4 *f, unsigned int idx, struct rte_rcu_qsbr *qs)
@@ -276,9 +323,53 @@ void fib6_destroy(struct fib6 *f)
 	rte_free(f);
 }
 
+struct route6 {
+	uint8_t ip[16];
+	uint8_t depth;
+	uint64_t nh;
+};
+
+static const uint8_t all_ones6[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* Routes strictly inside ip/depth that contain ffff:...:ffff, shallowest first (see set_route4). */
+static unsigned int top_spine6(struct rte_rib6 *rib, const uint8_t ip[16], uint8_t depth, struct route6 *spine)
+{
+	uint8_t top_prefix[16];
+	mask6(top_prefix, all_ones6, depth);
+	if (memcmp(top_prefix, ip, sizeof(top_prefix)) != 0)
+		return 0;
+	unsigned int n = 0;
+	for (struct rte_rib6_node *node = rte_rib6_lookup(rib, all_ones6); node != NULL;
+	     node = rte_rib6_lookup_parent(node)) {
+		struct route6 *r = &spine[n];
+		rte_rib6_get_depth(node, &r->depth);
+		if (r->depth <= depth)
+			break;
+		rte_rib6_get_ip(node, r->ip);
+		rte_rib6_get_nh(node, &r->nh);
+		n++;
+	}
+	for (unsigned int i = 0; i < n / 2; i++)
+		RTE_SWAP(spine[i], spine[n - 1 - i]);
+	return n;
+}
+
+/* Same workaround as set_route4. */
 static int set_route6(struct rte_fib6 *copy, const uint8_t ip[16], uint8_t depth, const struct route_state *want)
 {
-	return want->present ? rte_fib6_add(copy, ip, depth, want->nh) : rte_fib6_delete(copy, ip, depth);
+	struct route6 spine[RTE_FIB6_MAXDEPTH + 1];
+	unsigned int n = top_spine6(rte_fib6_get_rib(copy), ip, depth, spine);
+
+	for (unsigned int i = n; i-- > 0;)
+		rte_fib6_delete(copy, spine[i].ip, spine[i].depth);
+	int rc = want->present ? rte_fib6_add(copy, ip, depth, want->nh) : rte_fib6_delete(copy, ip, depth);
+	for (unsigned int i = 0; i < n; i++) {
+		int put_back = rte_fib6_add(copy, spine[i].ip, spine[i].depth, spine[i].nh);
+		if (put_back < 0 && rc == 0)
+			rc = put_back;
+	}
+	return rc;
 }
 
 static void publish6(struct fib6 *f, unsigned int idx, struct rte_rcu_qsbr *qs)

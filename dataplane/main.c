@@ -63,8 +63,14 @@ static int build_eal_args(const struct npsgw_conf *c, char **argv, char *store, 
 		used += (size_t)n + 1;                                                                                \
 	} while (0)
 	ARG("npsd");
-	ARG("-l");
-	ARG("%s", c->eal.lcores);
+	/* An explicit --lcores map in extra_args (e.g. several lcores on one CPU) replaces -l. */
+	bool lcore_map = false;
+	for (size_t i = 0; i < c->eal.n_extra_args; i++)
+		lcore_map |= strncmp(c->eal.extra_args[i], "--lcores", 8) == 0;
+	if (!lcore_map) {
+		ARG("-l");
+		ARG("%s", c->eal.lcores);
+	}
 	ARG("--file-prefix=%s", c->eal.file_prefix[0] ? c->eal.file_prefix : "npsd");
 	bool no_huge = c->eal.no_huge || (c->eal.huge_auto && !hugepages_available());
 	if (no_huge)

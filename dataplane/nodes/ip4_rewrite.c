@@ -55,12 +55,29 @@ static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, st
 	}
 }
 
+/* The home-run guess must be a port_tx edge: the other edges take packets one by one. */
+static int ip4_rewrite_init(const struct rte_graph *graph, struct rte_node *node)
+{
+	int rc = node_worker_init(graph, node);
+	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
+	for (uint16_t p = 0; p < DP_MAX_PORTS; p++) {
+		if (dp.ports[p].used) {
+			ctx->home_edge = ip4_rewrite_tx_edge[p];
+			return rc;
+		}
+	}
+	return -ENODEV;
+}
+
 static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
-	struct worker *w = node_worker(node);
+	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
+	struct worker *w = ctx->w;
+	struct node_batch b;
 	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
 	uint64_t now = w->now_ms;
 
+	batch_start(graph, node, &b, ctx->home_edge, nb_objs);
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *pm = pkt_meta(m);
@@ -109,15 +126,17 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, m);
 			continue;
 		}
-		rte_node_enqueue_x1(graph, node, ip4_rewrite_tx_edge[out->port], m);
+		ctx->home_edge = ip4_rewrite_tx_edge[out->port];
+		batch_add(graph, node, &b, ctx->home_edge, m);
 	}
+	batch_end(graph, node, &b);
 	return nb_objs;
 }
 
 static struct rte_node_register ip4_rewrite_node = {
 	.name = NODE_IP4_REWRITE,
 	.process = ip4_rewrite_process,
-	.init = node_worker_init,
+	.init = ip4_rewrite_init,
 	.nb_edges = IP4_RW_NEXT_COUNT,
 	.next_nodes =
 		{

@@ -45,7 +45,7 @@ static inline rte_edge_t ip6_classify(struct rte_mbuf *m)
 		rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - total);
 	const uint8_t *dst = ip->dst_addr;
 	if (unlikely(ip6_is_multicast(dst))) {
-		if (ip6_is_all_nodes(dst) || ip6_is_solicited_node(dst))
+		if (ip6_is_all_nodes(dst) || ip6_is_solicited_node(dst) || ip6_is_all_routers(dst))
 			return IP6_IN_NEXT_LOCAL;
 		return IP6_IN_NEXT_DROP_MCAST;
 	}

@@ -24,6 +24,13 @@ static inline bool ip6_is_all_nodes(const uint8_t *a)
 	return memcmp(a, all_nodes, 16) == 0;
 }
 
+/* ff02::2 (all routers: router solicitations) */
+static inline bool ip6_is_all_routers(const uint8_t *a)
+{
+	static const uint8_t all_routers[16] = {0xff, 0x02, [15] = 2};
+	return memcmp(a, all_routers, 16) == 0;
+}
+
 /* ff02::1:ffXX:XXXX (solicited-node multicast, RFC 4291 2.7.1) */
 static inline bool ip6_is_solicited_node(const uint8_t *a)
 {

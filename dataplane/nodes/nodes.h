@@ -25,9 +25,10 @@
 #define NODE_PUNT "punt"
 #define DROP_NODE(reason) "drop_" #reason
 
-/* Node context: every node that needs its worker keeps a pointer to it in ctx. */
+/* Node context: every node that needs its worker keeps a pointer to it in ctx (16 bytes at most). */
 struct node_worker_ctx {
 	struct worker *w;
+	rte_edge_t home_edge; /* where the previous burst's last packet went: the next burst's "home run" guess */
 };
 
 static inline struct worker *node_worker(const struct rte_node *node)

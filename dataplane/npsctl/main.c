@@ -65,8 +65,8 @@ static int build_request(char **words, int nwords, bool *json, struct sbuf *req)
 			return -1;
 		}
 		if (has_whitespace(words[i])) {
-			fprintf(stderr, "npsctl: argument '%s' contains whitespace: words and values cannot contain blanks"
-					" or newlines\n", words[i]);
+			fprintf(stderr, "npsctl: argument '%s' contains whitespace: words and values cannot contain"
+					" blanks or newlines\n", words[i]);
 			return -1;
 		}
 		if (strcmp(words[i], "--json") == 0) {
@@ -175,8 +175,8 @@ static int report_io_error(int err, const char *path, int timeout_ms)
 			path, timeout_ms);
 		break;
 	case EPROTO:
-		fprintf(stderr, "npsctl: malformed reply on %s (is it an npsd control socket speaking NPSGW/%d?)\n", path,
-			CTL_PROTO_VERSION);
+		fprintf(stderr, "npsctl: malformed reply on %s (is it an npsd control socket speaking NPSGW/%d?)\n",
+			path, CTL_PROTO_VERSION);
 		break;
 	case ECONNRESET:
 	case EPIPE:

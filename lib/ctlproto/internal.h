@@ -11,11 +11,9 @@
 /* Largest reply header "NPSGW/1 <status> <len>\n"; a client refuses a longer first line. */
 #define CTL_HEADER_MAX 64
 
-/*
- * Length of the request proper: a final '\r' is dropped so that CRLF clients (telnet, socat crlf) work.
- * Returns 0, or EINVAL with err naming the first NUL or control character (tab is a blank, not a control).
- */
+/* Length of the request proper: a final '\r' is dropped so that CRLF clients (telnet, socat crlf) work. */
 size_t ctl_line_trim(const char *line, size_t len);
+/* 0, or EINVAL with err naming the first NUL or control character (tab is a blank; the final '\r' is allowed). */
 int ctl_line_check(const char *line, size_t len, char *err, size_t errlen);
 
 /* True when a blank-separated token of line is "--json": errors found before parsing still honour it. */

@@ -117,9 +117,9 @@ static void build_reply(struct ctl_server *s, const char *line, size_t len)
 	if (s->frame.oom || s->frame.len == 0) {
 		/* Every request gets exactly one reply, or the client would wait for ever. */
 		bool oom = s->frame.oom;
+		const char *msg = oom ? "out of memory building the reply" : "internal error: no reply";
 		sbuf_free(&s->frame);
-		ctl_render_error(oom ? ENOMEM : EIO, oom ? "out of memory building the reply" : "internal error: no reply",
-				 ctl_line_wants_json(line, len), &s->frame);
+		ctl_render_error(oom ? ENOMEM : EIO, msg, ctl_line_wants_json(line, len), &s->frame);
 	}
 }
 
@@ -133,10 +133,10 @@ static int client_answer(struct ctl_server *s, struct ctl_client *c)
 			break;
 		if (nl == NULL) {
 			char err[CTL_ERR_MAX];
-			snprintf(err, sizeof(err), "request too long (max %d bytes including the newline)", CTL_REQ_MAX);
+			snprintf(err, sizeof(err), "request too long (max %d bytes with the newline)", CTL_REQ_MAX);
 			sbuf_reset(&s->frame);
 			ctl_render_error(E2BIG, err, ctl_line_wants_json(c->in, c->in_len), &s->frame);
-			c->closing = true; /* the rest of that request is still coming: nothing after it can be framed */
+			c->closing = true; /* the rest of that request is still coming: what follows cannot be framed */
 			c->in_len = 0;
 		} else {
 			size_t len = (size_t)(nl - c->in);
@@ -260,7 +260,8 @@ int ctl_server_poll(struct ctl_server *s, int timeout_ms)
 			client_drop(s, s->pfd_client[i]);
 			continue;
 		}
-		answered += client_service(s, s->pfd_client[i], (s->pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0);
+		bool readable = (s->pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+		answered += client_service(s, s->pfd_client[i], readable);
 	}
 	if (s->pfd[0].revents & POLLIN)
 		accept_clients(s);

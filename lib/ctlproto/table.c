@@ -86,7 +86,7 @@ struct ctl_table *ctl_reply_table(struct ctl_reply *r, const char *name, ...)
 	for (const char *col = va_arg(ap, const char *); col != NULL; col = va_arg(ap, const char *)) {
 		if (t->ncols == COLS_MAX) {
 			va_end(ap);
-			ctl_reply_error(r, ENOSPC, "internal error: table %s has more than %d columns", t->name, COLS_MAX);
+			ctl_reply_error(r, ENOSPC, "internal error: table %s has over %d columns", t->name, COLS_MAX);
 			return NULL;
 		}
 		bool numeric = col[0] == '#';

@@ -735,6 +735,88 @@ static void test_undo(void)
 	run_undo(&fam_v6, idle_qs);
 }
 
+/* ---- the top of the address space (DPDK 22.11 rewrote the whole table there; fib.c works around it) ---- */
+
+static struct addr16 top_prefix(const struct family *fam, uint8_t depth, unsigned int steps_below)
+{
+	struct addr16 a = {{0}};
+	memset(a.b, 0xff, fam->max_depth / 8);
+	mask_addr(&a, depth);
+	/* step down by whole prefixes of this depth */
+	for (unsigned int bit = depth; steps_below > 0 && bit-- > 0;) {
+		bool one = a.b[bit / 8] & (0x80 >> (bit % 8));
+		set_bit(&a, bit, !one);
+		if (one)
+			steps_below--;
+	}
+	return a;
+}
+
+static void expect_lookup(const struct family *fam, void *fib, const struct addr16 *ip, uint32_t want)
+{
+	uint32_t got;
+	for (int copy = -1; copy < 2; copy++) {
+		fam->lookup_bulk(fib, copy, ip, &got, 1);
+		CU_ASSERT_EQUAL(got, want);
+	}
+	CU_ASSERT_EQUAL(fam->lookup_one(fib, ip), want);
+}
+
+static void run_top_of_space(const struct family *fam, bool compact, struct rte_rcu_qsbr *qs)
+{
+	char name[32];
+	void *fib = fam->create(unique_name(name, sizeof(name)), 64, compact);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
+	const uint8_t max = fam->max_depth;
+	struct addr16 any = {{0}}, low = fam->test_base, top = top_prefix(fam, max, 0);
+	struct addr16 upper = top_prefix(fam, 4, 0), lower = top_prefix(fam, 4, 1);
+	struct addr16 in_lower = lower;
+	set_bit(&in_lower, max - 1, true);
+
+	/* like 224/4 and 240/4 blackholed, then the default route comes, changes and goes */
+	CU_ASSERT_EQUAL(fam->add(fib, &lower, 4, 7, qs), 0);
+	CU_ASSERT_EQUAL(fam->add(fib, &upper, 4, 8, qs), 0);
+	for (uint32_t nh = 2; nh <= 3; nh++) {
+		CU_ASSERT_EQUAL(fam->add(fib, &any, 0, nh, qs), 0);
+		expect_lookup(fam, fib, &low, nh);
+		expect_lookup(fam, fib, &in_lower, 7);
+		expect_lookup(fam, fib, &top, 8);
+	}
+	CU_ASSERT_EQUAL(fam->del(fib, &any, 0, qs), 0);
+	expect_lookup(fam, fib, &low, NH_NONE);
+	expect_lookup(fam, fib, &in_lower, 7);
+	expect_lookup(fam, fib, &top, 8);
+
+	/* the last two host routes, then the prefix around them */
+	struct addr16 last = top_prefix(fam, max, 0), before_last = top_prefix(fam, max, 1);
+	struct addr16 around = top_prefix(fam, max - 8, 0), in_around = around;
+	CU_ASSERT_EQUAL(fam->add(fib, &before_last, max, 9, qs), 0);
+	CU_ASSERT_EQUAL(fam->add(fib, &last, max, 10, qs), 0);
+	CU_ASSERT_EQUAL(fam->add(fib, &around, max - 8, 11, qs), 0);
+	set_bit(&in_around, max - 4, true);
+	expect_lookup(fam, fib, &low, NH_NONE);
+	expect_lookup(fam, fib, &in_lower, 7);
+	expect_lookup(fam, fib, &in_around, 11);
+	expect_lookup(fam, fib, &before_last, 9);
+	expect_lookup(fam, fib, &last, 10);
+	CU_ASSERT_EQUAL(fam->del(fib, &upper, 4, qs), 0);
+	expect_lookup(fam, fib, &in_around, 11);
+	expect_lookup(fam, fib, &last, 10);
+	CU_ASSERT_EQUAL(fam->n_routes(fib), 4);
+	CU_ASSERT(copies_alike(fam, fib));
+	fam->destroy(fib);
+}
+
+static void test_top_of_space(void)
+{
+	const struct family *fams[] = {&fam_v4, &fam_v6};
+	for (unsigned int i = 0; i < RTE_DIM(fams); i++) {
+		run_top_of_space(fams[i], false, NULL);
+		run_top_of_space(fams[i], false, idle_qs);
+		run_top_of_space(fams[i], true, idle_qs);
+	}
+}
+
 /* ---- randomized comparison with the naive reference ---- */
 
 #define RANDOM_BASES 6
@@ -799,9 +881,10 @@ static void run_random(const struct family *fam, bool compact, struct rte_rcu_qs
 {
 	struct rng r = {seed ^ (fam->max_depth * 131u + compact * 7u + (qs != NULL))};
 	struct addr16 bases[RANDOM_BASES];
+	/* the two ends of the address space are bases too: DPDK had wrap-around bugs there */
 	for (unsigned int i = 0; i < RANDOM_BASES; i++)
 		for (unsigned int k = 0; k < 16; k++)
-			bases[i].b[k] = k < fam->max_depth / 8 ? (uint8_t)rng_next(&r) : 0;
+			bases[i].b[k] = k >= fam->max_depth / 8 ? 0 : i == 0 ? 0xff : i == 1 ? 0 : (uint8_t)rng_next(&r);
 
 	char name[32];
 	void *fib = fam->create(unique_name(name, sizeof(name)), RANDOM_MAX_ROUTES, compact);
@@ -1097,6 +1180,7 @@ int main(void)
 		{"basics v6 compact", test_basics_v6_compact},
 		{"capacity", test_capacity},
 		{"undo of a half-applied edit", test_undo},
+		{"top of the address space", test_top_of_space},
 		{"random v4 fast", test_random_v4_fast},
 		{"random v4 compact", test_random_v4_compact},
 		{"random v6 fast", test_random_v6_fast},
