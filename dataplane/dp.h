@@ -44,9 +44,12 @@ struct pkt_meta {
 	uint8_t punt_reason; /* enum punt_reason, set before the punt node */
 	uint8_t icmp_type;   /* for the ICMP error nodes */
 	uint8_t icmp_code;
-	uint8_t pad;
+	uint8_t flags;       /* PKT_F_* */
 	uint32_t icmp_info;  /* MTU for "fragmentation needed" / "packet too big" */
 };
+
+/* The router built this packet (echo reply, ICMP error): forward it without a TTL/hop-limit decrement. */
+#define PKT_F_LOCAL_ORIGIN 0x01
 
 static inline struct pkt_meta *pkt_meta(struct rte_mbuf *m)
 {

@@ -1,10 +1,28 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Double-buffered per-VRF FIBs over rte_fib / rte_fib6; fib.h explains the edit protocol. */
+/*
+ * Double-buffered per-VRF FIBs over rte_fib / rte_fib6; fib.h explains the edit protocol.
+ *
+ * Three bugs of DPDK 22.11's fast tables are worked around here (the unit test has a case for each):
+ *  1. Wrap-around, DIR24_8 and TRIE: when a change rewrites a prefix that reaches the last address of the space and
+ *     a more-specific route reaching that address follows another one with no gap, the range walk wraps to address 0
+ *     and writes the prefix's next hop over the whole table (with 224/4 and 240/4 in place, adding 0/0 sends
+ *     everything to the default route). It cannot happen while no more-specific route contains the last address, so
+ *     those routes (the "top spine") are taken out deepest first, the change is made, and they go back shallowest
+ *     first, each one again without its more-specifics on the spine.
+ *  2. DIR24_8 tbl8 count: a route longer than /24 that has its parent's next hop is not counted when added but is
+ *     uncounted when deleted; the counter wraps below zero and every later long route fails with ENOSPC. Such a route
+ *     is added with another next hop first, then set to its own (add4).
+ *  3. TRIE tbl8 count: reservations are never given back on delete, so after enough churn every long route fails
+ *     with ENOSPC in a nearly empty table. On ENOSPC the copy is rebuilt from scratch and the change retried
+ *     (rebuild6).
+ * All of this happens on a copy no worker reads.
+ */
 #include "dataplane/fib.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -25,6 +43,8 @@
 #define FIB6_TBL8_MAX 131072u
 /* rte_fib sizes its RIB node pool as 2 * max_routes, in an int. */
 #define FIB_MAX_ROUTES ((uint32_t)(INT_MAX / 2))
+/* DIR24_8 and TRIE keep routes up to this depth in the first-level table, without tbl8 groups */
+#define FIB_TBL24_DEPTH 24
 
 /* Where a prefix should end up in a copy (present with nh, or absent); also its prior state, to undo an edit. */
 struct route_state {
@@ -45,57 +65,13 @@ static bool create_args_ok(const char *name, uint32_t max_routes)
 	       max_routes <= FIB_MAX_ROUTES;
 }
 
-static void copy_name(char *buf, size_t len, const char *name, unsigned int idx)
+/* "<name>-a" / "-b"; a rebuilt copy takes "-A" / "-B" (and back) so that it can exist next to the one it replaces. */
+static void copy_name(char *buf, size_t len, const char *name, unsigned int idx, bool alternate)
 {
-	snprintf(buf, len, "%s-%c", name, 'a' + idx);
+	snprintf(buf, len, "%s-%c", name, (alternate ? 'A' : 'a') + idx);
 }
 
 /* ---- IPv4 ---- */
-
-struct fib4 *fib4_create(const char *name, int socket, uint32_t max_routes, bool compact)
-{
-	if (!create_args_ok(name, max_routes)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
-	struct fib4 *f = rte_zmalloc_socket("fib4", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
-	if (f == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
-	struct rte_fib_conf conf = {
-		.type = compact ? RTE_FIB_DUMMY : RTE_FIB_DIR24_8,
-		.default_nh = NH_NONE,
-		.max_routes = (int)max_routes,
-		.dir24_8 = {
-			.nh_sz = RTE_FIB_DIR24_8_4B,
-			.num_tbl8 = tbl8_groups(max_routes, 1, FIB4_TBL8_MAX),
-		},
-	};
-	char name_buf[FIB_NAME_MAX + 3];
-	for (unsigned int i = 0; i < 2; i++) {
-		copy_name(name_buf, sizeof(name_buf), name, i);
-		f->copy[i] = rte_fib_create(name_buf, socket, &conf);
-		if (f->copy[i] == NULL) {
-			int err = rte_errno;
-			fib4_destroy(f);
-			rte_errno = err;
-			return NULL;
-		}
-	}
-	f->active = f->copy[0];
-	f->max_routes = max_routes;
-	return f;
-}
-
-void fib4_destroy(struct fib4 *f)
-{
-	if (f == NULL)
-		return;
-	rte_fib_free(f->copy[0]);
-	rte_fib_free(f->copy[1]);
-	rte_free(f);
-}
 
 struct route4 {
 	uint32_t ip;
@@ -103,7 +79,33 @@ struct route4 {
 	uint64_t nh;
 };
 
-/* Routes strictly inside ip/depth that contain 255.255.255.255, shallowest first (see set_route4). */
+/* Next hop of the longest route shorter than depth that contains ip, if there is one. */
+static bool parent_nh4(struct rte_rib *rib, uint32_t ip, uint8_t depth, uint64_t *nh)
+{
+	struct rte_rib_node *node = rte_rib_lookup(rib, ip);
+	uint8_t node_depth;
+
+	while (node != NULL && rte_rib_get_depth(node, &node_depth) == 0 && node_depth >= depth)
+		node = rte_rib_lookup_parent(node);
+	return node != NULL && rte_rib_get_nh(node, nh) == 0;
+}
+
+/* rte_fib_add, keeping DIR24_8's tbl8 count right (bug 2 above). */
+static int add4(struct rte_fib *copy, uint32_t ip, uint8_t depth, uint64_t nh)
+{
+	struct rte_rib *rib = rte_fib_get_rib(copy);
+	uint64_t parent_nh;
+
+	if (depth > FIB_TBL24_DEPTH && rte_rib_lookup_exact(rib, ip, depth) == NULL &&
+	    parent_nh4(rib, ip, depth, &parent_nh) && parent_nh == nh) {
+		int rc = rte_fib_add(copy, ip, depth, nh ^ 1);
+		if (rc < 0)
+			return rc;
+	}
+	return rte_fib_add(copy, ip, depth, nh);
+}
+
+/* Routes strictly inside ip/depth that contain 255.255.255.255, shallowest first (bug 1 above). */
 static unsigned int top_spine4(struct rte_rib *rib, uint32_t ip, uint8_t depth, struct route4 *spine)
 {
 	if ((ip | ~rte_rib_depth_to_mask(depth)) != UINT32_MAX)
@@ -125,13 +127,8 @@ static unsigned int top_spine4(struct rte_rib *rib, uint32_t ip, uint8_t depth, 
 }
 
 /*
- * Works around a DPDK 22.11 bug (rte_fib and rte_fib6 alike). When a change rewrites a prefix that reaches the last
- * address of the space, and a more-specific route reaching that address follows another one with no gap, DPDK's
- * range walk wraps to address 0 and writes the prefix's next hop over the whole table: with 224/4 and 240/4 in
- * place, adding 0/0 sends everything to the default route. It cannot happen while no more-specific route contains
- * the last address, so those routes (the "top spine") are taken out deepest first, the change is made, and they go
- * back shallowest first, each one again without its more-specifics on the spine. Readers never see the copy while
- * this happens, and putting back what was just taken out needs only what taking it out freed.
+ * Brings ip/depth to want in one copy. Putting the spine back cannot fail: it needs only what taking it out freed,
+ * and the change in between needs no tbl8 group in the spine's /24.
  */
 static int set_route4(struct rte_fib *copy, uint32_t ip, uint8_t depth, const struct route_state *want)
 {
@@ -140,9 +137,9 @@ static int set_route4(struct rte_fib *copy, uint32_t ip, uint8_t depth, const st
 
 	for (unsigned int i = n; i-- > 0;)
 		rte_fib_delete(copy, spine[i].ip, spine[i].depth);
-	int rc = want->present ? rte_fib_add(copy, ip, depth, want->nh) : rte_fib_delete(copy, ip, depth);
+	int rc = want->present ? add4(copy, ip, depth, want->nh) : rte_fib_delete(copy, ip, depth);
 	for (unsigned int i = 0; i < n; i++) {
-		int put_back = rte_fib_add(copy, spine[i].ip, spine[i].depth, spine[i].nh);
+		int put_back = add4(copy, spine[i].ip, spine[i].depth, spine[i].nh);
 		if (put_back < 0 && rc == 0)
 			rc = put_back;
 	}
@@ -175,6 +172,51 @@ static int update4(struct fib4 *f, uint32_t ip, uint8_t depth, const struct rout
 		publish4(f, second, qs);
 	set_route4(f->copy[first], ip, depth, prior);
 	return rc;
+}
+
+struct fib4 *fib4_create(const char *name, int socket, uint32_t max_routes, bool compact)
+{
+	if (!create_args_ok(name, max_routes)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	struct fib4 *f = rte_zmalloc_socket("fib4", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
+	if (f == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	struct rte_fib_conf conf = {
+		.type = compact ? RTE_FIB_DUMMY : RTE_FIB_DIR24_8,
+		.default_nh = NH_NONE,
+		.max_routes = (int)max_routes,
+		.dir24_8 = {
+			.nh_sz = RTE_FIB_DIR24_8_4B,
+			.num_tbl8 = tbl8_groups(max_routes, 1, FIB4_TBL8_MAX),
+		},
+	};
+	char name_buf[FIB_NAME_MAX + 3];
+	for (unsigned int i = 0; i < 2; i++) {
+		copy_name(name_buf, sizeof(name_buf), name, i, false);
+		f->copy[i] = rte_fib_create(name_buf, socket, &conf);
+		if (f->copy[i] == NULL) {
+			int err = rte_errno;
+			fib4_destroy(f);
+			rte_errno = err;
+			return NULL;
+		}
+	}
+	f->active = f->copy[0];
+	f->max_routes = max_routes;
+	return f;
+}
+
+void fib4_destroy(struct fib4 *f)
+{
+	if (f == NULL)
+		return;
+	rte_fib_free(f->copy[0]);
+	rte_fib_free(f->copy[1]);
+	rte_free(f);
 }
 
 int fib4_add(struct fib4 *f, uint32_t ip, uint8_t depth, uint32_t nh, struct rte_rcu_qsbr *qs)
@@ -270,59 +312,6 @@ void fib4_walk_copy(const struct fib4 *f, unsigned int copy_idx, fib4_walk_fn cb
 
 /* ---- IPv6 ---- */
 
-static void mask6(uint8_t out[16], const uint8_t ip[16], uint8_t depth)
-{
-	for (int i = 0; i < 16; i++) {
-		int bits = depth - 8 * i;
-		out[i] = bits >= 8 ? ip[i] : bits <= 0 ? 0 : ip[i] & (uint8_t)(0xff << (8 - bits));
-	}
-}
-
-struct fib6 *fib6_create(const char *name, int socket, uint32_t max_routes, bool compact)
-{
-	if (!create_args_ok(name, max_routes)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
-	struct fib6 *f = rte_zmalloc_socket("fib6", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
-	if (f == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
-	struct rte_fib6_conf conf = {
-		.type = compact ? RTE_FIB6_DUMMY : RTE_FIB6_TRIE,
-		.default_nh = NH_NONE,
-		.max_routes = (int)max_routes,
-		.trie = {
-			.nh_sz = RTE_FIB6_TRIE_4B,
-			.num_tbl8 = tbl8_groups(max_routes, FIB6_TBL8_PER_ROUTE, FIB6_TBL8_MAX),
-		},
-	};
-	char name_buf[FIB_NAME_MAX + 3];
-	for (unsigned int i = 0; i < 2; i++) {
-		copy_name(name_buf, sizeof(name_buf), name, i);
-		f->copy[i] = rte_fib6_create(name_buf, socket, &conf);
-		if (f->copy[i] == NULL) {
-			int err = rte_errno;
-			fib6_destroy(f);
-			rte_errno = err;
-			return NULL;
-		}
-	}
-	f->active = f->copy[0];
-	f->max_routes = max_routes;
-	return f;
-}
-
-void fib6_destroy(struct fib6 *f)
-{
-	if (f == NULL)
-		return;
-	rte_fib6_free(f->copy[0]);
-	rte_fib6_free(f->copy[1]);
-	rte_free(f);
-}
-
 struct route6 {
 	uint8_t ip[16];
 	uint8_t depth;
@@ -332,7 +321,34 @@ struct route6 {
 static const uint8_t all_ones6[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 				      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-/* Routes strictly inside ip/depth that contain ffff:...:ffff, shallowest first (see set_route4). */
+static void mask6(uint8_t out[16], const uint8_t ip[16], uint8_t depth)
+{
+	for (int i = 0; i < 16; i++) {
+		int bits = depth - 8 * i;
+		out[i] = bits >= 8 ? ip[i] : bits <= 0 ? 0 : ip[i] & (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+static bool same_prefix6(const struct route6 *r, const uint8_t ip[16], uint8_t depth)
+{
+	return r->depth == depth && memcmp(r->ip, ip, 16) == 0;
+}
+
+static struct rte_fib6 *create_copy6(const char *copy_name, int socket, uint32_t max_routes, bool compact)
+{
+	struct rte_fib6_conf conf = {
+		.type = compact ? RTE_FIB6_DUMMY : RTE_FIB6_TRIE,
+		.default_nh = NH_NONE,
+		.max_routes = (int)max_routes,
+		.trie = {
+			.nh_sz = RTE_FIB6_TRIE_4B,
+			.num_tbl8 = tbl8_groups(max_routes, FIB6_TBL8_PER_ROUTE, FIB6_TBL8_MAX),
+		},
+	};
+	return rte_fib6_create(copy_name, socket, &conf);
+}
+
+/* Routes strictly inside ip/depth that contain ffff:...:ffff, shallowest first (bug 1 above). */
 static unsigned int top_spine6(struct rte_rib6 *rib, const uint8_t ip[16], uint8_t depth, struct route6 *spine)
 {
 	uint8_t top_prefix[16];
@@ -355,21 +371,111 @@ static unsigned int top_spine6(struct rte_rib6 *rib, const uint8_t ip[16], uint8
 	return n;
 }
 
-/* Same workaround as set_route4. */
-static int set_route6(struct rte_fib6 *copy, const uint8_t ip[16], uint8_t depth, const struct route_state *want)
+struct route6_list {
+	struct route6 *v;
+	size_t n;
+	size_t cap;
+	bool out_of_memory;
+};
+
+static int route6_append(void *cookie, const uint8_t ip[16], uint8_t depth, uint32_t nh)
 {
-	struct route6 spine[RTE_FIB6_MAXDEPTH + 1];
-	unsigned int n = top_spine6(rte_fib6_get_rib(copy), ip, depth, spine);
+	struct route6_list *list = cookie;
+
+	if (list->n == list->cap) {
+		size_t cap = list->cap != 0 ? 2 * list->cap : 1024;
+		struct route6 *v = realloc(list->v, cap * sizeof(*v));
+		if (v == NULL) {
+			list->out_of_memory = true;
+			return 1;
+		}
+		list->v = v;
+		list->cap = cap;
+	}
+	struct route6 *r = &list->v[list->n++];
+	memcpy(r->ip, ip, 16);
+	r->depth = depth;
+	r->nh = nh;
+	return 0;
+}
+
+static int by_depth6(const void *a, const void *b)
+{
+	return (int)((const struct route6 *)a)->depth - (int)((const struct route6 *)b)->depth;
+}
+
+static void walk_rib6(struct rte_rib6 *rib, fib6_walk_fn cb, void *cookie);
+
+/*
+ * Bug 3 above: replaces copy idx with a fresh table holding its routes plus missing (spine routes that could not go
+ * back), with ip/depth brought to want. Shorter prefixes go in first, so no route ever has a more-specific one when
+ * added (which also keeps clear of bug 1). On failure copy idx stays as it was.
+ */
+static int rebuild6(struct fib6 *f, unsigned int idx, const uint8_t ip[16], uint8_t depth,
+		    const struct route_state *want, const struct route6 *missing, unsigned int n_missing)
+{
+	struct rte_fib6 *old = f->copy[idx];
+	struct route6_list routes = {0};
+
+	walk_rib6(rte_fib6_get_rib(old), route6_append, &routes);
+	for (unsigned int i = 0; i < n_missing; i++)
+		route6_append(&routes, missing[i].ip, missing[i].depth, (uint32_t)missing[i].nh);
+	for (size_t i = 0; i < routes.n;) {
+		if (same_prefix6(&routes.v[i], ip, depth))
+			routes.v[i] = routes.v[--routes.n];
+		else
+			i++;
+	}
+	if (want->present)
+		route6_append(&routes, ip, depth, want->nh);
+	if (routes.out_of_memory) {
+		free(routes.v);
+		return -ENOMEM;
+	}
+	qsort(routes.v, routes.n, sizeof(*routes.v), by_depth6);
+
+	char name_buf[FIB_NAME_MAX + 3];
+	copy_name(name_buf, sizeof(name_buf), f->name, idx, false);
+	bool alternate = rte_fib6_find_existing(name_buf) == old;
+	copy_name(name_buf, sizeof(name_buf), f->name, idx, alternate);
+	struct rte_fib6 *fresh = create_copy6(name_buf, f->socket, f->max_routes, false);
+	int rc = fresh != NULL ? 0 : -rte_errno;
+	for (size_t i = 0; i < routes.n && rc == 0; i++)
+		rc = rte_fib6_add(fresh, routes.v[i].ip, routes.v[i].depth, routes.v[i].nh);
+	free(routes.v);
+	if (rc < 0) {
+		rte_fib6_free(fresh);
+		return rc;
+	}
+	f->copy[idx] = fresh;
+	/* Only before the workers start (qs == NULL) can the copy being edited be the active one. */
+	if (fib6_reader(f) == old)
+		__atomic_store_n(&f->active, fresh, __ATOMIC_RELEASE);
+	rte_fib6_free(old);
+	return 0;
+}
+
+/*
+ * Brings ip/depth to want in copy idx, as set_route4 does. A refusal for lack of tbl8 groups, for the change or for
+ * putting the spine back, rebuilds the copy; only a failed rebuild (out of memory, or truly full) can leave spine
+ * routes out of this copy.
+ */
+static int set_route6(struct fib6 *f, unsigned int idx, const uint8_t ip[16], uint8_t depth,
+		      const struct route_state *want)
+{
+	struct rte_fib6 *copy = f->copy[idx];
+	struct route6 spine[RTE_FIB6_MAXDEPTH + 1], missing[RTE_FIB6_MAXDEPTH + 1];
+	unsigned int n = top_spine6(rte_fib6_get_rib(copy), ip, depth, spine), n_missing = 0;
 
 	for (unsigned int i = n; i-- > 0;)
 		rte_fib6_delete(copy, spine[i].ip, spine[i].depth);
 	int rc = want->present ? rte_fib6_add(copy, ip, depth, want->nh) : rte_fib6_delete(copy, ip, depth);
-	for (unsigned int i = 0; i < n; i++) {
-		int put_back = rte_fib6_add(copy, spine[i].ip, spine[i].depth, spine[i].nh);
-		if (put_back < 0 && rc == 0)
-			rc = put_back;
-	}
-	return rc;
+	for (unsigned int i = 0; i < n; i++)
+		if (rte_fib6_add(copy, spine[i].ip, spine[i].depth, spine[i].nh) < 0)
+			missing[n_missing++] = spine[i];
+	if (!f->compact && (rc == -ENOSPC || n_missing > 0))
+		return rebuild6(f, idx, ip, depth, want, missing, n_missing);
+	return rc < 0 ? rc : n_missing > 0 ? -ENOSPC : 0;
 }
 
 static void publish6(struct fib6 *f, unsigned int idx, struct rte_rcu_qsbr *qs)
@@ -385,18 +491,57 @@ static int update6(struct fib6 *f, const uint8_t ip[16], uint8_t depth, const st
 	unsigned int first = fib6_reader(f) == f->copy[0] ? 1 : 0;
 	unsigned int second = 1 - first;
 
-	int rc = set_route6(f->copy[first], ip, depth, want);
+	int rc = set_route6(f, first, ip, depth, want);
 	if (rc < 0)
 		return rc;
 	if (qs != NULL)
 		publish6(f, first, qs);
-	rc = set_route6(f->copy[second], ip, depth, want);
+	rc = set_route6(f, second, ip, depth, want);
 	if (rc == 0)
 		return 0;
 	if (qs != NULL)
 		publish6(f, second, qs);
-	set_route6(f->copy[first], ip, depth, prior);
+	set_route6(f, first, ip, depth, prior);
 	return rc;
+}
+
+struct fib6 *fib6_create(const char *name, int socket, uint32_t max_routes, bool compact)
+{
+	if (!create_args_ok(name, max_routes)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	struct fib6 *f = rte_zmalloc_socket("fib6", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
+	if (f == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	char name_buf[FIB_NAME_MAX + 3];
+	for (unsigned int i = 0; i < 2; i++) {
+		copy_name(name_buf, sizeof(name_buf), name, i, false);
+		f->copy[i] = create_copy6(name_buf, socket, max_routes, compact);
+		if (f->copy[i] == NULL) {
+			int err = rte_errno;
+			fib6_destroy(f);
+			rte_errno = err;
+			return NULL;
+		}
+	}
+	f->active = f->copy[0];
+	f->max_routes = max_routes;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->socket = socket;
+	f->compact = compact;
+	return f;
+}
+
+void fib6_destroy(struct fib6 *f)
+{
+	if (f == NULL)
+		return;
+	rte_fib6_free(f->copy[0]);
+	rte_fib6_free(f->copy[1]);
+	rte_free(f);
 }
 
 int fib6_add(struct fib6 *f, const uint8_t ip[16], uint8_t depth, uint32_t nh, struct rte_rcu_qsbr *qs)

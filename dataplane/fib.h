@@ -46,6 +46,10 @@ struct fib6 {
 	struct rte_fib6 *active;
 	uint32_t n_routes;
 	uint32_t max_routes;
+	/* kept to rebuild a copy from scratch (see fib.c) */
+	char name[FIB_NAME_MAX + 1];
+	int socket;
+	bool compact;
 };
 
 /*

@@ -198,15 +198,19 @@ static void hold_flush(struct neigh *n)
 			continue;
 		}
 		uint16_t type;
+		bool forwarded = !(pkt_meta(m)->flags & PKT_F_LOCAL_ORIGIN);
 		if (nh->family == 4) {
 			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-			ip->time_to_live--;
-			ip->hdr_checksum = 0;
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			if (forwarded) {
+				ip->time_to_live--;
+				ip->hdr_checksum = 0;
+				ip->hdr_checksum = rte_ipv4_cksum(ip);
+			}
 			type = RTE_ETHER_TYPE_IPV4;
 		} else {
 			struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
-			ip->hop_limits--;
+			if (forwarded)
+				ip->hop_limits--;
 			type = RTE_ETHER_TYPE_IPV6;
 		}
 		uint16_t len = sizeof(struct rte_ether_hdr) + (ifc->vlan ? sizeof(struct rte_vlan_hdr) : 0);

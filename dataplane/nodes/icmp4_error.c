@@ -75,6 +75,7 @@ static rte_edge_t icmp4_build(struct worker *w, struct rte_mbuf *m)
 	icmp->icmp_seq_nb = pm->icmp_type == 3 && pm->icmp_code == 4 ? rte_cpu_to_be_16(pm->icmp_info) : 0;
 	icmp->icmp_cksum = rte_cpu_to_be_16(inet_csum_fold(inet_csum_add(0, icmp, sizeof(*icmp) + quoted)));
 	pm->vrf = in->vrf;
+	pm->flags |= PKT_F_LOCAL_ORIGIN;
 	return ICMP4_ERR_NEXT_LOOKUP;
 }
 

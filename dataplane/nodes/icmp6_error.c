@@ -75,6 +75,7 @@ static rte_edge_t icmp6_build(struct worker *w, struct rte_mbuf *m)
 	icmp[2] = c >> 8;
 	icmp[3] = c & 0xff;
 	pm->vrf = in->vrf;
+	pm->flags |= PKT_F_LOCAL_ORIGIN;
 	return ICMP6_ERR_NEXT_LOOKUP;
 }
 

@@ -46,6 +46,7 @@ static rte_edge_t ip4_local_classify(struct rte_mbuf *m)
 		icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 		icmp->icmp_cksum = 0;
 		icmp->icmp_cksum = rte_cpu_to_be_16(inet_csum_fold(inet_csum_add(0, icmp, l4len)));
+		pkt_meta(m)->flags |= PKT_F_LOCAL_ORIGIN;
 		return IP4_LOCAL_NEXT_LOOKUP;
 	}
 	case IPPROTO_UDP:

@@ -84,7 +84,8 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 		struct nexthop *nh = &dp.nhs[pm->nh];
 
-		if (unlikely(ip->time_to_live <= 1)) {
+		bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
+		if (unlikely(ip->time_to_live <= 1 && !local)) {
 			pkt_set_icmp(m, 11, 0, 0); /* time exceeded in transit */
 			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_ICMP_ERROR, m);
 			continue;
@@ -109,12 +110,15 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			continue;
 		}
 		pm->out_iface = out->id;
-		ttl_decrement(ip);
+		if (likely(!local))
+			ttl_decrement(ip);
 		if (unlikely(rte_pktmbuf_pkt_len(m) > out->mtu)) {
 			if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) {
-				ip->time_to_live++; /* the ICMP error quotes the packet as received */
-				ip->hdr_checksum = 0;
-				ip->hdr_checksum = rte_ipv4_cksum(ip);
+				if (likely(!local)) {
+					ip->time_to_live++; /* the ICMP error quotes the packet as received */
+					ip->hdr_checksum = 0;
+					ip->hdr_checksum = rte_ipv4_cksum(ip);
+				}
 				pkt_set_icmp(m, 3, 4, out->mtu); /* fragmentation needed and DF set */
 				rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_ICMP_ERROR, m);
 			} else {

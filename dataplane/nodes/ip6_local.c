@@ -103,6 +103,7 @@ static rte_edge_t ip6_local_classify(struct rte_mbuf *m)
 			if (ip6_is_multicast(ip->dst_addr) && !ip6_is_all_nodes(ip->dst_addr))
 				return IP6_LOCAL_NEXT_DROP_MCAST;
 			echo_reply(m, ip, icmp, ilen);
+			pkt_meta(m)->flags |= PKT_F_LOCAL_ORIGIN;
 			return IP6_LOCAL_NEXT_LOOKUP;
 		}
 		return IP6_LOCAL_NEXT_DROP_ICMP_UNHANDLED;

@@ -59,9 +59,9 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
 	}
 }
 
-static uint16_t ip6_lookup_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+/* One chunk of at most RTE_GRAPH_BURST_SIZE packets (a node's stream may hold more: several nodes feed it). */
+static void ip6_lookup_chunk(struct rte_graph *graph, struct rte_node *node, struct rte_mbuf **pkts, uint16_t nb_objs)
 {
-	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
 	uint8_t dst[RTE_GRAPH_BURST_SIZE][16];
 	uint64_t nh[RTE_GRAPH_BURST_SIZE];
 	struct node_batch b;
@@ -87,6 +87,13 @@ static uint16_t ip6_lookup_process(struct rte_graph *graph, struct rte_node *nod
 	for (uint16_t i = 0; i < nb_objs; i++)
 		batch_add(graph, node, &b, dispatch(pkts[i], (uint32_t)nh[i]), pkts[i]);
 	batch_end(graph, node, &b);
+}
+
+static uint16_t ip6_lookup_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	for (uint16_t done = 0; done < nb_objs; done += RTE_GRAPH_BURST_SIZE)
+		ip6_lookup_chunk(graph, node, (struct rte_mbuf **)objs + done,
+				  RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)RTE_GRAPH_BURST_SIZE));
 	return nb_objs;
 }
 

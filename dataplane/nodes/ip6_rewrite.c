@@ -43,7 +43,8 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
 		struct nexthop *nh = &dp.nhs[pm->nh];
 
-		if (unlikely(ip->hop_limits <= 1)) {
+		bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
+		if (unlikely(ip->hop_limits <= 1 && !local)) {
 			pkt_set_icmp(m, 3, 0, 0); /* time exceeded: hop limit exceeded in transit */
 			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
 			continue;
@@ -73,7 +74,8 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			continue;
 		}
 		pm->out_iface = out->id;
-		ip->hop_limits--;
+		if (likely(!local))
+			ip->hop_limits--;
 		if (unlikely(!l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV6))) {
 			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_HEADROOM, m);
 			continue;

@@ -7,8 +7,8 @@
 
 #include "lib/conf/conf_int.h"
 
-static const char *const top_level_keys[] = {"eal",	   "control", "limits", "neighbour",  "devices",    "workers",
-					     "vrfs",	   "interfaces", "routes", "neighbours", "route_file", NULL};
+static const char *const top_level_keys[] = {"eal",  "control",	   "limits", "neighbour",  "devices",	 "workers",
+					     "vrfs", "interfaces", "routes", "neighbours", "route_file", NULL};
 
 static void conf_defaults(struct npsgw_conf *conf)
 {
@@ -46,8 +46,8 @@ static int read_sections(struct conf_ctx *ctx, const config_setting_t *root)
 		return -1;
 	/* Order matters: later sections refer to names defined by earlier ones. */
 	int (*const readers[])(struct conf_ctx *, const config_setting_t *) = {
-		conf_read_eal,	 conf_read_control,    conf_read_limits, conf_read_neighbour_params,
-		conf_read_devices, conf_read_workers, conf_read_vrfs,   conf_read_interfaces,
+		conf_read_eal,	   conf_read_control,	 conf_read_limits,     conf_read_neighbour_params,
+		conf_read_devices, conf_read_workers,	 conf_read_vrfs,       conf_read_interfaces,
 		conf_read_routes,  conf_read_neighbours, conf_read_route_file,
 	};
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
@@ -141,7 +141,8 @@ struct npsgw_conf *conf_load(const char *file, char err[CONF_ERR_MAX])
 	int saved_errno = errno;
 	fclose(f);
 	if (failed) {
-		snprintf(err, CONF_ERR_MAX, "%s:0: cannot read the configuration file: %s", file, strerror(saved_errno));
+		snprintf(err, CONF_ERR_MAX, "%s:0: cannot read the configuration file: %s", file,
+			 strerror(saved_errno));
 		free(text);
 		return NULL;
 	}

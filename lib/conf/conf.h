@@ -25,7 +25,7 @@ struct conf_eal {
 	uint32_t memory_mb;   /* -m; 0 = EAL default */
 	bool no_huge;         /* force --no-huge; "auto" (see hugepages) decides when absent */
 	bool huge_auto;       /* true when the file did not say: use hugepages when the host has them */
-	char file_prefix[64]; /* --file-prefix; empty = "npsd" */
+	char file_prefix[64]; /* --file-prefix; the loader sets "npsd" when the file does not say */
 	char **extra_args;    /* extra EAL arguments, verbatim */
 	size_t n_extra_args;
 };
@@ -128,7 +128,7 @@ struct npsgw_conf {
 	struct conf_neigh_params neigh;
 	struct conf_device *devices;
 	size_t n_devices;
-	struct conf_worker *workers; /* empty = one worker per non-main lcore, queues dealt round robin */
+	struct conf_worker *workers; /* without a workers section the loader deals queues round robin itself */
 	size_t n_workers;
 	struct conf_vrf *vrfs;
 	size_t n_vrfs;
@@ -138,7 +138,7 @@ struct npsgw_conf {
 	size_t n_routes;
 	struct conf_neighbour *neighbours;
 	size_t n_neighbours;
-	char *route_file; /* optional: extra routes, one per line (see docs/CONFIG.md) */
+	char *route_file; /* optional, resolved path: extra routes, one per line (see docs/CONFIG.md) */
 };
 
 /*

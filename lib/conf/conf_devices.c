@@ -21,8 +21,7 @@ static bool device_name_same(const void *ctx, uint32_t index, const void *key)
 
 long conf_device_index(const struct conf_ctx *ctx, const char *name)
 {
-	return conf_index_find(&ctx->device_names, conf_hash_string(CONF_HASH_SEED, name), device_name_same, ctx,
-			       name);
+	return conf_index_find(&ctx->device_names, conf_hash_string(CONF_HASH_SEED, name), device_name_same, ctx, name);
 }
 
 /* "0000:00:08.0" or "00:08.0" into the full lower-case form; false when it is not a PCI address. */
@@ -51,8 +50,7 @@ static size_t vdev_name_len(const char *vdev)
 	return strcspn(vdev, ",");
 }
 
-static int read_device_port(struct conf_ctx *ctx, const config_setting_t *group, struct conf_device *dev,
-			    size_t index)
+static int read_device_port(struct conf_ctx *ctx, const config_setting_t *group, struct conf_device *dev, size_t index)
 {
 	int has_pci = conf_read_string(ctx, group, "pci", dev->pci, sizeof(dev->pci), false);
 	if (has_pci < 0)
@@ -70,15 +68,18 @@ static int read_device_port(struct conf_ctx *ctx, const config_setting_t *group,
 					 dev->pci);
 		for (size_t i = 0; i < index; i++)
 			if (strcmp(ctx->conf->devices[i].pci, dev->pci) == 0)
-				return conf_fail(ctx, pci, "PCI address %s is already used by device %s (expected each once)",
+				return conf_fail(ctx, pci,
+						 "PCI address %s is already used by device %s (expected each once)",
 						 dev->pci, ctx->conf->devices[i].name);
 		return 0;
 	}
 	const config_setting_t *vdev = config_setting_get_member(group, "vdev");
 	for (const char *p = dev->vdev; *p != '\0'; p++)
 		if (isspace((unsigned char)*p))
-			return conf_fail(ctx, vdev, "\"%s\" contains white space (expected a vdev such as "
-					 "\"net_af_packet0,iface=veth0\")", dev->vdev);
+			return conf_fail(ctx, vdev,
+					 "\"%s\" contains white space (expected a vdev such as "
+					 "\"net_af_packet0,iface=veth0\")",
+					 dev->vdev);
 	size_t len = vdev_name_len(dev->vdev);
 	if (len == 0)
 		return conf_fail(ctx, vdev, "\"%s\" has no driver instance name (expected \"net_DRIVERn,ARGS\")",
@@ -86,7 +87,8 @@ static int read_device_port(struct conf_ctx *ctx, const config_setting_t *group,
 	for (size_t i = 0; i < index; i++) {
 		const char *other = ctx->conf->devices[i].vdev;
 		if (other[0] != '\0' && vdev_name_len(other) == len && strncmp(other, dev->vdev, len) == 0)
-			return conf_fail(ctx, vdev, "vdev name %.*s is already used by device %s (expected unique names)",
+			return conf_fail(ctx, vdev,
+					 "vdev name %.*s is already used by device %s (expected unique names)",
 					 (int)len, dev->vdev, ctx->conf->devices[i].name);
 	}
 	return 0;
@@ -97,8 +99,10 @@ static int read_descriptors(struct conf_ctx *ctx, const config_setting_t *group,
 	if (conf_read_u32(ctx, group, key, 64, 16384, out) < 0)
 		return -1;
 	if ((*out & (*out - 1)) != 0)
-		return conf_fail(ctx, config_setting_get_member(group, key), "%u is not a power of two (expected 64, 128, "
-				 "..., 16384)", *out);
+		return conf_fail(ctx, config_setting_get_member(group, key),
+				 "%u is not a power of two (expected 64, 128, "
+				 "..., 16384)",
+				 *out);
 	return 0;
 }
 
@@ -110,8 +114,10 @@ static int read_device(struct conf_ctx *ctx, const config_setting_t *group, size
 		return -1;
 	uint64_t hash = conf_hash_string(CONF_HASH_SEED, dev->name);
 	if (conf_device_index(ctx, dev->name) >= 0)
-		return conf_fail(ctx, config_setting_get_member(group, "name"), "duplicate device name %s "
-				 "(expected unique names)", dev->name);
+		return conf_fail(ctx, config_setting_get_member(group, "name"),
+				 "duplicate device name %s "
+				 "(expected unique names)",
+				 dev->name);
 	if (conf_index_add(&ctx->device_names, hash, (uint32_t)index) < 0)
 		return conf_fail_nomem(ctx);
 	if (read_device_port(ctx, group, dev, index) < 0 ||
@@ -128,8 +134,9 @@ int conf_read_devices(struct conf_ctx *ctx, const config_setting_t *root)
 	const config_setting_t *list = conf_read_group_list(ctx, root, "devices");
 	if (list == NULL)
 		return ctx->failed ? -1
-				   : conf_fail(ctx, root, "missing section 'devices' (expected a list of at least one "
-						   "device: devices = ( { name = \"p0\"; pci = \"0000:00:08.0\"; } );)");
+				   : conf_fail(ctx, root,
+					       "missing section 'devices' (expected a list of at least one "
+					       "device: devices = ( { name = \"p0\"; pci = \"0000:00:08.0\"; } );)");
 	size_t count = (size_t)config_setting_length(list);
 	if (count == 0)
 		return conf_fail(ctx, list, "no devices (expected at least one)");
@@ -198,8 +205,10 @@ static int read_worker(struct conf_ctx *ctx, const config_setting_t *group, size
 		return conf_fail(ctx, lcore, "lcore %u is not in eal.lcores \"%s\" (expected one of its worker lcores)",
 				 worker->lcore, ctx->conf->eal.lcores);
 	if (position == 0)
-		return conf_fail(ctx, lcore, "lcore %u is the main (control) lcore, the first of eal.lcores \"%s\" "
-				 "(expected another lcore)", worker->lcore, ctx->conf->eal.lcores);
+		return conf_fail(ctx, lcore,
+				 "lcore %u is the main (control) lcore, the first of eal.lcores \"%s\" "
+				 "(expected another lcore)",
+				 worker->lcore, ctx->conf->eal.lcores);
 	if (lcore_taken[worker->lcore])
 		return conf_fail(ctx, lcore, "lcore %u already has a worker (expected one worker per lcore)",
 				 worker->lcore);
@@ -220,9 +229,10 @@ static int read_worker(struct conf_ctx *ctx, const config_setting_t *group, size
 			return -1;
 		int32_t *owner = &owners->owner[dev * CONF_MAX_RX_QUEUES + ref->queue];
 		if (*owner >= 0)
-			return conf_fail(ctx, entry, "queue %s:%u is already polled by the worker on lcore %u (expected "
-					 "each queue in one worker)", ref->device, ref->queue,
-					 ctx->conf->workers[*owner].lcore);
+			return conf_fail(ctx, entry,
+					 "queue %s:%u is already polled by the worker on lcore %u (expected "
+					 "each queue in one worker)",
+					 ref->device, ref->queue, ctx->conf->workers[*owner].lcore);
 		*owner = (int32_t)index;
 		worker->n_rxqs = i + 1;
 	}
@@ -235,8 +245,10 @@ static int check_all_polled(struct conf_ctx *ctx, const config_setting_t *list, 
 		const struct conf_device *dev = &ctx->conf->devices[d];
 		for (uint16_t q = 0; q < dev->rx_queues; q++)
 			if (owners->owner[d * CONF_MAX_RX_QUEUES + q] < 0)
-				return conf_fail(ctx, list, "queue %s:%u is not polled by any worker (expected every rx "
-						 "queue of every device in one worker's rx list)", dev->name, q);
+				return conf_fail(ctx, list,
+						 "queue %s:%u is not polled by any worker (expected every rx "
+						 "queue of every device in one worker's rx list)",
+						 dev->name, q);
 	}
 	return 0;
 }
@@ -274,8 +286,10 @@ static int deal_workers(struct conf_ctx *ctx, const config_setting_t *root)
 	if (n_workers == 0) {
 		const config_setting_t *eal = config_setting_get_member(root, "eal");
 		const config_setting_t *lcores = eal != NULL ? config_setting_get_member(eal, "lcores") : NULL;
-		return conf_fail(ctx, lcores != NULL ? lcores : root, "\"%s\" leaves no lcore for workers (expected at "
-				 "least two lcores: the first is the main lcore)", conf->eal.lcores);
+		return conf_fail(ctx, lcores != NULL ? lcores : root,
+				 "\"%s\" leaves no lcore for workers (expected at "
+				 "least two lcores: the first is the main lcore)",
+				 conf->eal.lcores);
 	}
 	size_t n_queues = 0;
 	for (size_t d = 0; d < conf->n_devices; d++)

@@ -18,9 +18,9 @@
 #define CONF_MAX_LINE_TEXT 4096 /* route file lines longer than this are refused */
 
 struct conf_ctx {
-	const char *name;     /* config file name used in messages */
-	char *base_dir;       /* directory of the config file: relative route_file paths start here */
-	char *err;            /* CONF_ERR_MAX bytes; the first error wins */
+	const char *name; /* config file name used in messages */
+	char *base_dir;	  /* directory of the config file: relative route_file paths start here */
+	char *err;	  /* CONF_ERR_MAX bytes; the first error wins */
 	bool failed;
 	struct npsgw_conf *conf;
 	size_t routes_capacity;

@@ -18,7 +18,7 @@ struct interface_seen {
 		uint32_t vrf;
 		uint32_t interface;
 		struct addr addr;
-	} *owners;
+	} * owners;
 	size_t n_owners, owners_capacity;
 };
 
@@ -53,8 +53,8 @@ long conf_interface_index(const struct conf_ctx *ctx, const char *name)
 			       name);
 }
 
-static int read_port(struct conf_ctx *ctx, const config_setting_t *group, struct conf_interface *iface,
-		     size_t index, struct interface_seen *seen)
+static int read_port(struct conf_ctx *ctx, const config_setting_t *group, struct conf_interface *iface, size_t index,
+		     struct interface_seen *seen)
 {
 	if (conf_read_name_required(ctx, group, "device", iface->device) < 0)
 		return -1;
@@ -64,12 +64,14 @@ static int read_port(struct conf_ctx *ctx, const config_setting_t *group, struct
 	if (conf_read_u16(ctx, group, "vlan", 0, 4094, &iface->vlan) < 0)
 		return -1;
 	struct port_key port = {.device = iface->device, .vlan = iface->vlan};
-	uint64_t hash = conf_hash_bytes(conf_hash_string(CONF_HASH_SEED, iface->device), &iface->vlan,
-					sizeof(iface->vlan));
+	uint64_t hash =
+		conf_hash_bytes(conf_hash_string(CONF_HASH_SEED, iface->device), &iface->vlan, sizeof(iface->vlan));
 	long other = conf_index_find(&seen->ports, hash, port_same, ctx, &port);
 	if (other >= 0)
-		return conf_fail(ctx, group, "device %s vlan %u is already interface %s (expected each (device, vlan) "
-				 "once)", iface->device, iface->vlan, ctx->conf->interfaces[other].name);
+		return conf_fail(ctx, group,
+				 "device %s vlan %u is already interface %s (expected each (device, vlan) "
+				 "once)",
+				 iface->device, iface->vlan, ctx->conf->interfaces[other].name);
 	if (conf_index_add(&seen->ports, hash, (uint32_t)index) < 0)
 		return conf_fail_nomem(ctx);
 	return 0;
@@ -86,8 +88,10 @@ static int read_mac(struct conf_ctx *ctx, const config_setting_t *group, struct 
 	if (mac_parse(text, iface->mac) < 0)
 		return conf_fail(ctx, s, "\"%s\" is not a MAC address (expected aa:bb:cc:dd:ee:ff)", text);
 	if ((iface->mac[0] & 1) != 0 || memcmp(iface->mac, zero, sizeof(zero)) == 0)
-		return conf_fail(ctx, s, "%s is not a unicast MAC address (expected a non-zero address with the "
-				 "multicast bit clear)", text);
+		return conf_fail(ctx, s,
+				 "%s is not a unicast MAC address (expected a non-zero address with the "
+				 "multicast bit clear)",
+				 text);
 	iface->has_mac = true;
 	return 0;
 }
@@ -107,8 +111,10 @@ static int read_addresses(struct conf_ctx *ctx, const config_setting_t *group, s
 		const char *text = config_setting_get_string(entry);
 		struct addr_prefix *prefix = &iface->addresses[i];
 		if (addr_prefix_parse(text, prefix, false) < 0)
-			return conf_fail(ctx, entry, "\"%.64s\" is not an address with prefix length (expected such as "
-					 "\"10.0.0.1/24\" or \"2001:db8::1/64\")", text);
+			return conf_fail(ctx, entry,
+					 "\"%.64s\" is not an address with prefix length (expected such as "
+					 "\"10.0.0.1/24\" or \"2001:db8::1/64\")",
+					 text);
 		if (prefix->len == 0)
 			return conf_fail(ctx, entry, "%s has prefix length 0 (expected 1..%u)", text,
 					 prefix->addr.family == 4 ? 32U : 128U);
@@ -117,9 +123,10 @@ static int read_addresses(struct conf_ctx *ctx, const config_setting_t *group, s
 						sizeof(prefix->addr));
 		long other = conf_index_find(&seen->addresses, hash, address_same, seen->owners, &owner);
 		if (other >= 0)
-			return conf_fail(ctx, entry, "address %s is already on interface %s of vrf %s (expected each "
-					 "address once per vrf)", text,
-					 ctx->conf->interfaces[seen->owners[other].interface].name, iface->vrf);
+			return conf_fail(ctx, entry,
+					 "address %s is already on interface %s of vrf %s (expected each "
+					 "address once per vrf)",
+					 text, ctx->conf->interfaces[seen->owners[other].interface].name, iface->vrf);
 		if (conf_grow((void **)&seen->owners, &seen->owners_capacity, seen->n_owners + 1,
 			      sizeof(*seen->owners)) < 0 ||
 		    conf_index_add(&seen->addresses, hash, (uint32_t)seen->n_owners) < 0)
@@ -139,12 +146,14 @@ static int check_ipv6_mtu(struct conf_ctx *ctx, const config_setting_t *group, c
 		if (iface->addresses[i].addr.family != 6)
 			continue;
 		const config_setting_t *mtu = config_setting_get_member(group, "mtu");
-		const config_setting_t *where = mtu != NULL ? mtu
-							    : config_setting_get_elem(config_setting_get_member(group,
-									      "addresses"), (unsigned)i);
-		return conf_fail(ctx, where, "mtu %u%s is below %u but the interface has an IPv6 address (expected mtu "
-				 ">= %u)", iface->mtu, mtu != NULL ? "" : " (from its device)", IPV6_MIN_MTU,
-				 IPV6_MIN_MTU);
+		const config_setting_t *where =
+			mtu != NULL
+				? mtu
+				: config_setting_get_elem(config_setting_get_member(group, "addresses"), (unsigned)i);
+		return conf_fail(ctx, where,
+				 "mtu %u%s is below %u but the interface has an IPv6 address (expected mtu "
+				 ">= %u)",
+				 iface->mtu, mtu != NULL ? "" : " (from its device)", IPV6_MIN_MTU, IPV6_MIN_MTU);
 	}
 	return 0;
 }
@@ -161,13 +170,12 @@ static int read_interface(struct conf_ctx *ctx, const config_setting_t *group, s
 				 "duplicate interface name %s (expected unique names)", iface->name);
 	if (conf_index_add(&ctx->interface_names, conf_hash_string(CONF_HASH_SEED, iface->name), (uint32_t)index) < 0)
 		return conf_fail_nomem(ctx);
-	if (read_port(ctx, group, iface, index, seen) < 0 ||
-	    conf_read_name_required(ctx, group, "vrf", iface->vrf) < 0)
+	if (read_port(ctx, group, iface, index, seen) < 0 || conf_read_name_required(ctx, group, "vrf", iface->vrf) < 0)
 		return -1;
 	long vrf = conf_vrf_index(ctx, iface->vrf);
 	if (vrf < 0)
-		return conf_fail(ctx, config_setting_get_member(group, "vrf"), "unknown vrf %s (expected a name from vrfs)",
-				 iface->vrf);
+		return conf_fail(ctx, config_setting_get_member(group, "vrf"),
+				 "unknown vrf %s (expected a name from vrfs)", iface->vrf);
 	const struct conf_device *dev = conf_find_device(ctx->conf, iface->device);
 	iface->mtu = dev->mtu;
 	if (conf_read_u16(ctx, group, "mtu", 68, dev->mtu, &iface->mtu) < 0 || read_mac(ctx, group, iface) < 0 ||
@@ -180,17 +188,21 @@ int conf_read_interfaces(struct conf_ctx *ctx, const config_setting_t *root)
 {
 	const config_setting_t *list = conf_read_group_list(ctx, root, "interfaces");
 	if (list == NULL)
-		return ctx->failed ? -1
-				   : conf_fail(ctx, root, "missing section 'interfaces' (expected a list of at least one "
-						   "interface: interfaces = ( { name = \"a\"; device = \"p0\"; vrf = \"main\"; "
-						   "} );)");
+		return ctx->failed
+			       ? -1
+			       : conf_fail(ctx, root,
+					   "missing section 'interfaces' (expected a list of at least one "
+					   "interface: interfaces = ( { name = \"a\"; device = \"p0\"; vrf = \"main\"; "
+					   "} );)");
 	size_t count = (size_t)config_setting_length(list);
 	if (count == 0)
 		return conf_fail(ctx, list, "no interfaces (expected at least one)");
 	uint32_t max = ctx->conf->limits.max_interfaces;
 	if (count > max)
-		return conf_fail(ctx, config_setting_get_elem(list, max), "%zu interfaces exceed limits.max_interfaces "
-				 "(expected at most %u)", count, max);
+		return conf_fail(ctx, config_setting_get_elem(list, max),
+				 "%zu interfaces exceed limits.max_interfaces "
+				 "(expected at most %u)",
+				 count, max);
 	ctx->conf->interfaces = calloc(count, sizeof(*ctx->conf->interfaces));
 	if (ctx->conf->interfaces == NULL)
 		return conf_fail_nomem(ctx);

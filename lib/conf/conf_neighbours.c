@@ -41,8 +41,10 @@ static int read_neighbour_mac(struct conf_ctx *ctx, const config_setting_t *grou
 	if (mac_parse(text, n->mac) < 0)
 		return conf_fail(ctx, s, "\"%s\" is not a MAC address (expected aa:bb:cc:dd:ee:ff)", text);
 	if ((n->mac[0] & 1) != 0 || memcmp(n->mac, zero, sizeof(zero)) == 0)
-		return conf_fail(ctx, s, "%s is not a unicast MAC address (expected a non-zero address with the "
-				 "multicast bit clear)", text);
+		return conf_fail(ctx, s,
+				 "%s is not a unicast MAC address (expected a non-zero address with the "
+				 "multicast bit clear)",
+				 text);
 	return 0;
 }
 
@@ -63,12 +65,16 @@ static int read_neighbour(struct conf_ctx *ctx, const config_setting_t *group, s
 		return rc < 0 ? -1 : conf_fail_missing(ctx, group, "ip", "an IPv4 or IPv6 address");
 	const config_setting_t *ip = config_setting_get_member(group, "ip");
 	if (addr_parse(text, &n->ip) < 0)
-		return conf_fail(ctx, ip, "\"%s\" is not an IP address (expected such as \"10.0.0.2\" or "
-				 "\"2001:db8::2\")", text);
+		return conf_fail(ctx, ip,
+				 "\"%s\" is not an IP address (expected such as \"10.0.0.2\" or "
+				 "\"2001:db8::2\")",
+				 text);
 	bool own;
 	if (!on_connected_subnet(iface, &n->ip, &own))
-		return conf_fail(ctx, ip, "%s is not on a subnet of interface %s (expected an address inside one of "
-				 "its addresses' prefixes)", text, n->interface);
+		return conf_fail(ctx, ip,
+				 "%s is not on a subnet of interface %s (expected an address inside one of "
+				 "its addresses' prefixes)",
+				 text, n->interface);
 	if (own)
 		return conf_fail(ctx, ip, "%s is the address of interface %s itself (expected a neighbour's address)",
 				 text, n->interface);
@@ -93,8 +99,10 @@ int conf_read_neighbours(struct conf_ctx *ctx, const config_setting_t *root)
 		return 0;
 	uint32_t max = ctx->conf->neigh.max_neighbours;
 	if (count > max)
-		return conf_fail(ctx, config_setting_get_elem(list, max), "%zu neighbours exceed "
-				 "neighbour.max_neighbours (expected at most %u)", count, max);
+		return conf_fail(ctx, config_setting_get_elem(list, max),
+				 "%zu neighbours exceed "
+				 "neighbour.max_neighbours (expected at most %u)",
+				 count, max);
 	ctx->conf->neighbours = calloc(count, sizeof(*ctx->conf->neighbours));
 	if (ctx->conf->neighbours == NULL)
 		return conf_fail_nomem(ctx);

@@ -112,8 +112,9 @@ char *conf_prescan(struct conf_ctx *ctx, const char *text)
 		}
 		if (c == '@' && strncmp(s.p, "@include", 8) == 0) {
 			free(out);
-			conf_fail_at(ctx, ctx->name, s.line,
-				     "@include is not supported (expected a single file; bulk routes go in route_file)");
+			conf_fail_at(
+				ctx, ctx->name, s.line,
+				"@include is not supported (expected a single file; bulk routes go in route_file)");
 			return NULL;
 		}
 		const char *digits = s.p + ((c == '-' || c == '+') ? 1 : 0);

@@ -109,11 +109,15 @@ int conf_check_keys(struct conf_ctx *ctx, const config_setting_t *group, const c
 		for (const char *const *a = accepted; *a != NULL && used < sizeof(list); a++)
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", a == accepted ? "" : ", ",
 						 *a);
+		/* Point at the key's line, but name the group: the key's own path would repeat the key. */
+		const char *file = config_setting_source_file(member);
 		char path[256];
-		const char *where = config_setting_is_root(group) ? "at top level"
-								   : conf_setting_path(group, path, sizeof(path));
-		return conf_fail(ctx, member, "unknown key '%s' %s%s (expected one of: %s)", key,
-				 config_setting_is_root(group) ? "" : "in ", where, list);
+		if (config_setting_is_root(group))
+			return conf_fail_at(ctx, file != NULL ? file : ctx->name, config_setting_source_line(member),
+					    "unknown key '%s' at top level (expected one of: %s)", key, list);
+		return conf_fail_at(ctx, file != NULL ? file : ctx->name, config_setting_source_line(member),
+				    "%s: unknown key '%s' (expected one of: %s)",
+				    conf_setting_path(group, path, sizeof(path)), key, list);
 	}
 	return 0;
 }
@@ -218,8 +222,9 @@ int conf_read_name(struct conf_ctx *ctx, const config_setting_t *group, const ch
 		return fail_type(ctx, s, "a string");
 	const char *name = config_setting_get_string(s);
 	if (!conf_name_valid(name))
-		return conf_fail(ctx, s, "\"%.64s\" is not a valid name (expected 1..%d characters of A-Z a-z 0-9 _ . -)",
-				 name, CONF_NAME_MAX - 1);
+		return conf_fail(ctx, s,
+				 "\"%.64s\" is not a valid name (expected 1..%d characters of A-Z a-z 0-9 _ . -)", name,
+				 CONF_NAME_MAX - 1);
 	snprintf(out, CONF_NAME_MAX, "%s", name);
 	return 1;
 }

@@ -9,7 +9,7 @@
 #include "lib/conf/conf_int.h"
 #include "lib/conf/conf_route.h"
 
-#define ROUTE_LINE_GRAMMAR                                                                                           \
+#define ROUTE_LINE_GRAMMAR                                                                                             \
 	"expected '<vrf> <prefix> via <gateway> [dev <interface>]', '<vrf> <prefix> dev <interface>', "                \
 	"'<vrf> <prefix> blackhole', '<vrf> <prefix> reject' or '<vrf> <prefix> vrf <target>'"
 #define ROUTE_LINE_MAX_TOKENS 7 /* one more than the longest form, to catch trailing words */
@@ -28,8 +28,10 @@ static int line_fail(char *err, size_t errlen, const char *fmt, ...)
 static int copy_name(const char *token, char out[CONF_NAME_MAX], const char *what, char *err, size_t errlen)
 {
 	if (!conf_name_valid(token))
-		return line_fail(err, errlen, "\"%.64s\" is not a valid %s name (expected 1..%d characters of A-Z a-z "
-				 "0-9 _ . -)", token, what, CONF_NAME_MAX - 1);
+		return line_fail(err, errlen,
+				 "\"%.64s\" is not a valid %s name (expected 1..%d characters of A-Z a-z "
+				 "0-9 _ . -)",
+				 token, what, CONF_NAME_MAX - 1);
 	snprintf(out, CONF_NAME_MAX, "%s", token);
 	return 0;
 }
@@ -45,8 +47,10 @@ static int parse_next_hop(char **tokens, size_t n, struct conf_route *out, char 
 			return line_fail(err, errlen, "\"%.64s\" is not a gateway address (expected such as 10.0.0.2)",
 					 tokens[3]);
 		if (n >= 5 && strcmp(tokens[4], "dev") != 0)
-			return line_fail(err, errlen, "unexpected \"%.64s\" after the gateway (expected 'dev <interface>' "
-					 "or the end of the line)", tokens[4]);
+			return line_fail(err, errlen,
+					 "unexpected \"%.64s\" after the gateway (expected 'dev <interface>' "
+					 "or the end of the line)",
+					 tokens[4]);
 		if (n == 6 && copy_name(tokens[5], out->dev, "interface", err, errlen) < 0)
 			return -1;
 	} else if (strcmp(keyword, "dev") == 0) {
@@ -120,6 +124,7 @@ static int read_lines(struct conf_ctx *ctx, FILE *f, const char *path)
 		number++;
 		if (!line_is_route(line))
 			continue;
+		line[strcspn(line, "\r\n")] = '\0'; /* the line limit counts the route, not its line end */
 		struct conf_route_origin origin = {.file = path, .line = number};
 		if (conf_parse_route_line(line, &route, why, sizeof(why)) < 0)
 			rc = conf_fail_at(ctx, path, number, "%s", why);

@@ -28,8 +28,10 @@ static int route_fail(struct conf_ctx *ctx, const struct conf_route_origin *orig
 int conf_prefix_parse_strict(const char *text, struct addr_prefix *out, char *why, size_t why_len)
 {
 	if (addr_prefix_parse(text, out, false) < 0) {
-		snprintf(why, why_len, "\"%.64s\" is not a prefix (expected such as \"192.0.2.0/24\" or "
-			 "\"2001:db8::/32\")", text);
+		snprintf(why, why_len,
+			 "\"%.64s\" is not a prefix (expected such as \"192.0.2.0/24\" or "
+			 "\"2001:db8::/32\")",
+			 text);
 		return -1;
 	}
 	struct addr_prefix masked = *out;
@@ -52,16 +54,15 @@ static bool route_same(const void *ctx, uint32_t index, const void *key)
 }
 
 /* An interface of the route's own VRF: forwarding out of another VRF's interface would bypass its table. */
-static int check_interface(struct conf_ctx *ctx, const struct conf_route *route,
-			   const struct conf_route_origin *origin)
+static int check_interface(struct conf_ctx *ctx, const struct conf_route *route, const struct conf_route_origin *origin)
 {
 	long index = conf_interface_index(ctx, route->dev);
 	if (index < 0)
 		return route_fail(ctx, origin, "unknown interface %s (expected a name from interfaces)", route->dev);
 	const struct conf_interface *iface = &ctx->conf->interfaces[index];
 	if (strcmp(iface->vrf, route->vrf) != 0)
-		return route_fail(ctx, origin, "interface %s is in vrf %s (expected an interface of vrf %s)", route->dev,
-				  iface->vrf, route->vrf);
+		return route_fail(ctx, origin, "interface %s is in vrf %s (expected an interface of vrf %s)",
+				  route->dev, iface->vrf, route->vrf);
 	return 0;
 }
 
@@ -71,9 +72,10 @@ static int check_next_hop(struct conf_ctx *ctx, const struct conf_route *route, 
 	switch (route->kind) {
 	case CONF_ROUTE_VIA:
 		if (route->via.family != route->prefix.addr.family)
-			return route_fail(ctx, origin, "gateway %s is IPv%u but prefix %s is IPv%u (expected a gateway of "
-					  "the prefix's family)", addr_fmt(&route->via, via, sizeof(via)),
-					  route->via.family,
+			return route_fail(ctx, origin,
+					  "gateway %s is IPv%u but prefix %s is IPv%u (expected a gateway of "
+					  "the prefix's family)",
+					  addr_fmt(&route->via, via, sizeof(via)), route->via.family,
 					  addr_prefix_fmt(&route->prefix, prefix, sizeof(prefix)),
 					  route->prefix.addr.family);
 		return route->dev[0] != '\0' ? check_interface(ctx, route, origin) : 0;
@@ -101,8 +103,8 @@ int conf_route_add(struct conf_ctx *ctx, const struct conf_route *route, const s
 		return route_fail(ctx, origin, "unknown vrf %s (expected a name from vrfs)", route->vrf);
 	if (check_next_hop(ctx, route, origin) < 0)
 		return -1;
-	uint64_t hash = conf_hash_bytes(conf_hash_string(CONF_HASH_SEED, route->vrf), &route->prefix,
-					sizeof(route->prefix));
+	uint64_t hash =
+		conf_hash_bytes(conf_hash_string(CONF_HASH_SEED, route->vrf), &route->prefix, sizeof(route->prefix));
 	if (conf_index_find(&ctx->route_keys, hash, route_same, ctx, route) >= 0)
 		return route_fail(ctx, origin, "duplicate route %s in vrf %s (expected each prefix once per vrf)",
 				  addr_prefix_fmt(&route->prefix, prefix, sizeof(prefix)), route->vrf);
@@ -122,20 +124,23 @@ int conf_route_add(struct conf_ctx *ctx, const struct conf_route *route, const s
 static int route_kind(struct conf_ctx *ctx, const config_setting_t *group, struct conf_route *route)
 {
 	bool blackhole = false, reject = false;
-	if (conf_read_bool(ctx, group, "blackhole", &blackhole) < 0 || conf_read_bool(ctx, group, "reject", &reject) < 0)
+	if (conf_read_bool(ctx, group, "blackhole", &blackhole) < 0 ||
+	    conf_read_bool(ctx, group, "reject", &reject) < 0)
 		return -1;
 	bool via = config_setting_get_member(group, "via") != NULL;
 	bool dev = config_setting_get_member(group, "dev") != NULL;
 	bool leak = config_setting_get_member(group, "target_vrf") != NULL;
 	int kinds = (via || dev) + blackhole + reject + leak;
 	if (kinds != 1)
-		return conf_fail(ctx, group, "%s (expected exactly one of: via (with optional dev), dev, blackhole = true, "
-				 "reject = true, target_vrf)", kinds == 0 ? "no next hop" : "conflicting next hops");
-	route->kind = via ? CONF_ROUTE_VIA
-		      : dev ? CONF_ROUTE_DEV
+		return conf_fail(ctx, group,
+				 "%s (expected exactly one of: via (with optional dev), dev, blackhole = true, "
+				 "reject = true, target_vrf)",
+				 kinds == 0 ? "no next hop" : "conflicting next hops");
+	route->kind = via	  ? CONF_ROUTE_VIA
+		      : dev	  ? CONF_ROUTE_DEV
 		      : blackhole ? CONF_ROUTE_BLACKHOLE
-		      : reject ? CONF_ROUTE_REJECT
-				 : CONF_ROUTE_LEAK;
+		      : reject	  ? CONF_ROUTE_REJECT
+				  : CONF_ROUTE_LEAK;
 	return 0;
 }
 
@@ -157,8 +162,10 @@ static int read_route(struct conf_ctx *ctx, const config_setting_t *group)
 		if (conf_read_string(ctx, group, "via", text, sizeof(text), false) < 0)
 			return -1;
 		if (addr_parse(text, &route.via) < 0)
-			return conf_fail(ctx, config_setting_get_member(group, "via"), "\"%s\" is not an IP address "
-					 "(expected a gateway such as \"10.0.0.2\")", text);
+			return conf_fail(ctx, config_setting_get_member(group, "via"),
+					 "\"%s\" is not an IP address "
+					 "(expected a gateway such as \"10.0.0.2\")",
+					 text);
 	}
 	struct conf_route_origin origin = {.setting = group};
 	return conf_route_add(ctx, &route, &origin);

@@ -10,9 +10,9 @@
 static const char *const eal_keys[] = {"lcores", "memory_mb", "hugepages", "file_prefix", "extra_args", NULL};
 static const char *const control_keys[] = {"socket", "mode", "group", NULL};
 static const char *const limits_keys[] = {"max_vrfs", "max_interfaces", "max_nexthops", "mbufs", "icmp_rate", NULL};
-static const char *const neighbour_keys[] = {"reachable_ms",	 "retrans_ms", "delay_ms",     "max_mcast_probes",
-					     "max_ucast_probes", "stale_ms",   "hold_packets", "max_neighbours",
-					     NULL};
+static const char *const neighbour_keys[] = {"reachable_ms",	 "retrans_ms",	     "delay_ms",
+					     "max_mcast_probes", "max_ucast_probes", "stale_ms",
+					     "hold_packets",	 "max_neighbours",   NULL};
 
 /* Read one lcore id at *p, advancing past its digits. */
 static int parse_lcore_id(const char **p, uint32_t *id, char *why, size_t why_len)
@@ -166,7 +166,8 @@ static int read_socket_mode(struct conf_ctx *ctx, const config_setting_t *contro
 	if (value > 0777)
 		return conf_fail(ctx, s, "mode %s has bits beyond 0777 (expected at most 0777)", mode);
 	if (value & 0002)
-		return conf_fail(ctx, s, "mode %s makes the control socket world-writable (expected no 0002 bit)", mode);
+		return conf_fail(ctx, s, "mode %s makes the control socket world-writable (expected no 0002 bit)",
+				 mode);
 	ctx->conf->control.socket_mode = value;
 	return 0;
 }

@@ -33,7 +33,8 @@ static int read_fib(struct conf_ctx *ctx, const config_setting_t *group, struct 
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		const char *value = config_setting_get_string(s);
 		if (strcmp(value, "fast") != 0 && strcmp(value, "compact") != 0)
-			return conf_fail(ctx, s, "\"%.32s\" is not a FIB kind (expected \"fast\" or \"compact\")", value);
+			return conf_fail(ctx, s, "\"%.32s\" is not a FIB kind (expected \"fast\" or \"compact\")",
+					 value);
 	}
 	if (conf_read_string(ctx, group, "fib", fib, sizeof(fib), false) < 0)
 		return -1;
@@ -63,7 +64,8 @@ static int read_vrf(struct conf_ctx *ctx, const config_setting_t *group, size_t 
 				 ctx->conf->vrfs[other].name);
 	if (conf_index_add(ids, id_hash, (uint32_t)index) < 0)
 		return conf_fail_nomem(ctx);
-	if (read_fib(ctx, group, vrf) < 0 || conf_read_u32(ctx, group, "max_routes", 16, 16777216, &vrf->max_routes) < 0)
+	if (read_fib(ctx, group, vrf) < 0 ||
+	    conf_read_u32(ctx, group, "max_routes", 16, 16777216, &vrf->max_routes) < 0)
 		return -1;
 	return 0;
 }
@@ -73,15 +75,18 @@ int conf_read_vrfs(struct conf_ctx *ctx, const config_setting_t *root)
 	const config_setting_t *list = conf_read_group_list(ctx, root, "vrfs");
 	if (list == NULL)
 		return ctx->failed ? -1
-				   : conf_fail(ctx, root, "missing section 'vrfs' (expected a list of at least one vrf: "
-						   "vrfs = ( { name = \"main\"; id = 0; } );)");
+				   : conf_fail(ctx, root,
+					       "missing section 'vrfs' (expected a list of at least one vrf: "
+					       "vrfs = ( { name = \"main\"; id = 0; } );)");
 	size_t count = (size_t)config_setting_length(list);
 	if (count == 0)
 		return conf_fail(ctx, list, "no vrfs (expected at least one)");
 	uint32_t max = ctx->conf->limits.max_vrfs;
 	if (count > max)
-		return conf_fail(ctx, config_setting_get_elem(list, max), "%zu vrfs exceed limits.max_vrfs (expected at "
-				 "most %u)", count, max);
+		return conf_fail(ctx, config_setting_get_elem(list, max),
+				 "%zu vrfs exceed limits.max_vrfs (expected at "
+				 "most %u)",
+				 count, max);
 	ctx->conf->vrfs = calloc(count, sizeof(*ctx->conf->vrfs));
 	ctx->vrf_route_count = calloc(count, sizeof(*ctx->vrf_route_count));
 	if (ctx->conf->vrfs == NULL || ctx->vrf_route_count == NULL)
