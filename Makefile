@@ -24,6 +24,7 @@ DP_OBJS := $(DP_SRCS:%.c=$(BUILD)/obj/%.o)
 DP_LIB_OBJS := $(filter-out $(BUILD)/obj/dataplane/main.o,$(DP_OBJS))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(UNIT_SRCS)))
 
+.SECONDARY:
 .PHONY: all test unit pcap-test e2e-test badinput-test bench demo clean debug format graph docs deps
 all: $(BUILD)/npsd $(BUILD)/npsctl
 

@@ -63,7 +63,7 @@ int cp_tables_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 		w->txq = (uint16_t)i;
 		w->rxqs = cw->rxqs;
 		w->n_rxqs = cw->n_rxqs;
-		w->icmp_tokens = conf->limits.icmp_rate;
+		w->icmp_tokens = (uint64_t)conf->limits.icmp_rate * 1000;
 		if (!rte_lcore_is_enabled(w->lcore) || w->lcore == rte_get_main_lcore()) {
 			snprintf(err, errlen, "worker %u: lcore %u is not a worker lcore of eal.lcores '%s'", i, w->lcore,
 				 conf->eal.lcores);

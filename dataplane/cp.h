@@ -61,6 +61,8 @@ bool iface_has_addr(const struct iface *ifc, const struct addr *a);
 /* Routes (dataplane/route.c) */
 int cp_route_add(const struct conf_route *r, char *err, size_t errlen);
 int cp_route_del(const char *vrf, const struct addr_prefix *p, char *err, size_t errlen);
+/* Exact-match next hop of a route, NH_NONE when absent. */
+uint32_t vrf_route_get(const struct vrf *v, const struct addr_prefix *p);
 /* Install/remove a route owned by the system (local, connected, neighbour host routes). */
 int route_install(struct vrf *v, const struct addr_prefix *p, uint32_t nh, char *err, size_t errlen);
 int route_remove(struct vrf *v, const struct addr_prefix *p);
@@ -76,6 +78,10 @@ void neigh_handle_punt(struct rte_mbuf *m);
 void neigh_timers(uint64_t now_ms);
 /* Remove every neighbour (static or learned) of an interface that is going away. */
 void neigh_flush_iface(uint16_t iface);
+/* Remove the interface's neighbours that are no longer on one of its subnets (an address was removed). */
+void neigh_flush_offlink(uint16_t iface);
+/* route_install replaced the host route of neighbour next hop nh by another route. */
+void neigh_host_route_lost(uint32_t nh);
 /* Announce an address (gratuitous ARP / unsolicited NA) once the ports run. */
 void neigh_announce(const struct iface *ifc, const struct addr *a);
 /* Walk neighbours for display. */

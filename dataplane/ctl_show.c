@@ -268,10 +268,17 @@ int cmd_show_stats(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 		char v[24];
 		ctl_table_row(c, ctl_counter_names[i], U64(v, dp.ctl_counters[i]));
 	}
-	/* Every packet a worker receives ends in exactly one of: a port_tx node, a drop node, the punt node. */
-	struct ctl_table *tot = ctl_reply_table(r, "totals", "#rx", "#tx", "#drops", "#punted", NULL);
-	char v[4][24];
-	ctl_table_row(tot, U64(v[0], rx), U64(v[1], tx), U64(v[2], drops), U64(v[3], punted));
+	/*
+	 * Every packet a worker receives ends in exactly one of: a port_tx node, a drop node, the punt node; IPv4
+	 * fragmentation makes packets ("created"), so rx + created = tx + drops + punted.
+	 */
+	uint64_t created = 0;
+	for (unsigned i = 0; i < dp.n_workers; i++)
+		if (worker < 0 || (unsigned)worker == i)
+			created += __atomic_load_n(&dp.workers[i].pkts_created, __ATOMIC_RELAXED);
+	struct ctl_table *tot = ctl_reply_table(r, "totals", "#rx", "#created", "#tx", "#drops", "#punted", NULL);
+	char v[5][24];
+	ctl_table_row(tot, U64(v[0], rx), U64(v[1], created), U64(v[2], tx), U64(v[3], drops), U64(v[4], punted));
 	return 0;
 }
 

@@ -129,6 +129,7 @@ struct worker {
 	/* ICMP error rate limit (tokens per second = limits.icmp_rate) */
 	uint64_t icmp_tokens, icmp_last_ms;
 	struct rte_mempool *frag_direct, *frag_indirect;
+	uint64_t pkts_created; /* extra packets made by IPv4 fragmentation */
 };
 
 struct port {

@@ -233,18 +233,31 @@ int cp_addr_add(const char *name, const struct addr_prefix *p, char *err, size_t
 	struct addr_prefix net;
 	connected_prefix(p, &net);
 
-	/* The local host route: refused if an operator route holds it (a neighbour's host route gives way). */
-	uint32_t cur = p->addr.family == 4 ? (v->fib4 ? fib4_lookup_one(v->fib4, addr_v4_host(&p->addr)) : 0)
-					   : (v->fib6 ? fib6_lookup_one(v->fib6, p->addr.bytes) : 0);
-	(void)cur;
+	/*
+	 * Check both routes before changing anything: the local host route may replace a neighbour's host route only;
+	 * the connected route may be shared with another address of this interface only.
+	 */
+	struct nh_key ckey = {.type = NH_T_CONNECTED, .family = p->addr.family, .iface = ifc->id};
+	uint32_t host_nh = vrf_route_get(v, &host), net_nh = vrf_route_get(v, &net);
+	if (host_nh != NH_NONE && dp.nhs[host_nh].type != NH_T_NEIGH) {
+		snprintf(err, errlen, "%s is already routed in VRF '%s' (delete that route first)",
+			 addr_prefix_fmt(&host, pb, sizeof(pb)), v->name);
+		return EEXIST;
+	}
+	bool net_shared = p->len < maxlen && net_nh != NH_NONE && net_nh == nh_find(&ckey);
+	if (p->len < maxlen && net_nh != NH_NONE && !net_shared) {
+		snprintf(err, errlen, "%s is already routed in VRF '%s' (another interface's subnet or a route)",
+			 addr_prefix_fmt(&net, pb, sizeof(pb)), v->name);
+		return EEXIST;
+	}
 	nh_ref(dp.nh_local);
 	int rc = route_install(v, &host, dp.nh_local, err, errlen);
 	if (rc) {
 		nh_put(dp.nh_local);
 		return rc;
 	}
-	if (p->len < maxlen) {
-		struct nh_key key = {.type = NH_T_CONNECTED, .family = p->addr.family, .iface = ifc->id};
+	if (p->len < maxlen && !net_shared) {
+		struct nh_key key = ckey;
 		uint32_t nh = nh_get(&key);
 		if (nh == NH_NONE) {
 			route_remove(v, &host);
@@ -305,9 +318,12 @@ int cp_addr_del(const char *name, const struct addr_prefix *p, char *err, size_t
 	}
 	iface_publish(c);
 	struct addr_prefix host = host_prefix(&removed.addr);
-	route_remove(v, &host);
-	if (!shared && removed.len < (removed.addr.family == 4 ? 32 : 128))
+	if (vrf_route_get(v, &host) == dp.nh_local)
+		route_remove(v, &host);
+	struct nh_key ckey = {.type = NH_T_CONNECTED, .family = removed.addr.family, .iface = c->id};
+	if (!shared && removed.len < (removed.addr.family == 4 ? 32 : 128) && vrf_route_get(v, &net) == nh_find(&ckey))
 		route_remove(v, &net);
+	neigh_flush_offlink(c->id); /* neighbours of the removed subnet are no longer on the link */
 	return 0;
 }
 
@@ -343,7 +359,9 @@ int cp_iface_del(const char *name, char *err, size_t errlen)
 	}
 	while (ifc->n_addrs > 0) {
 		struct addr_prefix p = ifc->addrs[0];
-		cp_addr_del(name, &p, err, errlen);
+		int rc = cp_addr_del(name, &p, err, errlen);
+		if (rc)
+			return rc;
 		ifc = iface_by_name(name);
 	}
 	neigh_flush_iface(ifc->id);

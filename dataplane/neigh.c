@@ -18,6 +18,8 @@
 struct neigh_fsm_params neigh_params;
 static struct neigh **neigh_by_nh; /* max_nhs entries */
 static uint32_t n_neighbours;
+/* Packets held across all neighbours: bounded so a scan of a subnet cannot pin the mbuf pool. */
+static uint32_t held_total, held_max;
 
 uint64_t cp_now_ms(void)
 {
@@ -34,6 +36,7 @@ int neigh_table_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 		.max_mcast_probes = conf->neigh.max_mcast_probes,
 		.max_ucast_probes = conf->neigh.max_ucast_probes,
 	};
+	held_max = conf->limits.mbufs / 4;
 	neigh_by_nh = rte_zmalloc("neighbours", sizeof(*neigh_by_nh) * dp.max_nhs, 0);
 	if (neigh_by_nh == NULL) {
 		snprintf(err, errlen, "out of memory for the neighbour table");
@@ -76,6 +79,7 @@ static void hold_drop(struct neigh *n, enum npsgw_drop reason)
 		dp.ctl_drops[reason]++;
 		CTL_COUNT(neigh_hold_dropped);
 	}
+	held_total -= n->n_hold;
 	n->n_hold = 0;
 }
 
@@ -153,10 +157,21 @@ struct neigh *neigh_lookup(uint16_t iface, const struct addr *ip, bool create)
 	if (idx == NH_NONE)
 		return NULL;
 	struct neigh *n = neigh_of(idx);
+	n->self_ref = true; /* dropped by neigh_delete */
+	return n;
+}
+
+void neigh_activate(struct neigh *n)
+{
+	n->active = true;
 	host_route_add(n);
-	/* The host route now holds the entry; drop the creation reference (a gateway may hold others). */
-	nh_put(idx);
-	return neigh_of(idx);
+}
+
+void neigh_host_route_lost(uint32_t nh)
+{
+	struct neigh *n = neigh_of(nh);
+	if (n != NULL)
+		n->host_route = false;
 }
 
 static void publish_l2(struct neigh *n)
@@ -233,9 +248,14 @@ static void hold_flush(struct neigh *n)
 		CTL_COUNT(neigh_hold_flushed);
 		ctl_tx(ifc->port, m);
 	}
+	held_total -= n->n_hold;
 	n->n_hold = 0;
 }
 
+/*
+ * Deactivate: drop held packets, hide the MAC, remove the host route and the entry's own reference (which may
+ * free n; a gateway route may still hold the entry, idle).
+ */
 static void neigh_delete(struct neigh *n)
 {
 	uint32_t idx = n->nh;
@@ -244,14 +264,24 @@ static void neigh_delete(struct neigh *n)
 	n->is_static = false;
 	n->fsm = (struct neigh_fsm){.state = NEIGH_FAILED};
 	publish_l2(n);
-	if (n->host_route) {
-		const struct iface *ifc = iface_get(dp.nhs[idx].iface);
+	bool self_ref = n->self_ref, host_route = n->host_route;
+	n->self_ref = false;
+	n->host_route = false;
+	const struct iface *ifc = iface_get(dp.nhs[idx].iface);
+	if (host_route && ifc != NULL) {
 		struct addr a = neigh_addr(n);
 		struct addr_prefix host = {.addr = a, .len = a.family == 4 ? 32 : 128};
-		n->host_route = false;
-		if (ifc != NULL)
-			route_remove(dp.vrfs[ifc->vrf], &host); /* may free n */
+		struct vrf *v = dp.vrfs[ifc->vrf];
+		uint32_t exact = NH_NONE;
+		if (a.family == 4 && v->fib4)
+			fib4_get(v->fib4, addr_v4_host(&a), 32, &exact);
+		else if (a.family == 6 && v->fib6)
+			fib6_get(v->fib6, a.bytes, 128, &exact);
+		if (exact == idx)
+			route_remove(v, &host); /* the entry keeps its own reference here, if it has one */
 	}
+	if (self_ref)
+		nh_put(idx); /* may free n */
 }
 
 void neigh_apply(struct neigh *n, uint32_t act)
@@ -275,44 +305,66 @@ void neigh_apply(struct neigh *n, uint32_t act)
 		neigh_delete(n);
 }
 
-/* A packet is waiting for a neighbour: hold it and start resolution if nobody has. */
+/* Longest-prefix match on the control thread, following one leak like the workers do. */
+static uint32_t lookup_dst(uint32_t vrf_slot, const struct addr *dst)
+{
+	for (int hops = 0; hops < 2; hops++) {
+		const struct vrf *v = vrf_slot < dp.max_vrfs ? dp.vrfs[vrf_slot] : NULL;
+		if (v == NULL)
+			return NH_NONE;
+		uint32_t nh = NH_NONE;
+		if (dst->family == 4 && v->fib4)
+			nh = fib4_lookup_one(v->fib4, addr_v4_host(dst));
+		else if (dst->family == 6 && v->fib6)
+			nh = fib6_lookup_one(v->fib6, dst->bytes);
+		if (dp.nhs[nh].type != NH_T_LEAK)
+			return nh;
+		vrf_slot = dp.nhs[nh].target_vrf;
+	}
+	return NH_NONE;
+}
+
+/*
+ * A packet is waiting for a neighbour: hold it and start resolution if nobody has. The worker's next-hop index is
+ * not trusted (it may have been recycled while the packet sat in the ring): the destination is looked up again.
+ */
 static void resolve_punt(struct rte_mbuf *m, uint8_t family)
 {
 	struct pkt_meta *pm = pkt_meta(m);
-	const struct nexthop *nh = &dp.nhs[pm->nh];
+	struct addr dst = {.family = family};
+	if (family == 4)
+		memcpy(dst.bytes, &rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->dst_addr, 4);
+	else
+		memcpy(dst.bytes, rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->dst_addr, 16);
+	uint32_t idx = lookup_dst(pm->vrf, &dst);
+	const struct nexthop *nh = &dp.nhs[idx];
 	struct neigh *n = NULL;
-	if (nh->type == NH_T_NEIGH) {
-		n = neigh_of(pm->nh);
-	} else if (nh->type == NH_T_CONNECTED) {
-		struct addr dst = {.family = family};
-		if (family == 4)
-			memcpy(dst.bytes, &rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->dst_addr, 4);
-		else
-			memcpy(dst.bytes, rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->dst_addr, 16);
+	if (nh->type == NH_T_NEIGH)
+		n = neigh_of(idx);
+	else if (nh->type == NH_T_GATEWAY)
+		n = neigh_of(nh->neigh);
+	else if (nh->type == NH_T_CONNECTED)
 		n = neigh_lookup(nh->iface, &dst, true);
-	}
 	if (n == NULL) {
 		rte_pktmbuf_free(m);
 		dp.ctl_drops[DROP_neigh_unresolved]++;
 		return;
 	}
-	if (neigh_fsm_usable(&n->fsm)) {
-		/* Resolved while the packet was in flight. */
-		n->hold[n->n_hold++] = m;
-		hold_flush(n);
-		return;
-	}
-	if (n->n_hold >= dp.conf->neigh.hold_packets) {
+	if (n->n_hold >= dp.conf->neigh.hold_packets || held_total >= held_max) {
 		rte_pktmbuf_free(m);
 		dp.ctl_drops[DROP_neigh_hold_full]++;
 		CTL_COUNT(neigh_hold_full);
 		return;
 	}
 	n->hold[n->n_hold++] = m;
+	held_total++;
+	if (neigh_fsm_usable(&n->fsm)) {
+		hold_flush(n); /* resolved while the packet was in flight */
+		return;
+	}
 	CTL_COUNT(neigh_held);
 	if (!n->active || n->fsm.state == NEIGH_FAILED) {
-		n->active = true;
-		host_route_add(n);
+		neigh_activate(n);
 		neigh_apply(n, neigh_fsm_start(&n->fsm, &neigh_params, cp_now_ms()));
 	}
 }
@@ -375,10 +427,9 @@ int cp_neigh_add_static(const char *name, const struct addr *ip, const uint8_t m
 		snprintf(err, errlen, "neighbour table full (neighbour.max_neighbours / limits.max_nexthops)");
 		return ENOSPC;
 	}
-	n->active = true;
 	n->is_static = true;
 	neigh_fsm_static(&n->fsm, mac);
-	host_route_add(n);
+	neigh_activate(n);
 	publish_l2(n);
 	hold_flush(n);
 	return 0;
@@ -399,6 +450,19 @@ int cp_neigh_del(const char *name, const struct addr *ip, char *err, size_t errl
 	}
 	neigh_delete(n);
 	return 0;
+}
+
+void neigh_flush_offlink(uint16_t iface)
+{
+	const struct iface *ifc = iface_get(iface);
+	for (uint32_t i = 1; ifc != NULL && i < dp.max_nhs; i++) {
+		struct neigh *n = neigh_by_nh[i];
+		if (n == NULL || !n->active || dp.nhs[i].iface != iface)
+			continue;
+		struct addr a = neigh_addr(n);
+		if (!on_link(ifc, &a))
+			neigh_delete(n);
+	}
 }
 
 void neigh_flush_iface(uint16_t iface)

@@ -123,7 +123,7 @@ void arp_input(struct rte_mbuf *m)
 		if (n != NULL && !n->is_static) {
 			uint64_t now = cp_now_ms();
 			if (!n->active) {
-				n->active = true;
+				neigh_activate(n);
 				neigh_apply(n, neigh_fsm_learn(&n->fsm, &neigh_params, now, sha));
 			} else if (!request && for_us) {
 				neigh_apply(n, neigh_fsm_rx(&n->fsm, &neigh_params, now, NEIGH_EV_SOLICITED_CONFIRM,

@@ -11,6 +11,7 @@ struct neigh {
 	bool active;        /* resolution started, learned or static (a gateway's entry starts idle) */
 	bool is_static;
 	bool host_route;    /* installed the /32 or /128 route in the interface's VRF */
+	bool self_ref;      /* holds a reference of its own (created from traffic or config, not by a gateway) */
 	struct neigh_fsm fsm;
 	uint64_t created_ms;
 	uint32_t n_hold;
@@ -22,6 +23,8 @@ extern struct neigh_fsm_params neigh_params;
 struct neigh *neigh_of(uint32_t nh);
 /* Find the entry for (iface, ip), or create it when create is set (NULL when full or off-link). */
 struct neigh *neigh_lookup(uint16_t iface, const struct addr *ip, bool create);
+/* Resolution starts or the entry is learned: it becomes visible (host route). */
+void neigh_activate(struct neigh *n);
 /* Feed the FSM's returned actions back: publish, probe, flush, drop, delete. n may be freed. */
 void neigh_apply(struct neigh *n, uint32_t actions);
 

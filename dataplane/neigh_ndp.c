@@ -123,7 +123,7 @@ static void ns_input(const struct iface *ifc, const struct rte_ipv6_hdr *ip, con
 		if (n != NULL && !n->is_static) {
 			uint64_t now = cp_now_ms();
 			if (!n->active) {
-				n->active = true;
+				neigh_activate(n);
 				neigh_apply(n, neigh_fsm_learn(&n->fsm, &neigh_params, now, slla));
 			} else {
 				neigh_apply(n, neigh_fsm_rx(&n->fsm, &neigh_params, now, NEIGH_EV_SOURCE_LLADDR, true,
@@ -161,7 +161,7 @@ static void na_input(const struct iface *ifc, const uint8_t *icmp, size_t len)
 	if (!n->active) {
 		if (tlla == NULL)
 			return;
-		n->active = true;
+		neigh_activate(n);
 		neigh_apply(n, neigh_fsm_learn(&n->fsm, &neigh_params, now, tlla));
 		return;
 	}

@@ -10,7 +10,7 @@
 
 #include "dataplane/cp.h"
 
-static uint32_t route_get(struct vrf *v, const struct addr_prefix *p)
+uint32_t vrf_route_get(const struct vrf *v, const struct addr_prefix *p)
 {
 	uint32_t nh = NH_NONE;
 	if (p->addr.family == 4) {
@@ -26,7 +26,7 @@ static uint32_t route_get(struct vrf *v, const struct addr_prefix *p)
 /* Takes over the caller's reference on nh; drops the replaced route's. */
 int route_install(struct vrf *v, const struct addr_prefix *p, uint32_t nh, char *err, size_t errlen)
 {
-	uint32_t old = route_get(v, p);
+	uint32_t old = vrf_route_get(v, p);
 	int rc;
 	if (p->addr.family == 4) {
 		struct fib4 *f = vrf_fib4(v, err, errlen);
@@ -45,6 +45,8 @@ int route_install(struct vrf *v, const struct addr_prefix *p, uint32_t nh, char 
 			 strerror(-rc), rc == -ENOSPC ? " (raise the VRF's max_routes)" : "");
 		return -rc;
 	}
+	if (old != NH_NONE && old != nh && dp.nhs[old].type == NH_T_NEIGH)
+		neigh_host_route_lost(old);
 	if (old != NH_NONE)
 		nh_put(old);
 	return 0;
@@ -52,7 +54,7 @@ int route_install(struct vrf *v, const struct addr_prefix *p, uint32_t nh, char 
 
 int route_remove(struct vrf *v, const struct addr_prefix *p)
 {
-	uint32_t nh = route_get(v, p);
+	uint32_t nh = vrf_route_get(v, p);
 	if (nh == NH_NONE)
 		return ENOENT;
 	int rc = p->addr.family == 4 ? fib4_del(v->fib4, addr_v4_host(&p->addr), p->len, dp.qs)
@@ -124,7 +126,7 @@ int cp_route_add(const struct conf_route *r, char *err, size_t errlen)
 			 addr_prefix_fmt(&r->prefix, pb, sizeof(pb)));
 		return EINVAL;
 	}
-	uint32_t old = route_get(v, &p);
+	uint32_t old = vrf_route_get(v, &p);
 	if (old != NH_NONE && dp.nhs[old].type != NH_T_NEIGH) {
 		snprintf(err, errlen, "route %s exists in VRF '%s' (delete it first)", addr_prefix_fmt(&p, pb, sizeof(pb)),
 			 v->name);
@@ -194,7 +196,7 @@ int cp_route_del(const char *vrf, const struct addr_prefix *prefix, char *err, s
 	}
 	struct addr_prefix p = *prefix;
 	addr_prefix_mask(&p);
-	uint32_t nh = route_get(v, &p);
+	uint32_t nh = vrf_route_get(v, &p);
 	if (nh == NH_NONE) {
 		snprintf(err, errlen, "no route %s in VRF '%s'", addr_prefix_fmt(&p, pb, sizeof(pb)), vrf);
 		return ENOENT;

@@ -41,6 +41,7 @@ static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, st
 		return;
 	}
 	rte_pktmbuf_free(m);
+	w->pkts_created += (uint64_t)n - 1; /* for the accounting: one packet in, n out */
 	for (int i = 0; i < n; i++) {
 		struct rte_mbuf *f = frags[i];
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
@@ -122,7 +123,10 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 				pkt_set_icmp(m, 3, 4, out->mtu); /* fragmentation needed and DF set */
 				rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_ICMP_ERROR, m);
 			} else {
+				/* Fragments go to a port_tx edge one by one: close the batch around them. */
+				batch_end(graph, node, &b);
 				fragment_and_send(graph, node, w, m, out, l2);
+				batch_start(graph, node, &b, ctx->home_edge, nb_objs - i);
 			}
 			continue;
 		}

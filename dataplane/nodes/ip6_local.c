@@ -50,12 +50,14 @@ static bool ndp_valid(const struct rte_ipv6_hdr *ip, const uint8_t *icmp, size_t
 	return true;
 }
 
-static void echo_reply(struct rte_mbuf *m, struct rte_ipv6_hdr *ip, uint8_t *icmp, size_t len)
+static bool echo_reply(struct rte_mbuf *m, struct rte_ipv6_hdr *ip, uint8_t *icmp, size_t len)
 {
 	uint8_t src[16];
 	memcpy(src, ip->src_addr, 16);
 	if (ip6_is_multicast(ip->dst_addr)) {
 		const struct iface *in = iface_get(pkt_meta(m)->in_iface);
+		if (in == NULL)
+			return false; /* interface removed while the packet was in flight */
 		memcpy(ip->src_addr, in->ip6_ll, 16);
 	} else {
 		memcpy(ip->src_addr, ip->dst_addr, 16);
@@ -67,6 +69,7 @@ static void echo_reply(struct rte_mbuf *m, struct rte_ipv6_hdr *ip, uint8_t *icm
 	uint16_t c = inet_csum_fold(inet_csum_add(ip6_pseudo_sum((uint8_t *)ip, len, IPPROTO_ICMPV6), icmp, len));
 	icmp[2] = c >> 8;
 	icmp[3] = c & 0xff;
+	return true;
 }
 
 static rte_edge_t ip6_local_classify(struct rte_mbuf *m)
@@ -102,7 +105,8 @@ static rte_edge_t ip6_local_classify(struct rte_mbuf *m)
 				return IP6_LOCAL_NEXT_DROP_TRUNCATED;
 			if (ip6_is_multicast(ip->dst_addr) && !ip6_is_all_nodes(ip->dst_addr))
 				return IP6_LOCAL_NEXT_DROP_MCAST;
-			echo_reply(m, ip, icmp, ilen);
+			if (!echo_reply(m, ip, icmp, ilen))
+				return IP6_LOCAL_NEXT_DROP_UNHANDLED;
 			pkt_meta(m)->flags |= PKT_F_LOCAL_ORIGIN;
 			return IP6_LOCAL_NEXT_LOOKUP;
 		}

@@ -9,7 +9,7 @@ static uint16_t punt_process(struct rte_graph *graph, struct rte_node *node, voi
 	unsigned n = rte_ring_enqueue_burst(dp.punt, objs, nb_objs, NULL);
 	if (unlikely(n < nb_objs))
 		rte_node_enqueue(graph, node, PUNT_NEXT_DROP_FULL, &objs[n], nb_objs - n);
-	return nb_objs;
+	return (uint16_t)n; /* the node's count is what reached the control thread */
 }
 
 static struct rte_node_register punt_node = {
