@@ -31,15 +31,37 @@ enum ip6_verdict {
 	IP6_MARTIAN_DST,   /* destination :: or ::1 */
 };
 
-/* One's-complement sum helpers (RFC 1071). */
+/*
+ * One's-complement sum helpers (RFC 1071). The running sum is kept in network-order words ("big-endian
+ * convention") so callers can add host-order constants (pseudo-header lengths, protocol). The loop sums native
+ * 32-bit chunks, which is the same sum modulo 0xffff, and byte-swaps the folded result once.
+ */
 static inline uint32_t inet_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	while (len > 1) {
-		sum += ((uint32_t)p[0] << 8) | p[1];
+	uint64_t acc = 0;
+	while (len >= 4) {
+		uint32_t w;
+		__builtin_memcpy(&w, p, 4);
+		acc += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+		__builtin_memcpy(&w, p, 2);
+		acc += w;
 		p += 2;
 		len -= 2;
 	}
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	acc = __builtin_bswap16((uint16_t)acc);
+#endif
+	sum += (uint32_t)acc;
 	if (len)
 		sum += (uint32_t)p[0] << 8;
 	return sum;
