@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Forwarding: IPv4 and IPv6 via a gateway, untagged and between VLAN sub-interfaces."""
+from harness import case, fwd_frame
+from scapy.layers.inet import IPOption, IPOption_RR
+from scapy.layers.inet6 import IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, IPv6ExtHdrFragment
+from topo import (IP, IPv6, TCP, UDP, ICMP, R_B, R_B200, GW_B, GW_B200, STD_ANNOUNCE, std_router, from_a, payload)
+
+
+def ip4_inputs():
+    pkts = []
+    for i in range(40):
+        size = [0, 1, 18, 64, 500, 1000, 1460][i % 7]
+        if i % 3 == 0:
+            l4 = UDP(sport=1000 + i, dport=53) / payload(size, i)
+        elif i % 3 == 1:
+            l4 = TCP(sport=2000 + i, dport=80, flags="S", seq=i) / payload(size, i)
+        else:
+            l4 = ICMP(type=8, id=i, seq=i) / payload(size, i)
+        ttl = [64, 2, 255, 17][i % 4]
+        tos = [0, 0x10, 0xb8][i % 3]
+        flags = "DF" if i % 2 else 0
+        if i % 2:  # untagged a -> b
+            pkts.append(from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=ttl, tos=tos, flags=flags,
+                                  id=i) / l4))
+        else:  # VLAN 100 -> VLAN 200
+            pkts.append(from_a(IP(src="10.1.0.2", dst="198.18.0.%d" % (i + 1), ttl=ttl, tos=tos, flags=flags,
+                                  id=i) / l4, vlan=100))
+    return pkts
+
+
+def expected4(pkts):
+    out = []
+    for p in pkts:
+        if p[IP].dst.startswith("192.0.2."):
+            out.append(fwd_frame(p, R_B, GW_B))
+        else:
+            out.append(fwd_frame(p, R_B200, GW_B200, vlan=200))
+    return out
+
+
+@case("fwd-ipv4", workers=(1, 2))
+def fwd_ipv4(c):
+    r = std_router(c)
+    pkts = ip4_inputs()
+    # Ethernet padding on a short frame must not be forwarded
+    short = from_a(IP(src="10.0.0.2", dst="192.0.2.200", ttl=9) / UDP(sport=1, dport=2) / b"x")
+    padded = bytes(short) + b"\0" * (60 - len(bytes(short)))
+    pkts.append(padded)
+    # IP options (IHL 6, 8) are carried unchanged
+    opt = [from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (201 + k), ttl=20, options=o) / UDP() / payload(30))
+           for k, o in enumerate([IPOption_RR(routers=["0.0.0.0"]), IPOption(b"\x94\x04\x00\x00")])]
+    # fragments in transit are forwarded as they are (TTL aside)
+    opt += [from_a(IP(src="10.0.0.2", dst="192.0.2.210", id=300, flags="MF") / payload(64, 1)),
+            from_a(IP(src="10.0.0.2", dst="192.0.2.210", id=300, frag=8, proto=17) / payload(30, 2))]
+    pkts += opt
+    r.start({"p0": pkts})
+    s = r.last_stats
+    r.stop()
+    exp = expected4(pkts[:-1 - len(opt)]) + [fwd_frame(short, R_B, GW_B)] + [fwd_frame(p, R_B, GW_B) for p in opt]
+    r.expect_output("p1", exp)
+    r.expect_output("p0", [])
+    r.expect_counters(s, drops={}, totals={"tx": len(exp), "drops": 0, "punted": 0})
+    r.expect_announcements(STD_ANNOUNCE)
+
+
+def ip6_inputs():
+    pkts = []
+    for i in range(40):
+        size = [0, 1, 18, 64, 500, 1000, 1440][i % 7]
+        if i % 3 == 0:
+            l4 = UDP(sport=1000 + i, dport=53) / payload(size, i)
+        elif i % 3 == 1:
+            l4 = TCP(sport=2000 + i, dport=80, flags="S", seq=i) / payload(size, i)
+        else:
+            l4 = payload(size + 8, i)  # nh 59 (no next header) with data: routers do not look
+        hlim = [64, 2, 255, 17][i % 4]
+        tc, fl = [(0, 0), (0x28, 0x12345), (0xb8, 1)][i % 3]
+        nh = {} if i % 3 != 2 else {"nh": 59}
+        if i % 2:
+            pkts.append(from_a(IPv6(src="2001:db8:a::2", dst="2001:db8:100::%x" % (i + 1), hlim=hlim, tc=tc, fl=fl,
+                                    **nh) / l4))
+        else:
+            pkts.append(from_a(IPv6(src="2001:db8:1a::2", dst="2001:db8:200::%x" % (i + 1), hlim=hlim, tc=tc,
+                                    fl=fl, **nh) / l4, vlan=100))
+    return pkts
+
+
+@case("fwd-ipv6", workers=(1, 2))
+def fwd_ipv6(c):
+    r = std_router(c)
+    pkts = ip6_inputs()
+    # extension headers are carried unchanged (routers do not look into them, RFC 8200 section 4)
+    pkts += [from_a(IPv6(src="2001:db8:a::2", dst="2001:db8:100::e%d" % k) / h / UDP() / payload(40, k))
+             for k, h in enumerate([IPv6ExtHdrHopByHop(), IPv6ExtHdrDestOpt() / IPv6ExtHdrRouting(),
+                                    IPv6ExtHdrFragment(m=1, id=99), IPv6ExtHdrFragment(offset=10, id=99)])]
+    r.start({"p0": pkts})
+    s = r.last_stats
+    r.stop()
+    exp = []
+    for p in pkts:
+        if p[IPv6].dst.startswith("2001:db8:100:"):
+            exp.append(fwd_frame(p, R_B, GW_B))
+        else:
+            exp.append(fwd_frame(p, R_B200, GW_B200, vlan=200))
+    r.expect_output("p1", exp)
+    r.expect_output("p0", [])
+    r.expect_counters(s, drops={}, totals={"tx": len(exp), "drops": 0, "punted": 0})
+    r.expect_announcements(STD_ANNOUNCE)
