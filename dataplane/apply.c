@@ -41,7 +41,9 @@ int cp_tables_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 	if (data_room < RTE_MBUF_DEFAULT_BUF_SIZE)
 		data_room = RTE_MBUF_DEFAULT_BUF_SIZE;
 	uint16_t priv = RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN);
-	dp.pool = rte_pktmbuf_pool_create("mbufs", conf->limits.mbufs, 256, priv, (uint16_t)data_room, SOCKET_ID_ANY);
+	/* The per-lcore cache must exceed the graph burst (256) or every burst goes through the shared ring. */
+	dp.pool = rte_pktmbuf_pool_create("mbufs", conf->limits.mbufs,
+					  RTE_MIN((uint32_t)RTE_MEMPOOL_CACHE_MAX_SIZE, conf->limits.mbufs / 2), priv, (uint16_t)data_room, SOCKET_ID_ANY);
 	dp.punt = rte_ring_create("punt", 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	dp.ctl_txr = rte_ring_create("ctl-tx", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (dp.pool == NULL || dp.punt == NULL || dp.ctl_txr == NULL) {

@@ -50,6 +50,8 @@ struct pkt_meta {
 
 /* The router built this packet (echo reply, ICMP error): forward it without a TTL/hop-limit decrement. */
 #define PKT_F_LOCAL_ORIGIN 0x01
+/* Received in a link-layer broadcast or multicast frame: may only be for the router or a group (RFC 1812 5.3.4). */
+#define PKT_F_L2_GROUP 0x02
 
 static inline struct pkt_meta *pkt_meta(struct rte_mbuf *m)
 {
@@ -100,6 +102,7 @@ enum nh_type {
 	NH_T_BLACKHOLE,
 	NH_T_REJECT,
 	NH_T_LEAK,      /* look up again in target_vrf */
+	NH_T_BCAST,     /* network or broadcast address of a connected IPv4 subnet: never a neighbour */
 	NH_T_COUNT
 };
 

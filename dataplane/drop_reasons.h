@@ -12,6 +12,7 @@
 	X(eth_not_for_us, "destination MAC is neither ours, broadcast nor a multicast we listen to")                   \
 	X(eth_unknown_vlan, "802.1Q tag with no sub-interface (or untagged with no interface)")                        \
 	X(eth_unknown_type, "EtherType not handled (not IPv4, IPv6, ARP)")                                             \
+	X(l2_group_unicast_ip, "unicast IP destination in a link-layer broadcast/multicast frame (RFC 1812 5.3.4)")    \
 	X(iface_down, "interface administratively down")                                                               \
 	X(arp_malformed, "ARP with wrong hardware/protocol type, lengths or truncated")                                 \
 	X(arp_bad_sender, "ARP sender address is broadcast, multicast or zero with a non-probe opcode")                 \
@@ -22,7 +23,7 @@
 	X(ip4_bad_checksum, "IPv4 header checksum wrong")                                                              \
 	X(ip4_martian_src, "IPv4 source is 0/8, 127/8, multicast, class E or broadcast")                               \
 	X(ip4_martian_dst, "IPv4 destination is 0/8 or 127/8")                                                         \
-	X(ip4_mcast, "IPv4 multicast or broadcast destination (not routed)")                                           \
+	X(ip4_mcast, "IPv4 multicast or broadcast destination, or a connected subnet's network/broadcast address")     \
 	X(ip6_truncated, "IPv6 header truncated")                                                                      \
 	X(ip6_bad_version, "IPv6 version field is not 6")                                                              \
 	X(ip6_bad_length, "IPv6 payload length zero or beyond the frame")                                              \

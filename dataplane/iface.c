@@ -191,6 +191,48 @@ static struct addr_prefix host_prefix(const struct addr *a)
 	return (struct addr_prefix){.addr = *a, .len = a->family == 4 ? 32 : 128};
 }
 
+/*
+ * The network and broadcast addresses of a connected IPv4 subnet (/30 and shorter) are never neighbours: they get
+ * host routes that drop (counted as ip4_mcast) instead of ARP requests for them. Returns how many were installed.
+ */
+static void subnet_bcast_addrs(const struct addr_prefix *net, struct addr_prefix out[2])
+{
+	uint32_t base = addr_v4_host(&net->addr), mask = net->len ? ~0u << (32 - net->len) : 0;
+	out[0] = (struct addr_prefix){.len = 32};
+	out[1] = (struct addr_prefix){.len = 32};
+	addr_from_v4_host(&out[0].addr, base & mask);
+	addr_from_v4_host(&out[1].addr, (base & mask) | ~mask);
+}
+
+static void subnet_bcast_install(struct vrf *v, const struct addr_prefix *net)
+{
+	if (net->addr.family != 4 || net->len > 30)
+		return;
+	struct addr_prefix b[2];
+	subnet_bcast_addrs(net, b);
+	for (int i = 0; i < 2; i++) {
+		uint32_t cur = vrf_route_get(v, &b[i]);
+		if (cur != NH_NONE && dp.nhs[cur].type != NH_T_NEIGH)
+			continue; /* an operator route owns it */
+		struct nh_key key = {.type = NH_T_BCAST};
+		uint32_t nh = nh_get(&key);
+		char err[CP_ERR_MAX];
+		if (nh != NH_NONE && route_install(v, &b[i], nh, err, sizeof(err)) != 0)
+			nh_put(nh);
+	}
+}
+
+static void subnet_bcast_remove(struct vrf *v, const struct addr_prefix *net)
+{
+	if (net->addr.family != 4 || net->len > 30)
+		return;
+	struct addr_prefix b[2];
+	subnet_bcast_addrs(net, b);
+	for (int i = 0; i < 2; i++)
+		if (dp.nhs[vrf_route_get(v, &b[i])].type == NH_T_BCAST)
+			route_remove(v, &b[i]);
+}
+
 static bool addr_in_vrf(uint32_t vrf, const struct addr *a)
 {
 	for (uint32_t i = 1; i < dp.max_ifaces; i++) {
@@ -270,6 +312,7 @@ int cp_addr_add(const char *name, const struct addr_prefix *p, char *err, size_t
 			route_remove(v, &host);
 			return rc;
 		}
+		subnet_bcast_install(v, &net);
 	}
 	struct iface *c = iface_copy(ifc);
 	if (c == NULL) {
@@ -321,8 +364,10 @@ int cp_addr_del(const char *name, const struct addr_prefix *p, char *err, size_t
 	if (vrf_route_get(v, &host) == dp.nh_local)
 		route_remove(v, &host);
 	struct nh_key ckey = {.type = NH_T_CONNECTED, .family = removed.addr.family, .iface = c->id};
-	if (!shared && removed.len < (removed.addr.family == 4 ? 32 : 128) && vrf_route_get(v, &net) == nh_find(&ckey))
+	if (!shared && removed.len < (removed.addr.family == 4 ? 32 : 128) && vrf_route_get(v, &net) == nh_find(&ckey)) {
 		route_remove(v, &net);
+		subnet_bcast_remove(v, &net);
+	}
 	neigh_flush_offlink(c->id); /* neighbours of the removed subnet are no longer on the link */
 	return 0;
 }

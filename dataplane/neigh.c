@@ -336,10 +336,13 @@ static void resolve_punt(struct rte_mbuf *m, uint8_t family)
 		memcpy(dst.bytes, &rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->dst_addr, 4);
 	else
 		memcpy(dst.bytes, rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->dst_addr, 16);
-	uint32_t idx = lookup_dst(pm->vrf, &dst);
+	bool linklocal = family == 6 && dst.bytes[0] == 0xfe && (dst.bytes[1] & 0xc0) == 0x80;
+	uint32_t idx = linklocal ? NH_NONE : lookup_dst(pm->vrf, &dst);
 	const struct nexthop *nh = &dp.nhs[idx];
 	struct neigh *n = NULL;
-	if (nh->type == NH_T_NEIGH)
+	if (linklocal)
+		n = neigh_lookup(pm->in_iface, &dst, true); /* replies to link-local senders leave where they came in */
+	else if (nh->type == NH_T_NEIGH)
 		n = neigh_of(idx);
 	else if (nh->type == NH_T_GATEWAY)
 		n = neigh_of(nh->neigh);

@@ -18,7 +18,7 @@ static struct rte_hash *nh_hash;
 static const char *const nh_type_names[NH_T_COUNT] = {
 	[NH_T_NONE] = "none",	       [NH_T_LOCAL] = "local",	   [NH_T_CONNECTED] = "connected",
 	[NH_T_GATEWAY] = "via",	       [NH_T_NEIGH] = "neighbour", [NH_T_BLACKHOLE] = "blackhole",
-	[NH_T_REJECT] = "reject",      [NH_T_LEAK] = "vrf",
+	[NH_T_REJECT] = "reject",      [NH_T_LEAK] = "vrf",	   [NH_T_BCAST] = "broadcast",
 };
 
 const char *nh_type_name(uint8_t type)

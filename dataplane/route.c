@@ -69,7 +69,7 @@ int route_remove(struct vrf *v, const struct addr_prefix *p)
 static bool route_is_system(const struct vrf *v, const struct addr_prefix *p, uint32_t nh)
 {
 	uint8_t t = dp.nhs[nh].type;
-	if (t == NH_T_LOCAL || t == NH_T_NEIGH)
+	if (t == NH_T_LOCAL || t == NH_T_NEIGH || t == NH_T_BCAST)
 		return true;
 	if (t != NH_T_CONNECTED)
 		return false;

@@ -58,7 +58,7 @@ static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port)
 	struct pkt_meta *pm = pkt_meta(m);
 	pm->in_iface = ifid;
 	pm->vrf = ifc->vrf;
-	pm->flags = 0;
+	pm->flags = rte_is_multicast_ether_addr(&eh->dst_addr) ? PKT_F_L2_GROUP : 0;
 	rte_pktmbuf_adj(m, l2len);
 	switch (type) {
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):

@@ -15,6 +15,7 @@ enum {
 	IP4_IN_NEXT_DROP_MARTIAN_SRC,
 	IP4_IN_NEXT_DROP_MARTIAN_DST,
 	IP4_IN_NEXT_DROP_MCAST,
+	IP4_IN_NEXT_DROP_L2_GROUP,
 	IP4_IN_NEXT_COUNT
 };
 
@@ -40,6 +41,8 @@ static inline rte_edge_t ip4_classify(struct rte_mbuf *m)
 	uint8_t d0 = p[16];
 	if (unlikely(d0 >= 224 || ip->dst_addr == RTE_BE32(0xffffffff)))
 		return IP4_IN_NEXT_DROP_MCAST;
+	if (unlikely(pkt_meta(m)->flags & PKT_F_L2_GROUP))
+		return IP4_IN_NEXT_DROP_L2_GROUP;
 	uint16_t total = rte_be_to_cpu_16(ip->total_length);
 	if (unlikely(rte_pktmbuf_data_len(m) > total))
 		rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - total);
@@ -72,6 +75,7 @@ static struct rte_node_register ip4_input_node = {
 			[IP4_IN_NEXT_DROP_MARTIAN_SRC] = DROP_NODE(ip4_martian_src),
 			[IP4_IN_NEXT_DROP_MARTIAN_DST] = DROP_NODE(ip4_martian_dst),
 			[IP4_IN_NEXT_DROP_MCAST] = DROP_NODE(ip4_mcast),
+			[IP4_IN_NEXT_DROP_L2_GROUP] = DROP_NODE(l2_group_unicast_ip),
 		},
 };
 RTE_NODE_REGISTER(ip4_input_node);

@@ -15,6 +15,7 @@ enum {
 	IP4_LK_NEXT_DROP_NO_ROUTE,
 	IP4_LK_NEXT_DROP_BLACKHOLE,
 	IP4_LK_NEXT_DROP_LEAK_LOOP,
+	IP4_LK_NEXT_DROP_BCAST,
 	IP4_LK_NEXT_COUNT
 };
 
@@ -48,6 +49,8 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, uint32_t 
 		return IP4_LK_NEXT_LOCAL;
 	case NH_T_BLACKHOLE:
 		return IP4_LK_NEXT_DROP_BLACKHOLE;
+	case NH_T_BCAST:
+		return IP4_LK_NEXT_DROP_BCAST; /* directed broadcasts are not forwarded (RFC 2644) */
 	case NH_T_REJECT:
 		pkt_set_icmp(m, 3, 1, 0); /* destination unreachable: host unreachable */
 		return IP4_LK_NEXT_ICMP_ERROR;
@@ -107,6 +110,7 @@ static struct rte_node_register ip4_lookup_node = {
 			[IP4_LK_NEXT_DROP_NO_ROUTE] = DROP_NODE(no_route),
 			[IP4_LK_NEXT_DROP_BLACKHOLE] = DROP_NODE(blackhole),
 			[IP4_LK_NEXT_DROP_LEAK_LOOP] = DROP_NODE(leak_loop),
+			[IP4_LK_NEXT_DROP_BCAST] = DROP_NODE(ip4_mcast),
 		},
 };
 RTE_NODE_REGISTER(ip4_lookup_node);

@@ -21,6 +21,7 @@ enum {
 	IP6_IN_NEXT_DROP_MARTIAN_DST,
 	IP6_IN_NEXT_DROP_MCAST,
 	IP6_IN_NEXT_DROP_LINKLOCAL,
+	IP6_IN_NEXT_DROP_L2_GROUP,
 	IP6_IN_NEXT_COUNT
 };
 
@@ -49,6 +50,8 @@ static inline rte_edge_t ip6_classify(struct rte_mbuf *m)
 			return IP6_IN_NEXT_LOCAL;
 		return IP6_IN_NEXT_DROP_MCAST;
 	}
+	if (unlikely(pkt_meta(m)->flags & PKT_F_L2_GROUP))
+		return IP6_IN_NEXT_DROP_L2_GROUP;
 	if (unlikely(ip6_is_linklocal(dst))) {
 		const struct iface *in = iface_get(pkt_meta(m)->in_iface);
 		if (in != NULL && memcmp(dst, in->ip6_ll, 16) == 0)
@@ -84,6 +87,7 @@ static struct rte_node_register ip6_input_node = {
 			[IP6_IN_NEXT_DROP_MARTIAN_DST] = DROP_NODE(ip6_martian_dst),
 			[IP6_IN_NEXT_DROP_MCAST] = DROP_NODE(ip6_mcast),
 			[IP6_IN_NEXT_DROP_LINKLOCAL] = DROP_NODE(ip6_linklocal_fwd),
+			[IP6_IN_NEXT_DROP_L2_GROUP] = DROP_NODE(l2_group_unicast_ip),
 		},
 };
 RTE_NODE_REGISTER(ip6_input_node);

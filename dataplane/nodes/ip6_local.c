@@ -58,7 +58,8 @@ static bool echo_reply(struct rte_mbuf *m, struct rte_ipv6_hdr *ip, uint8_t *icm
 		const struct iface *in = iface_get(pkt_meta(m)->in_iface);
 		if (in == NULL)
 			return false; /* interface removed while the packet was in flight */
-		memcpy(ip->src_addr, in->ip6_ll, 16);
+		/* to a link-local sender from our link-local address, else from the interface's primary address */
+		memcpy(ip->src_addr, ip6_is_linklocal(src) ? in->ip6_ll : in->ip6_primary, 16);
 	} else {
 		memcpy(ip->src_addr, ip->dst_addr, 16);
 	}

@@ -13,6 +13,7 @@ enum {
 	IP6_LK_NEXT_DROP_BLACKHOLE,
 	IP6_LK_NEXT_DROP_LEAK_LOOP,
 	IP6_LK_NEXT_DROP_LINKLOCAL,
+	IP6_LK_NEXT_PUNT,
 	IP6_LK_NEXT_COUNT
 };
 
@@ -32,6 +33,13 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
+	bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
+	if (unlikely(local && ip6_is_linklocal(ip->dst_addr))) {
+		/* A reply to a link-local address (no FIB route): the control thread sends it out of the incoming
+		 * interface, resolving the neighbour like any on-link host. */
+		pm->punt_reason = PUNT_RESOLVE6;
+		return IP6_LK_NEXT_PUNT;
+	}
 	const struct nexthop *nh = &dp.nhs[nh_idx];
 	if (unlikely(nh->type == NH_T_LEAK)) {
 		nh_idx = lookup_one(nh->target_vrf, ip->dst_addr);
@@ -44,7 +52,7 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
 	case NH_T_GATEWAY:
 	case NH_T_NEIGH:
 	case NH_T_CONNECTED:
-		if (unlikely(ip6_is_linklocal(ip->src_addr)))
+		if (unlikely(ip6_is_linklocal(ip->src_addr) && !local))
 			return IP6_LK_NEXT_DROP_LINKLOCAL; /* RFC 4291 2.5.6: never forwarded off-link */
 		return IP6_LK_NEXT_REWRITE;
 	case NH_T_LOCAL:
@@ -110,6 +118,7 @@ static struct rte_node_register ip6_lookup_node = {
 			[IP6_LK_NEXT_DROP_BLACKHOLE] = DROP_NODE(blackhole),
 			[IP6_LK_NEXT_DROP_LEAK_LOOP] = DROP_NODE(leak_loop),
 			[IP6_LK_NEXT_DROP_LINKLOCAL] = DROP_NODE(ip6_linklocal_fwd),
+			[IP6_LK_NEXT_PUNT] = NODE_PUNT,
 		},
 };
 RTE_NODE_REGISTER(ip6_lookup_node);

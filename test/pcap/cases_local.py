@@ -4,6 +4,7 @@ import struct
 
 from harness import (case, fwd_frame, icmp4_error, icmp6_error, echo4_reply, echo6_reply, l3_of, ip4_fix_csum,
                      eth_hdr, IP as _IP)
+from scapy.layers.inet6 import ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr, ICMPv6EchoReply
 from scapy.layers.inet import defragment  # noqa
 from scapy.layers.inet6 import ICMPv6EchoRequest, ICMPv6DestUnreach
 from harness import Ether
@@ -51,19 +52,35 @@ def local_echo(c):
 
 @case("local-echo-linklocal")
 def local_echo_linklocal(c):
-    """Echo to all nodes (ff02::1) and to the interface's link-local address: answered from the link-local
-    address; the reply to a global source goes to its (static) neighbour."""
+    """Echo to all nodes (ff02::1) from a global source is answered from the interface's global address; echo to
+    the interface's link-local address from a global source keeps that address as the reply's source; echo from a
+    link-local source (learned by its neighbour solicitation) is answered from our link-local address, out of the
+    interface it came in on (link-local destinations have no FIB route: the control thread sends it)."""
     r = std_router(c)
     ll = "fe80::ff:fe00:1"  # modified EUI-64 of R_A
+    peer_ll = "fe80::aa"
     e1 = Ether(src=H_A, dst="33:33:00:00:00:01") / IPv6(src="2001:db8:a::2", dst="ff02::1") / \
         ICMPv6EchoRequest(id=9, seq=1) / payload(8)
     e2 = from_a(IPv6(src="2001:db8:a::2", dst=ll) / ICMPv6EchoRequest(id=9, seq=2) / payload(8))
-    r.start({"p0": [e1, e2]})
+    ns = from_a(IPv6(src=peer_ll, dst=ll, hlim=255) / ICMPv6ND_NS(tgt=ll) / ICMPv6NDOptSrcLLAddr(lladdr=H_A))
+    e3 = from_a(IPv6(src=peer_ll, dst=ll) / ICMPv6EchoRequest(id=9, seq=3) / payload(8))
+    r.start({"p0": [e1, e2, ns, e3]})
     s = r.last_stats
+    neigh = r.neighbours_table()
     r.stop()
-    r.expect_output("p0", [echo6_reply(e1, R_A, H_A, src=ll, hlim=ORIG_TTL),
-                           echo6_reply(e2, R_A, H_A, hlim=ORIG_TTL)])
-    r.expect_counters(s, drops={}, totals={"tx": 2, "punted": 0})
+    out = [Ether(f) for f in r.outputs.get("p0", [])]
+    replies = [f for f in out if IPv6 in f and ICMPv6EchoReply in f]
+    c.check(len(replies) == 3, "expected 3 echo replies, got %d" % len(replies))
+    if len(replies) == 3:
+        c.check(bytes(replies[0]) == echo6_reply(e1, R_A, H_A, src="2001:db8:a::1", hlim=ORIG_TTL),
+                "reply to ff02::1 from a global source: %s" % replies[0].summary())
+        c.check(bytes(replies[1]) == echo6_reply(e2, R_A, H_A, hlim=ORIG_TTL), "reply to our link-local address")
+        c.check(bytes(replies[2]) == echo6_reply(e3, R_A, H_A, hlim=ORIG_TTL),
+                "reply to a link-local source: %s" % replies[2].summary())
+    nas = [f for f in out if ICMPv6ND_NA in f and f[IPv6].dst == peer_ll]
+    c.check(len(nas) == 1, "expected one NA answering the NS, got %d" % len(nas))
+    c.check(any(n["ip"] == peer_ll for n in neigh), "link-local neighbour learned: %s" % neigh)
+    c.check(sum(s["drops"].values()) == 0, "no drops: %s" % {k: v for k, v in s["drops"].items() if v})
 
 
 @case("ttl-expired", workers=(1, 2))
