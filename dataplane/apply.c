@@ -71,6 +71,12 @@ int cp_tables_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 				 conf->eal.lcores);
 			return EINVAL;
 		}
+		w->ifc_stats = rte_zmalloc_socket("iface-stats", sizeof(*w->ifc_stats) * dp.max_ifaces, RTE_CACHE_LINE_SIZE,
+						  (int)rte_lcore_to_socket_id(w->lcore));
+		if (w->ifc_stats == NULL) {
+			snprintf(err, errlen, "out of memory for interface counters");
+			return ENOMEM;
+		}
 		snprintf(name, sizeof(name), "frag-direct-%u", i);
 		w->frag_direct = rte_pktmbuf_pool_create(name, 1023, 32, priv, RTE_MBUF_DEFAULT_BUF_SIZE,
 							 (int)rte_lcore_to_socket_id(w->lcore));

@@ -223,6 +223,48 @@ static void drops_table(struct ctl_reply *r, const struct node_stat *ns, int n)
 	}
 }
 
+/* Per-interface and per-VRF (sum of its interfaces) packets forwarded by workers. */
+static void iface_vrf_tables(struct ctl_reply *r, int worker)
+{
+	struct ctl_table *ti = ctl_reply_table(r, "interfaces", "interface", "vrf", "#rx_packets", "#rx_bytes",
+					       "#tx_packets", "#tx_bytes", NULL);
+	struct iface_counters *per_vrf = calloc(dp.max_vrfs, sizeof(*per_vrf));
+	for (uint32_t i = 1; i < dp.max_ifaces; i++) {
+		const struct iface *ifc = dp.ifaces[i];
+		if (ifc == NULL)
+			continue;
+		struct iface_counters sum = {0};
+		for (unsigned w = 0; w < dp.n_workers; w++) {
+			if (worker >= 0 && (unsigned)worker != w)
+				continue;
+			const struct iface_counters *c = &dp.workers[w].ifc_stats[i];
+			sum.rx_packets += c->rx_packets;
+			sum.rx_bytes += c->rx_bytes;
+			sum.tx_packets += c->tx_packets;
+			sum.tx_bytes += c->tx_bytes;
+		}
+		if (per_vrf != NULL) {
+			per_vrf[ifc->vrf].rx_packets += sum.rx_packets;
+			per_vrf[ifc->vrf].rx_bytes += sum.rx_bytes;
+			per_vrf[ifc->vrf].tx_packets += sum.tx_packets;
+			per_vrf[ifc->vrf].tx_bytes += sum.tx_bytes;
+		}
+		char c[4][24];
+		ctl_table_row(ti, ifc->name, dp.vrfs[ifc->vrf]->name, U64(c[0], sum.rx_packets), U64(c[1], sum.rx_bytes),
+			      U64(c[2], sum.tx_packets), U64(c[3], sum.tx_bytes));
+	}
+	struct ctl_table *tv = ctl_reply_table(r, "vrfs", "vrf", "#rx_packets", "#rx_bytes", "#tx_packets",
+					       "#tx_bytes", NULL);
+	for (uint32_t v = 0; per_vrf != NULL && v < dp.max_vrfs; v++) {
+		if (dp.vrfs[v] == NULL)
+			continue;
+		char c[4][24];
+		ctl_table_row(tv, dp.vrfs[v]->name, U64(c[0], per_vrf[v].rx_packets), U64(c[1], per_vrf[v].rx_bytes),
+			      U64(c[2], per_vrf[v].tx_packets), U64(c[3], per_vrf[v].tx_bytes));
+	}
+	free(per_vrf);
+}
+
 static int worker_arg(const struct ctl_args *a, struct ctl_reply *r, int *worker)
 {
 	char err[CTL_ERR_MAX];
@@ -263,6 +305,7 @@ int cmd_show_stats(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 			punted += ns[i].packets;
 	}
 	drops_table(r, ns, n);
+	iface_vrf_tables(r, worker);
 	struct ctl_table *c = ctl_reply_table(r, "control", "counter", "#value", NULL);
 	for (int i = 0; i < CTL_COUNTER_COUNT; i++) {
 		char v[24];

@@ -120,6 +120,11 @@ struct nexthop {
 	uint8_t addr[16];    /* GATEWAY / NEIGH: the neighbour's address */
 } __rte_cache_aligned;
 
+/* Per-interface packet counters, one array per worker (written only by that worker: no sharing). */
+struct iface_counters {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+};
+
 struct worker {
 	unsigned index;
 	unsigned lcore;
@@ -133,6 +138,7 @@ struct worker {
 	uint64_t icmp_tokens, icmp_last_ms;
 	struct rte_mempool *frag_direct, *frag_indirect;
 	uint64_t pkts_created; /* extra packets made by IPv4 fragmentation */
+	struct iface_counters *ifc_stats; /* dp.max_ifaces entries, zeroed when an id is (re)used */
 };
 
 struct port {

@@ -16,6 +16,9 @@
  *     with ENOSPC in a nearly empty table. On ENOSPC the copy is rebuilt from scratch and the change retried
  *     (rebuild6).
  * All of this happens on a copy no worker reads.
+ *
+ * Compact IPv4 handles (fib4_create_compact) are views of one shared IPv6 FIB, edited through the IPv6 code, so all
+ * of the above applies to it; see the end of this file.
  */
 #include "dataplane/fib.h"
 
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -41,6 +45,8 @@
 #define FIB4_TBL8_MAX 65536u
 #define FIB6_TBL8_PER_ROUTE 4u
 #define FIB6_TBL8_MAX 131072u
+/* fib4_compact_configure's cap: 4 GiB of tbl8 groups per copy */
+#define FIB4_COMPACT_TBL8_MAX (1u << 22)
 /* rte_fib sizes its RIB node pool as 2 * max_routes, in an int. */
 #define FIB_MAX_ROUTES ((uint32_t)(INT_MAX / 2))
 /* DIR24_8 and TRIE keep routes up to this depth in the first-level table, without tbl8 groups */
@@ -72,6 +78,13 @@ static void copy_name(char *buf, size_t len, const char *name, unsigned int idx,
 }
 
 /* ---- IPv4 ---- */
+
+/* Compact handles, at the end of this file. */
+static int edit_compact4(struct fib4 *f, uint32_t ip, uint8_t depth, const struct route_state *want,
+			 struct rte_rcu_qsbr *qs);
+static void destroy_compact4(struct fib4 *f);
+static void walk_compact4(struct rte_fib6 *table, uint32_t slot, fib4_walk_fn cb, void *cookie);
+static void compact_key4(const struct fib4 *f, uint32_t ip, uint8_t depth, uint8_t key[16], uint8_t *key_depth);
 
 struct route4 {
 	uint32_t ip;
@@ -214,6 +227,10 @@ void fib4_destroy(struct fib4 *f)
 {
 	if (f == NULL)
 		return;
+	if (f->shared != NULL) {
+		destroy_compact4(f);
+		return;
+	}
 	rte_fib_free(f->copy[0]);
 	rte_fib_free(f->copy[1]);
 	rte_free(f);
@@ -231,7 +248,7 @@ int fib4_add(struct fib4 *f, uint32_t ip, uint8_t depth, uint32_t nh, struct rte
 		return -ENOSPC;
 
 	struct route_state want = {.present = true, .nh = nh};
-	int rc = update4(f, ip, depth, &want, &prior, qs);
+	int rc = f->shared != NULL ? edit_compact4(f, ip, depth, &want, qs) : update4(f, ip, depth, &want, &prior, qs);
 	if (rc == 0 && !prior.present)
 		f->n_routes++;
 	return rc;
@@ -248,7 +265,7 @@ int fib4_del(struct fib4 *f, uint32_t ip, uint8_t depth, struct rte_rcu_qsbr *qs
 		return -ENOENT;
 
 	struct route_state want = {.present = false};
-	int rc = update4(f, ip, depth, &want, &prior, qs);
+	int rc = f->shared != NULL ? edit_compact4(f, ip, depth, &want, qs) : update4(f, ip, depth, &want, &prior, qs);
 	if (rc == 0)
 		f->n_routes--;
 	return rc;
@@ -256,6 +273,13 @@ int fib4_del(struct fib4 *f, uint32_t ip, uint8_t depth, struct rte_rcu_qsbr *qs
 
 int fib4_get(const struct fib4 *f, uint32_t ip, uint8_t depth, uint32_t *nh)
 {
+	if (f->shared != NULL) {
+		uint8_t key[16], key_depth;
+		if (depth > RTE_FIB_MAXDEPTH)
+			return -ENOENT;
+		compact_key4(f, ip, depth, key, &key_depth);
+		return fib6_get(f->shared, key, key_depth, nh);
+	}
 	struct rte_rib_node *node = rte_rib_lookup_exact(rte_fib_get_rib(fib4_reader(f)), ip, depth);
 	uint64_t value;
 
@@ -267,6 +291,11 @@ int fib4_get(const struct fib4 *f, uint32_t ip, uint8_t depth, uint32_t *nh)
 
 uint32_t fib4_lookup_one(const struct fib4 *f, uint32_t ip)
 {
+	if (f->shared != NULL) {
+		uint8_t key[16], key_depth;
+		compact_key4(f, ip, RTE_FIB_MAXDEPTH, key, &key_depth);
+		return fib6_lookup_one(f->shared, key);
+	}
 	struct rte_rib_node *node = rte_rib_lookup(rte_fib_get_rib(fib4_reader(f)), ip);
 	uint64_t value;
 
@@ -301,12 +330,17 @@ static void walk_rib4(struct rte_rib *rib, fib4_walk_fn cb, void *cookie)
 
 void fib4_walk(const struct fib4 *f, fib4_walk_fn cb, void *cookie)
 {
-	walk_rib4(rte_fib_get_rib(fib4_reader(f)), cb, cookie);
+	if (f->shared != NULL)
+		walk_compact4(fib6_reader(f->shared), f->slot, cb, cookie);
+	else
+		walk_rib4(rte_fib_get_rib(fib4_reader(f)), cb, cookie);
 }
 
 void fib4_walk_copy(const struct fib4 *f, unsigned int copy_idx, fib4_walk_fn cb, void *cookie)
 {
-	if (copy_idx < 2)
+	if (copy_idx < 2 && f->shared != NULL)
+		walk_compact4(f->shared->copy[copy_idx], f->slot, cb, cookie);
+	else if (copy_idx < 2)
 		walk_rib4(rte_fib_get_rib(f->copy[copy_idx]), cb, cookie);
 }
 
@@ -334,7 +368,8 @@ static bool same_prefix6(const struct route6 *r, const uint8_t ip[16], uint8_t d
 	return r->depth == depth && memcmp(r->ip, ip, 16) == 0;
 }
 
-static struct rte_fib6 *create_copy6(const char *copy_name, int socket, uint32_t max_routes, bool compact)
+static struct rte_fib6 *create_copy6(const char *copy_name, int socket, uint32_t max_routes, uint32_t num_tbl8,
+				     bool compact)
 {
 	struct rte_fib6_conf conf = {
 		.type = compact ? RTE_FIB6_DUMMY : RTE_FIB6_TRIE,
@@ -342,7 +377,7 @@ static struct rte_fib6 *create_copy6(const char *copy_name, int socket, uint32_t
 		.max_routes = (int)max_routes,
 		.trie = {
 			.nh_sz = RTE_FIB6_TRIE_4B,
-			.num_tbl8 = tbl8_groups(max_routes, FIB6_TBL8_PER_ROUTE, FIB6_TBL8_MAX),
+			.num_tbl8 = num_tbl8,
 		},
 	};
 	return rte_fib6_create(copy_name, socket, &conf);
@@ -438,7 +473,7 @@ static int rebuild6(struct fib6 *f, unsigned int idx, const uint8_t ip[16], uint
 	copy_name(name_buf, sizeof(name_buf), f->name, idx, false);
 	bool alternate = rte_fib6_find_existing(name_buf) == old;
 	copy_name(name_buf, sizeof(name_buf), f->name, idx, alternate);
-	struct rte_fib6 *fresh = create_copy6(name_buf, f->socket, f->max_routes, false);
+	struct rte_fib6 *fresh = create_copy6(name_buf, f->socket, f->max_routes, f->num_tbl8, false);
 	int rc = fresh != NULL ? 0 : -rte_errno;
 	for (size_t i = 0; i < routes.n && rc == 0; i++)
 		rc = rte_fib6_add(fresh, routes.v[i].ip, routes.v[i].depth, routes.v[i].nh);
@@ -505,12 +540,8 @@ static int update6(struct fib6 *f, const uint8_t ip[16], uint8_t depth, const st
 	return rc;
 }
 
-struct fib6 *fib6_create(const char *name, int socket, uint32_t max_routes, bool compact)
+static struct fib6 *create6(const char *name, int socket, uint32_t max_routes, uint32_t num_tbl8, bool compact)
 {
-	if (!create_args_ok(name, max_routes)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
 	struct fib6 *f = rte_zmalloc_socket("fib6", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
 	if (f == NULL) {
 		rte_errno = ENOMEM;
@@ -519,7 +550,7 @@ struct fib6 *fib6_create(const char *name, int socket, uint32_t max_routes, bool
 	char name_buf[FIB_NAME_MAX + 3];
 	for (unsigned int i = 0; i < 2; i++) {
 		copy_name(name_buf, sizeof(name_buf), name, i, false);
-		f->copy[i] = create_copy6(name_buf, socket, max_routes, compact);
+		f->copy[i] = create_copy6(name_buf, socket, max_routes, num_tbl8, compact);
 		if (f->copy[i] == NULL) {
 			int err = rte_errno;
 			fib6_destroy(f);
@@ -531,8 +562,18 @@ struct fib6 *fib6_create(const char *name, int socket, uint32_t max_routes, bool
 	f->max_routes = max_routes;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->socket = socket;
+	f->num_tbl8 = num_tbl8;
 	f->compact = compact;
 	return f;
+}
+
+struct fib6 *fib6_create(const char *name, int socket, uint32_t max_routes, bool compact)
+{
+	if (!create_args_ok(name, max_routes)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	return create6(name, socket, max_routes, tbl8_groups(max_routes, FIB6_TBL8_PER_ROUTE, FIB6_TBL8_MAX), compact);
 }
 
 void fib6_destroy(struct fib6 *f)
@@ -614,18 +655,24 @@ static int visit6(const struct rte_rib6_node *node, fib6_walk_fn cb, void *cooki
 	return cb(cookie, ip, depth, (uint32_t)nh);
 }
 
+/* Visits prefix/depth and every route inside it. */
+static void walk_under6(struct rte_rib6 *rib, const uint8_t prefix[16], uint8_t depth, fib6_walk_fn cb, void *cookie)
+{
+	/* As in walk_rib4, prefix/depth itself is not among the prefixes rte_rib6_get_nxt returns. */
+	struct rte_rib6_node *node = rte_rib6_lookup_exact(rib, prefix, depth);
+	if (node != NULL && visit6(node, cb, cookie) != 0)
+		return;
+	node = NULL;
+	while ((node = rte_rib6_get_nxt(rib, prefix, depth, node, RTE_RIB6_GET_NXT_ALL)) != NULL)
+		if (visit6(node, cb, cookie) != 0)
+			return;
+}
+
 static void walk_rib6(struct rte_rib6 *rib, fib6_walk_fn cb, void *cookie)
 {
 	static const uint8_t any[16];
 
-	/* As in walk_rib4, ::/0 is not among the prefixes rte_rib6_get_nxt returns. */
-	struct rte_rib6_node *node = rte_rib6_lookup_exact(rib, any, 0);
-	if (node != NULL && visit6(node, cb, cookie) != 0)
-		return;
-	node = NULL;
-	while ((node = rte_rib6_get_nxt(rib, any, 0, node, RTE_RIB6_GET_NXT_ALL)) != NULL)
-		if (visit6(node, cb, cookie) != 0)
-			return;
+	walk_under6(rib, any, 0, cb, cookie);
 }
 
 void fib6_walk(const struct fib6 *f, fib6_walk_fn cb, void *cookie)
@@ -637,4 +684,140 @@ void fib6_walk_copy(const struct fib6 *f, unsigned int copy_idx, fib6_walk_fn cb
 {
 	if (copy_idx < 2)
 		walk_rib6(rte_fib6_get_rib(f->copy[copy_idx]), cb, cookie);
+}
+
+/* ---- compact IPv4: the routes of every compact handle in one shared IPv6 FIB (fib.h) ---- */
+
+#define SHARED4_NAME "v4-shared"
+/* Key bits before the IPv4 address: the VRF slot. */
+#define SLOT_BITS 32
+
+static struct {
+	uint32_t max_routes;
+	uint32_t num_tbl8;
+	struct fib6 *table; /* NULL while no compact handle exists */
+	struct fib4 *handles;
+	/* the RCU variable of the last edit: fib4_destroy has none but may have to delete routes */
+	struct rte_rcu_qsbr *qs;
+} shared4 = {.max_routes = FIB4_COMPACT_ROUTES_DEFAULT, .num_tbl8 = FIB4_COMPACT_TBL8_DEFAULT};
+
+void fib4_compact_configure(uint32_t max_routes_total, uint32_t tbl8_groups)
+{
+	shared4.max_routes =
+		max_routes_total == 0 ? FIB4_COMPACT_ROUTES_DEFAULT : RTE_MIN(max_routes_total, FIB_MAX_ROUTES);
+	shared4.num_tbl8 = tbl8_groups == 0 ? FIB4_COMPACT_TBL8_DEFAULT : RTE_MIN(tbl8_groups, FIB4_COMPACT_TBL8_MAX);
+}
+
+static void compact_key4(const struct fib4 *f, uint32_t ip, uint8_t depth, uint8_t key[16], uint8_t *key_depth)
+{
+	fib4_compact_key(f->slot, ip, key);
+	*key_depth = (uint8_t)(SLOT_BITS + depth);
+}
+
+struct walk_compact4_cookie {
+	fib4_walk_fn cb;
+	void *cookie;
+};
+
+static int visit_compact4(void *cookie, const uint8_t key[16], uint8_t key_depth, uint32_t nh)
+{
+	const struct walk_compact4_cookie *w = cookie;
+	uint32_t ip;
+
+	memcpy(&ip, key + SLOT_BITS / 8, sizeof(ip));
+	return w->cb(w->cookie, rte_be_to_cpu_32(ip), (uint8_t)(key_depth - SLOT_BITS), nh);
+}
+
+static void walk_compact4(struct rte_fib6 *table, uint32_t slot, fib4_walk_fn cb, void *cookie)
+{
+	struct walk_compact4_cookie w = {.cb = cb, .cookie = cookie};
+	uint8_t key[16];
+
+	fib4_compact_key(slot, 0, key);
+	walk_under6(rte_fib6_get_rib(table), key, SLOT_BITS, visit_compact4, &w);
+}
+
+/* The shared table counts every compact route against its own max_routes; the handle's limit is fib4_add's. */
+static int edit_compact4(struct fib4 *f, uint32_t ip, uint8_t depth, const struct route_state *want,
+			 struct rte_rcu_qsbr *qs)
+{
+	uint8_t key[16], key_depth;
+
+	compact_key4(f, ip, depth, key, &key_depth);
+	if (qs != NULL)
+		shared4.qs = qs;
+	return want->present ? fib6_add(f->shared, key, key_depth, want->nh, qs)
+			     : fib6_del(f->shared, key, key_depth, qs);
+}
+
+/*
+ * Deletes every route of slot from the shared table, deepest first (a parent then goes in one range write). Routes
+ * a failed purge leaves belong to no handle: the next purge of the slot (creating or destroying a handle) retries.
+ */
+static int purge_slot4(uint32_t slot)
+{
+	struct fib6 *table = shared4.table;
+	struct route6_list routes = {0};
+	uint8_t key[16];
+
+	fib4_compact_key(slot, 0, key);
+	walk_under6(rte_fib6_get_rib(fib6_reader(table)), key, SLOT_BITS, route6_append, &routes);
+	int rc = routes.out_of_memory ? -ENOMEM : 0;
+	qsort(routes.v, routes.n, sizeof(*routes.v), by_depth6);
+	for (size_t i = routes.n; i-- > 0 && rc == 0;)
+		rc = fib6_del(table, routes.v[i].ip, routes.v[i].depth, shared4.qs);
+	free(routes.v);
+	return rc;
+}
+
+struct fib4 *fib4_create_compact(uint32_t vrf_slot, int socket, uint32_t max_routes)
+{
+	if (max_routes == 0 || max_routes > FIB_MAX_ROUTES) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	for (const struct fib4 *h = shared4.handles; h != NULL; h = h->next_compact)
+		if (h->slot == vrf_slot) {
+			rte_errno = EEXIST;
+			return NULL;
+		}
+	struct fib4 *f = rte_zmalloc_socket("fib4", sizeof(*f), RTE_CACHE_LINE_SIZE, socket);
+	if (f == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	int rc = 0;
+	if (shared4.table == NULL) {
+		shared4.table = create6(SHARED4_NAME, socket, shared4.max_routes, shared4.num_tbl8, false);
+		rc = shared4.table != NULL ? 0 : -rte_errno;
+	} else {
+		rc = purge_slot4(vrf_slot);
+	}
+	if (rc < 0) {
+		rte_free(f);
+		rte_errno = -rc;
+		return NULL;
+	}
+	f->shared = shared4.table;
+	f->slot = vrf_slot;
+	f->max_routes = max_routes;
+	f->next_compact = shared4.handles;
+	shared4.handles = f;
+	return f;
+}
+
+static void destroy_compact4(struct fib4 *f)
+{
+	purge_slot4(f->slot);
+	for (struct fib4 **link = &shared4.handles; *link != NULL; link = &(*link)->next_compact)
+		if (*link == f) {
+			*link = f->next_compact;
+			break;
+		}
+	rte_free(f);
+	if (shared4.handles == NULL && shared4.table->n_routes == 0) {
+		fib6_destroy(shared4.table);
+		shared4.table = NULL;
+		shared4.qs = NULL;
+	}
 }

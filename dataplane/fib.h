@@ -12,15 +12,38 @@
  * compact FIBs use the RIB only (RTE_FIB_DUMMY / RTE_FIB6_DUMMY): a few hundred bytes per route instead of the
  * 64 MiB DIR24_8 / TRIE tables, for tenants with few routes; lookups are slower.
  *
- * Threading: create/add/del/destroy/walk on the control thread only; fib*_reader() + rte_fib*_lookup_bulk() on
- * workers inside their RCU read side (between two quiescent-state reports).
+ * Compact IPv4 FIBs made by fib4_create_compact() own no table: every RIB is an rte_mempool (~3 memzones per copy)
+ * and RTE_MAX_MEMZONE (2560 in DPDK 22.11) would cap them at ~420 VRFs. Their routes all live in ONE process-wide
+ * double-buffered rte_fib6 TRIE, the "shared table", keyed by (VRF slot, IPv4 address): key bytes 0-3 are the slot,
+ * 4-7 the address (both network order), the rest zero; ip/depth of slot s is stored as key(s, ip)/(32 + depth).
+ * Nothing shorter than /32 is ever stored and the default next hop is NH_NONE, so the longest match for key(s, ip)
+ * is exactly the longest match of ip among slot s's routes. The shared table goes through the same double-buffer,
+ * RCU and workaround code as an IPv6 FIB (fib.c), its tbl8 exhaustion rebuild included (it copies every VRF's
+ * routes). It is created by the first fib4_create_compact() and freed by the fib4_destroy() of the last compact
+ * handle, so a process without compact IPv4 VRFs pays nothing.
+ *
+ * Memory of the shared table, per copy (there are two, and a third exists while a rebuild runs):
+ *   64 MiB first-level table (2^24 4-byte entries, fixed)
+ *   + 1 KiB per tbl8 group
+ *   + ~420 B per route of max_routes_total (room for 2 RIB nodes of 192 B in the mempool, plus its ring)
+ * The defaults (FIB4_COMPACT_ROUTES_DEFAULT, FIB4_COMPACT_TBL8_DEFAULT) make ~200 MiB per copy, ~400 MiB in all;
+ * 1M routes with 65536 groups would make ~550 MiB per copy, 1.1 GiB in all.
+ * A route of depth d needs up to ceil(d / 8) tbl8 groups of its own (shared with the routes around it), and each
+ * 256 consecutive slots with routes share one more.
+ *
+ * Threading: create/add/del/destroy/walk on the control thread only; fib4_lookup_bulk(), or fib*_reader() +
+ * rte_fib*_lookup_bulk(), on workers inside their RCU read side (between two quiescent-state reports).
  */
 #ifndef NPSGW_FIB_H
 #define NPSGW_FIB_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_common.h>
 #include <rte_fib.h>
 #include <rte_fib6.h>
 #include <rte_rcu_qsbr.h>
@@ -34,11 +57,22 @@
  */
 #define FIB_NAME_MAX 20
 
+struct fib6;
+
+/* Defaults of fib4_compact_configure(); see the memory cost above. */
+#define FIB4_COMPACT_ROUTES_DEFAULT 262144u
+#define FIB4_COMPACT_TBL8_DEFAULT 32768u
+/* fib4_lookup_bulk() builds at most this many shared-table keys on the stack at a time (RTE_GRAPH_BURST_SIZE) */
+#define FIB4_BULK_MAX 256u
+
 struct fib4 {
-	struct rte_fib *copy[2];
-	struct rte_fib *active; /* read by workers with an acquire load */
+	struct rte_fib *active; /* read by workers with an acquire load; NULL in a compact handle */
+	struct fib6 *shared; /* compact handle: the shared table; NULL otherwise (even for fib4_create(compact)) */
+	uint32_t slot; /* compact handle: its VRF slot, bytes 0-3 of its keys */
 	uint32_t n_routes;
 	uint32_t max_routes; /* adding a new prefix beyond this fails with -ENOSPC */
+	struct rte_fib *copy[2]; /* NULL in a compact handle */
+	struct fib4 *next_compact; /* list of the compact handles (fib.c) */
 };
 
 struct fib6 {
@@ -49,6 +83,7 @@ struct fib6 {
 	/* kept to rebuild a copy from scratch (see fib.c) */
 	char name[FIB_NAME_MAX + 1];
 	int socket;
+	uint32_t num_tbl8; /* of each TRIE copy */
 	bool compact;
 };
 
@@ -57,6 +92,23 @@ struct fib6 {
  * because the RIB mempools of both families share one namespace. Returns NULL with rte_errno set.
  */
 struct fib4 *fib4_create(const char *name, int socket, uint32_t max_routes, bool compact);
+/*
+ * Sizes the shared table of the compact handles: max_routes_total routes of all compact VRFs together, tbl8_groups
+ * groups per copy (0: the default). Takes effect when the shared table is next created, i.e. call it before the
+ * first fib4_create_compact() (or while none exists).
+ */
+void fib4_compact_configure(uint32_t max_routes_total, uint32_t tbl8_groups);
+/*
+ * A compact IPv4 FIB for VRF slot vrf_slot, with routes in the shared table (created on first use, on socket).
+ * Returns NULL with rte_errno: EINVAL (max_routes 0 or too large), EEXIST (the slot has a compact handle), or the
+ * error of creating the shared table. fib4_reader() does not apply to it: use fib4_lookup_bulk().
+ */
+struct fib4 *fib4_create_compact(uint32_t vrf_slot, int socket, uint32_t max_routes);
+/*
+ * Frees f; call it once no worker can reach f any more (unpublished, then synchronized). A compact handle that still
+ * has routes is emptied first, under the RCU variable last passed to fib4_add/fib4_del for any compact handle (NULL:
+ * both copies in place), which must therefore still be valid; empty the VRF first to avoid that.
+ */
 void fib4_destroy(struct fib4 *f);
 /*
  * Add or replace ip/depth (ip in host byte order; host bits are ignored) -> nh. Returns 0 or -errno: EINVAL for a
@@ -76,6 +128,7 @@ void fib4_walk(const struct fib4 *f, fib4_walk_fn cb, void *cookie);
 /* Same, over copy 0 or 1 whether active or not: for consistency checks (tests, debug commands). */
 void fib4_walk_copy(const struct fib4 *f, unsigned int copy_idx, fib4_walk_fn cb, void *cookie);
 
+/* The active copy of a fast FIB (or of one from fib4_create); NULL for a compact handle. */
 static inline struct rte_fib *fib4_reader(const struct fib4 *f)
 {
 	return __atomic_load_n(&f->active, __ATOMIC_ACQUIRE);
@@ -94,6 +147,35 @@ void fib6_walk_copy(const struct fib6 *f, unsigned int copy_idx, fib6_walk_fn cb
 static inline struct rte_fib6 *fib6_reader(const struct fib6 *f)
 {
 	return __atomic_load_n(&f->active, __ATOMIC_ACQUIRE);
+}
+
+/* The shared-table key of IPv4 address ip (host order) in VRF slot; see the top of this file. */
+static inline void fib4_compact_key(uint32_t slot, uint32_t ip, uint8_t key[RTE_FIB6_IPV6_ADDR_SIZE])
+{
+	const uint32_t words[4] = {rte_cpu_to_be_32(slot), rte_cpu_to_be_32(ip), 0, 0};
+
+	memcpy(key, words, sizeof(words));
+}
+
+/*
+ * Longest-prefix match of n addresses (host order) on a worker: nhs[i] gets the next hop or NH_NONE. Loads the
+ * active copy once per call, so a burst sees one consistent table.
+ */
+static inline void fib4_lookup_bulk(const struct fib4 *f, uint32_t *ips, uint64_t *nhs, unsigned int n)
+{
+	if (likely(f->shared == NULL)) {
+		rte_fib_lookup_bulk(fib4_reader(f), ips, nhs, (int)n);
+		return;
+	}
+	struct rte_fib6 *table = fib6_reader(f->shared);
+	uint8_t keys[FIB4_BULK_MAX][RTE_FIB6_IPV6_ADDR_SIZE];
+
+	for (unsigned int done = 0; done < n; done += FIB4_BULK_MAX) {
+		unsigned int batch = RTE_MIN(n - done, FIB4_BULK_MAX);
+		for (unsigned int i = 0; i < batch; i++)
+			fib4_compact_key(f->slot, ips[done + i], keys[i]);
+		rte_fib6_lookup_bulk(table, keys, nhs + done, (int)batch);
+	}
 }
 
 #endif

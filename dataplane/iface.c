@@ -142,6 +142,10 @@ int cp_iface_add(const char *name, const char *device, uint16_t vlan, const char
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
 	linklocal_from_mac(&ifc->mac, ifc->ip6_ll);
 	iface_set_primaries(ifc);
+	/* Counters of a reused id start from zero (no worker writes them: the id is unreachable until published). */
+	for (unsigned w = 0; w < dp.n_workers; w++)
+		if (dp.workers[w].ifc_stats != NULL)
+			memset(&dp.workers[w].ifc_stats[id], 0, sizeof(struct iface_counters));
 	iface_publish(ifc);
 	__atomic_store_n(&port->vlan_map[vlan], ifc->id, __ATOMIC_RELEASE);
 	v->n_ifaces++;

@@ -29,7 +29,7 @@ static inline bool mac_accepted(const struct rte_ether_addr *dst, const struct i
 	return dst->addr_bytes[0] == 0x33 && dst->addr_bytes[1] == 0x33 && type == RTE_BE16(RTE_ETHER_TYPE_IPV6);
 }
 
-static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port)
+static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port, struct iface_counters *stats)
 {
 	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr)))
 		return ETH_NEXT_DROP_RUNT;
@@ -55,6 +55,8 @@ static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port)
 		return ETH_NEXT_DROP_NOT_FOR_US;
 	if (unlikely(!ifc->up))
 		return ETH_NEXT_DROP_IFACE_DOWN;
+	stats[ifid].rx_packets++;
+	stats[ifid].rx_bytes += rte_pktmbuf_pkt_len(m);
 	struct pkt_meta *pm = pkt_meta(m);
 	pm->in_iface = ifid;
 	pm->vrf = ifc->vrf;
@@ -75,13 +77,14 @@ static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port)
 static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
 	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	struct iface_counters *stats = node_worker(node)->ifc_stats;
 	struct node_batch b;
 	batch_start(graph, node, &b, ETH_NEXT_IP4, nb_objs);
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		if (i + 4 < nb_objs)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		struct rte_mbuf *m = pkts[i];
-		batch_add(graph, node, &b, eth_classify(m, m->port), m);
+		batch_add(graph, node, &b, eth_classify(m, m->port, stats), m);
 	}
 	batch_end(graph, node, &b);
 	return nb_objs;
@@ -90,6 +93,7 @@ static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node
 static struct rte_node_register eth_input_node = {
 	.name = NODE_ETH_INPUT,
 	.process = eth_input_process,
+	.init = node_worker_init,
 	.nb_edges = ETH_NEXT_COUNT,
 	.next_nodes =
 		{

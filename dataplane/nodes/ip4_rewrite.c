@@ -52,6 +52,8 @@ static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, st
 			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, f);
 			continue;
 		}
+		w->ifc_stats[out->id].tx_packets++;
+		w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(f);
 		rte_node_enqueue_x1(graph, node, ip4_rewrite_tx_edge[out->port], f);
 	}
 }
@@ -134,6 +136,8 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, m);
 			continue;
 		}
+		w->ifc_stats[out->id].tx_packets++;
+		w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(m);
 		ctx->home_edge = ip4_rewrite_tx_edge[out->port];
 		batch_add(graph, node, &b, ctx->home_edge, m);
 	}

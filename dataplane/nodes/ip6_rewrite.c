@@ -80,6 +80,8 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_HEADROOM, m);
 			continue;
 		}
+		w->ifc_stats[out->id].tx_packets++;
+		w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(m);
 		ctx->home_edge = ip6_rewrite_tx_edge[out->port];
 		batch_add(graph, node, &b, ctx->home_edge, m);
 	}
