@@ -63,6 +63,8 @@ int cp_route_add(const struct conf_route *r, char *err, size_t errlen);
 int cp_route_del(const char *vrf, const struct addr_prefix *p, char *err, size_t errlen);
 /* Exact-match next hop of a route, NH_NONE when absent. */
 uint32_t vrf_route_get(const struct vrf *v, const struct addr_prefix *p);
+/* The route (prefix) that dst matches in VRF slot vrf, following no leak: 0, or -ENOENT. */
+int route_lookup_prefix(uint32_t vrf, const struct addr *dst, struct addr_prefix *out);
 /* Install/remove a route owned by the system (local, connected, neighbour host routes). */
 int route_install(struct vrf *v, const struct addr_prefix *p, uint32_t nh, char *err, size_t errlen);
 int route_remove(struct vrf *v, const struct addr_prefix *p);

@@ -46,12 +46,21 @@ struct pkt_meta {
 	uint8_t icmp_code;
 	uint8_t flags;       /* PKT_F_* */
 	uint32_t icmp_info;  /* MTU for "fragmentation needed" / "packet too big" */
+	uint32_t trace_id;   /* with PKT_F_TRACED: which traced packet this is */
 };
 
 /* The router built this packet (echo reply, ICMP error): forward it without a TTL/hop-limit decrement. */
 #define PKT_F_LOCAL_ORIGIN 0x01
 /* Received in a link-layer broadcast or multicast frame: may only be for the router or a group (RFC 1812 5.3.4). */
 #define PKT_F_L2_GROUP 0x02
+/* in_iface and vrf are set (eth_input accepted the frame). */
+#define PKT_F_META 0x04
+/* Data starts at the L3 header (eth_input stripped L2; the rewrite nodes put it back). */
+#define PKT_F_L3 0x08
+/* Traced: every node it visits writes a trace record (dataplane/tap_fast.c). */
+#define PKT_F_TRACED 0x10
+/* Path check: built by the router, traced, never transmitted nor punted. */
+#define PKT_F_DRY_RUN 0x20
 
 static inline struct pkt_meta *pkt_meta(struct rte_mbuf *m)
 {

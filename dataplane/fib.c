@@ -763,7 +763,8 @@ static int purge_slot4(uint32_t slot)
 	fib4_compact_key(slot, 0, key);
 	walk_under6(rte_fib6_get_rib(fib6_reader(table)), key, SLOT_BITS, route6_append, &routes);
 	int rc = routes.out_of_memory ? -ENOMEM : 0;
-	qsort(routes.v, routes.n, sizeof(*routes.v), by_depth6);
+	if (routes.n > 1)
+		qsort(routes.v, routes.n, sizeof(*routes.v), by_depth6);
 	for (size_t i = routes.n; i-- > 0 && rc == 0;)
 		rc = fib6_del(table, routes.v[i].ip, routes.v[i].depth, shared4.qs);
 	free(routes.v);

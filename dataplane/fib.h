@@ -89,7 +89,8 @@ struct fib6 {
 
 /*
  * name (at most FIB_NAME_MAX characters) must be unique per process across fib4 and fib6 (e.g. "v4-<vrf id>"),
- * because the RIB mempools of both families share one namespace. Returns NULL with rte_errno set.
+ * because the RIB mempools of both families share one namespace; "v4-shared" is the shared table's. Returns NULL
+ * with rte_errno set. compact here still means a RIB of its own (6 memzones): fib4_create_compact() has none.
  */
 struct fib4 *fib4_create(const char *name, int socket, uint32_t max_routes, bool compact);
 /*

@@ -72,7 +72,7 @@ int graphs_create(char *err, size_t errlen)
 		static const char *const common[] = {NODE_ETH_INPUT,  NODE_ARP_INPUT,	NODE_IP4_INPUT,	 NODE_IP4_LOOKUP,
 						     NODE_IP4_LOCAL,  NODE_IP4_REWRITE, NODE_ICMP4_ERROR, NODE_IP6_INPUT,
 						     NODE_IP6_LOOKUP, NODE_IP6_LOCAL,	NODE_IP6_REWRITE, NODE_ICMP6_ERROR,
-						     NODE_PUNT,	      "port_tx-*"};
+						     NODE_PUNT,	      "port_tx-*",	"tap_inject"};
 		for (size_t c = 0; c < RTE_DIM(common); c++)
 			patterns[np++] = common[c];
 		snprintf(w->graph_name, sizeof(w->graph_name), "worker%u", wi);

@@ -15,10 +15,12 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_pdump.h>
 
 #include "dataplane/cp.h"
 #include "dataplane/ctl_cmds.h"
 #include "dataplane/stats.h"
+#include "dataplane/tap.h"
 
 #define MAX_EAL_ARGS 256
 #define PUNT_BURST 64
@@ -114,6 +116,7 @@ static void control_loop(struct ctl_server *srv)
 			neigh_handle_punt(m[i]);
 		/* Block in poll only when there is nothing punted to work on. */
 		ctl_server_poll(srv, n ? 0 : 1);
+		tap_poll();
 		uint64_t now = cp_now_ms();
 		if (now >= next_timer) {
 			neigh_timers(now);
@@ -177,17 +180,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "npsd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		goto err_conf;
 	}
+	/* Lets dpdk-dumpcap (a secondary process: needs hugepages) capture any port of the running daemon. */
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY && rte_pdump_init() != 0)
+		fprintf(stderr, "npsd: port capture with dpdk-dumpcap unavailable: %s\n", rte_strerror(rte_errno));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
 	char cerr[CP_ERR_MAX];
 	struct ctl_server *srv = NULL;
-	if (cp_tables_init(conf, cerr, sizeof(cerr)) || ports_init(conf, cerr, sizeof(cerr)) ||
-	    cp_apply_conf(conf, cerr, sizeof(cerr)) || graphs_create(cerr, sizeof(cerr))) {
+	if (cp_tables_init(conf, cerr, sizeof(cerr)) || tap_init(cerr, sizeof(cerr)) ||
+	    ports_init(conf, cerr, sizeof(cerr)) || cp_apply_conf(conf, cerr, sizeof(cerr)) ||
+	    graphs_create(cerr, sizeof(cerr))) {
 		fprintf(stderr, "npsd: %s\n", cerr);
 		goto err_eal;
 	}
+	tap_attach();
 	srv = ctl_server_open(conf->control.socket_path, conf->control.socket_mode, conf->control.socket_group,
 			      ctl_handle, NULL, cerr, sizeof(cerr));
 	if (srv == NULL) {
@@ -212,6 +220,7 @@ err_ports:
 	stats_free();
 	ports_stop();
 err_eal:
+	rte_pdump_uninit();
 	rte_eal_cleanup();
 err_conf:
 	conf_free(conf);

@@ -208,3 +208,20 @@ int cp_route_del(const char *vrf, const struct addr_prefix *prefix, char *err, s
 	}
 	return route_remove(v, &p);
 }
+
+/* Longest match by exact probes from the longest length down: control path only (trace, path check). */
+int route_lookup_prefix(uint32_t vrf, const struct addr *dst, struct addr_prefix *out)
+{
+	const struct vrf *v = vrf < dp.max_vrfs ? dp.vrfs[vrf] : NULL;
+	if (v == NULL)
+		return -ENOENT;
+	for (int len = dst->family == 4 ? 32 : 128; len >= 0; len--) {
+		struct addr_prefix p = {.addr = *dst, .len = (uint8_t)len};
+		addr_prefix_mask(&p);
+		if (vrf_route_get(v, &p) != NH_NONE) {
+			*out = p;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

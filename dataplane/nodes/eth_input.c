@@ -31,6 +31,8 @@ static inline bool mac_accepted(const struct rte_ether_addr *dst, const struct i
 
 static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port, struct iface_counters *stats)
 {
+	struct pkt_meta *pm = pkt_meta(m);
+	pm->flags = 0;
 	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr)))
 		return ETH_NEXT_DROP_RUNT;
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -57,10 +59,9 @@ static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port, struct 
 		return ETH_NEXT_DROP_IFACE_DOWN;
 	stats[ifid].rx_packets++;
 	stats[ifid].rx_bytes += rte_pktmbuf_pkt_len(m);
-	struct pkt_meta *pm = pkt_meta(m);
 	pm->in_iface = ifid;
 	pm->vrf = ifc->vrf;
-	pm->flags = rte_is_multicast_ether_addr(&eh->dst_addr) ? PKT_F_L2_GROUP : 0;
+	pm->flags = PKT_F_META | PKT_F_L3 | (rte_is_multicast_ether_addr(&eh->dst_addr) ? PKT_F_L2_GROUP : 0);
 	rte_pktmbuf_adj(m, l2len);
 	switch (type) {
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):

@@ -32,6 +32,7 @@ static inline bool l2_prepend(struct rte_mbuf *m, const struct iface *out, uint6
 	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, len);
 	if (unlikely(eh == NULL))
 		return false;
+	pkt_meta(m)->flags &= ~PKT_F_L3;
 	nh_l2_unpack(l2, &eh->dst_addr);
 	rte_ether_addr_copy(&out->mac, &eh->src_addr);
 	if (out->vlan) {

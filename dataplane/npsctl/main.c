@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/ctlproto/ctlproto.h"
 
@@ -28,11 +31,14 @@ static void usage(FILE *out)
 		"\n"
 		"Sends one command to npsd over its control socket and prints the reply.\n"
 		"  -s, --socket PATH  control socket (default: $NPSGW_SOCKET, else " DEFAULT_SOCKET ")\n"
+		"  -w FILE            for 'capture start': write the pcapng to FILE, '-' = stdout (npsctl then\n"
+		"                     streams the capture until it ends: npsctl -w - capture start ... | tshark -r -)\n"
 		"      --json         print the reply as one JSON object\n"
 		"      --timeout MS   give up after MS milliseconds (default %d; 0 waits for ever)\n"
 		"  -h, --help         this text\n"
 		"\n"
-		"Run 'npsctl help' for the commands the daemon offers, e.g. 'npsctl route show vrf blue'.\n"
+		"Run 'npsctl help' for the commands the daemon offers, e.g. 'npsctl show routes vrf blue'.\n"
+		"A value with blanks (a capture filter) is sent percent-encoded; the daemon decodes it.\n"
 		"Exit status: 0 done, 1 the daemon refused the command, 2 usage or connection problem.\n",
 		DEFAULT_TIMEOUT_MS);
 }
@@ -64,18 +70,23 @@ static int build_request(char **words, int nwords, bool *json, struct sbuf *req)
 			fprintf(stderr, "npsctl: empty argument %d: every word and value must be non-empty\n", i + 1);
 			return -1;
 		}
-		if (has_whitespace(words[i])) {
-			fprintf(stderr, "npsctl: argument '%s' contains whitespace: words and values cannot contain"
-					" blanks or newlines\n", words[i]);
-			return -1;
-		}
 		if (strcmp(words[i], "--json") == 0) {
 			*json = true;
 			continue;
 		}
 		if (req->len != 0)
 			sbuf_append(req, " ", 1);
-		sbuf_append(req, words[i], strlen(words[i]));
+		if (!has_whitespace(words[i])) {
+			sbuf_append(req, words[i], strlen(words[i]));
+			continue;
+		}
+		/* Blanks inside one argument (a filter expression) travel percent-encoded: the line splits on blanks. */
+		for (const char *c = words[i]; *c != '\0'; c++) {
+			if (isspace((unsigned char)*c) || *c == '%')
+				sbuf_printf(req, "%%%02X", (unsigned char)*c);
+			else
+				sbuf_append(req, c, 1);
+		}
 	}
 	if (*json)
 		sbuf_append(req, " --json", 7);
@@ -207,13 +218,17 @@ int main(int argc, char **argv)
 		path = DEFAULT_SOCKET;
 	bool json = false;
 	int timeout_ms = DEFAULT_TIMEOUT_MS;
+	const char *write_to = NULL;
 
 	int opt;
 	/* "+": stop at the first command word, so that values starting with '-' reach the daemon untouched. */
-	while ((opt = getopt_long(argc, argv, "+s:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:w:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			path = optarg;
+			break;
+		case 'w':
+			write_to = optarg;
 			break;
 		case OPT_JSON:
 			json = true;
@@ -242,14 +257,54 @@ int main(int argc, char **argv)
 	sbuf_init(&req);
 	sbuf_init(&body);
 	int rc = EXIT_USAGE;
-	if (build_request(argv + optind, argc - optind, &json, &req) == 0) {
+	char fifo_dir[64] = "", fifo[96] = "";
+	int fifo_fd = -1;
+	bool built = build_request(argv + optind, argc - optind, &json, &req) == 0;
+	if (built && write_to != NULL) {
+		/* The daemon writes the file itself: give it an absolute path, or a FIFO we stream to stdout. */
+		char abs[PATH_MAX];
+		if (strcmp(write_to, "-") == 0) {
+			snprintf(fifo_dir, sizeof(fifo_dir), "/tmp/npsctl.XXXXXX");
+			if (mkdtemp(fifo_dir) == NULL || (snprintf(fifo, sizeof(fifo), "%s/capture.pcapng", fifo_dir),
+							 mkfifo(fifo, 0600)) != 0 ||
+			    (fifo_fd = open(fifo, O_RDONLY | O_NONBLOCK)) < 0) {
+				fprintf(stderr, "npsctl: cannot create a FIFO for -w -: %s\n", strerror(errno));
+				return EXIT_USAGE;
+			}
+			sbuf_printf(&req, " file %s", fifo);
+		} else {
+			if (write_to[0] == '/')
+				snprintf(abs, sizeof(abs), "%s", write_to);
+			else if (getcwd(abs, sizeof(abs) - strlen(write_to) - 2) != NULL)
+				snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs), "/%s", write_to);
+			sbuf_printf(&req, " file %s", abs);
+		}
+	}
+	if (built && !req.oom) {
 		int status = ctl_client_call(path, req.data, &body, timeout_ms);
 		if (status < 0)
 			rc = report_io_error(-status, path, timeout_ms);
 		else if (status > 0)
 			rc = report_refusal(status, &body, json);
+		else if (fifo_fd >= 0)
+			rc = 0; /* the reply says what is captured; the capture itself goes to stdout */
 		else
 			rc = print_body(&body);
+		if (fifo_fd >= 0 && status == 0) {
+			/* Stream until the daemon closes the FIFO (count reached or capture stop). */
+			fcntl(fifo_fd, F_SETFL, fcntl(fifo_fd, F_GETFL) & ~O_NONBLOCK);
+			char buf[65536];
+			ssize_t n;
+			while ((n = read(fifo_fd, buf, sizeof(buf))) > 0)
+				if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+					break;
+			fflush(stdout);
+		}
+	}
+	if (fifo_fd >= 0) {
+		close(fifo_fd);
+		unlink(fifo);
+		rmdir(fifo_dir);
 	}
 	sbuf_free(&req);
 	sbuf_free(&body);
