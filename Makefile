@@ -1,7 +1,7 @@
 # npsgw: `make` builds build/npsd and build/npsctl; `make test` runs every test tier; see README.md.
 CC ?= gcc
 BUILD ?= build
-PKGS := libdpdk libconfig libpcap
+PKGS := libdpdk libconfig libpcap libmicrohttpd
 DPDK_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT ?= -O3

@@ -9,6 +9,7 @@
 #include <rte_ethdev.h>
 
 #include "dataplane/cp.h"
+#include "dataplane/events.h"
 #include "dataplane/metrics.h"
 
 #define MAX_NODES 256
@@ -182,6 +183,7 @@ static struct metrics_snapshot *take(void)
 	s->time_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	take_ports(s);
 	memcpy(s->control, dp.ctl_counters, sizeof(s->control));
+	events_stats(&s->events_queued, &s->events_dropped);
 	if (take_nodes(s) < 0 || take_ifaces_vrfs(s) < 0) {
 		snapshot_free(s);
 		return NULL;

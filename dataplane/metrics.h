@@ -78,6 +78,7 @@ struct metrics_snapshot {
 	struct metrics_iface *ifaces;
 	uint32_t n_vrfs;
 	struct metrics_vrf *vrfs;
+	uint64_t events_queued, events_dropped; /* control-socket event frames (dataplane/events.h) */
 	int refs; /* under the mutex: the published slot holds one, each reader one */
 };
 

@@ -258,6 +258,9 @@ static int cb_flat(const char *cmd, const char *params, struct rte_tel_data *d)
 	} else if (strcmp(cmd, "/npsgw/totals") == 0) {
 		for (int i = 0; i < MT_COUNT; i++)
 			rte_tel_data_add_dict_u64(d, metrics_total_names[i], s->totals[i]);
+	} else if (strcmp(cmd, "/npsgw/events") == 0) {
+		rte_tel_data_add_dict_u64(d, "queued", s->events_queued);
+		rte_tel_data_add_dict_u64(d, "dropped", s->events_dropped);
 	} else {
 		rte_tel_data_add_dict_u64(d, "seq", s->seq);
 		rte_tel_data_add_dict_u64(d, "time_ms", s->time_ms);
@@ -284,6 +287,7 @@ int telemetry_init(void)
 		{"/npsgw/drops", cb_flat, "Packets dropped, by reason. Takes no parameters"},
 		{"/npsgw/control", cb_flat, "Control thread counters (ARP, NDP, neighbours). Takes no parameters"},
 		{"/npsgw/totals", cb_flat, "Packets received, created, sent, dropped, punted. Takes no parameters"},
+		{"/npsgw/events", cb_flat, "Control-socket event frames queued to subscribers, and dropped (queue full)"},
 		{"/npsgw/snapshot", cb_flat, "Sequence number and time (Unix ms) of the counter snapshot"},
 	};
 	for (size_t i = 0; i < RTE_DIM(cmds); i++) {

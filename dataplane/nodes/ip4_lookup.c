@@ -7,6 +7,7 @@
 #include <rte_ip.h>
 
 #include "dataplane/nodes/nodes.h"
+#include "dataplane/nodes/vrf_group.h"
 
 enum {
 	IP4_LK_NEXT_REWRITE,
@@ -59,6 +60,17 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, uint32_t 
 	}
 }
 
+static inline void lookup_bulk(uint32_t vrf_slot, uint32_t *dst, uint64_t *nh, uint16_t n)
+{
+	const struct vrf *v = vrf_get(vrf_slot);
+	const struct fib4 *f = v ? __atomic_load_n(&v->fib4, __ATOMIC_ACQUIRE) : NULL;
+	if (likely(f != NULL))
+		rte_fib_lookup_bulk(fib4_reader(f), dst, nh, n);
+	else
+		for (uint16_t i = 0; i < n; i++)
+			nh[i] = NH_NONE;
+}
+
 /* One chunk of at most RTE_GRAPH_BURST_SIZE packets (a node's stream may hold more: several nodes feed it). */
 static void ip4_lookup_chunk(struct rte_graph *graph, struct rte_node *node, struct rte_mbuf **pkts, uint16_t nb_objs)
 {
@@ -70,19 +82,32 @@ static void ip4_lookup_chunk(struct rte_graph *graph, struct rte_node *node, str
 		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(pkts[i], const struct rte_ipv4_hdr *);
 		dst[i] = rte_be_to_cpu_32(ip->dst_addr);
 	}
-	/* Bulk lookups over runs of packets in the same VRF (usually the whole burst). */
-	for (uint16_t start = 0; start < nb_objs;) {
-		uint32_t vrf_slot = pkt_meta(pkts[start])->vrf;
-		uint16_t end = start + 1;
-		while (end < nb_objs && pkt_meta(pkts[end])->vrf == vrf_slot)
-			end++;
-		const struct vrf *v = vrf_get(vrf_slot);
-		if (likely(v != NULL && v->fib4 != NULL))
-			rte_fib_lookup_bulk(fib4_reader(v->fib4), &dst[start], &nh[start], end - start);
-		else
-			for (uint16_t i = start; i < end; i++)
-				nh[i] = NH_NONE;
-		start = end;
+	/* One bulk lookup per VRF: the whole burst when it is one tenant's, else grouped by VRF. */
+	uint32_t first = pkt_meta(pkts[0])->vrf;
+	uint16_t same = 1;
+	while (same < nb_objs && pkt_meta(pkts[same])->vrf == first)
+		same++;
+	struct vrf_groups g;
+	if (same == nb_objs) {
+		lookup_bulk(first, dst, nh, nb_objs);
+	} else if (vrf_group(pkts, nb_objs, &g)) {
+		uint32_t gdst[RTE_GRAPH_BURST_SIZE];
+		uint64_t gnh[RTE_GRAPH_BURST_SIZE];
+		for (uint16_t k = 0; k < nb_objs; k++)
+			gdst[k] = dst[g.order[k]];
+		for (unsigned k = 0; k < g.n; k++)
+			lookup_bulk(g.vrf[k], &gdst[g.start[k]], &gnh[g.start[k]], g.start[k + 1] - g.start[k]);
+		for (uint16_t k = 0; k < nb_objs; k++)
+			nh[g.order[k]] = gnh[k];
+	} else {
+		for (uint16_t start = 0; start < nb_objs;) {
+			uint32_t vrf_slot = pkt_meta(pkts[start])->vrf;
+			uint16_t end = start + 1;
+			while (end < nb_objs && pkt_meta(pkts[end])->vrf == vrf_slot)
+				end++;
+			lookup_bulk(vrf_slot, &dst[start], &nh[start], end - start);
+			start = end;
+		}
 	}
 	batch_start(graph, node, &b, IP4_LK_NEXT_REWRITE, nb_objs);
 	for (uint16_t i = 0; i < nb_objs; i++)

@@ -4,6 +4,7 @@
 
 #include "dataplane/nodes/ip6_util.h"
 #include "dataplane/nodes/nodes.h"
+#include "dataplane/nodes/vrf_group.h"
 
 enum {
 	IP6_LK_NEXT_REWRITE,
@@ -27,6 +28,17 @@ static inline uint32_t lookup_one(uint32_t vrf_slot, const uint8_t *dst)
 	memcpy(ip[0], dst, 16);
 	rte_fib6_lookup_bulk(fib6_reader(v->fib6), ip, &nh, 1);
 	return (uint32_t)nh;
+}
+
+static inline void lookup_bulk(uint32_t vrf_slot, uint8_t (*dst)[16], uint64_t *nh, uint16_t n)
+{
+	const struct vrf *v = vrf_get(vrf_slot);
+	const struct fib6 *f = v ? __atomic_load_n(&v->fib6, __ATOMIC_ACQUIRE) : NULL;
+	if (likely(f != NULL))
+		rte_fib6_lookup_bulk(fib6_reader(f), dst, nh, n);
+	else
+		for (uint16_t i = 0; i < n; i++)
+			nh[i] = NH_NONE;
 }
 
 static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
@@ -78,18 +90,31 @@ static void ip6_lookup_chunk(struct rte_graph *graph, struct rte_node *node, str
 		const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(pkts[i], const struct rte_ipv6_hdr *);
 		memcpy(dst[i], ip->dst_addr, 16);
 	}
-	for (uint16_t start = 0; start < nb_objs;) {
-		uint32_t vrf_slot = pkt_meta(pkts[start])->vrf;
-		uint16_t end = start + 1;
-		while (end < nb_objs && pkt_meta(pkts[end])->vrf == vrf_slot)
-			end++;
-		const struct vrf *v = vrf_get(vrf_slot);
-		if (likely(v != NULL && v->fib6 != NULL))
-			rte_fib6_lookup_bulk(fib6_reader(v->fib6), &dst[start], &nh[start], end - start);
-		else
-			for (uint16_t i = start; i < end; i++)
-				nh[i] = NH_NONE;
-		start = end;
+	uint32_t first = pkt_meta(pkts[0])->vrf;
+	uint16_t same = 1;
+	while (same < nb_objs && pkt_meta(pkts[same])->vrf == first)
+		same++;
+	struct vrf_groups g;
+	if (same == nb_objs) {
+		lookup_bulk(first, dst, nh, nb_objs);
+	} else if (vrf_group(pkts, nb_objs, &g)) {
+		uint8_t gdst[RTE_GRAPH_BURST_SIZE][16];
+		uint64_t gnh[RTE_GRAPH_BURST_SIZE];
+		for (uint16_t k = 0; k < nb_objs; k++)
+			memcpy(gdst[k], dst[g.order[k]], 16);
+		for (unsigned k = 0; k < g.n; k++)
+			lookup_bulk(g.vrf[k], &gdst[g.start[k]], &gnh[g.start[k]], g.start[k + 1] - g.start[k]);
+		for (uint16_t k = 0; k < nb_objs; k++)
+			nh[g.order[k]] = gnh[k];
+	} else {
+		for (uint16_t start = 0; start < nb_objs;) {
+			uint32_t vrf_slot = pkt_meta(pkts[start])->vrf;
+			uint16_t end = start + 1;
+			while (end < nb_objs && pkt_meta(pkts[end])->vrf == vrf_slot)
+				end++;
+			lookup_bulk(vrf_slot, &dst[start], &nh[start], end - start);
+			start = end;
+		}
 	}
 	batch_start(graph, node, &b, IP6_LK_NEXT_REWRITE, nb_objs);
 	for (uint16_t i = 0; i < nb_objs; i++)

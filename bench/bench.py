@@ -1,0 +1,822 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""npsgw benchmark driver; run it through bench/run, which builds what it needs first. docs/BENCHMARKS.md has the
+method. In short, for each case (scenario x frame size): start npsd (or l3fwd) with one worker on lcore 1, input
+net_pcap replaying a pcap forever (infinite_rx), output net_null; warm up; then take --runs windows of --seconds
+each, reading the counters at the start and end of each window; report the median window with min and max.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+IN_MAC = "02:00:00:00:00:01"
+OUT_MAC = "02:00:00:00:01:01"
+GW_MAC = "02:00:00:00:02:02"
+V4_GW, V6_GW = "10.1.0.2", "fd00:1::2"
+V4_ONE_ROUTE, V6_ONE_ROUTE = "16.0.0.0/4", "2000::/4"
+FLOWS = 65536
+MBUFS = 131072  # the pcap (65536 frames) is held in mbufs by net_pcap's infinite_rx, plus room for the pipeline
+VRF_FAST = 4  # in the 1000-VRF scenario, this many VRFs are "fast", the rest "compact"
+
+# Scenarios by name: v4-ROUTES, v6-ROUTES (ROUTES: 1r = the single prefix V4_ONE_ROUTE / V6_ONE_ROUTE, or a
+# count such as 1000, 1k, 100k, 1m of generated routes) and vrf-N (IPv4 on N VLAN sub-interfaces, one VRF each).
+def scenario(name):
+    """name -> dict(family, routes, vrfs, l3fwd, doc); None when the name is not a scenario."""
+    try:
+        kind, arg = name.split("-", 1)
+        if kind in ("v4", "v6"):
+            fam = int(kind[1])
+            if arg == "1r":
+                routes = 1
+            else:
+                mult = {"k": 1000, "m": 1000000}.get(arg[-1:], 1)
+                routes = int(arg[:-1] if mult > 1 else arg) * mult
+                if routes < 2:
+                    return None
+            doc = "IPv%d, %s" % (fam, "1 route (%s)" % (V4_ONE_ROUTE if fam == 4 else V6_ONE_ROUTE)
+                                  if routes == 1 else "%s routes" % arg)
+            return dict(family=fam, routes=routes, vrfs=0, l3fwd=routes == 1, doc=doc)
+        if kind == "vrf":
+            n = int(arg)
+            if n < 1:
+                return None
+            doc = "IPv4 on %d VLAN sub-interface%s, %d VRF%s" % (n, "s" if n > 1 else "", n, "s" if n > 1 else "")
+            if n > VRF_FAST:
+                doc += " (%d fast, %d compact)" % (VRF_FAST, n - VRF_FAST)
+            return dict(family=4, routes=1, vrfs=n, l3fwd=False, doc=doc)
+    except ValueError:
+        pass
+    return None
+
+
+SCALE = ["v4-1r", "v4-1k", "v4-100k", "v4-1m"]  # the "scale" pseudo-scenario: these at 64-byte frames
+DEFAULT_SCENARIOS = "v4-1r,v4-1m,v6-1r,v6-100k,vrf-1,vrf-1000,scale"
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inputs: route files and pcaps, generated once into the data directory and reused while their generator and
+# parameters are unchanged.
+
+def fresh(path, *deps):
+    return os.path.exists(path) and all(os.path.getmtime(path) >= os.path.getmtime(d) for d in deps)
+
+
+def route_file(data, family, count):
+    path = os.path.join(data, "routes-v%d-%d.txt" % (family, count))
+    gen = os.path.join(HERE, "gen_routes.py")
+    if not fresh(path, gen):
+        log("  generating %d IPv%d routes" % (count, family))
+        sh([sys.executable, gen, "--family", str(family), "--count", str(count),
+            "--via", V4_GW if family == 4 else V6_GW, "--out", path + ".tmp"])
+        os.replace(path + ".tmp", path)
+    return path
+
+
+def traffic(data, sc, size):
+    """The pcap of a scenario at a size; returns (path, meta)."""
+    fam = sc["family"]
+    if sc["routes"] > 1:
+        tag, dst = "r%d" % sc["routes"], ["--routes", route_file(data, fam, sc["routes"])]
+    else:
+        tag, dst = "p1", ["--dst", V4_ONE_ROUTE if fam == 4 else V6_ONE_ROUTE]
+    vl = sc["vrfs"]
+    path = os.path.join(data, "v%d-%s-vl%d-%s.pcap" % (fam, tag, vl, size))
+    gen = os.path.join(HERE, "gen_traffic.py")
+    deps = [gen] + ([dst[1]] if dst[0] == "--routes" else [])
+    if not (fresh(path, *deps) and fresh(path + ".json", *deps)):
+        log("  generating %s" % os.path.basename(path))
+        sh(["/usr/bin/python3", gen, "--family", str(fam), "--size", size, "--flows", str(FLOWS),
+            "--vlans", str(vl), "--dst-mac", IN_MAC, "--out", path + ".tmp"] + dst)
+        os.replace(path + ".tmp.json", path + ".json")
+        os.replace(path + ".tmp", path)
+    with open(path + ".json") as f:
+        return path, json.load(f)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# npsd configuration
+
+def mem_mb(sc, workers):
+    """EAL memory of npsd for a scenario: mbufs + FIBs (two copies each) + RIB node pools, with a margin.
+    Calibrated on DPDK 22.11: 1M IPv4 routes use 2.7 GB of DPDK heap, 1 route 0.8 GB."""
+    mbuf_mb = MBUFS * 2.6 / 1024  # 2176-byte data room + headers
+    fast = 1 if sc["vrfs"] <= 1 else min(sc["vrfs"], VRF_FAST)
+    compact = max(0, sc["vrfs"] - VRF_FAST)
+    r = max(sc["routes"], 1024) + 1024  # max_routes of the VRF
+    v4 = 2 * (64 + min(max(r, 256), 65536) / 1024)       # DIR24_8 + tbl8 groups of 1 KiB
+    v6 = 2 * (64 + min(max(4 * r, 256), 131072) / 1024)  # TRIE: idem, 4 groups per route
+    rib = 2 * 2 * 2 * r * 220 / (1 << 20)                 # 2 families x 2 copies x 2 nodes per route
+    total = 256 + mbuf_mb * workers + fast * (v4 + v6) + rib + compact * 1
+    return int((total * 1.15 + 255) // 256 * 256)
+
+
+def l3fwd_mem_mb(workers):
+    """l3fwd: LPM tables (IPv4 ~70 MB, IPv6 ~200 MB) and its mbuf pool, sized for the pcap (see run_l3fwd)."""
+    return int((448 + (FLOWS * workers + 16384) * 2.6 / 1024 + 255) // 256 * 256)
+
+
+def npsd_config(path, sc, pcap, workers, huge, sock, prefix, data):
+    fam, nvrf = sc["family"], sc["vrfs"]
+    L = []
+    L.append('eal: { lcores = "0-%d"; memory_mb = %d; hugepages = "%s"; file_prefix = "%s"; };'
+             % (workers, mem_mb(sc, workers), "yes" if huge else "no", prefix))
+    L.append('control: { socket = "%s"; mode = "0600"; };' % sock)
+    L.append('limits: { mbufs = %d; max_interfaces = %d; max_vrfs = %d; };'
+             % (MBUFS * workers, max(1024, 2 * nvrf + 16), max(4096, nvrf + 16)))
+    rx = ",".join(["rx_pcap=%s" % pcap] * workers)  # one rx queue per worker, each replaying the file
+    L.append('devices = (')
+    L.append('  { name = "in"; vdev = "net_pcap0,%s,infinite_rx=1"; rx_queues = %d; },' % (rx, workers))
+    L.append('  { name = "out"; vdev = "net_null0,no-rx=1"; }')
+    L.append(');')
+    routes = []
+    if nvrf == 0:
+        max_routes = max(sc["routes"], 1024) + 1024
+        L.append('vrfs = ( { name = "main"; id = 0; fib = "fast"; max_routes = %d; } );' % max_routes)
+        L.append('interfaces = (')
+        L.append('  { name = "in0"; device = "in"; vrf = "main"; mac = "%s"; '
+                 'addresses = [ "10.0.0.1/24", "fd00::1/64" ]; },' % IN_MAC)
+        L.append('  { name = "out0"; device = "out"; vrf = "main"; mac = "%s"; '
+                 'addresses = [ "10.1.0.1/24", "fd00:1::1/64" ]; }' % OUT_MAC)
+        L.append(');')
+        L.append('neighbours = ( { interface = "out0"; ip = "%s"; mac = "%s"; }, '
+                 '{ interface = "out0"; ip = "%s"; mac = "%s"; } );' % (V4_GW, GW_MAC, V6_GW, GW_MAC))
+        if sc["routes"] == 1:
+            routes.append("main %s via %s" % (V4_ONE_ROUTE if fam == 4 else V6_ONE_ROUTE,
+                                              V4_GW if fam == 4 else V6_GW))
+            rfile = None
+        else:
+            rfile = route_file(data, fam, sc["routes"])
+    else:
+        # VRF i: ingress VLAN i+1 on "in" (172.16.0.0/12 space), egress VLAN i+1 on "out" (10.0.0.0/14 space),
+        # gateway .2 with a static neighbour, one route to V4_ONE_ROUTE.
+        vrfs, ifs, nbs = [], [], []
+        for i in range(nvrf):
+            kind = "fast" if (nvrf == 1 or i < VRF_FAST) else "compact"
+            vrfs.append('  { name = "t%d"; id = %d; fib = "%s"; max_routes = %d; }'
+                        % (i, i + 1, kind, 1024 if kind == "fast" else 16))
+            ifs.append('  { name = "i%d"; device = "in"; vlan = %d; vrf = "t%d"; mac = "%s"; '
+                       'addresses = [ "172.%d.%d.1/24" ]; }' % (i, i + 1, i, IN_MAC, 16 + (i >> 8), i & 255))
+            ifs.append('  { name = "o%d"; device = "out"; vlan = %d; vrf = "t%d"; mac = "%s"; '
+                       'addresses = [ "10.%d.%d.1/24" ]; }' % (i, i + 1, i, OUT_MAC, i >> 8, i & 255))
+            gw = "10.%d.%d.2" % (i >> 8, i & 255)
+            nbs.append('  { interface = "o%d"; ip = "%s"; mac = "%s"; }' % (i, gw, GW_MAC))
+            routes.append("t%d %s via %s" % (i, V4_ONE_ROUTE, gw))
+        L.append('vrfs = (\n%s\n);' % ",\n".join(vrfs))
+        L.append('interfaces = (\n%s\n);' % ",\n".join(ifs))
+        L.append('neighbours = (\n%s\n);' % ",\n".join(nbs))
+        rfile = None
+    if routes:
+        rfile = path + ".routes"
+        with open(rfile, "w") as f:
+            f.write("\n".join(routes) + "\n")
+    if rfile:
+        L.append('route_file = "%s";' % rfile)
+    with open(path, "w") as f:
+        f.write("# generated by bench/bench.py\n" + "\n".join(L) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Talking to the processes
+
+class Telemetry:
+    """Minimal client of DPDK's telemetry socket (v2: SOCK_SEQPACKET, one JSON reply per command)."""
+
+    def __init__(self, prefix):
+        base = "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(
+            os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
+        self.path = os.path.join(base, prefix, "dpdk_telemetry.v2")
+        self.s = None
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(self.path)
+        s.recv(1 << 16)  # banner
+        self.s = s
+
+    def get(self, cmd):
+        if self.s is None:
+            self.connect()
+        self.s.send(cmd.encode())
+        return json.loads(self.s.recv(1 << 20).decode())
+
+    def close(self):
+        if self.s is not None:
+            self.s.close()
+            self.s = None
+
+
+class Proc:
+    """A process we started; stopped by its pid only."""
+
+    def __init__(self, argv, logpath, prefix, main_is_worker=False):
+        self.main_is_worker = main_is_worker
+        self.logpath = logpath
+        self.prefix = prefix
+        self.logf = open(logpath, "w")
+        self.p = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.t0 = time.monotonic()
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def tail(self, n=15):
+        self.logf.flush()
+        with open(self.logpath, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.alive():
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(30)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.logf.close()
+        # EAL leaves its runtime directory behind; it is ours (unique prefix).
+        for base in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")):
+            shutil.rmtree(os.path.join(base, self.prefix), ignore_errors=True)
+
+    def sched(self):
+        """(ns on CPU, ns waiting for a CPU) summed over the worker threads, from /proc/PID/task/*/schedstat.
+        npsd's workers are the EAL threads rte-worker-N; l3fwd -l 1 runs its loop on the main thread."""
+        run = wait = 0
+        base = "/proc/%d/task" % self.p.pid
+        try:
+            tids = os.listdir(base)
+        except OSError:
+            return None
+        for tid in tids:
+            try:
+                with open(os.path.join(base, tid, "comm")) as f:
+                    comm = f.read().strip()
+                if not (comm.startswith("rte-worker-") or (self.main_is_worker and int(tid) == self.p.pid)):
+                    continue
+                with open(os.path.join(base, tid, "schedstat")) as f:
+                    r, w_, _ = f.read().split()
+                run += int(r)
+                wait += int(w_)
+            except (OSError, ValueError):
+                continue
+        return run, wait
+
+    def memory(self):
+        out = {}
+        try:
+            with open("/proc/%d/status" % self.p.pid) as f:
+                for line in f:
+                    if line.startswith(("VmRSS:", "VmHWM:")):
+                        out[line.split(":")[0].lower() + "_mb"] = round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            pass
+        try:
+            t = Telemetry(self.prefix)
+            hi = t.get("/eal/heap_info,0")["/eal/heap_info"]
+            t.close()
+            out["dpdk_heap_alloc_mb"] = round(hi["Alloc_size"] / (1 << 20), 1)
+            out["dpdk_heap_size_mb"] = round(hi["Heap_size"] / (1 << 20), 1)
+        except (OSError, KeyError, ValueError, TypeError):
+            pass
+        return out
+
+
+class BenchError(Exception):
+    pass
+
+
+def npsd_stats(npsctl, sock):
+    r = subprocess.run([npsctl, "-s", sock, "--json", "show", "stats"], capture_output=True, text=True, timeout=20)
+    if r.returncode != 0:
+        raise BenchError("npsctl show stats: %s" % (r.stderr.strip() or r.stdout.strip()))
+    return json.loads(r.stdout)["data"]
+
+
+def sample_npsd(npsctl, sock, proc):
+    t0 = time.monotonic()
+    d = npsd_stats(npsctl, sock)
+    t1 = time.monotonic()
+    return {
+        "t": (t0 + t1) / 2, "sched": proc.sched(),
+        "ports": {p["port"]: p for p in d.get("ports", [])},
+        "nodes": {n["node"]: n for n in d.get("nodes", [])},
+        "drops": {x["reason"]: x["packets"] for x in d.get("drops", [])},
+        "totals": (d.get("totals") or [{}])[0],
+    }
+
+
+def sample_l3fwd(tel, proc):
+    t0 = time.monotonic()
+    out = tel.get("/ethdev/stats,1")["/ethdev/stats"]
+    back = tel.get("/ethdev/stats,0")["/ethdev/stats"]
+    t1 = time.monotonic()
+    return {"t": (t0 + t1) / 2, "sched": proc.sched(), "tx": out["opackets"], "back": back["opackets"],
+            "rx": back["ipackets"]}
+
+
+def wait_for(cond, proc, timeout, what):
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        if not proc.alive():
+            raise BenchError("%s exited (status %s) while starting:\n%s" % (what, proc.p.returncode, proc.tail()))
+        try:
+            v = cond()
+            if v:
+                return v
+        except (OSError, BenchError, ValueError, KeyError, TypeError, subprocess.TimeoutExpired) as e:
+            last = e
+        time.sleep(0.2)
+    raise BenchError("%s not ready after %ds (%s):\n%s" % (what, timeout, last, proc.tail()))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Measurement
+
+def sched_share(a, b, tsc_hz, workers, pkts):
+    """Share of the window the worker threads were on a CPU / waiting for one, and TSC cycles per packet counted
+    over the on-CPU time only (what the packets cost when the core is not taken by another process)."""
+    if not a.get("sched") or not b.get("sched"):
+        return {}
+    dt_ns = (b["t"] - a["t"]) * 1e9 * workers
+    run, wait = b["sched"][0] - a["sched"][0], b["sched"][1] - a["sched"][1]
+    return {"worker_on_cpu_share": run / dt_ns, "worker_wait_share": wait / dt_ns,
+            "cpp_on_cpu": tsc_hz * run / 1e9 / pkts}
+
+
+def npsd_window(a, b, tsc_hz, workers, frame_bytes):
+    dt = b["t"] - a["t"]
+    pkts = b["ports"]["out"]["tx_packets"] - a["ports"]["out"]["tx_packets"]
+    if pkts <= 0:
+        raise BenchError("no packets forwarded in the window (check routes / neighbours); drops: %s" % {
+            k: v - a["drops"].get(k, 0) for k, v in b["drops"].items() if v - a["drops"].get(k, 0)})
+    d = lambda s, k: b[s].get(k, 0) - a[s].get(k, 0)  # noqa: E731
+    nodes = {}
+    cyc_rx_traffic = cyc_rx_idle = cyc_proc = 0
+    for name, nb in b["nodes"].items():
+        na = a["nodes"].get(name, {"calls": 0, "packets": 0, "cycles": 0})
+        cyc, objs, calls = nb["cycles"] - na["cycles"], nb["packets"] - na["packets"], nb["calls"] - na["calls"]
+        if name.startswith("port_rx-"):
+            if objs > 0:
+                cyc_rx_traffic += cyc
+            else:
+                cyc_rx_idle += cyc
+        else:
+            cyc_proc += cyc
+        if calls or objs:
+            nodes[name] = {"cycles_per_forwarded_packet": round(cyc / pkts, 2),
+                           "cycles_per_node_packet": round(cyc / objs, 2) if objs else None,
+                           "packets": objs, "calls": calls}
+    core_cycles = tsc_hz * dt * workers
+    return dict(sched_share(a, b, tsc_hz, workers, pkts), **{
+        "seconds": round(dt, 4), "packets": pkts, "mpps": pkts / dt / 1e6,
+        "gbps": pkts * frame_bytes * 8 / dt / 1e9,
+        "cpp_core": core_cycles / pkts,
+        "cpp_nodes": (cyc_proc + cyc_rx_traffic) / pkts,
+        "cpp_processing": cyc_proc / pkts,
+        "cpp_rx": cyc_rx_traffic / pkts,
+        "cpp_idle_polls": cyc_rx_idle / pkts,
+        "graph_share_of_core": (cyc_proc + cyc_rx_traffic + cyc_rx_idle) / core_cycles,
+        "rx_packets": d("totals", "rx"), "drops": d("totals", "drops"), "punted": d("totals", "punted"),
+        "drop_reasons": {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items() if v - a["drops"].get(k, 0)},
+        "nodes": nodes,
+    })
+
+
+def l3fwd_window(a, b, tsc_hz, workers, frame_bytes):
+    dt = b["t"] - a["t"]
+    pkts = b["tx"] - a["tx"]
+    back = b["back"] - a["back"]
+    if pkts <= 0:
+        raise BenchError("l3fwd forwarded nothing in the window")
+    return dict(sched_share(a, b, tsc_hz, workers, pkts), **{
+        "seconds": round(dt, 4), "packets": pkts, "mpps": pkts / dt / 1e6,
+        "gbps": pkts * frame_bytes * 8 / dt / 1e9, "cpp_core": tsc_hz * dt * workers / pkts,
+        "rx_packets": b["rx"] - a["rx"], "misrouted": back})
+
+
+def run_windows(sample, window, opts, tsc_hz, workers, frame_bytes, proc):
+    time.sleep(opts.warmup)
+    out = []
+    a = sample()
+    for _ in range(opts.runs):
+        time.sleep(opts.seconds)
+        if not proc.alive():
+            raise BenchError("process died during the measurement:\n%s" % proc.tail())
+        b = sample()
+        out.append(window(a, b, tsc_hz, workers, frame_bytes))
+        a = b
+    return out
+
+
+def summarize(windows, keys):
+    s = {}
+    for k in keys:
+        vals = [w[k] for w in windows if w.get(k) is not None]
+        if vals:
+            s[k] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+    return s
+
+
+def contention(res):
+    shares = [w["worker_on_cpu_share"] for w in res["windows"] if "worker_on_cpu_share" in w]
+    if shares and min(shares) < 0.97:
+        res["warnings"].append("busy host: the worker had its CPU %.0f%%..%.0f%% of the time"
+                               % (100 * min(shares), 100 * max(shares)))
+
+
+def run_npsd(opts, name, sc, size, tsc_hz, seq):
+    pcap, meta = traffic(opts.data, sc, size)
+    prefix = "npsbench%d-%d" % (os.getpid(), seq)
+    wd = opts.workdir
+    sock = os.path.join(wd, prefix + ".sock")
+    conf = os.path.join(wd, prefix + ".conf")
+    npsd_config(conf, sc, pcap, opts.workers, opts.huge, sock, prefix, opts.data)
+    proc = Proc([opts.npsd, "-c", conf], os.path.join(wd, prefix + ".log"), prefix)
+    try:
+        wait_for(lambda: npsd_stats(opts.npsctl, sock)["totals"][0]["tx"] > 0, proc, opts.start_timeout, "npsd")
+        startup = time.monotonic() - proc.t0
+        wins = run_windows(lambda: sample_npsd(opts.npsctl, sock, proc), npsd_window, opts, tsc_hz, opts.workers,
+                           meta["mean_frame_bytes"], proc)
+        mem = proc.memory()
+    finally:
+        proc.stop(signal.SIGTERM)
+    bad = [w for w in wins if w["drops"] + w["punted"] > 0.001 * w["packets"]]
+    res = {"app": "npsd", "scenario": name, "size": size, "family": sc["family"], "routes": sc["routes"],
+           "vrfs": max(1, sc["vrfs"]), "doc": sc["doc"], "pcap": meta, "startup_seconds": round(startup, 2),
+           "memory": mem, "config": os.path.basename(conf), "windows": wins, "warnings": [],
+           "summary": summarize(wins, ["mpps", "gbps", "cpp_core", "cpp_on_cpu", "cpp_nodes", "cpp_processing",
+                                       "cpp_rx", "cpp_idle_polls", "graph_share_of_core", "worker_on_cpu_share"])}
+    if bad:
+        res["warnings"].append("drops/punts above 0.1%% of forwarded packets: %s" % bad[0]["drop_reasons"])
+    contention(res)
+    res["median_window_nodes"] = sorted(wins, key=lambda w: w["mpps"])[len(wins) // 2]["nodes"]
+    return res
+
+
+def run_l3fwd(opts, name, sc, size, tsc_hz, seq):
+    pcap, meta = traffic(opts.data, sc, size)
+    prefix = "npsbench%d-%d" % (os.getpid(), seq)
+    wd = opts.workdir
+    r4, r6 = os.path.join(wd, prefix + ".rules4"), os.path.join(wd, prefix + ".rules6")
+    with open(r4, "w") as f:
+        f.write("R%s 1\n" % V4_ONE_ROUTE)
+    with open(r6, "w") as f:
+        f.write("R%s 1\n" % V6_ONE_ROUTE)
+    w = opts.workers
+    # l3fwd sizes its mbuf pool from the rx ring size (2 ports x w queues x rxd + ...): the w stored copies of the
+    # pcap must fit in it.
+    rxd = min(65535, -(-(meta["packets"] * w + 16384) // (2 * w)))
+    lcores = "1" if w == 1 else "1-%d" % w
+    config = ",".join("(0,%d,%d)" % (q, 1 + q) for q in range(w))
+    rx = ",".join(["rx_pcap=%s" % pcap] * w)
+    if w > 1:  # l3fwd opens a tx queue per lcore on every port; a net_pcap port has one per tx file
+        rx += "," + ",".join(["tx_pcap=/dev/null"] * w)
+    argv = [opts.l3fwd, "-l", lcores, "--file-prefix=" + prefix, "--no-pci", "-m", str(l3fwd_mem_mb(w)),
+            "--vdev=net_pcap0,%s,infinite_rx=1" % rx, "--vdev=net_null0,no-rx=1"]
+    if not opts.huge:
+        argv.insert(1, "--no-huge")
+    argv += ["--", "-p", "0x3", "--config=" + config, "--parse-ptype", "--lookup=lpm",
+             "--rule_ipv4=" + r4, "--rule_ipv6=" + r6, "--rx-queue-size=%d" % rxd]
+    proc = Proc(argv, os.path.join(wd, prefix + ".log"), prefix, main_is_worker=(w == 1))
+    tel = Telemetry(prefix)
+    try:
+        wait_for(lambda: sample_l3fwd(tel, proc)["tx"] > 0, proc, opts.start_timeout, "l3fwd")
+        startup = time.monotonic() - proc.t0
+        wins = run_windows(lambda: sample_l3fwd(tel, proc), l3fwd_window, opts, tsc_hz, w,
+                           meta["mean_frame_bytes"], proc)
+        mem = proc.memory()
+    finally:
+        tel.close()
+        proc.stop(signal.SIGINT)
+    res = {"app": "l3fwd", "scenario": name, "size": size, "family": sc["family"], "routes": 1, "vrfs": 1,
+           "doc": "DPDK l3fwd (LPM), same pcap, route %s" % (V4_ONE_ROUTE if sc["family"] == 4 else V6_ONE_ROUTE),
+           "pcap": meta, "startup_seconds": round(startup, 2), "memory": mem, "argv": argv[1:], "windows": wins,
+           "warnings": [],
+           "summary": summarize(wins, ["mpps", "gbps", "cpp_core", "cpp_on_cpu", "worker_on_cpu_share"])}
+    if any(x["misrouted"] for x in wins):
+        res["warnings"].append("l3fwd sent packets back to the input port: its routes do not match the traffic")
+    contention(res)
+    return res
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Output
+
+def fmt(v, nd=2):
+    return "-" if v is None else ("%.*f" % (nd, v))
+
+
+def med(r, k):
+    s = r["summary"].get(k)
+    return s["median"] if s else None
+
+
+def print_tables(results, scale, out):
+    w = out.write
+    w("\nForwarding: median of the windows, Mpps min-max in brackets. Cycles per packet: core = worker core TSC\n"
+      "cycles over wall time / packets; on-cpu = the same over the time the worker thread was on its CPU; nodes =\n"
+      "rte_graph node cycles (busy rx polls included); proc = nodes without rx. cpu% = share of the window the\n"
+      "worker was on its CPU (below 100: another process took the core, figures are not trustworthy).\n\n")
+    hdr = "%-9s %-5s %-6s %7s %-13s %6s %7s %6s %6s %5s %5s %6s  %s\n"
+    w(hdr % ("scenario", "size", "app", "Mpps", "(min-max)", "Gbps", "core", "on-cpu", "nodes", "proc", "cpu%",
+             "/l3fwd", "warnings"))
+    ref = {(r["scenario"], r["size"]): r for r in results if r["app"] == "l3fwd"}
+    for r in results:
+        s = r["summary"]["mpps"]
+        ratio = ""
+        if r["app"] == "npsd" and (r["scenario"], r["size"]) in ref:
+            ratio = "%.2f" % (s["median"] / med(ref[(r["scenario"], r["size"])], "mpps"))
+        share = med(r, "worker_on_cpu_share")
+        w(hdr % (r["scenario"], r["size"], r["app"], fmt(s["median"]), "(%s-%s)" % (fmt(s["min"]), fmt(s["max"])),
+                 fmt(med(r, "gbps"), 1), fmt(med(r, "cpp_core"), 0), fmt(med(r, "cpp_on_cpu"), 0),
+                 fmt(med(r, "cpp_nodes"), 0), fmt(med(r, "cpp_processing"), 0),
+                 fmt(share * 100 if share is not None else None, 0), ratio, "; ".join(r["warnings"])))
+    if scale:
+        w("\nScale: IPv4 64-byte frames, cycles per packet against the number of routes (ip4_lookup: that node's\n"
+          "cycles per packet)\n\n")
+        w("%9s %7s %7s %7s %7s %7s %5s %10s\n" % ("routes", "Mpps", "core", "on-cpu", "nodes", "proc", "cpu%",
+                                                  "ip4_lookup"))
+        for s in scale:
+            share = s["worker_on_cpu_share"]
+            w("%9d %7s %7s %7s %7s %7s %5s %10s\n" % (
+                s["routes"], fmt(s["mpps"]), fmt(s["cpp_core"], 0), fmt(s["cpp_on_cpu"], 0), fmt(s["cpp_nodes"], 0),
+                fmt(s["cpp_processing"], 0), fmt(share * 100 if share is not None else None, 0),
+                fmt(s["cpp_ip4_lookup"], 1)))
+    comp = comparison(results)
+    if comp:
+        w("\nnpsd against l3fwd: Mpps ratio, and l3fwd/npsd cycles per packet over on-CPU time (less disturbed by a\n"
+          "busy host; equal to the Mpps ratio on a quiet one)\n\n")
+        w("%-9s %-5s %8s %8s %6s %8s %8s %6s\n" % ("scenario", "size", "npsd", "l3fwd", "ratio", "npsd", "l3fwd",
+                                                   "ratio"))
+        w("%-9s %-5s %8s %8s %6s %8s %8s %6s\n" % ("", "", "Mpps", "Mpps", "", "on-cpu", "on-cpu", ""))
+        for c in comp:
+            w("%-9s %-5s %8s %8s %6s %8s %8s %6s\n" % (
+                c["scenario"], c["size"], fmt(c["npsd_mpps"]), fmt(c["l3fwd_mpps"]), fmt(c["mpps_ratio"]),
+                fmt(c["npsd_cpp_on_cpu"], 0), fmt(c["l3fwd_cpp_on_cpu"], 0), fmt(c.get("on_cpu_ratio"))))
+    w("\nPer-node cycles per forwarded packet (npsd, median window)\n\n")
+    for r in results:
+        if r["app"] != "npsd":
+            continue
+        parts = ["%s %.0f" % (n.replace("port_rx-", "rx-").replace("port_tx-", "tx-"),
+                              v["cycles_per_forwarded_packet"])
+                 for n, v in r["median_window_nodes"].items() if v["cycles_per_forwarded_packet"] >= 0.5]
+        w("%-9s %-5s %s\n" % (r["scenario"], r["size"], ", ".join(parts)))
+    mems = [r for r in results if r["memory"]]
+    if mems:
+        w("\nMemory after warm-up (DPDK heap in use / process RSS, MB; RSS does not count hugepages)\n\n")
+        seen = set()
+        for r in mems:
+            key = (r["app"], r["scenario"])
+            if key in seen:
+                continue
+            seen.add(key)
+            m = r["memory"]
+            w("%-6s %-9s heap %7s  rss %7s  start %5.1fs\n" % (r["app"], r["scenario"],
+                                                               fmt(m.get("dpdk_heap_alloc_mb"), 0),
+                                                               fmt(m.get("vmrss_mb"), 0), r["startup_seconds"]))
+
+
+def comparison(results):
+    """npsd against l3fwd, per (scenario, size): the Mpps ratio, and the ratio of the cycles per packet counted over
+    on-CPU time (l3fwd / npsd), which a busy host disturbs less."""
+    rows = []
+    ref = {(r["scenario"], r["size"]): r for r in results if r["app"] == "l3fwd"}
+    for r in results:
+        l3 = ref.get((r["scenario"], r["size"]))
+        if r["app"] != "npsd" or l3 is None:
+            continue
+        row = {"scenario": r["scenario"], "size": r["size"], "npsd_mpps": med(r, "mpps"), "l3fwd_mpps": med(l3, "mpps"),
+               "npsd_cpp_core": med(r, "cpp_core"), "l3fwd_cpp_core": med(l3, "cpp_core"),
+               "npsd_cpp_on_cpu": med(r, "cpp_on_cpu"), "l3fwd_cpp_on_cpu": med(l3, "cpp_on_cpu")}
+        row["mpps_ratio"] = row["npsd_mpps"] / row["l3fwd_mpps"]
+        if row["npsd_cpp_on_cpu"] and row["l3fwd_cpp_on_cpu"]:
+            row["on_cpu_ratio"] = row["l3fwd_cpp_on_cpu"] / row["npsd_cpp_on_cpu"]
+        rows.append(row)
+    return rows
+
+
+def scale_table(results):
+    rows = []
+    for name in SCALE:
+        r = next((x for x in results if x["app"] == "npsd" and x["scenario"] == name and x["size"] == "64"), None)
+        if r is None:
+            continue
+        lk = r["median_window_nodes"].get("ip4_lookup", {}).get("cycles_per_forwarded_packet")
+        rows.append({"scenario": name, "routes": r["routes"], "mpps": med(r, "mpps"), "cpp_core": med(r, "cpp_core"),
+                     "cpp_on_cpu": med(r, "cpp_on_cpu"), "cpp_nodes": med(r, "cpp_nodes"),
+                     "cpp_processing": med(r, "cpp_processing"), "cpp_ip4_lookup": lk,
+                     "worker_on_cpu_share": med(r, "worker_on_cpu_share")})
+    return rows
+
+
+def markdown(path, out):
+    """The tables of a results file as Markdown, for docs/BENCHMARKS.md."""
+    with open(path) as f:
+        doc = json.load(f)
+    results, m = doc["results"], doc["meta"]
+    w = out.write
+    o = m["options"]
+    w("Host: %s, %d CPUs, TSC %.2f GHz, %s, kernel %s; DPDK %s; npsgw %s; %s; %s x %gs windows after %gs warm-up, "
+      "%d worker(s). Load average at start: %s.\n\n"
+      % (m["cpu"], m["cpus"], m["tsc_hz"] / 1e9, "hugepages" if m["hugepages"] else "no hugepages", m["kernel"],
+         m["dpdk"], m["git"], m["date"], o["runs"], o["seconds"], o["warmup"], o["workers"],
+         " ".join("%.2f" % x for x in m["loadavg_at_start"] or [])))
+    ref = {(r["scenario"], r["size"]): r for r in results if r["app"] == "l3fwd"}
+    w("| scenario | size | npsd Mpps (min-max) | Gbps | cycles/pkt core | on-cpu | nodes | proc | cpu % | "
+      "l3fwd Mpps | l3fwd cycles/pkt | npsd/l3fwd |\n")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+    for r in results:
+        if r["app"] != "npsd":
+            continue
+        s = r["summary"]["mpps"]
+        l3 = ref.get((r["scenario"], r["size"]))
+        share = med(r, "worker_on_cpu_share")
+        w("| %s | %s | %s (%s-%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
+            r["scenario"], r["size"], fmt(s["median"]), fmt(s["min"]), fmt(s["max"]), fmt(med(r, "gbps"), 1),
+            fmt(med(r, "cpp_core"), 0), fmt(med(r, "cpp_on_cpu"), 0), fmt(med(r, "cpp_nodes"), 0),
+            fmt(med(r, "cpp_processing"), 0), fmt(share * 100 if share is not None else None, 0),
+            fmt(med(l3, "mpps")) if l3 else "–", fmt(med(l3, "cpp_core"), 0) if l3 else "–",
+            fmt(s["median"] / med(l3, "mpps")) if l3 else "–"))
+    for f in doc.get("failures", []):
+        w("| %s | %s | failed: %s | | | | | | | | | |\n" % (f["scenario"], f["size"],
+                                                         f["error"].splitlines()[-1][:100].replace("|", "/")))
+    if doc.get("scale"):
+        w("\n| routes | Mpps | cycles/pkt core | on-cpu | proc | ip4_lookup | cpu % |\n"
+          "|---:|---:|---:|---:|---:|---:|---:|\n")
+        for s in doc["scale"]:
+            share = s.get("worker_on_cpu_share")
+            w("| %d | %s | %s | %s | %s | %s | %s |\n" % (
+                s["routes"], fmt(s["mpps"]), fmt(s["cpp_core"], 0), fmt(s.get("cpp_on_cpu"), 0),
+                fmt(s["cpp_processing"], 0), fmt(s["cpp_ip4_lookup"], 1),
+                fmt(share * 100 if share is not None else None, 0)))
+    w("\nPer-node cycles per forwarded packet (median window):\n\n| scenario | size | nodes |\n|---|---|---|\n")
+    for r in results:
+        if r["app"] == "npsd":
+            w("| %s | %s | %s |\n" % (r["scenario"], r["size"], ", ".join(
+                "%s %.0f" % (n, v["cycles_per_forwarded_packet"]) for n, v in r["median_window_nodes"].items()
+                if v["cycles_per_forwarded_packet"] >= 0.5)))
+
+
+def host_info(opts, tsc_hz):
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True)
+    dpdk = subprocess.run(["pkg-config", "--modversion", "libdpdk"], capture_output=True, text=True)
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
+    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "host": platform.node(), "cpu": cpu, "cpus": os.cpu_count(), "tsc_hz": tsc_hz,
+            "kernel": platform.release(), "dpdk": dpdk.stdout.strip(), "git": rev.stdout.strip() +
+            ("-dirty" if dirty.stdout.strip() else ""), "hugepages": opts.huge, "loadavg_at_start": load,
+            "options": {"scenarios": opts.scenarios, "sizes": opts.sizes, "seconds": opts.seconds, "runs": opts.runs,
+                        "warmup": opts.warmup, "workers": opts.workers, "flows": FLOWS}}
+
+
+def on_sigterm(sig, frame):
+    raise KeyboardInterrupt  # unwinds through the finally clauses that stop our processes
+
+
+def main():
+    signal.signal(signal.SIGTERM, on_sigterm)
+    if len(sys.argv) == 3 and sys.argv[1] == "--markdown":
+        markdown(sys.argv[2], sys.stdout)
+        return 0
+    ap = argparse.ArgumentParser(description="npsgw benchmark driver (use bench/run; bench.py --markdown FILE "
+                                             "prints a results file as Markdown tables)")
+    ap.add_argument("--npsd", required=True)
+    ap.add_argument("--npsctl", required=True)
+    ap.add_argument("--l3fwd", help="l3fwd binary; omitted = no reference runs")
+    ap.add_argument("--tsc-hz", type=float, required=True)
+    ap.add_argument("--data", required=True, help="directory for generated pcaps and route files")
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--scenarios", default=DEFAULT_SCENARIOS)
+    ap.add_argument("--sizes", default="64,imix,1500")
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=float, default=2)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--huge", action="store_true", help="run on hugepages (default: --no-huge)")
+    ap.add_argument("--start-timeout", type=float, default=300)
+    ap.add_argument("--print-memory", action="store_true", help="print the largest EAL memory (MB) of the cases")
+    opts = ap.parse_args()
+
+    names = [s.strip() for s in opts.scenarios.split(",") if s.strip()]
+    sizes = [s.strip() for s in opts.sizes.split(",") if s.strip()]
+    for n in names:
+        if n != "scale" and scenario(n) is None:
+            raise SystemExit("unknown scenario %r (v4-1r, v4-1k, v4-100k, v4-1m, v6-1r, v6-100k, vrf-1, vrf-1000, "
+                             "scale...)" % n)
+    for s in sizes:
+        if s not in ("64", "imix", "1500"):
+            raise SystemExit("unknown size %r (64, imix, 1500)" % s)
+    cases = []  # (app, scenario, size)
+    for n in names:
+        if n == "scale":
+            for m in SCALE:
+                if ("npsd", m, "64") not in cases:
+                    cases.append(("npsd", m, "64"))
+            continue
+        for s in sizes:
+            if ("npsd", n, s) not in cases:
+                cases.append(("npsd", n, s))
+            if opts.l3fwd and scenario(n)["l3fwd"]:
+                cases.append(("l3fwd", n, s))
+    if opts.print_memory:
+        print(max(mem_mb(scenario(n), opts.workers) for _, n, _ in cases))
+        return 0
+    # This driver and what it starts (npsctl, the telemetry client, the generators) stay on CPU 0 with the main
+    # lcore; EAL then pins the workers to CPUs 1..N itself.
+    try:
+        os.sched_setaffinity(0, {0})
+    except OSError:
+        pass
+    os.makedirs(opts.data, exist_ok=True)
+    os.makedirs(opts.results, exist_ok=True)
+    opts.workdir = os.path.join(opts.data, "run-%d" % os.getpid())
+    os.makedirs(opts.workdir, exist_ok=True)
+    info = host_info(opts, opts.tsc_hz)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_json = os.path.join(opts.results, "bench-%s.json" % stamp)
+    log("bench: %d cases, %d x %gs windows each after %gs warm-up; TSC %.3f GHz; %s; results -> %s"
+        % (len(cases), opts.runs, opts.seconds, opts.warmup, opts.tsc_hz / 1e9,
+           "hugepages" if opts.huge else "no hugepages", out_json))
+    results, failures = [], []
+    t_start = time.monotonic()
+
+    def save():
+        doc = {"meta": info, "results": results, "scale": scale_table(results), "comparison": comparison(results),
+               "failures": failures,
+               "elapsed_seconds": round(time.monotonic() - t_start, 1)}
+        with open(out_json + ".tmp", "w") as f:
+            json.dump(doc, f, indent=1)
+        os.replace(out_json + ".tmp", out_json)
+        latest = os.path.join(opts.results, "latest.json")
+        try:
+            if os.path.lexists(latest):
+                os.remove(latest)
+            os.symlink(os.path.basename(out_json), latest)
+        except OSError:
+            pass
+
+    for seq, (app, name, size) in enumerate(cases):
+        sc = scenario(name)
+        log("[%d/%d] %s %s %s (%s)" % (seq + 1, len(cases), app, name, size, sc["doc"]))
+        try:
+            fn = run_npsd if app == "npsd" else run_l3fwd
+            r = fn(opts, name, sc, size, opts.tsc_hz, seq)
+            results.append(r)
+            s = r["summary"]
+            log("        %.2f Mpps  %.0f cycles/packet (core)%s" % (s["mpps"]["median"], s["cpp_core"]["median"],
+                                                                  "".join("\n        WARNING " + x
+                                                                          for x in r["warnings"])))
+        except (BenchError, subprocess.SubprocessError, OSError) as e:
+            log("        FAILED: %s" % e)
+            failures.append({"app": app, "scenario": name, "size": size, "error": str(e)})
+        except Exception as e:  # a bug here: keep the other cases
+            traceback.print_exc()
+            failures.append({"app": app, "scenario": name, "size": size, "error": str(e)})
+        save()
+    print_tables(results, scale_table(results), sys.stdout)
+    if failures:
+        print("\nFailed cases:")
+        for f in failures:
+            print("  %s %s %s: %s" % (f["app"], f["scenario"], f["size"], f["error"].splitlines()[0]))
+    print("\nresults: %s (%.0f s)" % (out_json, time.monotonic() - t_start))
+    if not failures:  # else keep the configs and logs of the failed cases
+        shutil.rmtree(opts.workdir, ignore_errors=True)
+    else:
+        print("configs and logs: %s" % opts.workdir)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Build DPDK's l3fwd example (the reference for bench/run) into a scratch directory, from the sources the dpdk-doc
+# package installs. Nothing of it is kept in the repository: the copy, the patched file and the binary live under
+# OUT (default build/bench). One local patch, bench/l3fwd-vdev.patch, lets it start on vdevs (see the patch).
+#
+#   bash bench/build-l3fwd.sh [OUT]      prints the path of the binary
+#
+# The compile line is the one of the example's Makefile (-O3, pkg-config libdpdk, experimental API) plus the
+# -march=native that npsd is built with, so both get the same instruction set:
+#   cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -I../common \
+#      main.c l3fwd_{acl,lpm,fib,em,event,event_generic,event_internal_port}.c -o l3fwd $(pkg-config --libs libdpdk)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here/../build/bench}
+src=/usr/share/dpdk/examples
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+bin=$out/l3fwd
+patch_file=$here/l3fwd-vdev.patch
+
+if [ ! -f "$src/l3fwd/main.c" ]; then
+	echo "build-l3fwd: $src/l3fwd not found (apt-get install dpdk-doc)" >&2
+	exit 1
+fi
+# Rebuild when the binary is missing or older than the patch or the installed sources.
+if [ -x "$bin" ] && [ "$bin" -nt "$patch_file" ] && [ "$bin" -nt "$src/l3fwd/main.c" ] &&
+	[ "$bin" -nt "$(pkg-config --variable=libdir libdpdk)/librte_eal.so" ]; then
+	echo "$bin"
+	exit 0
+fi
+
+work=$out/l3fwd-src
+rm -rf "$work"
+mkdir -p "$work"
+cp -r "$src/l3fwd" "$src/common" "$work/"
+patch -s -d "$work/l3fwd" -p1 <"$patch_file"
+(
+	cd "$work/l3fwd"
+	# shellcheck disable=SC2046 # pkg-config output is a list of words
+	cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -I../common \
+		main.c l3fwd_acl.c l3fwd_lpm.c l3fwd_fib.c l3fwd_em.c l3fwd_event.c l3fwd_event_generic.c \
+		l3fwd_event_internal_port.c -o "$bin.tmp" $(pkg-config --libs libdpdk) 2>"$out/l3fwd-build.log"
+) || {
+	echo "build-l3fwd: compile failed, see $out/l3fwd-build.log" >&2
+	exit 1
+}
+mv "$bin.tmp" "$bin"
+echo "$bin"

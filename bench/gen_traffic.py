@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Generate a benchmark traffic pcap: UDP over IPv4 or IPv6, one packet per flow, random destinations.
+
+Frame sizes (--size) are given by the IP packet length, so IPv4, IPv6 and VLAN-tagged traffic are comparable:
+  64    IP length 46 (IPv4) or 48 (IPv6, the smallest UDP packet): a 64-byte Ethernet frame on the wire for
+        untagged IPv4 (60 bytes captured + 4 bytes FCS), 66 bytes for IPv6
+  1500  IP length 1500: 1518-byte frames on the wire (1514 captured)
+  imix  "simple IMIX", 7:4:1 of IP lengths 46 (48 for IPv6), 576 and 1500, in a fixed shuffled order
+VLAN-tagged traffic (--vlans) has the same IP lengths and 4 more bytes per frame.
+
+Destinations: uniformly random inside --dst PREFIX, or (--routes FILE) a random route of an npsd route file and a
+random host inside it, so lookups hit every prefix length of the table in proportion. Sources are random in
+198.18.0.0/15 (IPv4) or fd00:ff::/32 (IPv6), ports random; every packet is a distinct 5-tuple. Checksums are
+valid (IPv4 header, UDP). With --vlans N each packet carries 802.1Q VLAN 1..N, chosen at random.
+
+scapy builds one template per IP length; the per-packet fields are then patched in place (with the checksums
+computed here), which is ~50x faster than building 64k packets with scapy. The first packets are re-parsed with
+scapy and their checksums compared, so a mistake here fails loudly. Writes FILE and FILE.json (packet count,
+bytes, mean frame size).
+
+  gen_traffic.py --family 4 --size 64 --dst 16.0.0.0/4 --dst-mac 02:00:00:00:00:01 --out v4-64.pcap
+"""
+import argparse
+import ipaddress
+import json
+import random
+import struct
+import sys
+
+from scapy.all import IP, UDP, Dot1Q, Ether, IPv6, Raw, raw  # noqa: E402
+
+SRC_MAC = "02:00:00:00:00:aa"
+V4_SRC = ipaddress.ip_network("198.18.0.0/15")
+V6_SRC = ipaddress.ip_network("fd00:ff::/32")
+
+
+def ip_lengths(size, family, n, rng):
+    small = 46 if family == 4 else 48
+    if size == "64":
+        return [small] * n
+    if size == "1500":
+        return [1500] * n
+    if size == "imix":
+        pattern = [small] * 7 + [576] * 4 + [1500]
+        out = []
+        while len(out) < n:
+            p = pattern[:]
+            rng.shuffle(p)
+            out.extend(p)
+        return out[:n]
+    raise SystemExit("unknown size %r (64, imix, 1500)" % size)
+
+
+def csum_words(data):
+    if len(data) % 2:
+        data += b"\0"
+    return sum(struct.unpack("!%dH" % (len(data) // 2), data))
+
+
+def fold(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+class Template:
+    """One frame of a given IP length; patch() fills in addresses, ports and checksums."""
+
+    def __init__(self, family, ip_len, vlan, dst_mac):
+        l2 = Ether(dst=dst_mac, src=SRC_MAC)
+        if vlan:
+            l2 = l2 / Dot1Q(vlan=1)
+        hdr = 20 if family == 4 else 40
+        pay = ip_len - hdr - 8
+        payload = (b"npsgw-bench " * (pay // 12 + 1))[:pay]
+        l3 = IP(src="0.0.0.0", dst="0.0.0.0", ttl=64) if family == 4 else IPv6(src="::", dst="::", hlim=64)
+        pkt = l2 / l3 / UDP(sport=1, dport=1) / Raw(payload)
+        self.buf = bytearray(raw(pkt))
+        self.family, self.vlan = family, vlan
+        self.l3 = 18 if vlan else 14
+        self.l4 = self.l3 + hdr
+        self.udp_len = 8 + pay
+        self.pay_sum = csum_words(payload)
+        if family == 4:
+            h = bytearray(self.buf[self.l3:self.l3 + 20])
+            h[10:12] = b"\0\0"
+            self.hdr_sum = csum_words(bytes(h))  # addresses are zero in the template
+
+    def patch(self, src, dst, sport, dport, vlan):
+        b = bytearray(self.buf)
+        if self.vlan:
+            b[14:16] = struct.pack("!H", vlan & 0xFFF)
+        l3, l4 = self.l3, self.l4
+        if self.family == 4:
+            sb, db = src.to_bytes(4, "big"), dst.to_bytes(4, "big")
+            b[l3 + 12:l3 + 16] = sb
+            b[l3 + 16:l3 + 20] = db
+            addr_sum = csum_words(sb + db)
+            b[l3 + 10:l3 + 12] = struct.pack("!H", (~fold(self.hdr_sum + addr_sum)) & 0xFFFF)
+            pseudo = addr_sum + 17 + self.udp_len
+        else:
+            sb, db = src.to_bytes(16, "big"), dst.to_bytes(16, "big")
+            b[l3 + 8:l3 + 24] = sb
+            b[l3 + 24:l3 + 40] = db
+            pseudo = csum_words(sb + db) + self.udp_len + 17
+        b[l4:l4 + 8] = struct.pack("!HHHH", sport, dport, self.udp_len, 0)
+        c = (~fold(pseudo + sport + dport + self.udp_len + self.pay_sum)) & 0xFFFF
+        b[l4 + 6:l4 + 8] = struct.pack("!H", c or 0xFFFF)
+        return bytes(b)
+
+
+def load_routes(path, family):
+    nets = []
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if len(w) < 2 or w[0].startswith("#"):
+                continue
+            n = ipaddress.ip_network(w[1], strict=False)
+            if n.version == family:
+                nets.append((int(n.network_address), n.prefixlen))
+    if not nets:
+        raise SystemExit("%s: no IPv%d routes" % (path, family))
+    return nets
+
+
+def self_check(frames, family):
+    """Re-parse some frames with scapy: our checksums must equal the ones scapy computes."""
+    for fr in frames:
+        p = Ether(fr)
+        l3 = p[IP] if family == 4 else p[IPv6]
+        got = (l3.chksum if family == 4 else None, p[UDP].chksum)
+        if family == 4:
+            del l3.chksum
+        del p[UDP].chksum
+        q = Ether(raw(p))
+        want = (q[IP].chksum if family == 4 else None, q[UDP].chksum)
+        if got != want:
+            raise SystemExit("gen_traffic: checksum self-check failed: %r != %r" % (got, want))
+
+
+def write_pcap(path, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", i // 1000000, i % 1000000, len(fr), len(fr)))
+            f.write(fr)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--family", type=int, choices=(4, 6), required=True)
+    ap.add_argument("--size", required=True, choices=("64", "imix", "1500"))
+    ap.add_argument("--flows", type=int, default=65536, help="packets (= distinct flows) in the file")
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--dst", help="destinations random inside this prefix")
+    g.add_argument("--routes", help="destinations inside random routes of this npsd route file")
+    ap.add_argument("--vlans", type=int, default=0, help="tag with a random VLAN 1..N (0 = untagged)")
+    ap.add_argument("--dst-mac", required=True, help="MAC of the receiving interface")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+
+    rng = random.Random(a.seed * 7919 + a.family)
+    bits = 32 if a.family == 4 else 128
+    if a.dst:
+        n = ipaddress.ip_network(a.dst)
+        if n.version != a.family:
+            raise SystemExit("--dst %s is not IPv%d" % (a.dst, a.family))
+        nets = [(int(n.network_address), n.prefixlen)]
+    else:
+        nets = load_routes(a.routes, a.family)
+    src_net = V4_SRC if a.family == 4 else V6_SRC
+    src_base, src_bits = int(src_net.network_address), bits - src_net.prefixlen
+
+    lengths = ip_lengths(a.size, a.family, a.flows, rng)
+    templates = {}
+    frames, seen = [], set()
+    for ln in lengths:
+        while True:
+            net, plen = nets[rng.randrange(len(nets))]
+            host_bits = bits - plen
+            dst = net | (rng.getrandbits(host_bits) if host_bits else 0)
+            src = src_base | rng.getrandbits(src_bits)
+            sport, dport = rng.randrange(1024, 65536), rng.randrange(1024, 65536)
+            key = (src, dst, sport, dport)
+            if key not in seen:
+                seen.add(key)
+                break
+        vlan = rng.randrange(1, a.vlans + 1) if a.vlans else 0
+        t = templates.get(ln)
+        if t is None:
+            t = templates[ln] = Template(a.family, ln, a.vlans > 0, a.dst_mac)
+        frames.append(t.patch(src, dst, sport, dport, vlan))
+    self_check(frames[:48], a.family)
+    write_pcap(a.out, frames)
+    total = sum(len(f) for f in frames)
+    meta = {
+        "family": a.family, "size": a.size, "packets": len(frames), "flows": len(seen),
+        "distinct_destinations": len({k[1] for k in seen}), "vlans": a.vlans, "bytes": total,
+        "mean_frame_bytes": total / len(frames), "dst": a.dst, "routes": a.routes, "seed": a.seed,
+    }
+    with open(a.out + ".json", "w") as f:
+        json.dump(meta, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
