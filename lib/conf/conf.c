@@ -8,7 +8,7 @@
 #include "lib/conf/conf_int.h"
 
 static const char *const top_level_keys[] = {"eal",  "control",	   "limits", "neighbour",  "devices",	 "workers",
-					     "vrfs", "interfaces", "routes", "neighbours", "route_file", NULL};
+					     "vrfs", "interfaces", "routes", "neighbours", "route_file", "metrics", NULL};
 
 static void conf_defaults(struct npsgw_conf *conf)
 {
@@ -19,6 +19,7 @@ static void conf_defaults(struct npsgw_conf *conf)
 	conf->control.socket_mode = 0660;
 	conf->limits = (struct conf_limits){
 		.max_vrfs = 4096, .max_interfaces = 1024, .max_nexthops = 131072, .mbufs = 16384, .icmp_rate = 1000};
+	conf->metrics.interval_ms = 500;
 	conf->neigh = (struct conf_neigh_params){.reachable_ms = 30000,
 						 .retrans_ms = 1000,
 						 .delay_ms = 5000,
@@ -48,7 +49,7 @@ static int read_sections(struct conf_ctx *ctx, const config_setting_t *root)
 	int (*const readers[])(struct conf_ctx *, const config_setting_t *) = {
 		conf_read_eal,	   conf_read_control,	 conf_read_limits,     conf_read_neighbour_params,
 		conf_read_devices, conf_read_workers,	 conf_read_vrfs,       conf_read_interfaces,
-		conf_read_routes,  conf_read_neighbours, conf_read_route_file,
+		conf_read_routes,  conf_read_neighbours, conf_read_route_file, conf_read_metrics,
 	};
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
 		if (readers[i](ctx, root) < 0)

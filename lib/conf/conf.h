@@ -36,6 +36,15 @@ struct conf_control {
 	char socket_group[32]; /* optional group owner; empty = keep */
 };
 
+/* Prometheus endpoint and the counter snapshot behind it and DPDK telemetry (docs/CONFIG.md, "metrics"). */
+struct conf_metrics {
+	bool listen_enabled; /* a listen address was given; without one there is no HTTP endpoint */
+	char listen[64];     /* as written: "127.0.0.1:9105" or "[::1]:9105" */
+	struct addr addr;    /* its address and port, parsed */
+	uint16_t port;
+	uint32_t interval_ms; /* how often the control thread refreshes the snapshot: 500 */
+};
+
 struct conf_device {
 	char name[CONF_NAME_MAX];
 	char pci[64];   /* PCI address, or empty */
@@ -126,6 +135,7 @@ struct npsgw_conf {
 	struct conf_control control;
 	struct conf_limits limits;
 	struct conf_neigh_params neigh;
+	struct conf_metrics metrics;
 	struct conf_device *devices;
 	size_t n_devices;
 	struct conf_worker *workers; /* without a workers section the loader deals queues round robin itself */

@@ -97,6 +97,9 @@ int conf_read_interfaces(struct conf_ctx *ctx, const config_setting_t *root);
 int conf_read_routes(struct conf_ctx *ctx, const config_setting_t *root);
 int conf_read_neighbours(struct conf_ctx *ctx, const config_setting_t *root);
 int conf_read_route_file(struct conf_ctx *ctx, const config_setting_t *root);
+int conf_read_metrics(struct conf_ctx *ctx, const config_setting_t *root);
+/* "ADDRESS:PORT" or "[IPv6]:PORT", port 1..65535. Returns 0, or -1 with a reason in why. */
+int conf_parse_listen(const char *s, struct addr *addr, uint16_t *port, char *why, size_t why_len);
 
 /* Index lookups built while reading; -1 when absent. */
 long conf_device_index(const struct conf_ctx *ctx, const char *name);

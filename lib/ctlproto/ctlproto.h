@@ -124,6 +124,34 @@ int ctl_server_poll(struct ctl_server *s, int timeout_ms);
 void ctl_server_close(struct ctl_server *s); /* closes clients, unlinks the socket */
 int ctl_server_nclients(const struct ctl_server *s); /* connected clients, for tests and "show control" */
 
+/*
+ * Events (docs/CONTROL.md, "Events"): a client subscribes to topics, a bit mask the application defines; from then
+ * on ctl_server_publish() queues it event frames "NPSGW/1 EVENT <body-length>\n<body>", always between two whole
+ * reply frames. A subscriber's queue is bounded: an event that would push its queued output past
+ * CTL_EVENT_QUEUE_MAX is dropped for that client alone and counted; once there is room again, the client first
+ * gets {"event":"lost","count":N} and then the events that follow. Publishing never blocks and never waits for a
+ * subscriber.
+ */
+#define CTL_EVENT_QUEUE_MAX (256u << 10)
+struct ctl_event_stats {
+	uint64_t queued;  /* event frames queued to subscribers (one per subscriber) */
+	uint64_t dropped; /* event frames dropped because a subscriber's queue was full */
+};
+/*
+ * Set the topics of the client whose request is being handled (call it from a command handler; 0 unsubscribes).
+ * Returns 0, or -1 (EINVAL) when no request is being handled.
+ */
+int ctl_server_subscribe(struct ctl_server *s, uint64_t topics);
+/*
+ * Queue body (len bytes: one JSON object ending with '\n') to every client subscribed to any of topics. Events
+ * published while a client's own request is handled follow that request's reply. Returns the number of clients it
+ * was queued to.
+ */
+int ctl_server_publish(struct ctl_server *s, uint64_t topics, const char *body, size_t len);
+/* True when some client subscribed to one of topics: publishers may skip building an event nobody wants. */
+bool ctl_server_has_subscribers(const struct ctl_server *s, uint64_t topics);
+struct ctl_event_stats ctl_server_event_stats(const struct ctl_server *s);
+
 /* Helper for handle_fn implementations: parse + dispatch + call + render into reply_frame. */
 void ctl_serve_line(const struct ctl_cmd *table, size_t n, struct ctl_ctx *ctx, const char *line, size_t len,
 		    struct sbuf *reply_frame);

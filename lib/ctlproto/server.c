@@ -5,11 +5,13 @@
  * Per client: an input buffer of one maximal request and a queue of reply bytes not yet taken by the client. A
  * client's next buffered request is only answered once its queued output is small, so a client that sends
  * requests but never reads its replies stalls itself (its own writes block) and costs at most one reply of memory;
- * everyone else is served. Replies go out in request order, one per '\n'-terminated request.
+ * everyone else is served. Replies go out in request order, one per '\n'-terminated request. Event frames for
+ * subscribers join the same queue between replies (server_events.c).
  */
 #define _GNU_SOURCE /* accept4 */
 #include "lib/ctlproto/ctlproto.h"
 #include "lib/ctlproto/internal.h"
+#include "lib/ctlproto/server_int.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -22,40 +24,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#define OUT_LOW_WATER (64u << 10)                           /* answer the next request only below this */
-#define OUT_CAP ((size_t)CTL_REPLY_MAX + (1u << 20))        /* one maximal reply plus the low water: drop beyond */
-#define OUT_KEEP (1u << 20)                                 /* release bigger output buffers once flushed */
-#define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
-
-struct ctl_client {
-	int fd; /* -1: free slot */
-	bool peer_done; /* the client sent EOF: answer its complete requests, then close */
-	bool closing;   /* close once the queued output is flushed (after an E2BIG reply) */
-	size_t in_len;
-	char in[CTL_REQ_MAX];
-	struct sbuf out;
-	size_t out_sent; /* bytes of out already written */
-};
-
-struct ctl_server {
-	int fd;
-	char path[SUN_PATH_MAX];
-	dev_t dev; /* identity of our socket file: close() unlinks it only if nobody replaced it */
-	ino_t ino;
-	ctl_handle_fn fn;
-	void *cookie;
-	int nclients;
-	struct ctl_client clients[CTL_MAX_CLIENTS];
-	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
-	struct ctl_client *pfd_client[CTL_MAX_CLIENTS + 1];
-	struct sbuf frame; /* the reply being built, swapped into an idle client's queue to avoid a copy */
-};
-
-static size_t out_pending(const struct ctl_client *c)
-{
-	return c->out.len - c->out_sent;
-}
 
 static void client_drop(struct ctl_server *s, struct ctl_client *c)
 {
@@ -140,12 +108,15 @@ static int client_answer(struct ctl_server *s, struct ctl_client *c)
 			c->in_len = 0;
 		} else {
 			size_t len = (size_t)(nl - c->in);
+			sbuf_reset(&s->deferred);
+			s->current = c;
 			build_reply(s, c->in, len);
+			s->current = NULL;
 			c->in_len -= len + 1;
 			memmove(c->in, nl + 1, c->in_len);
 		}
 		answered++;
-		if (client_queue(s, c) < 0)
+		if (client_queue(s, c) < 0 || ctl_events_after_reply(s, c) < 0)
 			return -1;
 	}
 	return answered;
@@ -189,6 +160,8 @@ static int client_service(struct ctl_server *s, struct ctl_client *c, bool reada
 	}
 	if ((c->closing || c->peer_done) && out_pending(c) == 0)
 		client_drop(s, c); /* an unterminated request left by a departed client is discarded */
+	else if (out_pending(c) == 0)
+		ctl_events_lost_notice(s, c); /* sent at the next poll */
 	return total;
 }
 
@@ -377,6 +350,7 @@ struct ctl_server *ctl_server_open(const char *path, unsigned mode, const char *
 	s->cookie = cookie;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	sbuf_init(&s->frame);
+	sbuf_init(&s->deferred);
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
 
@@ -437,5 +411,6 @@ void ctl_server_close(struct ctl_server *s)
 	if (lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
 		unlink(s->path);
 	sbuf_free(&s->frame);
+	sbuf_free(&s->deferred);
 	free(s);
 }

@@ -114,7 +114,8 @@ static const char full_conf[] =
 	"           { vrf = \"tenant\"; prefix = \"0.0.0.0/0\"; target_vrf = \"transit\"; } );\n"
 	"neighbours = ( { interface = \"site-a\"; ip = \"10.0.0.2\"; mac = \"02:00:00:00:00:02\"; },\n"
 	"               { interface = \"site-a\"; ip = \"2001:db8::2\"; mac = \"02:00:00:00:00:03\"; } );\n"
-	"route_file = \"routes.txt\";\n";
+	"route_file = \"routes.txt\";\n"
+	"metrics: { listen = \"[::1]:9105\"; interval_ms = 250; };\n";
 
 static void check_prefix(const struct addr_prefix *p, const char *expected)
 {
@@ -153,6 +154,11 @@ static void check_full_model(const struct npsgw_conf *c)
 	CU_ASSERT_EQUAL(c->neigh.stale_ms, 120000);
 	CU_ASSERT_EQUAL(c->neigh.hold_packets, 8);
 	CU_ASSERT_EQUAL(c->neigh.max_neighbours, 1000);
+	CU_ASSERT(c->metrics.listen_enabled);
+	CU_ASSERT_STRING_EQUAL(c->metrics.listen, "[::1]:9105");
+	check_addr(&c->metrics.addr, "::1");
+	CU_ASSERT_EQUAL(c->metrics.port, 9105);
+	CU_ASSERT_EQUAL(c->metrics.interval_ms, 250);
 
 	CU_ASSERT_EQUAL_FATAL(c->n_devices, 2);
 	const struct conf_device *p0 = &c->devices[0], *p1 = &c->devices[1];
@@ -294,6 +300,8 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c->neigh.stale_ms, 600000);
 	CU_ASSERT_EQUAL(c->neigh.hold_packets, 16);
 	CU_ASSERT_EQUAL(c->neigh.max_neighbours, 65536);
+	CU_ASSERT_FALSE(c->metrics.listen_enabled); /* no HTTP endpoint unless asked for */
+	CU_ASSERT_EQUAL(c->metrics.interval_ms, 500);
 	CU_ASSERT_EQUAL(c->devices[0].rx_queues, 1);
 	CU_ASSERT_EQUAL(c->devices[0].mtu, 1500);
 	CU_ASSERT_EQUAL(c->devices[0].rx_desc, 1024);
@@ -1268,6 +1276,56 @@ static void test_load_file_errors(void)
 }
 
 /* The shipped example must load (it is run from the repository root). */
+static void test_metrics_section(void)
+{
+	static const struct {
+		const char *listen;
+		const char *addr;
+		uint16_t port;
+	} good[] = {
+		{"127.0.0.1:9105", "127.0.0.1", 9105}, {"0.0.0.0:1", "0.0.0.0", 1},
+		{"[::]:65535", "::", 65535},	       {"[2001:db8::5]:080", "2001:db8::5", 80},
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), BASE "metrics: { listen = \"%s\"; };\n", good[i].listen);
+		struct npsgw_conf *c = load_ok(text);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		CU_ASSERT(c->metrics.listen_enabled);
+		check_addr(&c->metrics.addr, good[i].addr);
+		CU_ASSERT_EQUAL(c->metrics.port, good[i].port);
+		conf_free(c);
+	}
+	struct npsgw_conf *c = load_ok(BASE "metrics: { interval_ms = 100; };\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_FALSE(c->metrics.listen_enabled); /* the snapshot alone still feeds DPDK telemetry */
+	CU_ASSERT_EQUAL(c->metrics.interval_ms, 100);
+	conf_free(c);
+
+	static const struct error_case cases[] = {
+		{BASE "metrics: { listen = \"127.0.0.1\"; };\n", 4, {"metrics.listen: \"127.0.0.1\": no port", "ADDRESS:PORT"}},
+		{BASE "metrics: { listen = \"127.0.0.1:\"; };\n", 4, {"no port"}},
+		{BASE "metrics: { listen = \"127.0.0.1:0\"; };\n", 4, {"bad port '0' (expected 1..65535)"}},
+		{BASE "metrics: { listen = \"127.0.0.1:65536\"; };\n", 4, {"bad port '65536'"}},
+		{BASE "metrics: { listen = \"127.0.0.1:99999999999999999999\"; };\n", 4, {"bad port"}},
+		{BASE "metrics: { listen = \"127.0.0.1:91x\"; };\n", 4, {"bad port '91x'"}},
+		{BASE "metrics: { listen = \"localhost:9105\"; };\n", 4, {"'localhost' is not an IPv4 address"}},
+		{BASE "metrics: { listen = \"::1:9105\"; };\n", 4, {"needs brackets"}},
+		{BASE "metrics: { listen = \"[::1]9105\"; };\n", 4, {"needs brackets and a port"}},
+		{BASE "metrics: { listen = \"[10.0.0.1]:9105\"; };\n", 4, {"'10.0.0.1' is not an IPv6 address"}},
+		{BASE "metrics: { listen = \"\"; };\n", 4, {"metrics.listen: empty string"}},
+		{BASE "metrics: { listen = 9105; };\n", 4, {"metrics.listen: wrong type"}},
+		{BASE "metrics: { listen = \"[2001:db8:1:2:3:4:5:6]:9105 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"; };\n",
+		 4,
+		 {"is too long"}},
+		{BASE "metrics: { interval_ms = 99; };\n", 4, {"metrics.interval_ms"}},
+		{BASE "metrics: { interval_ms = 60001; };\n", 4, {"metrics.interval_ms"}},
+		{BASE "metrics: { port = 9105; };\n", 4, {"metrics: unknown key 'port'", "listen, interval_ms"}},
+		{BASE "metrics = ( 1 );\n", 4, {"metrics"}},
+	};
+	RUN_CASES(cases);
+}
+
 static void test_example_file(void)
 {
 	char err[CONF_ERR_MAX];
@@ -1397,6 +1455,7 @@ int main(void)
 	CU_add_test(s, "route file", test_route_file_errors);
 	CU_add_test(s, "route file with a million lines", test_route_file_million);
 	CU_add_test(s, "conf_load file errors", test_load_file_errors);
+	CU_add_test(s, "metrics section", test_metrics_section);
 	CU_add_test(s, "example file", test_example_file);
 	CU_add_test(s, "fuzz mutations", test_fuzz_mutations);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -89,6 +89,28 @@ static int h_fail_negative(struct ctl_ctx *ctx, const struct ctl_args *args, str
 	return -EEXIST;
 }
 
+/* The server the event commands act on (set by the tests that use them). */
+static struct ctl_server *event_server;
+
+static int h_subscribe(struct ctl_ctx *ctx, const struct ctl_args *args, struct ctl_reply *reply)
+{
+	uint32_t topics = 0xff;
+	if (ctl_arg(args, "topics") != NULL &&
+	    ctl_arg_u32(args, "topics", 0, 0xff, &topics, reply->err, sizeof(reply->err)) != 0)
+		return EINVAL;
+	return ctl_server_subscribe(event_server, topics) == 0 ? 0 : EINVAL;
+}
+
+/* Publishes an event while its own request is being handled: the event must follow this reply. */
+static int h_emit(struct ctl_ctx *ctx, const struct ctl_args *args, struct ctl_reply *reply)
+{
+	char body[128];
+	int n = snprintf(body, sizeof(body), "{\"event\":\"%s\"}\n", ctl_arg(args, "name"));
+	ctl_server_publish(event_server, 1, body, (size_t)n);
+	sbuf_printf(&reply->text, "emitted");
+	return 0;
+}
+
 static const struct ctl_cmd test_cmds[] = {
 	{"route show", "", "vrf", "show routes", h_ok},
 	{"route add", "vrf prefix", "via dev", "add a route", h_ok},
@@ -98,6 +120,8 @@ static const struct ctl_cmd test_cmds[] = {
 	{"big", "n", "", "n bytes of text", h_big},
 	{"fail plain", "", "", "fails without a message", h_fail_plain},
 	{"fail negative", "", "", "fails with -EEXIST", h_fail_negative},
+	{"subscribe", "", "topics", "subscribe to events", h_subscribe},
+	{"emit", "name", "", "publish an event on topic 1", h_emit},
 };
 #define N_CMDS (sizeof(test_cmds) / sizeof(test_cmds[0]))
 
@@ -1044,6 +1068,181 @@ static void test_client_fake_servers(void)
 	sbuf_free(&body);
 }
 
+/* ---- events ---- */
+
+/* Take one whole frame of either kind off in: 1 = reply (status set), 2 = event, 0 = incomplete, -1 = malformed. */
+static int take_any_frame(struct sbuf *in, int *status, struct sbuf *body)
+{
+	char *nl = in->len != 0 ? memchr(in->data, '\n', in->len) : NULL;
+	size_t len;
+	int version;
+	if (nl == NULL)
+		return 0;
+	if (sscanf(in->data, "NPSGW/%d EVENT %zu\n", &version, &len) == 2) {
+		size_t hlen = (size_t)(nl - in->data) + 1;
+		if (in->len < hlen + len)
+			return 0;
+		sbuf_reset(body);
+		sbuf_append(body, in->data + hlen, len);
+		memmove(in->data, in->data + hlen + len, in->len - hlen - len);
+		in->len -= hlen + len;
+		return version == CTL_PROTO_VERSION ? 2 : -1;
+	}
+	return take_frame(in, status, body);
+}
+
+/* Run the server until fd's next frame is complete: returns 1 (reply), 2 (event) or -1 (none came / malformed). */
+static int pump_frame(struct ctl_server *s, int fd, struct sbuf *in, int *status, struct sbuf *body)
+{
+	for (int round = 0; round < PUMP_ROUNDS; round++) {
+		int rc = take_any_frame(in, status, body);
+		if (rc != 0)
+			return rc;
+		ctl_server_poll(s, 5);
+		client_drain(fd, in);
+	}
+	return -1;
+}
+
+/* Nothing more arrives for fd within a few polls. */
+static bool pump_silence(struct ctl_server *s, int fd, struct sbuf *in)
+{
+	for (int round = 0; round < 5; round++) {
+		ctl_server_poll(s, 2);
+		client_drain(fd, in);
+	}
+	return in->len == 0;
+}
+
+static void test_server_events(void)
+{
+	struct ctl_server *s = event_server = open_test_server();
+	struct sbuf in_a, in_b, body;
+	sbuf_init(&in_a);
+	sbuf_init(&in_b);
+	sbuf_init(&body);
+	int status;
+	int a = client_connect(), b = client_connect();
+	CU_ASSERT_TRUE(pump_nclients(s, 2));
+	CU_ASSERT_EQUAL(ctl_server_subscribe(s, 1), -1); /* no request being handled */
+	CU_ASSERT_FALSE(ctl_server_has_subscribers(s, 1));
+	CU_ASSERT_EQUAL(ctl_server_publish(s, 1, "{}\n", 3), 0);
+
+	client_send(a, "subscribe topics 1\n", 19);
+	CU_ASSERT_EQUAL(pump_reply(s, a, &in_a, &body), 0);
+	CU_ASSERT_TRUE(ctl_server_has_subscribers(s, 1));
+	CU_ASSERT_FALSE(ctl_server_has_subscribers(s, 2));
+	static const char ev[] = "{\"event\":\"link\",\"port\":\"p0\"}\n";
+	CU_ASSERT_EQUAL(ctl_server_publish(s, 1 | 4, ev, sizeof(ev) - 1), 1);
+	CU_ASSERT_EQUAL(ctl_server_publish(s, 2, "{\"event\":\"other\"}\n", 18), 0);
+	CU_ASSERT_EQUAL(pump_frame(s, a, &in_a, &status, &body), 2);
+	CU_ASSERT_STRING_EQUAL(body.data, ev);
+	CU_ASSERT_TRUE(pump_silence(s, a, &in_a)); /* topic 2 was not for a */
+	CU_ASSERT_TRUE(pump_silence(s, b, &in_b)); /* b never subscribed */
+
+	/* The raw frame: header with the event's length, then the body. */
+	CU_ASSERT_EQUAL(ctl_server_publish(s, 1, "{}\n", 3), 1);
+	CU_ASSERT_EQUAL(pump_frame(s, a, &in_a, &status, &body), 2);
+	CU_ASSERT_STRING_EQUAL(body.data, "{}\n");
+
+	/* A subscriber still makes requests; an event its own request causes comes after that request's reply. */
+	client_send(a, "emit name mine\necho msg next\n", 29);
+	CU_ASSERT_EQUAL(pump_frame(s, a, &in_a, &status, &body), 1);
+	CU_ASSERT_STRING_EQUAL(body.data, "emitted\n");
+	CU_ASSERT_EQUAL(pump_frame(s, a, &in_a, &status, &body), 2);
+	CU_ASSERT_STRING_EQUAL(body.data, "{\"event\":\"mine\"}\n");
+	CU_ASSERT_EQUAL(pump_frame(s, a, &in_a, &status, &body), 1);
+	CU_ASSERT_STRING_EQUAL(body.data, "next\n");
+
+	/* Another client's request that publishes reaches a subscriber at once. */
+	client_send(b, "emit name theirs\n", 17);
+	CU_ASSERT_EQUAL(pump_reply(s, b, &in_b, &body), 0);
+	CU_ASSERT_EQUAL(pump_frame(s, a, &in_a, &status, &body), 2);
+	CU_ASSERT_STRING_EQUAL(body.data, "{\"event\":\"theirs\"}\n");
+	CU_ASSERT_TRUE(pump_silence(s, b, &in_b));
+
+	/* Unsubscribing stops them. */
+	client_send(a, "subscribe topics 0\n", 19);
+	CU_ASSERT_EQUAL(pump_reply(s, a, &in_a, &body), 0);
+	CU_ASSERT_EQUAL(ctl_server_publish(s, 1, "{}\n", 3), 0);
+	CU_ASSERT_TRUE(pump_silence(s, a, &in_a));
+	CU_ASSERT_FALSE(ctl_server_has_subscribers(s, 0xff));
+
+	/* A subscriber that leaves is forgotten; publishing afterwards is harmless. */
+	client_send(b, "subscribe\n", 10);
+	CU_ASSERT_EQUAL(pump_reply(s, b, &in_b, &body), 0);
+	close(b);
+	CU_ASSERT_TRUE(pump_nclients(s, 1));
+	CU_ASSERT_EQUAL(ctl_server_publish(s, 1, "{}\n", 3), 0);
+	CU_ASSERT_EQUAL(ctl_server_event_stats(s).dropped, 0);
+
+	close(a);
+	CU_ASSERT_TRUE(pump_nclients(s, 0));
+	ctl_server_close(s);
+	event_server = NULL;
+	sbuf_free(&in_a);
+	sbuf_free(&in_b);
+	sbuf_free(&body);
+}
+
+/* A subscriber that does not read loses events (counted, then told), and nobody else waits for it. */
+static void test_server_events_slow_subscriber(void)
+{
+	struct ctl_server *s = event_server = open_test_server();
+	struct sbuf in_a, in_b, body;
+	sbuf_init(&in_a);
+	sbuf_init(&in_b);
+	sbuf_init(&body);
+	int status;
+	int a = client_connect(), b = client_connect();
+	client_send(a, "subscribe\n", 10);
+	CU_ASSERT_EQUAL(pump_reply(s, a, &in_a, &body), 0);
+
+	enum { N = 3000, SIZE = 1000 };
+	char ev[SIZE];
+	memset(ev, 'e', sizeof(ev));
+	memcpy(ev, "{\"n\":\"", 6);
+	memcpy(ev + SIZE - 3, "\"}\n", 3);
+	int queued = 0;
+	for (int i = 0; i < N; i++) {
+		queued += ctl_server_publish(s, 1, ev, sizeof(ev));
+		if (i % 100 == 0) {
+			/* b is served meanwhile; a's socket fills up and its queue reaches the bound */
+			client_send(b, "echo msg hi\n", 12);
+			CU_ASSERT_EQUAL(pump_reply(s, b, &in_b, &body), 0);
+		}
+	}
+	struct ctl_event_stats st = ctl_server_event_stats(s);
+	CU_ASSERT_EQUAL(st.queued, (uint64_t)queued);
+	CU_ASSERT_EQUAL(st.queued + st.dropped, N);
+	CU_ASSERT(st.dropped > 0);
+	CU_ASSERT(queued < N);
+	CU_ASSERT_EQUAL(ctl_server_nclients(s), 2); /* slow, not dropped */
+
+	/* a catches up: every queued event, then one notice with the number lost, then new events again. */
+	int got = 0;
+	while (got < queued && pump_frame(s, a, &in_a, &status, &body) == 2 && body.len == SIZE)
+		got++;
+	CU_ASSERT_EQUAL(got, queued);
+	CU_ASSERT_EQUAL(pump_frame(s, a, &in_a, &status, &body), 2);
+	char want[64];
+	snprintf(want, sizeof(want), "{\"event\":\"lost\",\"count\":%d}\n", N - queued);
+	CU_ASSERT_STRING_EQUAL(body.data, want);
+	CU_ASSERT_EQUAL(ctl_server_publish(s, 1, "{}\n", 3), 1);
+	CU_ASSERT_EQUAL(pump_frame(s, a, &in_a, &status, &body), 2);
+	CU_ASSERT_STRING_EQUAL(body.data, "{}\n");
+	CU_ASSERT_TRUE(pump_silence(s, a, &in_a));
+
+	close(a);
+	close(b);
+	CU_ASSERT_TRUE(pump_nclients(s, 0));
+	ctl_server_close(s);
+	event_server = NULL;
+	sbuf_free(&in_a);
+	sbuf_free(&in_b);
+	sbuf_free(&body);
+}
+
 static int suite_init(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_ctlproto.XXXXXX");
@@ -1093,6 +1292,8 @@ int main(void)
 	CU_add_test(s, "server: too many clients", test_server_too_many_clients);
 	CU_add_test(s, "server: modes and group", test_server_modes);
 	CU_add_test(s, "server: stale socket", test_server_stale_socket);
+	CU_add_test(s, "server: events", test_server_events);
+	CU_add_test(s, "server: slow event subscriber", test_server_events_slow_subscriber);
 	CU_add_test(s, "client: call", test_client_call);
 	CU_add_test(s, "client: fake servers", test_client_fake_servers);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

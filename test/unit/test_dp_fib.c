@@ -4,7 +4,9 @@
  * a half-applied edit, the DPDK 22.11 bugs fib.c works around, and the RCU path (a reader thread doing bulk lookups
  * while the control thread edits). FIB_TEST_SEED=<n> replays another random sequence.
  * IPv4 and IPv6 run through one "family" driver so every test covers both; addresses are 16 bytes in network
- * order (IPv4 uses the first 4).
+ * order (IPv4 uses the first 4). A third family, "v4c", runs the same tests on compact IPv4 handles
+ * (fib4_create_compact), whose routes share one table; more tests cover that sharing: thousands of handles within
+ * RTE_MAX_MEMZONE, isolation of the VRFs, random edits in many VRFs at once, and rebuilds of the shared table.
  */
 #define _GNU_SOURCE
 #include <CUnit/Basic.h>
@@ -20,6 +22,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_memzone.h>
 #include <rte_rcu_qsbr.h>
 
 #include "dataplane/fib.h"
@@ -107,10 +110,12 @@ static int route_cmp(const void *a, const void *b)
 
 static bool lists_equal_sorted(struct route_list *a, struct route_list *b)
 {
-	qsort(a->v, a->n, sizeof(*a->v), route_cmp);
-	qsort(b->v, b->n, sizeof(*b->v), route_cmp);
 	if (a->n != b->n)
 		return false;
+	if (a->n == 0)
+		return true; /* v may be NULL, which qsort does not take */
+	qsort(a->v, a->n, sizeof(*a->v), route_cmp);
+	qsort(b->v, b->n, sizeof(*b->v), route_cmp);
 	for (size_t i = 0; i < a->n; i++)
 		if (route_cmp(&a->v[i], &b->v[i]) != 0 || a->v[i].nh != b->v[i].nh)
 			return false;
@@ -219,8 +224,10 @@ static void v4_lookup_bulk(void *fib, int copy_idx, const struct addr16 *ips, ui
 		for (unsigned int i = 0; i < batch; i++)
 			keys[i] = v4_host(&ips[done + i]);
 		/* the reader fetches the active copy once per batch, as a worker does once per burst */
-		struct rte_fib *table = copy_idx < 0 ? fib4_reader(f) : f->copy[copy_idx];
-		rte_fib_lookup_bulk(table, keys, out, (int)batch);
+		if (copy_idx < 0)
+			fib4_lookup_bulk(f, keys, out, batch);
+		else
+			rte_fib_lookup_bulk(f->copy[copy_idx], keys, out, (int)batch);
 		for (unsigned int i = 0; i < batch; i++)
 			nhs[done + i] = (uint32_t)out[i];
 	}
@@ -386,7 +393,82 @@ static const struct family fam_v6 = {
 	.raw_del = v6_raw_del,
 };
 
+/* Compact IPv4 handles: the name and compact arguments do not apply; each handle takes the next VRF slot. */
+static uint32_t next_slot = 1;
+
+static void *v4c_create(const char *name, uint32_t max_routes, bool compact)
+{
+	return fib4_create_compact(next_slot++, SOCKET_ID_ANY, max_routes);
+}
+
+static void v4c_lookup_bulk(void *fib, int copy_idx, const struct addr16 *ips, uint32_t *nhs, unsigned int n)
+{
+	struct fib4 *f = fib;
+	uint32_t addrs[LOOKUP_BATCH];
+	uint8_t keys[LOOKUP_BATCH][16];
+	uint64_t out[LOOKUP_BATCH];
+
+	for (unsigned int done = 0; done < n; done += LOOKUP_BATCH) {
+		unsigned int batch = RTE_MIN(n - done, (unsigned int)LOOKUP_BATCH);
+		if (copy_idx < 0) {
+			for (unsigned int i = 0; i < batch; i++)
+				addrs[i] = v4_host(&ips[done + i]);
+			fib4_lookup_bulk(f, addrs, out, batch);
+		} else {
+			for (unsigned int i = 0; i < batch; i++)
+				fib4_compact_key(f->slot, v4_host(&ips[done + i]), keys[i]);
+			rte_fib6_lookup_bulk(f->shared->copy[copy_idx], keys, out, (int)batch);
+		}
+		for (unsigned int i = 0; i < batch; i++)
+			nhs[done + i] = (uint32_t)out[i];
+	}
+}
+
+static unsigned int v4c_active_idx(void *fib)
+{
+	struct fib4 *f = fib;
+	return fib6_reader(f->shared) == f->shared->copy[1];
+}
+
+static int v4c_raw_add(void *fib, unsigned int copy_idx, const struct addr16 *ip, uint8_t depth, uint32_t nh)
+{
+	struct fib4 *f = fib;
+	uint8_t key[16];
+	fib4_compact_key(f->slot, v4_host(ip), key);
+	return rte_fib6_add(f->shared->copy[copy_idx], key, 32 + depth, nh);
+}
+
+static int v4c_raw_del(void *fib, unsigned int copy_idx, const struct addr16 *ip, uint8_t depth)
+{
+	struct fib4 *f = fib;
+	uint8_t key[16];
+	fib4_compact_key(f->slot, v4_host(ip), key);
+	return rte_fib6_delete(f->shared->copy[copy_idx], key, 32 + depth);
+}
+
+static const struct family fam_v4c = {
+	.label = "v4c",
+	.max_depth = 32,
+	.test_base = {{10}},
+	.create = v4c_create,
+	.destroy = v4_destroy,
+	.add = v4_add,
+	.del = v4_del,
+	.get = v4_get,
+	.lookup_one = v4_lookup_one,
+	.lookup_bulk = v4c_lookup_bulk,
+	.walk = v4_walk,
+	.n_routes = v4_n_routes,
+	.active_idx = v4c_active_idx,
+	.raw_add = v4c_raw_add,
+	.raw_del = v4c_raw_del,
+};
+
 /* ---- shared state and small utilities ---- */
+
+/* The compact shared table of this test: 2 x ~106 MiB, and a third copy while a rebuild runs (see main's -m). */
+#define TEST_COMPACT_ROUTES 65536
+#define TEST_COMPACT_TBL8 16384
 
 /* A QSBR variable nobody registers with: synchronize returns at once, but the double-buffer path still runs. */
 static struct rte_rcu_qsbr *idle_qs;
@@ -627,6 +709,12 @@ static void test_basics_v4_compact(void)
 	run_basics(&fam_v4, &basic_v4, true, idle_qs);
 }
 
+static void test_basics_v4_shared(void)
+{
+	run_basics(&fam_v4c, &basic_v4, true, NULL);
+	run_basics(&fam_v4c, &basic_v4, true, idle_qs);
+}
+
 static void test_basics_v6_fast(void)
 {
 	run_basics(&fam_v6, &basic_v6, false, NULL);
@@ -670,6 +758,7 @@ static void test_capacity(void)
 {
 	run_capacity(&fam_v4, false);
 	run_capacity(&fam_v4, true);
+	run_capacity(&fam_v4c, true);
 	run_capacity(&fam_v6, false);
 	run_capacity(&fam_v6, true);
 }
@@ -723,6 +812,11 @@ static void test_undo(void)
 	run_undo(&fam_v4, idle_qs);
 	run_undo(&fam_v6, NULL);
 	run_undo(&fam_v6, idle_qs);
+	/* a shared table as small as the compact FIBs' above (4 routes, 8 RIB nodes a copy) */
+	fib4_compact_configure(4, 256);
+	run_undo(&fam_v4c, NULL);
+	run_undo(&fam_v4c, idle_qs);
+	fib4_compact_configure(TEST_COMPACT_ROUTES, TEST_COMPACT_TBL8);
 }
 
 /* ---- the top of the address space (DPDK 22.11 rewrote the whole table there; fib.c works around it) ---- */
@@ -805,6 +899,13 @@ static void test_top_of_space(void)
 		run_top_of_space(fams[i], false, idle_qs);
 		run_top_of_space(fams[i], true, idle_qs);
 	}
+	run_top_of_space(&fam_v4c, true, NULL);
+	run_top_of_space(&fam_v4c, true, idle_qs);
+	/* the last slot holds the last address of the shared table: the wrap-around bug is back in play */
+	uint32_t saved = next_slot;
+	next_slot = UINT32_MAX;
+	run_top_of_space(&fam_v4c, true, idle_qs);
+	next_slot = saved;
 }
 
 /* ---- tbl8 accounting (DPDK 22.11 lost track of it; fib.c works around it) ---- */
@@ -1036,6 +1137,12 @@ static void test_random_v4_compact(void)
 	run_random(&fam_v4, true, idle_qs);
 }
 
+static void test_random_v4_shared(void)
+{
+	run_random(&fam_v4c, true, idle_qs);
+	run_random(&fam_v4c, true, NULL);
+}
+
 static void test_random_v6_fast(void)
 {
 	run_random(&fam_v6, false, idle_qs);
@@ -1147,6 +1254,17 @@ static void run_rcu(const struct family *fam, bool compact)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
 	struct reader rd = {.fam = fam, .fib = fib, .qs = qs};
 	stable_plan(fam, fib, &rd);
+	/* compact IPv4: another VRF of the shared table has routes over every probe, which the reader must never see */
+	void *sibling = NULL;
+	struct route_list sibling_routes = {0};
+	if (fam == &fam_v4c) {
+		struct addr16 any = {{0}};
+		sibling = fam->create(unique_name(name, sizeof(name)), 8192, compact);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(sibling);
+		CU_ASSERT_EQUAL(fam->add(sibling, &any, 0, 77, NULL), 0);
+		for (unsigned int i = 0; i < STABLE_PROBES; i++)
+			CU_ASSERT_EQUAL(fam->add(sibling, &rd.probes[i], fam->max_depth, 78, NULL), 0);
+	}
 
 	/* main runs pinned to lcore 0; let the reader use any CPU so synchronize does not wait for a time slice */
 	pthread_attr_t attr;
@@ -1186,7 +1304,24 @@ static void run_rcu(const struct family *fam, bool compact)
 		}
 		if (!copies_alike(fam, fib))
 			unlike++;
+		if (sibling != NULL && sibling_routes.n > 0 && rng_below(&r, 2)) {
+			size_t idx = rng_below(&r, (uint32_t)sibling_routes.n);
+			if (fam->del(sibling, &sibling_routes.v[idx].ip, sibling_routes.v[idx].depth, qs) != 0)
+				bad_rc++;
+			ref_remove(&sibling_routes, idx);
+		} else if (sibling != NULL) {
+			struct addr16 ip = rd.probes[rng_below(&r, STABLE_PROBES)];
+			uint8_t depth = (uint8_t)(1 + rng_below(&r, fam->max_depth - 1));
+			mask_addr(&ip, depth);
+			if (ref_find(&sibling_routes, &ip, depth) < 0) {
+				bad_rc += fam->add(sibling, &ip, depth, 79, qs) != 0;
+				list_append(&sibling_routes, &ip, depth, 79);
+			}
+		}
 	}
+	if (sibling != NULL)
+		fam->destroy(sibling); /* with its routes, while the reader runs */
+	free(sibling_routes.v);
 	__atomic_store_n(&rd.stop, true, __ATOMIC_RELEASE);
 	CU_ASSERT_EQUAL(pthread_join(thread, NULL), 0);
 
@@ -1208,10 +1343,364 @@ static void test_rcu_v4(void)
 	run_rcu(&fam_v4, true);
 }
 
+static void test_rcu_v4_shared(void)
+{
+	run_rcu(&fam_v4c, true);
+}
+
 static void test_rcu_v6(void)
 {
 	run_rcu(&fam_v6, false);
 	run_rcu(&fam_v6, true);
+}
+
+/* ---- compact IPv4: many VRFs in one shared table ---- */
+
+static void count_one_memzone(const struct rte_memzone *mz, void *arg)
+{
+	(*(unsigned int *)arg)++;
+}
+
+static unsigned int memzones_in_use(void)
+{
+	unsigned int n = 0;
+	rte_memzone_walk(count_one_memzone, &n);
+	return n;
+}
+
+#define MANY_VRFS 2000
+
+/* Far more VRFs than RTE_MAX_MEMZONE allowed with a RIB each (6 memzones a VRF: ~420 VRFs). */
+static void test_compact_many(void)
+{
+	static struct fib4 *vrfs[MANY_VRFS];
+	unsigned int memzones_before = memzones_in_use();
+	unsigned int created = 0, wrong = 0;
+
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(fib4_create_compact(7, SOCKET_ID_ANY, 0));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(fib4_create_compact(7, SOCKET_ID_ANY, UINT32_MAX));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	for (uint32_t i = 0; i < MANY_VRFS; i++) {
+		/* slots across the whole 32-bit space, both ends included */
+		uint32_t slot = i == MANY_VRFS - 1 ? UINT32_MAX : i * 2147483u;
+		vrfs[i] = fib4_create_compact(slot, SOCKET_ID_ANY, 16);
+		if (vrfs[i] == NULL)
+			break;
+		created++;
+	}
+	CU_ASSERT_EQUAL_FATAL(created, MANY_VRFS);
+	printf("\n    %u compact VRFs: %u memzones more ", created, memzones_in_use() - memzones_before);
+	CU_ASSERT(memzones_in_use() <= memzones_before + 6);
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(fib4_create_compact(vrfs[5]->slot, SOCKET_ID_ANY, 16));
+	CU_ASSERT_EQUAL(rte_errno, EEXIST);
+	CU_ASSERT_PTR_NULL(fib4_reader(vrfs[0]));
+
+	/* the same prefix everywhere with each VRF's own next hop; a default route in even VRFs only */
+	for (uint32_t i = 0; i < MANY_VRFS; i++) {
+		CU_ASSERT_EQUAL(fib4_add(vrfs[i], 0x0a000000, 8, i + 1, idle_qs), 0);
+		if (i % 2 == 0)
+			CU_ASSERT_EQUAL(fib4_add(vrfs[i], 0, 0, 100000 + i, idle_qs), 0);
+	}
+	CU_ASSERT_EQUAL(vrfs[0]->shared->n_routes, MANY_VRFS + MANY_VRFS / 2);
+	for (uint32_t i = 0; i < MANY_VRFS; i++) {
+		uint32_t ips[2] = {0x0a010203, 0xc0000201};
+		uint64_t nhs[2];
+		fib4_lookup_bulk(vrfs[i], ips, nhs, 2);
+		wrong += nhs[0] != i + 1 || nhs[1] != (i % 2 == 0 ? 100000 + i : NH_NONE);
+		wrong += fib4_lookup_one(vrfs[i], ips[1]) != (i % 2 == 0 ? 100000 + i : NH_NONE);
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	/* destroyed with their routes, in an order that leaves the others in place for a while */
+	for (uint32_t i = 0; i < MANY_VRFS; i += 2)
+		fib4_destroy(vrfs[i]);
+	for (uint32_t i = 1; i < MANY_VRFS; i += 2) {
+		uint32_t ips[2] = {0x0a010203, 0xc0000201};
+		uint64_t nhs[2];
+		fib4_lookup_bulk(vrfs[i], ips, nhs, 2);
+		wrong += nhs[0] != i + 1 || nhs[1] != NH_NONE;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(vrfs[1]->shared->n_routes, MANY_VRFS / 2);
+	for (uint32_t i = 1; i < MANY_VRFS; i += 2)
+		fib4_destroy(vrfs[i]);
+	/* the shared table went with the last handle */
+	CU_ASSERT_EQUAL(memzones_in_use(), memzones_before);
+}
+
+/* One compact VRF of the isolation test, with its naive reference. */
+struct iso_vrf {
+	uint32_t slot;
+	struct fib4 *fib;
+	struct route_list ref;
+};
+
+static void iso_add(struct iso_vrf *v, const char *ip, uint8_t depth, uint32_t nh)
+{
+	struct addr16 a = addr_from(&fam_v4, ip);
+	mask_addr(&a, depth);
+	CU_ASSERT_EQUAL(fib4_add(v->fib, v4_host(&a), depth, nh, idle_qs), 0);
+	list_append(&v->ref, &a, depth, nh);
+}
+
+#define ISO_PROBES 1000
+
+/* Every VRF answers from its own routes only, through every lookup path; walk reports its routes only. */
+static unsigned int iso_check(struct iso_vrf *vrfs, unsigned int n_vrfs, const struct addr16 *probes)
+{
+	static uint32_t ips[ISO_PROBES];
+	static uint64_t nhs[ISO_PROBES];
+	unsigned int wrong = 0;
+
+	for (unsigned int k = 0; k < n_vrfs; k++) {
+		struct iso_vrf *v = &vrfs[k];
+		if (v->fib == NULL)
+			continue;
+		for (unsigned int i = 0; i < ISO_PROBES; i++)
+			ips[i] = v4_host(&probes[i]);
+		/* more than FIB4_BULK_MAX in one call */
+		fib4_lookup_bulk(v->fib, ips, nhs, ISO_PROBES);
+		for (unsigned int i = 0; i < ISO_PROBES; i++) {
+			uint32_t want = ref_lpm(&v->ref, &probes[i]);
+			if (nhs[i] != want || fib4_lookup_one(v->fib, ips[i]) != want)
+				wrong++;
+		}
+		struct route_list walked = {0}, expected = {0};
+		fam_v4c.walk(v->fib, -1, &walked, 0);
+		for (size_t i = 0; i < v->ref.n; i++)
+			list_append(&expected, &v->ref.v[i].ip, v->ref.v[i].depth, v->ref.v[i].nh);
+		wrong += !lists_equal_sorted(&walked, &expected);
+		wrong += v->fib->n_routes != v->ref.n;
+		wrong += !copies_alike(&fam_v4c, v->fib);
+		free(walked.v);
+		free(expected.v);
+	}
+	return wrong;
+}
+
+static void test_compact_isolation(void)
+{
+	/* neighbours in one group of 256 slots (one tbl8 group), one in another group, and the last slot */
+	struct iso_vrf vrfs[] = {{.slot = 0}, {.slot = 1}, {.slot = 2}, {.slot = 256}, {.slot = UINT32_MAX}};
+	const unsigned int n_vrfs = RTE_DIM(vrfs);
+	static struct addr16 probes[ISO_PROBES];
+	const char *probe_text[] = {"10.1.2.3", "10.1.2.4", "10.1.3.1", "10.2.0.1", "192.0.2.1", "0.0.0.0",
+				    "255.255.255.255", "10.255.255.255", "11.0.0.0", "9.255.255.255"};
+	struct rng r = {seed ^ 0x150};
+
+	for (unsigned int i = 0; i < ISO_PROBES; i++) {
+		if (i < RTE_DIM(probe_text))
+			probes[i] = addr_from(&fam_v4, probe_text[i]);
+		else
+			probes[i] = v4_bytes(rng_below(&r, 4) == 0 ? (uint32_t)rng_next(&r)
+								   : 0x0a000000 | rng_below(&r, 1u << 18));
+	}
+	for (unsigned int k = 0; k < n_vrfs; k++) {
+		vrfs[k].fib = fib4_create_compact(vrfs[k].slot, SOCKET_ID_ANY, 64);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(vrfs[k].fib);
+	}
+	/* overlapping prefixes, each VRF with its own next hops; default routes in VRFs 0 and 4 only */
+	iso_add(&vrfs[0], "0.0.0.0", 0, 1);
+	iso_add(&vrfs[0], "10.0.0.0", 8, 2);
+	iso_add(&vrfs[1], "10.0.0.0", 8, 3);
+	iso_add(&vrfs[1], "10.1.0.0", 16, 4);
+	iso_add(&vrfs[1], "10.1.2.3", 32, 5);
+	iso_add(&vrfs[2], "10.1.2.0", 24, 6);
+	iso_add(&vrfs[3], "10.1.2.3", 32, 7);
+	iso_add(&vrfs[3], "255.255.255.255", 32, 8);
+	iso_add(&vrfs[4], "0.0.0.0", 0, 9);
+	iso_add(&vrfs[4], "255.255.255.255", 32, 10);
+	iso_add(&vrfs[4], "240.0.0.0", 4, 11);
+	CU_ASSERT_EQUAL(iso_check(vrfs, n_vrfs, probes), 0);
+	/* no default route: nothing, whatever the other VRFs have */
+	CU_ASSERT_EQUAL(fib4_lookup_one(vrfs[2].fib, 0xc0000201), NH_NONE);
+	CU_ASSERT_EQUAL(fib4_lookup_one(vrfs[1].fib, 0xc0000201), NH_NONE);
+	/* another VRF's prefix is not this one's */
+	uint32_t nh;
+	CU_ASSERT_EQUAL(fib4_get(vrfs[2].fib, 0, 0, &nh), -ENOENT);
+	CU_ASSERT_EQUAL(fib4_del(vrfs[2].fib, 0, 0, idle_qs), -ENOENT);
+	CU_ASSERT_EQUAL(fib4_del(vrfs[2].fib, 0x0a010203, 32, idle_qs), -ENOENT);
+	CU_ASSERT_EQUAL(fib4_get(vrfs[1].fib, 0x0a010203, 33, &nh), -ENOENT);
+
+	/* a VRF destroyed with its routes: the others keep theirs; its slot comes back empty */
+	fib4_destroy(vrfs[1].fib);
+	vrfs[1].fib = NULL;
+	vrfs[1].ref.n = 0;
+	CU_ASSERT_EQUAL(iso_check(vrfs, n_vrfs, probes), 0);
+	vrfs[1].fib = fib4_create_compact(vrfs[1].slot, SOCKET_ID_ANY, 64);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(vrfs[1].fib);
+	CU_ASSERT_EQUAL(iso_check(vrfs, n_vrfs, probes), 0);
+	iso_add(&vrfs[1], "10.1.0.0", 16, 12);
+	/* the default route of VRF 0 goes: VRF 4's stays */
+	CU_ASSERT_EQUAL(fib4_del(vrfs[0].fib, 0, 0, idle_qs), 0);
+	ref_remove(&vrfs[0].ref, (size_t)ref_find(&vrfs[0].ref, &(struct addr16){{0}}, 0));
+	CU_ASSERT_EQUAL(iso_check(vrfs, n_vrfs, probes), 0);
+	CU_ASSERT_EQUAL(vrfs[0].fib->shared->n_routes, 8);
+
+	for (unsigned int k = 0; k < n_vrfs; k++) {
+		fib4_destroy(vrfs[k].fib);
+		free(vrfs[k].ref.v);
+	}
+}
+
+#define MANY_RANDOM_VRFS 48
+#define MANY_RANDOM_OPS 12000
+#define MANY_RANDOM_MAX_ROUTES 400
+
+/* Random edits spread over many VRFs with the same prefixes, VRFs destroyed and recreated among them. */
+static void run_compact_random(struct rte_rcu_qsbr *qs)
+{
+	struct iso_vrf vrfs[MANY_RANDOM_VRFS];
+	struct rng r = {seed ^ 0x3a4d0 ^ (qs != NULL)};
+	struct addr16 bases[RANDOM_BASES];
+	memset(bases, 0, sizeof(bases));
+	memset(bases[0].b, 0xff, 4);
+	for (unsigned int i = 2; i < RANDOM_BASES; i++)
+		for (unsigned int k = 0; k < 4; k++)
+			bases[i].b[k] = (uint8_t)rng_next(&r);
+	for (unsigned int k = 0; k < MANY_RANDOM_VRFS; k++) {
+		vrfs[k] = (struct iso_vrf){.slot = k < 4 ? UINT32_MAX - k : 97 * k};
+		vrfs[k].fib = fib4_create_compact(vrfs[k].slot, SOCKET_ID_ANY, MANY_RANDOM_MAX_ROUTES);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(vrfs[k].fib);
+	}
+	unsigned int bad_rc = 0, bad_get = 0, wrong = 0, recreated = 0, full = 0;
+	static struct addr16 probes[ISO_PROBES];
+
+	for (unsigned int op = 0; op < MANY_RANDOM_OPS; op++) {
+		struct iso_vrf *v = &vrfs[rng_below(&r, MANY_RANDOM_VRFS)];
+		struct route_list *ref = &v->ref;
+		unsigned int dice = rng_below(&r, 1000);
+		if (dice < 2) {
+			fib4_destroy(v->fib);
+			v->fib = fib4_create_compact(v->slot, SOCKET_ID_ANY, MANY_RANDOM_MAX_ROUTES);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(v->fib);
+			ref->n = 0;
+			recreated++;
+			continue;
+		}
+		struct addr16 ip;
+		uint8_t depth;
+		bool add = dice < 650 || ref->n == 0;
+		if (ref->n > 0 && dice >= 550) {
+			const struct route *pick = &ref->v[rng_below(&r, (uint32_t)ref->n)];
+			ip = pick->ip;
+			depth = pick->depth;
+		} else {
+			random_prefix(&r, &fam_v4c, bases, &ip, &depth);
+		}
+		mask_addr(&ip, depth);
+		ssize_t idx = ref_find(ref, &ip, depth);
+		uint32_t nh = random_nh(&r);
+		if (add) {
+			int rc = fib4_add(v->fib, v4_host(&ip), depth, nh, qs);
+			if (rc == -ENOSPC && idx < 0 && ref->n >= MANY_RANDOM_MAX_ROUTES)
+				full++;
+			else if (rc != 0)
+				bad_rc++;
+			else if (idx >= 0)
+				ref->v[idx].nh = nh;
+			else
+				list_append(ref, &ip, depth, nh);
+		} else {
+			int rc = fib4_del(v->fib, v4_host(&ip), depth, qs);
+			if (rc != (idx >= 0 ? 0 : -ENOENT))
+				bad_rc++;
+			else if (idx >= 0)
+				ref_remove(ref, (size_t)idx);
+		}
+		idx = ref_find(ref, &ip, depth);
+		uint32_t got_nh = 0;
+		int got = fib4_get(v->fib, v4_host(&ip), depth, &got_nh);
+		if (idx >= 0 ? got != 0 || got_nh != ref->v[idx].nh : got != -ENOENT)
+			bad_get++;
+		if (op % 2000 == 0 || op == MANY_RANDOM_OPS - 1) {
+			for (unsigned int i = 0; i < ISO_PROBES; i++) {
+				uint8_t unused;
+				random_prefix(&r, &fam_v4c, bases, &probes[i], &unused);
+			}
+			wrong += iso_check(vrfs, MANY_RANDOM_VRFS, probes);
+		}
+	}
+	size_t total = 0;
+	for (unsigned int k = 0; k < MANY_RANDOM_VRFS; k++)
+		total += vrfs[k].ref.n;
+	printf("\n    %s: %zu routes in %u VRFs, %u VRFs recreated, %u adds over max_routes ", qs ? "qs" : "no qs",
+	       total, MANY_RANDOM_VRFS, recreated, full);
+	CU_ASSERT_EQUAL(bad_rc, 0);
+	CU_ASSERT_EQUAL(bad_get, 0);
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(vrfs[0].fib->shared->n_routes, total);
+	for (unsigned int k = 0; k < MANY_RANDOM_VRFS; k++) {
+		fib4_destroy(vrfs[k].fib);
+		free(vrfs[k].ref.v);
+	}
+}
+
+static void test_compact_random(void)
+{
+	run_compact_random(idle_qs);
+	run_compact_random(NULL);
+}
+
+#define REBUILD_VRFS 16
+#define REBUILD_CHURN 800
+
+/*
+ * Host routes added and deleted in many VRFs: TRIE never gives its tbl8 reservations back, so the shared table is
+ * rebuilt from scratch again and again; every VRF's routes must come through each rebuild.
+ */
+static void test_compact_rebuild(void)
+{
+	fib4_compact_configure(4096, 512);
+	struct iso_vrf vrfs[REBUILD_VRFS];
+	struct rng r = {seed ^ 0x4eb1d};
+	static struct addr16 probes[ISO_PROBES];
+
+	for (unsigned int k = 0; k < REBUILD_VRFS; k++) {
+		vrfs[k] = (struct iso_vrf){.slot = 1000 + 300 * k};
+		vrfs[k].fib = fib4_create_compact(vrfs[k].slot, SOCKET_ID_ANY, 64);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(vrfs[k].fib);
+		char text[32];
+		if (k % 2 == 0)
+			iso_add(&vrfs[k], "0.0.0.0", 0, 1000 + k);
+		snprintf(text, sizeof(text), "10.%u.0.0", k);
+		iso_add(&vrfs[k], text, 16, 2000 + k);
+		snprintf(text, sizeof(text), "10.%u.1.0", k);
+		iso_add(&vrfs[k], text, 24, 3000 + k);
+		snprintf(text, sizeof(text), "10.%u.1.1", k);
+		iso_add(&vrfs[k], text, 32, 4000 + k);
+	}
+	struct fib6 *shared = vrfs[0].fib->shared;
+	struct rte_fib6 *first_copies[2] = {shared->copy[0], shared->copy[1]};
+	unsigned int refused = 0, rebuilds = 0;
+
+	for (unsigned int op = 0; op < REBUILD_CHURN; op++) {
+		struct iso_vrf *v = &vrfs[rng_below(&r, REBUILD_VRFS)];
+		/* alone in its /24, so that it needs tbl8 groups of its own */
+		uint32_t host = (uint32_t)rng_next(&r) | 0x01000000;
+		struct rte_fib6 *before = shared->copy[0];
+		refused += fib4_add(v->fib, host, 32, 5000 + op, idle_qs) != 0;
+		refused += fib4_lookup_one(v->fib, host) != 5000 + op;
+		refused += fib4_del(v->fib, host, 32, idle_qs) != 0;
+		rebuilds += shared->copy[0] != before;
+	}
+	for (unsigned int i = 0; i < ISO_PROBES; i++)
+		probes[i] = v4_bytes(rng_below(&r, 8) == 0 ? (uint32_t)rng_next(&r)
+							   : 0x0a000000 | rng_below(&r, REBUILD_VRFS) << 16 |
+								     rng_below(&r, 4) << 8 | rng_below(&r, 4));
+	printf("\n    %u rebuilds of the shared table's copy 0 ", rebuilds);
+	CU_ASSERT_EQUAL(refused, 0);
+	CU_ASSERT(rebuilds > 0);
+	CU_ASSERT(shared->copy[0] != first_copies[0] && shared->copy[1] != first_copies[1]);
+	CU_ASSERT_EQUAL(iso_check(vrfs, REBUILD_VRFS, probes), 0);
+	for (unsigned int k = 0; k < REBUILD_VRFS; k++) {
+		fib4_destroy(vrfs[k].fib);
+		free(vrfs[k].ref.v);
+	}
+	fib4_compact_configure(TEST_COMPACT_ROUTES, TEST_COMPACT_TBL8);
 }
 
 /* ---- main ---- */
@@ -1229,6 +1718,7 @@ int main(void)
 		seed = strtoull(seed_text, NULL, 0);
 	printf("test_dp_fib: FIB_TEST_SEED=%#" PRIx64 "\n", seed);
 	idle_qs = qsbr_create();
+	fib4_compact_configure(TEST_COMPACT_ROUTES, TEST_COMPACT_TBL8);
 
 	const struct {
 		const char *name;
@@ -1237,6 +1727,7 @@ int main(void)
 		{"create arguments", test_create_args},
 		{"basics v4 fast", test_basics_v4_fast},
 		{"basics v4 compact", test_basics_v4_compact},
+		{"basics v4 shared", test_basics_v4_shared},
 		{"basics v6 fast", test_basics_v6_fast},
 		{"basics v6 compact", test_basics_v6_compact},
 		{"capacity", test_capacity},
@@ -1245,10 +1736,16 @@ int main(void)
 		{"tbl8 accounting", test_tbl8_accounting},
 		{"random v4 fast", test_random_v4_fast},
 		{"random v4 compact", test_random_v4_compact},
+		{"random v4 shared", test_random_v4_shared},
 		{"random v6 fast", test_random_v6_fast},
 		{"random v6 compact", test_random_v6_compact},
 		{"rcu v4", test_rcu_v4},
+		{"rcu v4 shared", test_rcu_v4_shared},
 		{"rcu v6", test_rcu_v6},
+		{"compact: 2000 VRFs", test_compact_many},
+		{"compact: isolation", test_compact_isolation},
+		{"compact: random edits in many VRFs", test_compact_random},
+		{"compact: rebuilds of the shared table", test_compact_rebuild},
 	};
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
