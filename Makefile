@@ -71,6 +71,8 @@ test: deps
 	$(MAKE) all unit
 	bash test/pcap/run.sh
 	bash test/e2e/run.sh
+	bash test/telemetry/run.sh
+	bash test/visibility/run.sh
 
 # The README's two commands: each installs what it needs first (Debian packages only), then builds.
 demo: deps

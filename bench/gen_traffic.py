@@ -10,8 +10,10 @@ Frame sizes (--size) are given by the IP packet length, so IPv4, IPv6 and VLAN-t
 VLAN-tagged traffic (--vlans) has the same IP lengths and 4 more bytes per frame.
 
 Destinations: uniformly random inside --dst PREFIX, or (--routes FILE) a random route of an npsd route file and a
-random host inside it, so lookups hit every prefix length of the table in proportion. Sources are random in
-198.18.0.0/15 (IPv4) or fd00:ff::/32 (IPv6), ports random; every packet is a distinct 5-tuple. Checksums are
+random host inside it, so lookups hit every prefix length of the table in proportion. --destinations N (default:
+one per packet) draws N distinct destinations first and spreads the packets evenly over them in random order.
+Sources are random in 198.18.0.0/15 (IPv4) or fd00:ff::/32 (IPv6), ports random; every packet is a distinct
+5-tuple. Checksums are
 valid (IPv4 header, UDP). With --vlans N each packet carries 802.1Q VLAN 1..N, chosen at random.
 
 scapy builds one template per IP length; the per-packet fields are then patched in place (with the checksums
@@ -152,7 +154,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--family", type=int, choices=(4, 6), required=True)
     ap.add_argument("--size", required=True, choices=("64", "imix", "1500"))
-    ap.add_argument("--flows", type=int, default=65536, help="packets (= distinct flows) in the file")
+    ap.add_argument("--flows", type=int, default=65536, help="packets (= distinct 5-tuples) in the file")
+    ap.add_argument("--destinations", type=int, help="distinct destination addresses (default: --flows)")
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--dst", help="destinations random inside this prefix")
     g.add_argument("--routes", help="destinations inside random routes of this npsd route file")
@@ -174,14 +177,29 @@ def main():
     src_net = V4_SRC if a.family == 4 else V6_SRC
     src_base, src_bits = int(src_net.network_address), bits - src_net.prefixlen
 
+    ndst = a.destinations or a.flows
+    if not 1 <= ndst <= a.flows:
+        raise SystemExit("--destinations must be 1..--flows")
+    dsts, dset = [], set()
+    for _ in range(100 * ndst):
+        if len(dsts) == ndst:
+            break
+        net, plen = nets[rng.randrange(len(nets))]
+        host_bits = bits - plen
+        dst = net | (rng.getrandbits(host_bits) if host_bits else 0)
+        if dst not in dset:
+            dset.add(dst)
+            dsts.append(dst)
+    if len(dsts) < ndst:
+        raise SystemExit("gen_traffic: cannot draw %d distinct destinations from the given space" % ndst)
+    order = [dsts[i % ndst] for i in range(a.flows)]
+    rng.shuffle(order)
+
     lengths = ip_lengths(a.size, a.family, a.flows, rng)
     templates = {}
     frames, seen = [], set()
-    for ln in lengths:
+    for ln, dst in zip(lengths, order):
         while True:
-            net, plen = nets[rng.randrange(len(nets))]
-            host_bits = bits - plen
-            dst = net | (rng.getrandbits(host_bits) if host_bits else 0)
             src = src_base | rng.getrandbits(src_bits)
             sport, dport = rng.randrange(1024, 65536), rng.randrange(1024, 65536)
             key = (src, dst, sport, dport)

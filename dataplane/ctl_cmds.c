@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dataplane/ctl_cmds.h"
+#include "dataplane/events.h"
 
 static CTL_HANDLER(cmd_help);
 static CTL_HANDLER(cmd_version);
@@ -45,6 +46,9 @@ const struct ctl_cmd ctl_commands[] = {
 	{"route del", "vrf prefix", "", "delete a route", cmd_route_del},
 	{"neighbour add", "interface ip mac", "", "add a static neighbour", cmd_neigh_add},
 	{"neighbour del", "interface ip", "", "delete a neighbour (static or learned)", cmd_neigh_del},
+	{"subscribe", "", "events", "receive events on this connection: link, neighbour, config (comma list; default all)",
+	 cmd_subscribe},
+	{"unsubscribe", "", "", "stop receiving events on this connection", cmd_unsubscribe},
 };
 const size_t ctl_n_commands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 
@@ -71,6 +75,7 @@ void ctl_handle(void *cookie, const char *line, size_t len, struct sbuf *reply_f
 {
 	static struct ctl_ctx ctx;
 	ctl_serve_line(ctl_commands, ctl_n_commands, &ctx, line, len, reply_frame);
+	events_after_request(line, len, reply_frame);
 }
 
 /* Markdown table cell: '|' would end the cell. */

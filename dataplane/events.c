@@ -169,8 +169,8 @@ static int parse_topics(const char *list, uint64_t *mask, char *err, size_t errl
 			}
 		}
 		if (!found) {
-			snprintf(err, errlen, "bad events '%.*s' (expected a comma-separated list of link, neighbour, config, "
-				 "or all)", (int)n, list);
+			snprintf(err, errlen, "bad events '%.*s' (expected a comma-separated list of %s)", (int)n,
+				 list, "link, neighbour, config, or all");
 			return EINVAL;
 		}
 		list += n + (list[n] == ',');

@@ -19,7 +19,11 @@
 
 #include "dataplane/cp.h"
 #include "dataplane/ctl_cmds.h"
+#include "dataplane/events.h"
+#include "dataplane/metrics.h"
+#include "dataplane/prometheus.h"
 #include "dataplane/stats.h"
+#include "dataplane/telemetry.h"
 #include "dataplane/tap.h"
 
 #define MAX_EAL_ARGS 256
@@ -118,8 +122,10 @@ static void control_loop(struct ctl_server *srv)
 		ctl_server_poll(srv, n ? 0 : 1);
 		tap_poll();
 		uint64_t now = cp_now_ms();
+		metrics_snapshot_update(now);
 		if (now >= next_timer) {
 			neigh_timers(now);
+			events_poll_links();
 			next_timer = now + TIMER_PERIOD_MS;
 		}
 	}
@@ -202,7 +208,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "npsd: control socket %s: %s\n", conf->control.socket_path, cerr);
 		goto err_ports;
 	}
+	events_init(srv);
+	metrics_init(conf->metrics.interval_ms);
+	if (telemetry_init() < 0)
+		fprintf(stderr, "npsd: warning: cannot register the /npsgw telemetry commands\n");
 	if (ports_start(cerr, sizeof(cerr)) || workers_start(cerr, sizeof(cerr))) {
+		fprintf(stderr, "npsd: %s\n", cerr);
+		goto err_workers;
+	}
+	if (prometheus_start(&conf->metrics, cerr, sizeof(cerr))) {
 		fprintf(stderr, "npsd: %s\n", cerr);
 		goto err_workers;
 	}
@@ -214,6 +228,8 @@ int main(int argc, char **argv)
 	status = 0;
 
 err_workers:
+	prometheus_stop();
+	metrics_fini();
 	workers_stop();
 	ctl_server_close(srv);
 err_ports:

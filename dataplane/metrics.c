@@ -13,16 +13,12 @@
 #include "dataplane/metrics.h"
 
 #define MAX_NODES 256
+#define MIN_GAP_MS 10 /* readers asking for fresh counters get at most one snapshot per this: floods cost little */
 
 static const char *const drop_names[] = {
 #define DROP_NAME(name, desc) #name,
 	NPSGW_DROP_REASONS(DROP_NAME)
 #undef DROP_NAME
-};
-static const char *const drop_descs[] = {
-#define DROP_DESC(name, desc) desc,
-	NPSGW_DROP_REASONS(DROP_DESC)
-#undef DROP_DESC
 };
 static const char *const ctl_names[] = {
 #define CTL_NAME(n) #n,
@@ -55,11 +51,6 @@ const char *metrics_drop_name(int reason)
 	return drop_names[reason];
 }
 
-const char *metrics_drop_desc(int reason)
-{
-	return drop_descs[reason];
-}
-
 const char *metrics_ctl_name(int counter)
 {
 	return ctl_names[counter];
@@ -72,7 +63,7 @@ static struct metrics_snapshot *current; /* under lock */
 static bool closed = true;               /* under lock: before metrics_init and after metrics_fini */
 static uint64_t seq;                     /* under lock */
 static int want_fresh;                   /* atomic: a reader waits for a new snapshot */
-static uint64_t next_ms, interval;       /* control thread only */
+static uint64_t next_ms, last_ms, interval; /* control thread only */
 
 static void snapshot_free(struct metrics_snapshot *s)
 {
@@ -199,7 +190,7 @@ void metrics_init(uint32_t interval_ms)
 	pthread_cond_init(&published, &ca);
 	pthread_condattr_destroy(&ca);
 	interval = interval_ms;
-	next_ms = 0;
+	next_ms = last_ms = 0;
 	pthread_mutex_lock(&lock);
 	closed = false;
 	pthread_mutex_unlock(&lock);
@@ -207,9 +198,10 @@ void metrics_init(uint32_t interval_ms)
 
 void metrics_snapshot_update(uint64_t now_ms)
 {
-	bool asked = __atomic_load_n(&want_fresh, __ATOMIC_ACQUIRE) != 0;
+	bool asked = __atomic_load_n(&want_fresh, __ATOMIC_ACQUIRE) != 0 && now_ms >= last_ms + MIN_GAP_MS;
 	if (!asked && now_ms < next_ms)
 		return;
+	last_ms = now_ms;
 	__atomic_store_n(&want_fresh, 0, __ATOMIC_RELEASE); /* before taking: a later request gets a later one */
 	next_ms = now_ms + interval;
 	struct metrics_snapshot *s = take(), *old = NULL;

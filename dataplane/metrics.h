@@ -82,9 +82,8 @@ struct metrics_snapshot {
 	int refs; /* under the mutex: the published slot holds one, each reader one */
 };
 
-/* Names and one-line descriptions, for renderers. */
+/* Names and help texts, for renderers. */
 const char *metrics_drop_name(int reason);
-const char *metrics_drop_desc(int reason);
 const char *metrics_ctl_name(int counter);
 extern const char *const metrics_port_names[MP_COUNT];
 extern const char *const metrics_port_help[MP_COUNT];

@@ -13,6 +13,7 @@
 #include <rte_ip.h>
 #include <rte_malloc.h>
 
+#include "dataplane/events.h"
 #include "dataplane/neigh_int.h"
 
 struct neigh_fsm_params neigh_params;
@@ -67,6 +68,7 @@ int neigh_attach(uint32_t nh_idx)
 	n->hold = hold;
 	n->created_ms = cp_now_ms();
 	n->fsm.state = NEIGH_FAILED;
+	n->ev_state = NEIGH_FAILED;
 	neigh_by_nh[nh_idx] = n;
 	n_neighbours++;
 	return 0;
@@ -104,6 +106,14 @@ static struct addr neigh_addr(const struct neigh *n)
 }
 
 /* Is ip on a connected subnet of the interface (and not one of its own addresses)? */
+static void neigh_report(struct neigh *n, const char *state)
+{
+	const struct iface *ifc = iface_get(dp.nhs[n->nh].iface);
+	struct addr a = neigh_addr(n);
+	if (ifc != NULL)
+		event_neighbour(ifc->name, &a, state, n->fsm.has_mac ? n->fsm.mac : NULL);
+}
+
 static bool on_link(const struct iface *ifc, const struct addr *ip)
 {
 	if (ip->family == 6 && ip->bytes[0] == 0xfe && (ip->bytes[1] & 0xc0) == 0x80)
@@ -259,6 +269,9 @@ static void hold_flush(struct neigh *n)
 static void neigh_delete(struct neigh *n)
 {
 	uint32_t idx = n->nh;
+	if (n->active)
+		neigh_report(n, "deleted");
+	n->ev_state = NEIGH_FAILED;
 	hold_drop(n, DROP_neigh_unresolved);
 	n->active = false;
 	n->is_static = false;
@@ -300,6 +313,10 @@ void neigh_apply(struct neigh *n, uint32_t act)
 	if (act & NEIGH_ACT_DROP_HOLD) {
 		CTL_COUNT(neigh_failed);
 		hold_drop(n, DROP_neigh_unresolved);
+	}
+	if (!(act & NEIGH_ACT_DELETE) && (n->fsm.state != n->ev_state || (act & NEIGH_ACT_MAC_CHANGED))) {
+		n->ev_state = (uint8_t)n->fsm.state;
+		neigh_report(n, neigh_state_name(n->fsm.state));
 	}
 	if (act & NEIGH_ACT_DELETE)
 		neigh_delete(n);
@@ -435,6 +452,8 @@ int cp_neigh_add_static(const char *name, const struct addr *ip, const uint8_t m
 	neigh_activate(n);
 	publish_l2(n);
 	hold_flush(n);
+	n->ev_state = NEIGH_STATIC;
+	neigh_report(n, "static");
 	return 0;
 }
 

@@ -11,6 +11,7 @@ struct neigh {
 	bool active;        /* resolution started, learned or static (a gateway's entry starts idle) */
 	bool is_static;
 	bool host_route;    /* installed the /32 or /128 route in the interface's VRF */
+	uint8_t ev_state;   /* state last reported to event subscribers (dataplane/events.h) */
 	bool self_ref;      /* holds a reference of its own (created from traffic or config, not by a gateway) */
 	struct neigh_fsm fsm;
 	uint64_t created_ms;

@@ -60,7 +60,8 @@ static void ports(const struct metrics_snapshot *s, struct sbuf *out)
 {
 	family(out, "npsgw_port_link_up", "gauge", "1 when the port's link is up.");
 	for (unsigned p = 0; p < s->n_ports; p++)
-		sample(out, "npsgw_port_link_up", s->ports[p].link_up, "port", s->ports[p].name, NULL, NULL, NULL, NULL);
+		sample(out, "npsgw_port_link_up", s->ports[p].link_up, "port", s->ports[p].name, NULL, NULL, NULL,
+		       NULL);
 	for (int c = 0; c < MP_COUNT; c++) {
 		char name[64];
 		snprintf(name, sizeof(name), "npsgw_port_%s_total", metrics_port_names[c]);
@@ -94,7 +95,8 @@ static void drops_control_totals(const struct metrics_snapshot *s, struct sbuf *
 		sample(out, "npsgw_drops_total", s->drops[d], "reason", metrics_drop_name(d), NULL, NULL, NULL, NULL);
 	family(out, "npsgw_control_total", "counter", "Control thread counters: ARP, NDP, neighbours, punted packets.");
 	for (int c = 0; c < CTL_COUNTER_COUNT; c++)
-		sample(out, "npsgw_control_total", s->control[c], "counter", metrics_ctl_name(c), NULL, NULL, NULL, NULL);
+		sample(out, "npsgw_control_total", s->control[c], "counter", metrics_ctl_name(c), NULL, NULL, NULL,
+		       NULL);
 	static const char *const names[MT_COUNT] = {"npsgw_received_packets_total", "npsgw_created_packets_total",
 						    "npsgw_sent_packets_total", "npsgw_dropped_packets_total",
 						    "npsgw_punted_packets_total"};
@@ -142,7 +144,7 @@ void prometheus_render(const struct metrics_snapshot *s, struct sbuf *out)
 	ifaces_vrfs(s, out);
 	family(out, "npsgw_events_queued_total", "counter", "Control-socket event frames queued to subscribers.");
 	sample(out, "npsgw_events_queued_total", s->events_queued, NULL, NULL, NULL, NULL, NULL, NULL);
-	family(out, "npsgw_events_dropped_total", "counter", "Event frames dropped because a subscriber's queue was full.");
+	family(out, "npsgw_events_dropped_total", "counter", "Event frames dropped: a subscriber's queue was full.");
 	sample(out, "npsgw_events_dropped_total", s->events_dropped, NULL, NULL, NULL, NULL, NULL, NULL);
 	family(out, "npsgw_snapshot_timestamp_seconds", "gauge", "When the counters were read (Unix time).");
 	sbuf_printf(out, "npsgw_snapshot_timestamp_seconds %" PRIu64 ".%03u\n", s->time_ms / 1000,
@@ -215,8 +217,8 @@ int prometheus_start(const struct conf_metrics *m, char *err, size_t errlen)
 	}
 	errno = 0;
 	daemon_ = MHD_start_daemon(flags, m->port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &ss,
-				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-				   (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		int rc = errno != 0 ? errno : EADDRNOTAVAIL;
 		snprintf(err, errlen, "metrics endpoint: cannot listen on %s: %s", m->listen, strerror(rc));

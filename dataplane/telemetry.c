@@ -287,7 +287,7 @@ int telemetry_init(void)
 		{"/npsgw/drops", cb_flat, "Packets dropped, by reason. Takes no parameters"},
 		{"/npsgw/control", cb_flat, "Control thread counters (ARP, NDP, neighbours). Takes no parameters"},
 		{"/npsgw/totals", cb_flat, "Packets received, created, sent, dropped, punted. Takes no parameters"},
-		{"/npsgw/events", cb_flat, "Control-socket event frames queued to subscribers, and dropped (queue full)"},
+		{"/npsgw/events", cb_flat, "Control-socket event frames queued, and dropped (queue full)"},
 		{"/npsgw/snapshot", cb_flat, "Sequence number and time (Unix ms) of the counter snapshot"},
 	};
 	for (size_t i = 0; i < RTE_DIM(cmds); i++) {

@@ -75,7 +75,9 @@ struct fib4 *vrf_fib4(struct vrf *v, char *err, size_t errlen)
 	if (v->fib4 == NULL) {
 		char name[32];
 		snprintf(name, sizeof(name), "v4-%u", v->slot);
-		struct fib4 *f = fib4_create(name, SOCKET_ID_ANY, v->max_routes, v->compact);
+		/* Compact VRFs share one table keyed by (VRF, address): per-VRF FIBs would run out of memzones. */
+		struct fib4 *f = v->compact ? fib4_create_compact(v->slot, SOCKET_ID_ANY, v->max_routes)
+					    : fib4_create(name, SOCKET_ID_ANY, v->max_routes, false);
 		if (f == NULL) {
 			snprintf(err, errlen, "cannot create the IPv4 FIB of VRF '%s': %s", v->name,
 				 rte_strerror(rte_errno));

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config
 	libdpdk-dev dpdk dpdk-dev dpdk-doc
-	libconfig-dev libcunit1-dev libpcap-dev libnuma-dev libipsec-mb-dev
+	libconfig-dev libcunit1-dev libpcap-dev libnuma-dev libipsec-mb-dev libmicrohttpd-dev
 	python3-scapy iperf3 iproute2 iputils-ping iputils-tracepath traceroute tcpdump tshark procps
 )
 

@@ -65,7 +65,7 @@ static inline void lookup_bulk(uint32_t vrf_slot, uint32_t *dst, uint64_t *nh, u
 	const struct vrf *v = vrf_get(vrf_slot);
 	const struct fib4 *f = v ? __atomic_load_n(&v->fib4, __ATOMIC_ACQUIRE) : NULL;
 	if (likely(f != NULL))
-		rte_fib_lookup_bulk(fib4_reader(f), dst, nh, n);
+		fib4_lookup_bulk(f, dst, nh, n);
 	else
 		for (uint16_t i = 0; i < n; i++)
 			nh[i] = NH_NONE;

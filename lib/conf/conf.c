@@ -7,8 +7,9 @@
 
 #include "lib/conf/conf_int.h"
 
-static const char *const top_level_keys[] = {"eal",  "control",	   "limits", "neighbour",  "devices",	 "workers",
-					     "vrfs", "interfaces", "routes", "neighbours", "route_file", "metrics", NULL};
+static const char *const top_level_keys[] = {"eal",	"control", "limits",	 "neighbour",  "devices", "workers",
+					     "vrfs",	"interfaces", "routes", "neighbours", "route_file", "metrics",
+					     NULL};
 
 static void conf_defaults(struct npsgw_conf *conf)
 {

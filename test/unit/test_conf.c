@@ -1303,7 +1303,9 @@ static void test_metrics_section(void)
 	conf_free(c);
 
 	static const struct error_case cases[] = {
-		{BASE "metrics: { listen = \"127.0.0.1\"; };\n", 4, {"metrics.listen: \"127.0.0.1\": no port", "ADDRESS:PORT"}},
+		{BASE "metrics: { listen = \"127.0.0.1\"; };\n",
+		 4,
+		 {"metrics.listen: \"127.0.0.1\": no port", "ADDRESS:PORT"}},
 		{BASE "metrics: { listen = \"127.0.0.1:\"; };\n", 4, {"no port"}},
 		{BASE "metrics: { listen = \"127.0.0.1:0\"; };\n", 4, {"bad port '0' (expected 1..65535)"}},
 		{BASE "metrics: { listen = \"127.0.0.1:65536\"; };\n", 4, {"bad port '65536'"}},
