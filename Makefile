@@ -73,6 +73,8 @@ test: deps
 	bash test/e2e/run.sh
 	bash test/telemetry/run.sh
 	bash test/visibility/run.sh
+	bash test/txn/run.sh
+	bash bench/run --smoke --no-make
 
 # The README's two commands: each installs what it needs first (Debian packages only), then builds.
 demo: deps

@@ -25,6 +25,12 @@ int cp_tables_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the interface and VRF tables");
 		return ENOMEM;
 	}
+	/*
+	 * The table shared by compact IPv4 VRFs: sized for a few system routes per possible VRF (addresses, subnets,
+	 * neighbours) plus margin; about 64 MiB + 1 KiB per tbl8 group + 420 B per route, twice (RCU copies).
+	 */
+	uint32_t compact_routes = RTE_MAX(conf->limits.max_vrfs * 16u, 16384u);
+	fib4_compact_configure(compact_routes, RTE_MAX(compact_routes / 8, 2048u));
 	int rc = nh_table_init(conf->limits.max_nexthops, err, errlen);
 	if (rc)
 		return rc;

@@ -36,6 +36,11 @@ CTL_HANDLER(cmd_route_add);
 CTL_HANDLER(cmd_route_del);
 CTL_HANDLER(cmd_neigh_add);
 CTL_HANDLER(cmd_neigh_del);
+CTL_HANDLER(cmd_config_diff);
+CTL_HANDLER(cmd_config_commit);
+CTL_HANDLER(cmd_config_rollback);
+CTL_HANDLER(cmd_config_save);
+CTL_HANDLER(cmd_reload);
 
 extern const struct ctl_cmd ctl_commands[];
 extern const size_t ctl_n_commands;

@@ -25,6 +25,7 @@
 #include "dataplane/stats.h"
 #include "dataplane/telemetry.h"
 #include "dataplane/tap.h"
+#include "dataplane/txn.h"
 
 #define MAX_EAL_ARGS 256
 #define PUNT_BURST 64
@@ -121,6 +122,7 @@ static void control_loop(struct ctl_server *srv)
 		/* Block in poll only when there is nothing punted to work on. */
 		ctl_server_poll(srv, n ? 0 : 1);
 		tap_poll();
+		txn_poll();
 		uint64_t now = cp_now_ms();
 		metrics_snapshot_update(now);
 		if (now >= next_timer) {
@@ -191,6 +193,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "npsd: port capture with dpdk-dumpcap unavailable: %s\n", rte_strerror(rte_errno));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, txn_sighup); /* sets a flag: the reload runs in the control loop */
 	signal(SIGPIPE, SIG_IGN);
 
 	char cerr[CP_ERR_MAX];
@@ -225,6 +228,7 @@ int main(int argc, char **argv)
 		conf->control.socket_path);
 	control_loop(srv);
 	fprintf(stderr, "npsd: stopping\n");
+	txn_fini();
 	status = 0;
 
 err_workers:

@@ -6,11 +6,12 @@
 
 #include "dataplane/cp.h"
 #include "dataplane/stats.h"
+#include "dataplane/tap.h"
 
 static struct rte_graph_cluster_stats *cluster[DP_MAX_WORKERS + 1]; /* [0] all workers, [1+i] worker i */
 
 static struct node_stat *collect_out;
-static int collect_n, collect_max;
+static int collect_n, collect_max, collect_worker;
 
 static int collect_cb(bool is_first, bool is_last, void *cookie, const struct rte_graph_cluster_node_stats *st)
 {
@@ -21,6 +22,9 @@ static int collect_cb(bool is_first, bool is_last, void *cookie, const struct rt
 		snprintf(o->name, sizeof(o->name), "%s", st->name);
 		o->calls = st->calls;
 		o->packets = st->objs;
+		/* path checks walk the real graph but are not traffic (counted per node by tap_ctl.c) */
+		if (collect_worker <= 0 && st->id < TAP_NODE_MAX)
+			o->packets -= RTE_MIN(o->packets, tap.dry_packets[st->id]);
 		o->cycles = st->cycles;
 	}
 	return 0;
@@ -54,6 +58,7 @@ int stats_nodes(int worker, struct node_stat *out, int max)
 	struct rte_graph_cluster_stats *cs = cluster_for(worker);
 	if (cs == NULL)
 		return 0;
+	collect_worker = worker;
 	collect_out = out;
 	collect_n = 0;
 	collect_max = max;

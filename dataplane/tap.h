@@ -94,6 +94,7 @@ struct tap_shared {
 	uint32_t trace_left;              /* packets still to trace (atomic) */
 	uint32_t trace_next_id;           /* (atomic) */
 	uint64_t tsc_hz;
+	uint64_t dry_packets[TAP_NODE_MAX]; /* path-check packets each node saw (control thread), not traffic */
 };
 
 extern struct tap_shared tap;
@@ -102,6 +103,7 @@ extern struct tap_shared tap;
 int tap_init(char *err, size_t errlen);
 void tap_attach(void);
 void tap_poll(void);
+rte_node_t tap_inject_node_id(void);
 
 uint16_t tap_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs);
 

@@ -51,6 +51,7 @@ struct capture_session {
 	size_t buf_sent;
 	uint32_t next_if;
 	uint64_t written, lost_slow_reader;
+	int write_error; /* the last capture ended on this write error */
 	int32_t if_of_node[TAP_NODE_MAX];
 };
 
@@ -224,20 +225,35 @@ static void percent_decode(const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
+rte_node_t tap_inject_node_id(void)
+{
+	rte_node_t id = rte_node_from_name("tap_inject");
+	return id < TAP_NODE_MAX ? id : 0;
+}
+
 /* ---- capture ---- */
 
-static void capture_flush(void)
+static void capture_finish(void);
+
+/* Write what is buffered; false when the file or reader is gone (the capture then ends). */
+static bool capture_flush(void)
 {
 	while (cap.fd >= 0 && cap.buf_sent < cap.buf.len) {
 		ssize_t n = write(cap.fd, cap.buf.data + cap.buf_sent, cap.buf.len - cap.buf_sent);
-		if (n <= 0)
-			break; /* EAGAIN (slow reader) or an error: try again next time */
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break; /* a slow reader: try again next time */
+		if (n <= 0) {
+			fprintf(stderr, "npsd: capture to %s ended: %s\n", cap.path, n < 0 ? strerror(errno) : "short write");
+			cap.write_error = n < 0 ? errno : EIO;
+			return false;
+		}
 		cap.buf_sent += (size_t)n;
 	}
 	if (cap.buf_sent == cap.buf.len) {
 		cap.buf.len = 0;
 		cap.buf_sent = 0;
 	}
+	return true;
 }
 
 static void capture_drain(void);
@@ -257,10 +273,12 @@ static void capture_finish(void)
 	cfg_publish(c, old_filter, NULL);
 	__atomic_store_n(&tap.capture_left, 0, __ATOMIC_RELAXED);
 	capture_drain(); /* copies queued before the stop */
-	int flags = fcntl(cap.fd, F_GETFL);
-	if (flags >= 0)
-		fcntl(cap.fd, F_SETFL, flags & ~O_NONBLOCK); /* last bytes: a reader that stalls now loses them */
-	capture_flush();
+	if (cap.write_error == 0) {
+		int flags = fcntl(cap.fd, F_GETFL);
+		if (flags >= 0)
+			fcntl(cap.fd, F_SETFL, flags & ~O_NONBLOCK); /* last bytes: a reader that stalls now loses them */
+		capture_flush();
+	}
 	close(cap.fd);
 	cap.fd = -1;
 	pcapng_buf_free(&cap.buf);
@@ -308,8 +326,7 @@ void tap_poll(void)
 {
 	capture_drain();
 	if (cap.active) {
-		capture_flush();
-		if (__atomic_load_n(&tap.capture_left, __ATOMIC_RELAXED) == 0)
+		if (!capture_flush() || __atomic_load_n(&tap.capture_left, __ATOMIC_RELAXED) == 0)
 			capture_finish();
 	}
 }
@@ -341,6 +358,10 @@ static int points_resolve(const char *list, bool sel[TAP_NODE_MAX], char *err, s
 			return -1;
 		}
 	}
+	if (count == 0) {
+		snprintf(err, errlen, "no capture point in '%s' (expected a node of `show graph`, or drops, rx, tx)", list);
+		return -1;
+	}
 	return count;
 }
 
@@ -363,6 +384,11 @@ int cmd_capture_start(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 	bool sel[TAP_NODE_MAX] = {0};
 	if (points_resolve(ctl_arg(a, "point"), sel, err, sizeof(err)) < 0)
 		return ctl_reply_error(r, EINVAL, "%s", err);
+	rte_node_t eth_in = rte_node_from_name("eth_input");
+	if (vrf != UINT32_MAX && eth_in < TAP_NODE_MAX && sel[eth_in])
+		return ctl_reply_error(r, EINVAL,
+				       "a vrf filter cannot apply at rx (eth_input): the VRF is known only after it; "
+				       "capture at ip4_input/ip6_input with vrf instead");
 	struct rte_bpf *filter = NULL;
 	if (ctl_arg(a, "filter")) {
 		char expr[1024];
@@ -371,13 +397,30 @@ int cmd_capture_start(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 			return ctl_reply_error(r, EINVAL, "%s", err);
 	}
 	const char *path = ctl_arg(a, "file");
-	/* Non-blocking: a FIFO without a reader fails at once (ENXIO) instead of stalling the control thread. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	/*
+	 * npsd runs as root: never overwrite an existing file (a new regular file, or an existing FIFO that a reader
+	 * holds open). Non-blocking: a FIFO without a reader fails at once (ENXIO) instead of stalling this thread.
+	 */
+	struct stat st;
+	int fd;
+	bool exists = lstat(path, &st) == 0;
+	if (exists && S_ISDIR(st.st_mode)) {
 		if (filter)
 			rte_bpf_destroy(filter);
-		return ctl_reply_error(r, errno == ENXIO ? EPIPE : errno, "cannot open %s: %s", path,
-				       errno == ENXIO ? "FIFO without a reader" : strerror(errno));
+		return ctl_reply_error(r, EISDIR, "cannot open %s: %s", path, strerror(EISDIR));
+	}
+	if (exists && S_ISFIFO(st.st_mode))
+		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	else
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int e = errno;
+		if (filter)
+			rte_bpf_destroy(filter);
+		return ctl_reply_error(r, e == ENXIO ? EPIPE : e, "cannot open %s: %s", path,
+				       e == ENXIO    ? "FIFO without a reader"
+				       : e == EEXIST ? "file exists (captures never overwrite a file)"
+						     : strerror(e));
 	}
 	struct tap_config *c = cfg_clone();
 	if (c == NULL) {
@@ -404,6 +447,7 @@ int cmd_capture_start(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 	c->vrf = vrf;
 	c->snaplen = snaplen;
 	cap.fd = fd;
+	cap.write_error = 0;
 	cap.active = true;
 	cap.written = cap.lost_slow_reader = 0;
 	__atomic_store_n(&tap.capture_lost, 0, __ATOMIC_RELAXED);
@@ -411,7 +455,11 @@ int cmd_capture_start(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 	snprintf(cap.points, sizeof(cap.points), "%s", ctl_arg(a, "point"));
 	__atomic_store_n(&tap.capture_left, count, __ATOMIC_RELAXED);
 	cfg_publish(c, NULL, NULL);
-	capture_flush();
+	if (!capture_flush()) {
+		int e = cap.write_error;
+		capture_finish();
+		return ctl_reply_error(r, e, "cannot write to %s: %s", path, strerror(e));
+	}
 	sbuf_printf(&r->text, "capturing %u packets at %s into %s\n", count, cap.points, path);
 	return 0;
 }
@@ -587,11 +635,22 @@ static void trace_describe(const struct trace_rec *rec, char *out, size_t len)
 		struct addr a = {.family = rec->family};
 		memcpy(a.bytes, rec->dst, 16);
 		struct addr_prefix pfx;
-		char pb[ADDR_STR_MAX] = "none";
-		if (rec->family && route_lookup_prefix(rec->vrf, &a, &pfx) == 0)
+		char pb[ADDR_STR_MAX] = "none", leak[96] = "";
+		if (rec->family && route_lookup_prefix(rec->vrf, &a, &pfx) == 0) {
 			addr_prefix_fmt(&pfx, pb, sizeof(pb));
-		snprintf(d, sizeof(d), "VRF %s, dst %s, route %s", vrf_name(rec->vrf),
-			 rec->family ? addr_fmt(&a, ab, sizeof(ab)) : "?", pb);
+			/* A leak: the lookup goes on in the target VRF (as the worker does, once). */
+			uint32_t nh = vrf_route_get(dp.vrfs[rec->vrf], &pfx);
+			if (dp.nhs[nh].type == NH_T_LEAK) {
+				uint32_t t = dp.nhs[nh].target_vrf;
+				struct addr_prefix tp;
+				char tb[ADDR_STR_MAX] = "none";
+				if (route_lookup_prefix(t, &a, &tp) == 0)
+					addr_prefix_fmt(&tp, tb, sizeof(tb));
+				snprintf(leak, sizeof(leak), ", leaks into VRF %s: route %s", vrf_name(t), tb);
+			}
+		}
+		snprintf(d, sizeof(d), "VRF %s, dst %s, route %s%s", vrf_name(rec->vrf),
+			 rec->family ? addr_fmt(&a, ab, sizeof(ab)) : "?", pb, leak);
 	} else if (strcmp(name, "ip4_rewrite") == 0 || strcmp(name, "ip6_rewrite") == 0) {
 		char nd[128];
 		nh_describe(rec->nh, nd, sizeof(nd));
@@ -819,9 +878,12 @@ int cmd_path_check(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 	}
 	struct ctl_table *t = ctl_reply_table(r, "path", "#step", "node", "detail", NULL);
 	uint32_t n = __atomic_load_n(&tb->n, __ATOMIC_ACQUIRE), step = 0;
+	tap.dry_packets[tap_inject_node_id()]++;
 	for (uint32_t i = 0; i < n; i++) {
 		if (tb->rec[i].trace_id != id)
 			continue;
+		if (tb->rec[i].node < TAP_NODE_MAX)
+			tap.dry_packets[tb->rec[i].node]++; /* graph statistics leave path checks out */
 		char st[8], line[256], node[64];
 		snprintf(st, sizeof(st), "%u", step++);
 		trace_describe(&tb->rec[i], line, sizeof(line));

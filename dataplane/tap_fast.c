@@ -162,6 +162,8 @@ uint16_t tap_process(struct rte_graph *graph, struct rte_node *node, void **objs
 	if (cfg->capture && pt->if_id >= 0) {
 		for (uint16_t i = 0; i < nb_objs; i++) {
 			const struct pkt_meta *pm = pkt_meta(pkts[i]);
+			if (pkts[i]->pool == tap.inject_pool)
+				continue; /* a path check is not traffic */
 			bool meta_valid = pt->kind != TAP_KIND_ETH_IN && (pm->flags & PKT_F_META);
 			if (cfg->vrf != UINT32_MAX && (!meta_valid || pm->vrf != cfg->vrf))
 				continue;

@@ -23,10 +23,11 @@ enum {
 static inline uint32_t lookup_one(uint32_t vrf_slot, uint32_t dst_host)
 {
 	const struct vrf *v = vrf_get(vrf_slot);
-	if (unlikely(v == NULL || v->fib4 == NULL))
+	const struct fib4 *f = v ? __atomic_load_n(&v->fib4, __ATOMIC_ACQUIRE) : NULL;
+	if (unlikely(f == NULL))
 		return NH_NONE;
 	uint64_t nh;
-	rte_fib_lookup_bulk(fib4_reader(v->fib4), &dst_host, &nh, 1);
+	fib4_lookup_bulk(f, &dst_host, &nh, 1);
 	return (uint32_t)nh;
 }
 

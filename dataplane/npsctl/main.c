@@ -76,7 +76,7 @@ static int build_request(char **words, int nwords, bool *json, struct sbuf *req)
 		}
 		if (req->len != 0)
 			sbuf_append(req, " ", 1);
-		if (!has_whitespace(words[i])) {
+		if (!has_whitespace(words[i]) && strchr(words[i], '%') == NULL) {
 			sbuf_append(req, words[i], strlen(words[i]));
 			continue;
 		}

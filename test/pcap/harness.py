@@ -249,7 +249,7 @@ class Router:
     """One npsd run. devices: [{"name", "mtu"?}]; interfaces: conf dicts; routes/neighbours: conf dicts."""
 
     def __init__(self, case, workers=1, vrfs=None, devices=None, interfaces=None, routes=None, neighbours=None,
-                 memory_mb=1024, extra_conf="", icmp_rate=None):
+                 memory_mb=2048, extra_conf="", icmp_rate=None):
         self.case = case
         self.dir = case.dir
         self.workers = workers

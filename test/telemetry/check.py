@@ -116,7 +116,7 @@ def free_port():
 def conf_text(d, prefix, port):
     dev = 'net_pcap%d,rx_pcap=in-%s.pcap,tx_pcap=out-%s.pcap'
     return "\n".join([
-        'eal: { lcores = "0-1"; hugepages = "no"; memory_mb = 1024; file_prefix = "%s"; };' % prefix,
+        'eal: { lcores = "0-1"; hugepages = "no"; memory_mb = 2048; file_prefix = "%s"; };' % prefix,
         'control: { socket = "%s/npsd.sock"; mode = "0600"; };' % d,
         'metrics: { listen = "127.0.0.1:%d"; interval_ms = 500; };' % port,
         'devices = ( { name = "p0"; vdev = "%s"; }, { name = "p1"; vdev = "%s"; } );'

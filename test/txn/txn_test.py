@@ -44,7 +44,7 @@ def check(cond, what, detail=""):
 # ---- configuration files
 
 def boot_sections(d):
-    return """eal: { lcores = "0-1"; hugepages = "no"; memory_mb = 1024; file_prefix = "%s"; };
+    return """eal: { lcores = "0-1"; hugepages = "no"; memory_mb = 2048; file_prefix = "%s"; };
 control: { socket = "%s"; mode = "0660"; };
 devices = (
   { name = "p0"; vdev = "net_pcap0,rx_pcap=stream.pcap,infinite_rx=1,tx_pcap=/dev/null"; },

@@ -824,7 +824,7 @@ def group_dumpcap():
     if huge != "huge":
         check("dpdk-dumpcap from a running npsd", lambda: "no hugepages (scripts/hugepages.sh said %s)" % huge)
         return
-    r = new_router("dumpcap", hugepages=True, memory_mb=256)
+    r = new_router("dumpcap", hugepages=True, memory_mb=1024)
     try:
         check("dpdk-dumpcap from a running npsd", dumpcap, r)
     finally:
