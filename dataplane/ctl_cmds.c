@@ -22,7 +22,7 @@ const struct ctl_cmd ctl_commands[] = {
 	{"show drops", "", "worker", "packets dropped, by reason", cmd_show_drops},
 	{"show graph", "", "worker", "the worker's pipeline as Graphviz dot", cmd_show_graph},
 	{"capture start", "point file", "count snaplen vrf filter",
-	 "capture packets at nodes (comma list; drops, rx, tx) into a pcapng file or FIFO; filter: pcap syntax",
+	 "capture packets at nodes (comma list; drops, rx, tx, rx:IFACE, tx:IFACE) into a pcapng file or FIFO; filter: pcap syntax",
 	 cmd_capture_start},
 	{"capture stop", "", "", "stop the capture and close its file", cmd_capture_stop},
 	{"capture status", "", "", "the running capture: points, file, packets written, remaining, lost",

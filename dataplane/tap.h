@@ -76,6 +76,9 @@ struct tap_config {
 	struct rte_bpf *filter;  /* capture filter on the (synthesized) Ethernet frame; NULL = all */
 	uint32_t vrf;            /* capture only this VRF slot; UINT32_MAX = any */
 	uint32_t snaplen;
+	uint16_t rx_iface;       /* "rx:IFACE": at eth_input, only frames of this interface (port + VLAN); 0 = any */
+	uint16_t rx_port, rx_vlan;
+	uint16_t tx_iface;       /* "tx:IFACE": at port_tx, only packets leaving by this interface; 0 = any */
 	bool trace;
 	struct rte_bpf *trace_filter;
 	uint32_t trace_vrf;

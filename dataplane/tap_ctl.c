@@ -267,6 +267,7 @@ static void capture_finish(void)
 	if (c != NULL) {
 		c->capture = false;
 		c->filter = NULL;
+		c->rx_iface = c->tx_iface = 0;
 		for (unsigned i = 0; i < TAP_NODE_MAX; i++)
 			c->points[i].if_id = -1;
 	}
@@ -331,14 +332,42 @@ void tap_poll(void)
 	}
 }
 
-/* Resolve a point list ("ip4_lookup,port_tx-p1", "drops", "rx", "tx") into node ids. */
-static int points_resolve(const char *list, bool sel[TAP_NODE_MAX], char *err, size_t errlen)
+/*
+ * Resolve a point list ("ip4_lookup,port_tx-p1", "drops", "rx", "tx", "rx:IFACE", "tx:IFACE") into node ids;
+ * an interface's rx or tx narrows eth_input or its port's port_tx to that interface.
+ */
+static int points_resolve(const char *list, bool sel[TAP_NODE_MAX], struct tap_config *c, char *err, size_t errlen)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", list);
 	int count = 0;
 	for (char *save = NULL, *p = strtok_r(buf, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
 		bool any = false;
+		if (strncmp(p, "rx:", 3) == 0 || strncmp(p, "tx:", 3) == 0) {
+			const struct iface *ifc = iface_by_name(p + 3);
+			if (ifc == NULL) {
+				snprintf(err, errlen, "unknown interface in capture point '%s'", p);
+				return -1;
+			}
+			char node[RTE_NODE_NAMESIZE];
+			if (p[0] == 'r') {
+				c->rx_iface = ifc->id;
+				c->rx_port = ifc->port;
+				c->rx_vlan = ifc->vlan;
+				snprintf(node, sizeof(node), "eth_input");
+			} else {
+				c->tx_iface = ifc->id;
+				snprintf(node, sizeof(node), "port_tx-%s", dp.ports[ifc->port].name);
+			}
+			rte_node_t id = rte_node_from_name(node);
+			if (id >= TAP_NODE_MAX || !node_tappable(id)) {
+				snprintf(err, errlen, "capture point '%s': node %s not found", p, node);
+				return -1;
+			}
+			sel[id] = true;
+			count++;
+			continue;
+		}
 		for (rte_node_t id = 0; id < TAP_NODE_MAX; id++) {
 			if (!node_tappable(id))
 				continue;
@@ -354,7 +383,8 @@ static int points_resolve(const char *list, bool sel[TAP_NODE_MAX], char *err, s
 		}
 		if (!any) {
 			snprintf(err, errlen,
-				 "unknown capture point '%s' (expected a node of `show graph`, or drops, rx, tx)", p);
+				 "unknown capture point '%s' (expected a node of `show graph`, or drops, rx, tx, rx:IFACE, "
+				 "tx:IFACE)", p);
 			return -1;
 		}
 	}
@@ -382,7 +412,8 @@ int cmd_capture_start(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 		vrf = v->slot;
 	}
 	bool sel[TAP_NODE_MAX] = {0};
-	if (points_resolve(ctl_arg(a, "point"), sel, err, sizeof(err)) < 0)
+	struct tap_config narrow = {0};
+	if (points_resolve(ctl_arg(a, "point"), sel, &narrow, err, sizeof(err)) < 0)
 		return ctl_reply_error(r, EINVAL, "%s", err);
 	rte_node_t eth_in = rte_node_from_name("eth_input");
 	if (vrf != UINT32_MAX && eth_in < TAP_NODE_MAX && sel[eth_in])
@@ -443,6 +474,10 @@ int cmd_capture_start(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 		c->points[id].kind = (uint8_t)node_kind(rte_node_id_to_name(id), &c->points[id].ether_type_hint);
 	}
 	c->capture = true;
+	c->rx_iface = narrow.rx_iface;
+	c->rx_port = narrow.rx_port;
+	c->rx_vlan = narrow.rx_vlan;
+	c->tx_iface = narrow.tx_iface;
 	c->filter = filter;
 	c->vrf = vrf;
 	c->snaplen = snaplen;

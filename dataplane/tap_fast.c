@@ -46,6 +46,19 @@ static inline bool take_budget32(uint32_t *left)
 	return false;
 }
 
+/* Did this frame arrive on port/VLAN (the interface of an "rx:IFACE" capture)? */
+static inline bool frame_on(struct rte_mbuf *m, uint16_t port, uint16_t vlan)
+{
+	if (m->port != port || rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr))
+		return false;
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint16_t tag = 0;
+	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN) &&
+	    rte_pktmbuf_data_len(m) >= sizeof(*eh) + sizeof(struct rte_vlan_hdr))
+		tag = rte_be_to_cpu_16(((const struct rte_vlan_hdr *)(eh + 1))->vlan_tci) & 0xfff;
+	return tag == vlan;
+}
+
 /* Is the packet's data at L3 at this point? Ingress and transmit points see frames; drops depend on where. */
 static inline bool at_l3(const struct tap_point *pt, const struct pkt_meta *pm)
 {
@@ -165,6 +178,10 @@ uint16_t tap_process(struct rte_graph *graph, struct rte_node *node, void **objs
 			if (pkts[i]->pool == tap.inject_pool)
 				continue; /* a path check is not traffic */
 			bool meta_valid = pt->kind != TAP_KIND_ETH_IN && (pm->flags & PKT_F_META);
+			if (cfg->rx_iface && pt->kind == TAP_KIND_ETH_IN && !frame_on(pkts[i], cfg->rx_port, cfg->rx_vlan))
+				continue;
+			if (cfg->tx_iface && pt->kind == TAP_KIND_TX && pm->out_iface != cfg->tx_iface)
+				continue;
 			if (cfg->vrf != UINT32_MAX && (!meta_valid || pm->vrf != cfg->vrf))
 				continue;
 			if (__atomic_load_n(&tap.capture_left, __ATOMIC_RELAXED) == 0)
