@@ -30,7 +30,8 @@ int cp_tables_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 	 * neighbours) plus margin; about 64 MiB + 1 KiB per tbl8 group + 420 B per route, twice (RCU copies).
 	 */
 	uint32_t compact_routes = RTE_MAX(conf->limits.max_vrfs * 16u, 16384u);
-	fib4_compact_configure(compact_routes, RTE_MAX(compact_routes / 8, 2048u));
+	/* A VRF's routes in one /24 take about 5 tbl8 groups, a few /24s about 14: 16 per VRF. */
+	fib4_compact_configure(compact_routes, RTE_MAX(conf->limits.max_vrfs * 16u, 4096u));
 	int rc = nh_table_init(conf->limits.max_nexthops, err, errlen);
 	if (rc)
 		return rc;
