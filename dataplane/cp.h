@@ -61,6 +61,9 @@ bool iface_has_addr(const struct iface *ifc, const struct addr *a);
 /* Routes (dataplane/route.c) */
 int cp_route_add(const struct conf_route *r, char *err, size_t errlen);
 int cp_route_del(const char *vrf, const struct addr_prefix *p, char *err, size_t errlen);
+/* Is the route p -> nh owned by the system (an address's local or connected route, a neighbour's host route,
+ * a subnet broadcast), not by an operator? */
+bool route_is_system(const struct addr_prefix *p, uint32_t nh);
 /* Exact-match next hop of a route, NH_NONE when absent. */
 uint32_t vrf_route_get(const struct vrf *v, const struct addr_prefix *p);
 /* The route (prefix) that dst matches in VRF slot vrf, following no leak: 0, or -ENOENT. */

@@ -65,8 +65,7 @@ int route_remove(struct vrf *v, const struct addr_prefix *p)
 	return 0;
 }
 
-/* Is p the connected subnet or local address of one of the VRF's interface addresses? */
-static bool route_is_system(const struct vrf *v, const struct addr_prefix *p, uint32_t nh)
+bool route_is_system(const struct addr_prefix *p, uint32_t nh)
 {
 	uint8_t t = dp.nhs[nh].type;
 	if (t == NH_T_LOCAL || t == NH_T_NEIGH || t == NH_T_BCAST)
@@ -201,7 +200,7 @@ int cp_route_del(const char *vrf, const struct addr_prefix *prefix, char *err, s
 		snprintf(err, errlen, "no route %s in VRF '%s'", addr_prefix_fmt(&p, pb, sizeof(pb)), vrf);
 		return ENOENT;
 	}
-	if (route_is_system(v, &p, nh)) {
+	if (route_is_system(&p, nh)) {
 		snprintf(err, errlen, "route %s belongs to an interface address or a neighbour: remove that instead",
 			 addr_prefix_fmt(&p, pb, sizeof(pb)));
 		return EPERM;

@@ -106,27 +106,9 @@ struct route_export {
 	bool failed;
 };
 
-/* The logic of route_is_system (dataplane/route.c): routes that an address or a neighbour owns. */
-static bool route_is_owned(const struct addr_prefix *p, uint32_t nh)
-{
-	uint8_t t = dp.nhs[nh].type;
-	if (t == NH_T_LOCAL || t == NH_T_NEIGH || t == NH_T_BCAST)
-		return true;
-	if (t != NH_T_CONNECTED)
-		return false;
-	const struct iface *ifc = iface_get(dp.nhs[nh].iface);
-	for (unsigned i = 0; ifc != NULL && i < ifc->n_addrs; i++) {
-		struct addr_prefix net = ifc->addrs[i];
-		addr_prefix_mask(&net);
-		if (net.len == p->len && addr_equal(&net.addr, &p->addr))
-			return true;
-	}
-	return false;
-}
-
 static void route_add(struct route_export *e, const struct addr_prefix *p, uint32_t nh_idx)
 {
-	if (e->failed || route_is_owned(p, nh_idx))
+	if (e->failed || route_is_system(p, nh_idx))
 		return;
 	const struct nexthop *nh = &dp.nhs[nh_idx];
 	struct conf_route r = {.prefix = *p};
