@@ -123,6 +123,19 @@ ip netns exec demo-in iperf3 -s -1 -D -I "$RUN/iperf3.pid"
 sleep 0.5
 show demo-bb iperf3 -c 198.18.0.2 -t 3 -f m || ok=0
 
+step "seeing inside: path check, trace and capture"
+ctl path-check in red-a src 10.1.0.2 dst 10.3.0.2 proto icmp
+ctl path-check in red-b src 10.2.0.2 dst 198.18.0.2 proto udp dport 53
+ctl trace start count 1 filter "icmp and host 198.18.0.2"
+show demo-rb ping -n -c 1 198.18.0.2 >/dev/null || ok=0
+ctl trace show
+ctl capture start point drops count 2 file "$RUN/drops.pcapng"
+show demo-ra ping -n -c 2 -i 0.2 -W 1 10.3.0.2 >/dev/null
+sleep 0.5
+if command -v tshark >/dev/null; then
+	tshark -r "$RUN/drops.pcapng" -T fields -e frame.interface_name -e ip.src -e ip.dst -e frame.comment 2>/dev/null
+fi
+
 step "the gateway's view"
 ctl show interfaces
 ctl show vrfs
