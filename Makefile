@@ -46,6 +46,7 @@ $(BUILD)/test/test_dp_%: $(BUILD)/obj/test/unit/test_dp_%.o $(BUILD)/obj/datapla
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
+$(BUILD)/test/test_dp_prometheus: $(BUILD)/obj/dataplane/metrics_names.o
 $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')
