@@ -17,7 +17,6 @@
 
 /* Tables: sized from conf->limits; must run after rte_eal_init and before anything else here. */
 int cp_tables_init(const struct npsgw_conf *conf, char *err, size_t errlen);
-void cp_tables_free(void);
 
 /* Next hops (dataplane/nexthop.c) */
 struct nh_key {
@@ -28,7 +27,6 @@ struct nh_key {
 	uint8_t addr[16];
 };
 int nh_table_init(uint32_t max_nhs, char *err, size_t errlen);
-void nh_table_free(void);
 /* Find or create the next hop for key and take a reference. Returns its index or 0 (NH_NONE) when full. */
 uint32_t nh_get(const struct nh_key *key);
 /* Find without creating or referencing; 0 when absent. */

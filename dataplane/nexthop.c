@@ -52,16 +52,6 @@ int nh_table_init(uint32_t max_nhs, char *err, size_t errlen)
 	return 0;
 }
 
-void nh_table_free(void)
-{
-	rte_hash_free(nh_hash);
-	rte_free(dp.nhs);
-	rte_free(dp.nh_free);
-	nh_hash = NULL;
-	dp.nhs = NULL;
-	dp.nh_free = NULL;
-}
-
 static void key_normalise(struct nh_key *k, const struct nh_key *in)
 {
 	memset(k, 0, sizeof(*k));

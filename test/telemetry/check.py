@@ -48,19 +48,10 @@ class SetupError(Exception):
     pass
 
 
-# ---- frames and pcap files, built by hand (no scapy needed) ----
+# ---- frames and pcap files: the byte-level helpers of the pcap tier ----
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def mac_b(m):
-    return bytes(int(x, 16) for x in m.split(":"))
+sys.path.insert(0, os.path.join(REPO, "test", "pcap"))
+from harness import csum, eth_hdr  # noqa: E402
 
 
 def ip4(src, dst, proto, payload, ttl=64):
@@ -81,10 +72,7 @@ def echo(src, dst, ident):
 
 
 def eth(dst, src, l3, vlan=None):
-    h = mac_b(dst) + mac_b(src)
-    if vlan:
-        h += struct.pack("!HH", 0x8100, vlan)
-    return h + struct.pack("!H", 0x0800) + l3
+    return eth_hdr(dst, src, 0x0800, vlan) + l3
 
 
 def write_pcap(path, frames):
