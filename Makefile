@@ -17,12 +17,15 @@ NF_SRCS := $(wildcard nf/*.c nf/*/*.c)
 DP_SRCS := $(wildcard dataplane/*.c dataplane/nodes/*.c)
 CTL_SRCS := dataplane/npsctl/main.c
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
+# A network function's unit tests live in its folder (nf/X/test_*.c); each lists the objects it links below.
+NF_TEST_SRCS := $(wildcard nf/*/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-NF_OBJS := $(filter-out $(BUILD)/obj/nf/%/test_%.o,$(NF_SRCS:%.c=$(BUILD)/obj/%.o))
+NF_SRCS := $(filter-out $(NF_TEST_SRCS),$(NF_SRCS))
+NF_OBJS := $(NF_SRCS:%.c=$(BUILD)/obj/%.o)
 DP_OBJS := $(DP_SRCS:%.c=$(BUILD)/obj/%.o)
 DP_LIB_OBJS := $(filter-out $(BUILD)/obj/dataplane/main.o,$(DP_OBJS))
-UNIT_BINS := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(UNIT_SRCS)))
+UNIT_BINS := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(UNIT_SRCS) $(NF_TEST_SRCS)))
 
 .SECONDARY:
 .PHONY: all test unit pcap-test e2e-test badinput-test bench demo clean debug format graph docs deps
@@ -47,6 +50,12 @@ $(BUILD)/test/test_dp_%: $(BUILD)/obj/test/unit/test_dp_%.o $(BUILD)/obj/datapla
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
 $(BUILD)/test/test_dp_prometheus: $(BUILD)/obj/dataplane/metrics_names.o
+# Firewall tests: the pure parts of nf/fw (config model, classifier, packet parser).
+FW_PURE_OBJS := $(addprefix $(BUILD)/obj/nf/fw/,fw_conf.o fw_conf_write.o fw_classify.o)
+$(BUILD)/test/test_fw_%: $(BUILD)/obj/nf/fw/test_fw_%.o $(FW_PURE_OBJS) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo '  LD   $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
 $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')

@@ -31,6 +31,19 @@ FLOWS = 65536
 MBUFS = 131072  # the pcap (65536 frames) is held in mbufs by net_pcap's infinite_rx, plus room for the pipeline
 VRF_FAST = 4  # in the 1000-VRF scenario, this many VRFs are "fast", the rest "compact"
 
+# Firewall scenarios (docs/BENCHMARKS.md, "Firewall"). fw-est-N: N UDP flows, each packet followed by its reply
+# (gen_traffic.py --reply), through a rule set of FW_EST_RULES rules; after the first pass every packet belongs to an
+# established session. fw-off-N: the same traffic without the firewall. fw-new-R: FW_NEW_FLOWS one-way flows through
+# R rules, a table of FW_NEW_SESSIONS sessions evicting the oldest transitory one when full: every packet opens a
+# session.
+FW_EST_RULES = 4
+FW_NEW_FLOWS = 1000000
+FW_NEW_SESSIONS = 65536
+FW_SESSION_BYTES = 256  # per session, rounded up from ct_bytes_per_session() (docs/FIREWALL.md), for eal.memory_mb
+FW_REPLY_ROUTE = "198.18.0.0/15"  # the sources of gen_traffic.py: the replies' destinations
+FW_TARGET_EST_CPP = 250  # issue 5: established flows, 1M sessions, 64 B, one worker: at most 250 cycles/packet
+FW_TARGET_NEW_PER_S = 1.5e6  # and at least 1.5M new sessions per second per worker
+
 def count(arg):
     """'1000', '10k', '64k', '1m' -> int (k = 1000, except 64k = 65536, the flow count of the default pcaps)."""
     if arg == "64k":
@@ -40,21 +53,49 @@ def count(arg):
 
 
 # Scenarios by name: v4-ROUTES, v6-ROUTES (ROUTES: 1r = the single prefix V4_ONE_ROUTE / V6_ONE_ROUTE, or a
-# count such as 1000, 1k, 100k, 1m of generated routes), vrf-N (IPv4 on N VLAN sub-interfaces, one VRF each) and
-# flows-N (v4-1r with N distinct destination addresses; the pcap holds max(N, FLOWS) packets).
+# count such as 1000, 1k, 100k, 1m of generated routes), vrf-N (IPv4 on N VLAN sub-interfaces, one VRF each),
+# flows-N (v4-1r with N distinct destination addresses; the pcap holds max(N, FLOWS) packets), and the firewall's
+# fw-est-N, fw-off-N (N flows, both directions) and fw-new-R (R rules), see FW_EST_RULES.
 def scenario(name):
-    """name -> dict(family, routes, vrfs, destinations, packets, l3fwd, doc); None when the name is not a
-    scenario."""
+    """name -> dict(family, routes, vrfs, destinations, packets, l3fwd, doc, fw, reply); None when the name is not
+    a scenario. fw: None, or dict(rules, sessions, when_full, kind) of the firewall section; reply: the pcap holds
+    each flow's packet and its reply (packets = 2 x flows)."""
     sc = _scenario(name)
     if sc is not None:
         sc.setdefault("destinations", FLOWS)
         sc.setdefault("packets", FLOWS)
+        sc.setdefault("fw", None)
+        sc.setdefault("reply", False)
     return sc
+
+
+def _fw_scenario(arg):
+    kind, n = arg.split("-", 1)
+    n = count(n)
+    if n < 1:
+        return None
+    if kind in ("est", "off"):
+        sc = dict(family=4, routes=1, vrfs=0, l3fwd=False, destinations=n, packets=2 * n, reply=True)
+        if kind == "off":
+            sc["doc"] = "IPv4 UDP, %d flows in both directions, no firewall (compare with fw-est-%s)" % (n, arg[4:])
+        else:
+            sc["fw"] = dict(kind="est", rules=FW_EST_RULES, sessions=2 * n, when_full="refuse")
+            sc["doc"] = ("IPv4 UDP through the firewall (%d rules), %d established sessions (packet and reply "
+                         "of %d flows)" % (FW_EST_RULES, n, n))
+        return sc
+    if kind == "new":
+        return dict(family=4, routes=1, vrfs=0, l3fwd=False, destinations=FW_NEW_FLOWS, packets=FW_NEW_FLOWS,
+                    fw=dict(kind="new", rules=n, sessions=FW_NEW_SESSIONS, when_full="evict-transitory"),
+                    doc="IPv4 UDP through the firewall (%d rules), %d one-way flows: every packet opens a session "
+                        "(table of %d, evicting)" % (n, FW_NEW_FLOWS, FW_NEW_SESSIONS))
+    return None
 
 
 def _scenario(name):
     try:
         kind, arg = name.split("-", 1)
+        if kind == "fw":
+            return _fw_scenario(arg)
         if kind == "flows":
             n = count(arg)
             if n < 1:
@@ -94,15 +135,21 @@ SCALE = {
     "flows": ["flows-1k", "v4-1r", "flows-1m"],
 }
 SCALE_X = {"routes": "routes", "vrfs": "vrfs", "flows": "destinations"}
-DEFAULT_SCENARIOS = "v4-1r,v4-1m,v6-1r,v6-100k,vrf-1,vrf-1000,scale"
+# The pseudo-scenario "fw": the firewall scenarios of issue 5, at 64-byte frames (named one by one, they run at
+# every --sizes).
+FW_SET = ["fw-off-1k", "fw-est-1k", "fw-est-1m", "fw-new-10k"]
+DEFAULT_SCENARIOS = "v4-1r,v4-1m,v6-1r,v6-100k,vrf-1,vrf-1000,scale,fw"
 
 
 def scale_members(name):
-    """'scale' -> every curve's scenarios, 'scale-X' -> curve X's, else None."""
+    """'scale' -> every curve's scenarios, 'scale-X' -> curve X's, 'fw' -> the firewall set, else None. These
+    run at 64-byte frames only."""
     if name == "scale":
         return [m for k in SCALE for m in SCALE[k]]
     if name.startswith("scale-") and name[6:] in SCALE:
         return SCALE[name[6:]]
+    if name == "fw":
+        return FW_SET
     return None
 
 
@@ -133,6 +180,19 @@ def route_file(data, family, count):
     return path
 
 
+def rules_file(data, count):
+    """The firewall rule set of count rules (bench/gen_rules.py): the benchmark traffic matches one allow rule near
+    the end."""
+    path = os.path.join(data, "fw-rules-%d.conf" % count)
+    gen = os.path.join(HERE, "gen_rules.py")
+    if not fresh(path, gen):
+        log("  generating %d firewall rules" % count)
+        sh([sys.executable, gen, "--count", str(count), "--vrf", "main", "--match-src", FW_REPLY_ROUTE,
+            "--match-dst", V4_ONE_ROUTE, "--out", path + ".tmp"])
+        os.replace(path + ".tmp", path)
+    return path
+
+
 def traffic(data, sc, size):
     """The pcap of a scenario at a size; returns (path, meta)."""
     fam = sc["family"]
@@ -142,6 +202,10 @@ def traffic(data, sc, size):
         tag, dst = "p1", ["--dst", V4_ONE_ROUTE if fam == 4 else V6_ONE_ROUTE]
     vl = sc["vrfs"]
     pk, nd = sc["packets"], sc["destinations"]
+    flows, reply = pk, []
+    if sc["reply"]:  # flows = packets / 2, each followed by its reply
+        flows, reply = pk // 2, ["--reply"]
+        tag += "-reply"
     if (pk, nd) != (FLOWS, FLOWS):
         tag += "-p%d-d%d" % (pk, nd)
     path = os.path.join(data, "v%d-%s-vl%d-%s.pcap" % (fam, tag, vl, size))
@@ -149,8 +213,9 @@ def traffic(data, sc, size):
     deps = [gen] + ([dst[1]] if dst[0] == "--routes" else [])
     if not (fresh(path, *deps) and fresh(path + ".json", *deps)):
         log("  generating %s" % os.path.basename(path))
-        sh(["/usr/bin/python3", gen, "--family", str(fam), "--size", size, "--flows", str(pk),
-            "--destinations", str(nd), "--vlans", str(vl), "--dst-mac", IN_MAC, "--out", path + ".tmp"] + dst)
+        sh(["/usr/bin/python3", gen, "--family", str(fam), "--size", size, "--flows", str(flows),
+            "--destinations", str(nd), "--vlans", str(vl), "--dst-mac", IN_MAC, "--out", path + ".tmp"] + dst +
+           reply)
         os.replace(path + ".tmp.json", path + ".json")
         os.replace(path + ".tmp", path)
     with open(path + ".json") as f:
@@ -177,6 +242,8 @@ def mem_mb(sc, workers, inprocess=True):
     v6 = 2 * (64 + min(max(4 * r, 256), 131072) / 1024)  # TRIE: idem, 4 groups per route
     rib = 2 * 2 * 2 * r * 220 / (1 << 20)                 # 2 families x 2 copies x 2 nodes per route
     total = 256 + mbuf_mb * workers + fast * (v4 + v6) + rib + compact * 1
+    if sc.get("fw"):  # session tables, rings, and the classifier (10k rules: ~170 MB of heap in all, measured)
+        total += sc["fw"]["sessions"] * FW_SESSION_BYTES / (1 << 20) + 64 + sc["fw"]["rules"] * 16 / 1024
     return int((total * 1.15 + 255) // 256 * 256)
 
 
@@ -227,6 +294,8 @@ def npsd_config(path, sc, pcap, workers, huge, sock, prefix, data, devices=None,
         if sc["routes"] == 1:
             routes.append("main %s via %s" % (V4_ONE_ROUTE if fam == 4 else V6_ONE_ROUTE,
                                               V4_GW if fam == 4 else V6_GW))
+            if sc["reply"]:  # the replies go to the sources: out of the same port (sessions ignore interfaces)
+                routes.append("main %s via %s" % (FW_REPLY_ROUTE, V4_GW))
             rfile = None
         else:
             rfile = route_file(data, fam, sc["routes"])
@@ -255,8 +324,19 @@ def npsd_config(path, sc, pcap, workers, huge, sock, prefix, data, devices=None,
             f.write("\n".join(routes) + "\n")
     if rfile:
         L.append('route_file = "%s";' % rfile)
+    if sc["fw"]:
+        L.append(firewall_section(sc["fw"], data))
     with open(path, "w") as f:
         f.write("# generated by bench/bench.py\n" + "\n".join(L) + "\n")
+
+
+def firewall_section(fw, data):
+    """The boot file's firewall section: sessions sized for the scenario, one rule set (bench/gen_rules.py) on the
+    VRF "main"."""
+    with open(rules_file(data, fw["rules"])) as f:
+        ruleset = "".join("    " + line for line in f if not line.startswith("#"))
+    return ('firewall: {\n  sessions: { max = %d; when_full = "%s"; };\n  rulesets = ( {\n%s  } );\n};'
+            % (fw["sessions"], fw["when_full"], ruleset))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -375,17 +455,74 @@ def npsd_stats(npsctl, sock):
     return json.loads(r.stdout)["data"]
 
 
-def sample_npsd(npsctl, sock, proc):
+def flat_counters(data):
+    """The counters of an npsctl --json reply as {"TABLE.NAME": value}: a table of (counter, value) rows gives one
+    entry per row; any other table the sum of each numeric column over its rows (per-worker rows); a plain number
+    itself."""
+    out = {}
+
+    def add(k, v):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = out.get(k, 0) + v
+
+    for tname, rows in data.items():
+        if isinstance(rows, dict):
+            rows = [rows]
+        if not isinstance(rows, list):
+            add(tname, rows)
+            continue
+        for row in rows:
+            if not isinstance(row, dict):
+                continue
+            name = row.get("counter")
+            if isinstance(name, str) and "value" in row:
+                add("%s.%s" % (tname, name), row["value"])
+                continue
+            for k, v in row.items():
+                if k not in ("worker", "lcore", "socket", "id"):
+                    add("%s.%s" % (tname, k), v)
+    return out
+
+
+# Sessions created, by the names `fw show stats` may give the counter (first found wins).
+FW_CREATED = ("sessions_created", "created", "allowed_new")
+
+
+def fw_counter(flat, names):
+    for n in names:
+        for k, v in flat.items():
+            if k == n or k.endswith("." + n):
+                return v
+    return None
+
+
+def fw_stats(npsctl, sock):
+    r = subprocess.run([npsctl, "-s", sock, "--json", "fw", "show", "stats"], capture_output=True, text=True,
+                       timeout=20)
+    if r.returncode != 0:
+        raise BenchError("npsctl fw show stats: %s" % (r.stderr.strip() or r.stdout.strip()))
+    return flat_counters(json.loads(r.stdout)["data"])
+
+
+def sample_npsd(npsctl, sock, proc, fw=False):
+    """The counters of npsd at one moment; fw: also the firewall's (the "firewall" table of `show stats`, read in
+    the same request; else `fw show stats`, with its own time)."""
     t0 = time.monotonic()
     d = npsd_stats(npsctl, sock)
     t1 = time.monotonic()
-    return {
+    out = {
         "t": (t0 + t1) / 2, "sched": proc.sched(),
         "ports": {p["port"]: p for p in d.get("ports", [])},
         "nodes": {n["node"]: n for n in d.get("nodes", [])},
         "drops": {x["reason"]: x["packets"] for x in d.get("drops", [])},
         "totals": (d.get("totals") or [{}])[0],
     }
+    if fw and "firewall" in d:
+        out["fw"], out["t_fw"] = flat_counters({"firewall": d["firewall"]}), out["t"]
+    elif fw:
+        out["fw"] = fw_stats(npsctl, sock)
+        out["t_fw"] = (t1 + time.monotonic()) / 2
+    return out
 
 
 def sample_l3fwd(tel, proc):
@@ -451,7 +588,9 @@ def npsd_window(a, b, tsc_hz, workers, frame_bytes):
                            "cycles_per_node_packet": round(cyc / objs, 2) if objs else None,
                            "packets": objs, "calls": calls}
     core_cycles = tsc_hz * dt * workers
-    return dict(sched_share(a, b, tsc_hz, workers, pkts), **{
+    fw = fw_window(a, b, pkts, workers) if "fw" in a and "fw" in b else {}
+    fw["cpp_fw"] = sum(v["cycles_per_forwarded_packet"] for n, v in nodes.items() if n.startswith("fw_")) or None
+    return dict(sched_share(a, b, tsc_hz, workers, pkts), **fw, **{
         "seconds": round(dt, 4), "packets": pkts, "mpps": pkts / dt / 1e6,
         "gbps": pkts * frame_bytes * 8 / dt / 1e9,
         "cpp_core": core_cycles / pkts,
@@ -464,6 +603,23 @@ def npsd_window(a, b, tsc_hz, workers, frame_bytes):
         "drop_reasons": {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items() if v - a["drops"].get(k, 0)},
         "nodes": nodes,
     })
+
+
+def fw_window(a, b, pkts, workers):
+    """Firewall figures of a window: sessions created per second (per worker), per forwarded packet, and every
+    firewall counter that moved."""
+    dt = b["t_fw"] - a["t_fw"]
+    moved = {k: v - a["fw"].get(k, 0) for k, v in b["fw"].items() if v - a["fw"].get(k, 0)}
+    out = {"fw_counters": moved}
+    hits = fw_counter(moved, ("allowed_session",))
+    if hits is not None:
+        out["session_hits_per_packet"] = hits / pkts
+    ca, cb = fw_counter(a["fw"], FW_CREATED), fw_counter(b["fw"], FW_CREATED)
+    if ca is not None and cb is not None:
+        out.update({"fw_created": cb - ca, "new_sessions_per_s": (cb - ca) / dt,
+                    "new_sessions_per_s_per_worker": (cb - ca) / dt / workers,
+                    "sessions_per_packet": (cb - ca) / pkts})
+    return out
 
 
 def l3fwd_window(a, b, tsc_hz, workers, frame_bytes):
@@ -516,23 +672,46 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
     conf = os.path.join(wd, prefix + ".conf")
     npsd_config(conf, sc, pcap, opts.workers, opts.huge, sock, prefix, opts.data)
     proc = Proc([opts.npsd, "-c", conf], os.path.join(wd, prefix + ".log"), prefix)
+    fw = sc["fw"]
     try:
         wait_for(lambda: npsd_stats(opts.npsctl, sock)["totals"][0]["tx"] > 0, proc, opts.start_timeout, "npsd")
         startup = time.monotonic() - proc.t0
-        wins = run_windows(lambda: sample_npsd(opts.npsctl, sock, proc), npsd_window, opts, tsc_hz, opts.workers,
-                           meta["mean_frame_bytes"], proc)
+        if fw and fw["kind"] == "est":
+            # The first pass over the pcap opens every session: the windows start after it (then the warm-up).
+            def all_open():
+                c = fw_counter(fw_stats(opts.npsctl, sock), FW_CREATED)
+                if c is None:
+                    raise BenchError("no sessions-created counter in `fw show stats` (looked for %s)"
+                                     % ", ".join(FW_CREATED))
+                return c >= sc["destinations"]
+            wait_for(all_open, proc, opts.start_timeout, "npsd (opening %d sessions)" % sc["destinations"])
+        wins = run_windows(lambda: sample_npsd(opts.npsctl, sock, proc, fw is not None), npsd_window, opts, tsc_hz,
+                           opts.workers, meta["mean_frame_bytes"], proc)
         mem = proc.memory()
     finally:
         proc.stop(signal.SIGTERM)
     bad = [w for w in wins if w["drops"] + w["punted"] > 0.001 * w["packets"]]
+    keys = ["mpps", "gbps", "cpp_core", "cpp_on_cpu", "cpp_nodes", "cpp_processing", "cpp_rx", "cpp_idle_polls",
+            "graph_share_of_core", "worker_on_cpu_share"]
+    if fw:
+        keys += ["cpp_fw", "new_sessions_per_s", "new_sessions_per_s_per_worker", "sessions_per_packet",
+                 "session_hits_per_packet"]
     res = {"app": "npsd", "scenario": name, "size": size, "family": sc["family"], "routes": sc["routes"],
            "vrfs": max(1, sc["vrfs"]), "destinations": sc["destinations"], "doc": sc["doc"], "pcap": meta,
            "startup_seconds": round(startup, 2),
            "memory": mem, "config": os.path.basename(conf), "windows": wins, "warnings": [],
-           "summary": summarize(wins, ["mpps", "gbps", "cpp_core", "cpp_on_cpu", "cpp_nodes", "cpp_processing",
-                                       "cpp_rx", "cpp_idle_polls", "graph_share_of_core", "worker_on_cpu_share"])}
+           "summary": summarize(wins, keys)}
+    if fw:
+        res["firewall"] = dict(fw)
     if bad:
         res["warnings"].append("drops/punts above 0.1%% of forwarded packets: %s" % bad[0]["drop_reasons"])
+    if fw and fw["kind"] == "est" and any((w.get("fw_created") or 0) > 0.001 * w["packets"] or
+                                          (w.get("session_hits_per_packet") or 0) < 0.99 for w in wins):
+        res["warnings"].append("not every packet hit an established session (sessions opened in the windows: %s)"
+                               % [w.get("fw_created") for w in wins])
+    if fw and fw["kind"] == "new" and any((w.get("sessions_per_packet") or 0) < 0.99 for w in wins):
+        res["warnings"].append("fewer sessions opened than packets forwarded (%.3f per packet)"
+                               % min(w.get("sessions_per_packet") or 0 for w in wins))
     contention(res)
     res["median_window_nodes"] = sorted(wins, key=lambda w: w["mpps"])[len(wins) // 2]["nodes"]
     return res
@@ -602,7 +781,7 @@ def print_tables(results, scale, out):
       "cycles over wall time / packets; on-cpu = the same over the time the worker thread was on its CPU; nodes =\n"
       "rte_graph node cycles (busy rx polls included); proc = nodes without rx. cpu% = share of the window the\n"
       "worker was on its CPU (below 100: another process took the core, figures are not trustworthy).\n\n")
-    hdr = "%-9s %-5s %-6s %7s %-13s %6s %7s %6s %6s %5s %5s %6s  %s\n"
+    hdr = "%-10s %-5s %-6s %7s %-13s %6s %7s %6s %6s %5s %5s %6s  %s\n"
     w(hdr % ("scenario", "size", "app", "Mpps", "(min-max)", "Gbps", "core", "on-cpu", "nodes", "proc", "cpu%",
              "/l3fwd", "warnings"))
     ref = {(r["scenario"], r["size"]): r for r in results if r["app"] == "l3fwd"}
@@ -618,6 +797,7 @@ def print_tables(results, scale, out):
                  fmt(share * 100 if share is not None else None, 0), ratio, "; ".join(r["warnings"])))
     if scale:
         print_scale(scale, w)
+    print_firewall(fw_table(results), w)
     comp = comparison(results)
     if comp:
         w("\nnpsd against l3fwd: Mpps ratio, and l3fwd/npsd cycles per packet over on-CPU time (less disturbed by a\n"
@@ -636,7 +816,7 @@ def print_tables(results, scale, out):
         parts = ["%s %.0f" % (n.replace("port_rx-", "rx-").replace("port_tx-", "tx-"),
                               v["cycles_per_forwarded_packet"])
                  for n, v in r["median_window_nodes"].items() if v["cycles_per_forwarded_packet"] >= 0.5]
-        w("%-9s %-5s %s\n" % (r["scenario"], r["size"], ", ".join(parts)))
+        w("%-10s %-5s %s\n" % (r["scenario"], r["size"], ", ".join(parts)))
     mems = [r for r in results if r["memory"]]
     if mems:
         w("\nMemory after warm-up (DPDK heap in use / process RSS, MB; RSS does not count hugepages)\n\n")
@@ -647,7 +827,7 @@ def print_tables(results, scale, out):
                 continue
             seen.add(key)
             m = r["memory"]
-            w("%-6s %-9s heap %7s  rss %7s  start %5.1fs\n" % (r["app"], r["scenario"],
+            w("%-6s %-10s heap %7s  rss %7s  start %5.1fs\n" % (r["app"], r["scenario"],
                                                                fmt(m.get("dpdk_heap_alloc_mb"), 0),
                                                                fmt(m.get("vmrss_mb"), 0), r["startup_seconds"]))
 
@@ -669,6 +849,80 @@ def comparison(results):
             row["on_cpu_ratio"] = row["l3fwd_cpp_on_cpu"] / row["npsd_cpp_on_cpu"]
         rows.append(row)
     return rows
+
+
+def fw_table(results):
+    """The firewall scenarios side by side: per npsd fw-* result, its figures, the same traffic without the
+    firewall (fw-off-N next to fw-est-N) and the issue's targets."""
+    off = {(r["scenario"][7:], r["size"]): r for r in results
+           if r["app"] == "npsd" and r["scenario"].startswith("fw-off-")}
+    rows = []
+    for r in results:
+        if r["app"] != "npsd" or not r["scenario"].startswith("fw-"):
+            continue
+        fw = r.get("firewall") or {}
+        row = {"scenario": r["scenario"], "size": r["size"], "kind": fw.get("kind", "off"),
+               "rules": fw.get("rules"), "flows": r["destinations"], "sessions_max": fw.get("sessions"),
+               "mpps": med(r, "mpps"), "cpp_core": med(r, "cpp_core"), "cpp_on_cpu": med(r, "cpp_on_cpu"),
+               "cpp_processing": med(r, "cpp_processing"), "cpp_fw": med(r, "cpp_fw"),
+               "new_sessions_per_s_per_worker": med(r, "new_sessions_per_s_per_worker"),
+               "worker_on_cpu_share": med(r, "worker_on_cpu_share")}
+        base = off.get((r["scenario"][7:], r["size"])) if fw.get("kind") == "est" else None
+        if base is not None:
+            row["nofw_mpps"], row["nofw_cpp_core"] = med(base, "mpps"), med(base, "cpp_core")
+            row["nofw_cpp_on_cpu"] = med(base, "cpp_on_cpu")
+            row["mpps_ratio_to_nofw"] = row["mpps"] / row["nofw_mpps"]
+            row["fw_cost_cpp"] = row["cpp_core"] - row["nofw_cpp_core"]
+            if row["cpp_on_cpu"] and row["nofw_cpp_on_cpu"]:
+                row["fw_cost_cpp_on_cpu"] = row["cpp_on_cpu"] - row["nofw_cpp_on_cpu"]
+        # The targets are for the core figures (the whole core's cycles / packets); on a busy host, the same over
+        # the worker's on-CPU time says what the packets would cost on a quiet one.
+        share = row["worker_on_cpu_share"]
+        if r["size"] == "64" and fw.get("kind") == "est" and r["destinations"] >= 1000000:
+            row["target"] = "cycles/packet <= %d" % FW_TARGET_EST_CPP
+            row["target_met"] = row["cpp_core"] <= FW_TARGET_EST_CPP
+            if row["cpp_on_cpu"]:
+                row["target_met_on_cpu"] = row["cpp_on_cpu"] <= FW_TARGET_EST_CPP
+        nps = row["new_sessions_per_s_per_worker"]
+        if r["size"] == "64" and fw.get("kind") == "new" and nps is not None:
+            row["target"] = "new sessions/s/worker >= %.1fM" % (FW_TARGET_NEW_PER_S / 1e6)
+            row["target_met"] = nps >= FW_TARGET_NEW_PER_S
+            if share:
+                row["new_sessions_per_s_per_worker_on_cpu"] = nps / share
+                row["target_met_on_cpu"] = nps / share >= FW_TARGET_NEW_PER_S
+        rows.append(row)
+    return rows
+
+
+def print_firewall(rows, w):
+    if not rows:
+        return
+    w("\nFirewall (IPv4 UDP, one VRF with a rule set): est = every packet hits an established session (the pcap holds\n"
+      "each flow's packet and its reply), new = every packet opens a session (one-way flows, table full, oldest\n"
+      "transitory session evicted), off = the est traffic without the firewall. Cycles per packet as in the table\n"
+      "above; fw = the firewall nodes'; /off = Mpps relative to the same traffic without the firewall, +cyc = on-cpu\n"
+      "cycles/packet above it; new/s = sessions opened per second per worker. Targets (issue 5) apply to core and\n"
+      "new/s; on a busy host (cpu% < 97) the on-CPU figure is given too\n\n")
+    hdr = "%-11s %-5s %6s %8s %7s %6s %6s %6s %5s %5s %5s %7s %5s  %s\n"
+    w(hdr % ("scenario", "size", "rules", "sessions", "Mpps", "core", "on-cpu", "proc", "fw", "/off", "+cyc", "new/s",
+             "cpu%", "target"))
+    for r in rows:
+        share = r["worker_on_cpu_share"]
+        nps = r["new_sessions_per_s_per_worker"]
+        tgt = ""
+        if "target" in r:
+            tgt = "%s: %s" % (r["target"], "met" if r["target_met"] else "NOT MET")
+            if share is not None and share < 0.97 and "target_met_on_cpu" in r:
+                tgt += " (on-cpu %s: %s)" % (
+                    "%.0f" % r["cpp_on_cpu"] if r["kind"] == "est" else
+                    "%.2fM" % (r["new_sessions_per_s_per_worker_on_cpu"] / 1e6),
+                    "met" if r["target_met_on_cpu"] else "not met")
+        w(hdr % (r["scenario"], r["size"], r["rules"] if r["rules"] is not None else "-",
+                 r["sessions_max"] if r["sessions_max"] is not None else "-", fmt(r["mpps"]),
+                 fmt(r["cpp_core"], 0), fmt(r["cpp_on_cpu"], 0), fmt(r["cpp_processing"], 0), fmt(r["cpp_fw"], 0),
+                 fmt(r.get("mpps_ratio_to_nofw")), fmt(r.get("fw_cost_cpp_on_cpu"), 0),
+                 "%.2fM" % (nps / 1e6) if nps is not None and r["kind"] == "new" else "-",
+                 fmt(share * 100 if share is not None else None, 0), tgt))
 
 
 def lookup_cycles(nodes):
@@ -792,6 +1046,21 @@ def markdown(path, out):
                 s[dim], fmt(s["mpps"]), fmt(s["cpp_core"], 0), fmt(s.get("cpp_on_cpu"), 0),
                 fmt(s["cpp_processing"], 0), fmt(s.get("cpp_lookup"), 1),
                 fmt(share * 100 if share is not None else None, 0)))
+    fw = doc.get("firewall") or []
+    if fw:
+        w("\n| firewall | size | rules | sessions | Mpps | cycles/pkt core | on-cpu | proc | fw nodes | Mpps / no fw | "
+          "+cycles/pkt on-cpu | new sessions/s/worker | cpu % | target |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+        for r in fw:
+            share, nps = r.get("worker_on_cpu_share"), r.get("new_sessions_per_s_per_worker")
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
+                r["scenario"], r["size"], r["rules"] if r["rules"] is not None else "–",
+                r["sessions_max"] if r["sessions_max"] is not None else "–", fmt(r["mpps"]), fmt(r["cpp_core"], 0),
+                fmt(r.get("cpp_on_cpu"), 0), fmt(r["cpp_processing"], 0), fmt(r["cpp_fw"], 0),
+                fmt(r.get("mpps_ratio_to_nofw")), fmt(r.get("fw_cost_cpp_on_cpu"), 0),
+                "%.2f M" % (nps / 1e6) if nps is not None and r["kind"] == "new" else "–",
+                fmt(share * 100 if share is not None else None, 0),
+                "%s: %s" % (r["target"], "met" if r["target_met"] else "**not met**") if "target" in r else ""))
     w("\nPer-node cycles per forwarded packet (median window):\n\n| scenario | size | nodes |\n|---|---|---|\n")
     for r in results:
         if r["app"] == "npsd":
@@ -883,7 +1152,8 @@ def main():
     for n in names:
         if scale_members(n) is None and scenario(n) is None:
             raise SystemExit("unknown scenario %r (v4-1r, v4-1k, v4-100k, v4-1m, v6-1r, v6-100k, vrf-1, vrf-1000, "
-                             "flows-1k, flows-1m, scale, scale-routes, scale-vrfs, scale-flows...)" % n)
+                             "flows-1k, flows-1m, scale, scale-routes, scale-vrfs, scale-flows, fw, fw-est-1k, "
+                             "fw-est-1m, fw-off-1k, fw-new-10k...)" % n)
     for s in sizes:
         if s not in ("64", "imix", "1500"):
             raise SystemExit("unknown size %r (64, imix, 1500)" % s)
@@ -925,7 +1195,7 @@ def main():
 
     def save():
         doc = {"meta": info, "results": results, "scale": scale_table(results, failures),
-               "comparison": comparison(results), "failures": failures,
+               "comparison": comparison(results), "firewall": fw_table(results), "failures": failures,
                "elapsed_seconds": round(time.monotonic() - t_start, 1)}
         with open(out_json + ".tmp", "w") as f:
             json.dump(doc, f, indent=1)

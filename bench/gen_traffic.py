@@ -16,8 +16,15 @@ Sources are random in 198.18.0.0/15 (IPv4) or fd00:ff::/32 (IPv6), ports random;
 5-tuple. Checksums are
 valid (IPv4 header, UDP). With --vlans N each packet carries 802.1Q VLAN 1..N, chosen at random.
 
+--reply (the firewall's established-flow scenarios): each flow is two packets, the packet and right after it its
+reply (addresses and ports swapped, same length and VLAN), so the file holds 2 x --flows packets. Replaying it, a
+stateful firewall sees each flow open (first packet) and become established (the reply) in the first pass; from
+the second pass on, every packet belongs to an established session. The reply's destinations are the sources, so
+198.18.0.0/15 (fd00:ff::/32) must be routed too.
+
 scapy builds one template per IP length; the per-packet fields are then patched in place (with the checksums
-computed here), which is ~50x faster than building 64k packets with scapy. The first packets are re-parsed with
+computed here), which is ~50x faster than building 64k packets with scapy (1M packets: ~5 s); a reply is its packet
+with the fields swapped (the checksums do not change). The first packets are re-parsed with
 scapy and their checksums compared, so a mistake here fails loudly. Writes FILE and FILE.json (packet count,
 bytes, mean frame size).
 
@@ -111,6 +118,16 @@ class Template:
         b[l4 + 6:l4 + 8] = struct.pack("!H", c or 0xFFFF)
         return bytes(b)
 
+    def reply(self, frame):
+        """The reply of a frame made by patch(): addresses and ports swapped. The one's complement sums are
+        commutative, so both checksums stay valid as they are."""
+        b = bytearray(frame)
+        l3, l4 = self.l3, self.l4
+        s, d, n = (l3 + 12, l3 + 16, 4) if self.family == 4 else (l3 + 8, l3 + 24, 16)
+        b[s:s + n], b[d:d + n] = frame[d:d + n], frame[s:s + n]
+        b[l4:l4 + 2], b[l4 + 2:l4 + 4] = frame[l4 + 2:l4 + 4], frame[l4:l4 + 2]
+        return bytes(b)
+
 
 def load_routes(path, family):
     nets = []
@@ -155,6 +172,7 @@ def main():
     ap.add_argument("--family", type=int, choices=(4, 6), required=True)
     ap.add_argument("--size", required=True, choices=("64", "imix", "1500"))
     ap.add_argument("--flows", type=int, default=65536, help="packets (= distinct 5-tuples) in the file")
+    ap.add_argument("--reply", action="store_true", help="follow each packet by its reply (2 x --flows packets)")
     ap.add_argument("--destinations", type=int, help="distinct destination addresses (default: --flows)")
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--dst", help="destinations random inside this prefix")
@@ -203,14 +221,17 @@ def main():
             src = src_base | rng.getrandbits(src_bits)
             sport, dport = rng.randrange(1024, 65536), rng.randrange(1024, 65536)
             key = (src, dst, sport, dport)
-            if key not in seen:
+            if key not in seen and not (a.reply and (dst, src, dport, sport) in seen):
                 seen.add(key)
                 break
         vlan = rng.randrange(1, a.vlans + 1) if a.vlans else 0
         t = templates.get(ln)
         if t is None:
             t = templates[ln] = Template(a.family, ln, a.vlans > 0, a.dst_mac)
-        frames.append(t.patch(src, dst, sport, dport, vlan))
+        fr = t.patch(src, dst, sport, dport, vlan)
+        frames.append(fr)
+        if a.reply:
+            frames.append(t.reply(fr))
     self_check(frames[:48], a.family)
     write_pcap(a.out, frames)
     total = sum(len(f) for f in frames)
@@ -218,6 +239,7 @@ def main():
         "family": a.family, "size": a.size, "packets": len(frames), "flows": len(seen),
         "distinct_destinations": len({k[1] for k in seen}), "vlans": a.vlans, "bytes": total,
         "mean_frame_bytes": total / len(frames), "dst": a.dst, "routes": a.routes, "seed": a.seed,
+        "reply": a.reply,
     }
     with open(a.out + ".json", "w") as f:
         json.dump(meta, f, indent=1)

@@ -5,6 +5,7 @@
 
 #include "dataplane/ctl_cmds.h"
 #include "dataplane/events.h"
+#include "nf/nf.h"
 
 static CTL_HANDLER(cmd_help);
 static CTL_HANDLER(cmd_version);
@@ -56,19 +57,29 @@ const struct ctl_cmd ctl_commands[] = {
 	{"config save", "file", "", "write the running configuration as a boot file (absolute path on the npsd host)",
 	 cmd_config_save},
 	{"reload", "", "", "commit the boot file npsd was started with (as SIGHUP does)", cmd_reload},
-	{"subscribe", "", "events", "receive events on this connection: link, neighbour, config (comma list; default all)",
+	{"subscribe", "", "events", "receive events on this connection: link, neighbour, config, firewall (comma list; default all)",
 	 cmd_subscribe},
 	{"unsubscribe", "", "", "stop receiving events on this connection", cmd_unsubscribe},
 };
 const size_t ctl_n_commands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 
+/* The core's table first, then each network function's (nf/registry.c). */
+static size_t all_tables(struct ctl_cmd_table *out, size_t max)
+{
+	out[0] = (struct ctl_cmd_table){ctl_commands, ctl_n_commands};
+	return 1 + nf_ctl_tables(out + 1, max - 1);
+}
+
 static int cmd_help(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
 {
 	struct ctl_table *t = ctl_reply_table(r, "commands", "usage", "description", NULL);
-	for (size_t i = 0; i < ctl_n_commands; i++) {
-		char usage[256];
-		ctl_table_row(t, ctl_cmd_usage(&ctl_commands[i], usage, sizeof(usage)), ctl_commands[i].help);
-	}
+	struct ctl_cmd_table tables[16];
+	size_t nt = all_tables(tables, 16);
+	for (size_t k = 0; k < nt; k++)
+		for (size_t i = 0; i < tables[k].n; i++) {
+			char usage[256];
+			ctl_table_row(t, ctl_cmd_usage(&tables[k].cmds[i], usage, sizeof(usage)), tables[k].cmds[i].help);
+		}
 	return 0;
 }
 
@@ -84,7 +95,8 @@ static int cmd_version(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl
 void ctl_handle(void *cookie, const char *line, size_t len, struct sbuf *reply_frame)
 {
 	static struct ctl_ctx ctx;
-	ctl_serve_line(ctl_commands, ctl_n_commands, &ctx, line, len, reply_frame);
+	struct ctl_cmd_table tables[16];
+	ctl_serve_line_tables(tables, all_tables(tables, 16), &ctx, line, len, reply_frame);
 	events_after_request(line, len, reply_frame);
 }
 
@@ -101,10 +113,13 @@ static void md_cell(FILE *out, const char *s)
 void ctl_dump_commands(FILE *out)
 {
 	fprintf(out, "| command | description |\n|---|---|\n");
-	for (size_t i = 0; i < ctl_n_commands; i++) {
-		char usage[256];
-		fprintf(out, "| `%s` | ", ctl_cmd_usage(&ctl_commands[i], usage, sizeof(usage)));
-		md_cell(out, ctl_commands[i].help);
-		fprintf(out, " |\n");
-	}
+	struct ctl_cmd_table tables[16];
+	size_t nt = all_tables(tables, 16);
+	for (size_t k = 0; k < nt; k++)
+		for (size_t i = 0; i < tables[k].n; i++) {
+			char usage[256];
+			fprintf(out, "| `%s` | ", ctl_cmd_usage(&tables[k].cmds[i], usage, sizeof(usage)));
+			md_cell(out, tables[k].cmds[i].help);
+			fprintf(out, " |\n");
+		}
 }

@@ -10,6 +10,7 @@
 #include <rte_graph.h>
 
 #include "dataplane/cp.h"
+#include "nf/nf.h"
 #include "dataplane/ctl_cmds.h"
 #include "dataplane/stats.h"
 
@@ -311,6 +312,7 @@ int cmd_show_stats(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 		char v[24];
 		ctl_table_row(c, ctl_counter_names[i], U64(v, dp.ctl_counters[i]));
 	}
+	nf_stats(r); /* each network function's own counters */
 	/*
 	 * Every packet a worker receives ends in exactly one of: a port_tx node, a drop node, the punt node; IPv4
 	 * fragmentation makes packets ("created"), so rx + created = tx + drops + punted.

@@ -7,6 +7,8 @@
 #ifndef NPSGW_DROP_REASONS_H
 #define NPSGW_DROP_REASONS_H
 
+#include "nf/nf_drops.h"
+
 #define NPSGW_DROP_REASONS(X)                                                                                         \
 	X(eth_runt, "frame shorter than an Ethernet header (or its VLAN tag)")                                         \
 	X(eth_not_for_us, "destination MAC is neither ours, broadcast nor a multicast we listen to")                   \
@@ -51,7 +53,8 @@
 	X(neigh_hold_full, "hold queue of an unresolved neighbour full")                                               \
 	X(punt_full, "queue to the control thread full")                                                               \
 	X(tx_full, "transmit queue full")                                                                              \
-	X(no_iface, "next hop interface removed")
+	X(no_iface, "next hop interface removed")                                                                    \
+	NF_DROP_REASONS(X)
 
 enum npsgw_drop {
 #define NPSGW_DROP_ENUM(name, desc) DROP_##name,

@@ -16,7 +16,7 @@ static int8_t link_up[DP_MAX_PORTS]; /* last state seen: 1 up, 0 down */
 static const struct {
 	const char *name;
 	uint64_t bit;
-} topics[] = {{"link", EV_LINK}, {"neighbour", EV_NEIGHBOUR}, {"config", EV_CONFIG}};
+} topics[] = {{"link", EV_LINK}, {"neighbour", EV_NEIGHBOUR}, {"config", EV_CONFIG}, {"firewall", EV_FIREWALL}};
 
 /* {"event":"NAME","time":UNIX.MS, ... the caller adds its members and calls finish(). */
 static void start(struct sbuf *b, const char *name)
@@ -43,6 +43,7 @@ static void finish(struct sbuf *b, uint64_t topic)
 	sbuf_free(b);
 }
 
+/* srv NULL: the server is closing, nothing is published any more. */
 void events_init(struct ctl_server *srv)
 {
 	server = srv;
@@ -161,7 +162,7 @@ static int parse_topics(const char *list, uint64_t *mask, char *err, size_t errl
 		size_t n = strcspn(list, ",");
 		bool found = n == 3 && strncmp(list, "all", 3) == 0;
 		if (found)
-			*mask = EV_LINK | EV_NEIGHBOUR | EV_CONFIG;
+			*mask = EV_ALL;
 		for (size_t i = 0; !found && i < RTE_DIM(topics); i++) {
 			if (strlen(topics[i].name) == n && strncmp(list, topics[i].name, n) == 0) {
 				*mask |= topics[i].bit;
@@ -170,7 +171,7 @@ static int parse_topics(const char *list, uint64_t *mask, char *err, size_t errl
 		}
 		if (!found) {
 			snprintf(err, errlen, "bad events '%.*s' (expected a comma-separated list of %s)", (int)n,
-				 list, "link, neighbour, config, or all");
+				 list, "link, neighbour, config, firewall, or all");
 			return EINVAL;
 		}
 		list += n + (list[n] == ',');
@@ -193,8 +194,8 @@ static void subscription_table(struct ctl_reply *r, uint64_t mask)
 
 int cmd_subscribe(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
 {
-	char err[CTL_ERR_MAX] = "bad events (expected a comma-separated list of link, neighbour, config, or all)";
-	uint64_t mask = EV_LINK | EV_NEIGHBOUR | EV_CONFIG;
+	char err[CTL_ERR_MAX] = "bad events (expected a comma-separated list of link, neighbour, config, firewall, or all)";
+	uint64_t mask = EV_ALL;
 	const char *list = ctl_arg(a, "events");
 	if (list != NULL && parse_topics(list, &mask, err, sizeof(err)) != 0)
 		return ctl_reply_error(r, EINVAL, "%s", err);
@@ -210,4 +211,21 @@ int cmd_unsubscribe(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_re
 		return ctl_reply_error(r, EIO, "no control connection to unsubscribe");
 	subscription_table(r, 0);
 	return 0;
+}
+
+bool event_wanted(uint64_t topic)
+{
+	return server != NULL && ctl_server_has_subscribers(server, topic);
+}
+
+void event_publish(uint64_t topic, const char *name, const char *members)
+{
+	if (!event_wanted(topic))
+		return;
+	struct sbuf b;
+	sbuf_init(&b);
+	start(&b, name);
+	if (members != NULL && members[0] != '\0')
+		sbuf_printf(&b, ",%s", members);
+	finish(&b, topic);
 }

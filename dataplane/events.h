@@ -7,6 +7,7 @@
 #ifndef NPSGW_EVENTS_H
 #define NPSGW_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h> /* ctl_cmds.h */
@@ -18,6 +19,8 @@
 #define EV_LINK 0x1u
 #define EV_NEIGHBOUR 0x2u
 #define EV_CONFIG 0x4u
+#define EV_FIREWALL 0x8u /* firewall log records (nf/fw) */
+#define EV_ALL (EV_LINK | EV_NEIGHBOUR | EV_CONFIG | EV_FIREWALL)
 
 /* Remember the server events go through and the ports' current link states (no event for those). */
 void events_init(struct ctl_server *srv);
@@ -32,6 +35,10 @@ void event_config(const char *what);
  * publish a config event with the command and its arguments.
  */
 void events_after_request(const char *line, size_t len, const struct sbuf *reply_frame);
+/* Does any client want events of topic? (skip building those nobody reads) */
+bool event_wanted(uint64_t topic);
+/* Publish {"event":NAME,"time":UNIX.MS,MEMBERS}: members are JSON object members ("\"rule\":\"web\",..."). */
+void event_publish(uint64_t topic, const char *name, const char *members);
 /* Event frames queued to subscribers, and dropped because a subscriber's queue was full. */
 void events_stats(uint64_t *queued, uint64_t *dropped);
 

@@ -12,8 +12,10 @@
 #include <rte_graph.h>
 
 #include "dataplane/cp.h"
+#include "dataplane/feature.h"
 #include "dataplane/nodes/nodes.h"
 #include "dataplane/nodes/port_nodes.h"
+#include "nf/nf.h"
 
 struct worker *graph_build_worker;
 
@@ -49,10 +51,14 @@ int graphs_create(char *err, size_t errlen)
 			return EINVAL;
 		}
 	}
+	if (feat_edges_create() != 0) {
+		snprintf(err, errlen, "cannot link the network functions' nodes into the pipeline");
+		return EINVAL;
+	}
 	for (unsigned wi = 0; wi < dp.n_workers; wi++) {
 		struct worker *w = &dp.workers[wi];
 		static char names[DP_MAX_PORTS * 16][RTE_NODE_NAMESIZE];
-		const char *patterns[DP_MAX_PORTS * 16 + 16];
+		const char *patterns[DP_MAX_PORTS * 16 + 16 + 32];
 		uint16_t np = 0;
 		for (size_t q = 0; q < w->n_rxqs; q++) {
 			struct port *p = port_by_name(w->rxqs[q].device);
@@ -75,6 +81,7 @@ int graphs_create(char *err, size_t errlen)
 						     NODE_PUNT,	      "port_tx-*",	"tap_inject"};
 		for (size_t c = 0; c < RTE_DIM(common); c++)
 			patterns[np++] = common[c];
+		np += (uint16_t)nf_graph_nodes(&patterns[np], 32);
 		snprintf(w->graph_name, sizeof(w->graph_name), "worker%u", wi);
 		struct rte_graph_param prm = {
 			.socket_id = (int)rte_lcore_to_socket_id(w->lcore),

@@ -10,6 +10,7 @@
 #include <rte_malloc.h>
 
 #include "dataplane/cp.h"
+#include "nf/nf.h"
 
 struct iface *iface_by_name(const char *name)
 {
@@ -149,6 +150,7 @@ int cp_iface_add(const char *name, const char *device, uint16_t vlan, const char
 	iface_publish(ifc);
 	__atomic_store_n(&port->vlan_map[vlan], ifc->id, __ATOMIC_RELEASE);
 	v->n_ifaces++;
+	nf_iface_changed(); /* zones name interfaces */
 	return 0;
 }
 
@@ -420,5 +422,6 @@ int cp_iface_del(const char *name, char *err, size_t errlen)
 	dp_synchronize();
 	dp.vrfs[ifc->vrf]->n_ifaces--;
 	rte_free(ifc);
+	nf_iface_changed();
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <rte_pdump.h>
 
 #include "dataplane/cp.h"
+#include "nf/nf.h"
 #include "dataplane/ctl_cmds.h"
 #include "dataplane/events.h"
 #include "dataplane/metrics.h"
@@ -125,6 +126,7 @@ static void control_loop(struct ctl_server *srv)
 		txn_poll();
 		uint64_t now = cp_now_ms();
 		metrics_snapshot_update(now);
+		nf_poll(now);
 		if (now >= next_timer) {
 			neigh_timers(now);
 			events_poll_links();
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
 	}
 
 	char err[CONF_ERR_MAX];
+	nf_register_conf(); /* the network functions' sections are part of the file */
 	struct npsgw_conf *conf = conf_load(file, err);
 	if (conf == NULL) {
 		fprintf(stderr, "npsd: %s\n", err);
@@ -200,6 +203,7 @@ int main(int argc, char **argv)
 	struct ctl_server *srv = NULL;
 	if (cp_tables_init(conf, cerr, sizeof(cerr)) || tap_init(cerr, sizeof(cerr)) ||
 	    ports_init(conf, cerr, sizeof(cerr)) || cp_apply_conf(conf, cerr, sizeof(cerr)) ||
+	    nf_register_features(cerr, sizeof(cerr)) || nf_boot(conf, cerr, sizeof(cerr)) ||
 	    graphs_create(cerr, sizeof(cerr))) {
 		fprintf(stderr, "npsd: %s\n", cerr);
 		goto err_eal;
@@ -223,6 +227,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "npsd: %s\n", cerr);
 		goto err_workers;
 	}
+	nf_started();
 	announce_addresses();
 	fprintf(stderr, "npsd: ready: %u worker(s), %u port(s), control socket %s\n", dp.n_workers, dp.n_ports,
 		conf->control.socket_path);
@@ -235,8 +240,10 @@ err_workers:
 	prometheus_stop();
 	metrics_fini();
 	workers_stop();
+	events_init(NULL);
 	ctl_server_close(srv);
 err_ports:
+	nf_fini();
 	stats_free();
 	ports_stop();
 err_eal:

@@ -39,6 +39,7 @@ enum txn_op_kind {
 	TXN_NEIGH_ADD,
 	TXN_NEIGH_DEL,
 	TXN_NEIGH_REPLACE, /* a static neighbour's MAC changes in place */
+	TXN_NF_APPLY,      /* a network function's section changed: apply the candidate's (undo: the running one) */
 };
 
 /* One operation. Objects point into the models the plan holds. */
@@ -50,6 +51,7 @@ struct txn_op {
 	const void *obj; /* conf_vrf, conf_interface, conf_route, conf_neighbour; addr_prefix for ADDR_* */
 	const void *old; /* REPLACE: the running route or neighbour */
 	const char *iface; /* ADDR_*: interface name */
+	int ext_slot;      /* NF_APPLY: the section's conf_ext slot; obj / old: candidate / running model (NULL: absent) */
 };
 
 /* The operations from running to cand, in the order they run. Owns both models. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dataplane/txn.h"
+#include "nf/nf.h"
 
 static const char *route_nh_fmt(const struct conf_route *r, char *buf, size_t len)
 {
@@ -96,6 +97,12 @@ const char *txn_op_fmt(const struct txn_op *op, char *buf, size_t len)
 	case TXN_NEIGH_DEL:
 		snprintf(buf, len, "neighbour del interface %s ip %s", n->interface, addr_fmt(&n->ip, a, sizeof(a)));
 		break;
+	case TXN_NF_APPLY: {
+		const struct conf_ext_ops *ops = conf_ext_ops(op->ext_slot);
+		snprintf(buf, len, "%s section %s", ops ? ops->key : "?",
+			 op->obj == NULL ? "removed" : op->old == NULL ? "added" : "replaced");
+		break;
+	}
 	default:
 		snprintf(buf, len, "?");
 	}
@@ -170,6 +177,8 @@ static int op_run(const struct txn_op *op, bool undo, char *err, size_t len)
 		const struct conf_neighbour *m = undo ? op->old : op->obj;
 		return cp_neigh_add_static(m->interface, &m->ip, m->mac, err, len);
 	}
+	case TXN_NF_APPLY:
+		return nf_apply_section(op->ext_slot, undo ? op->old : op->obj, err, len);
 	}
 	snprintf(err, len, "unknown operation %u", op->kind);
 	return EINVAL;

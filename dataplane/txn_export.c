@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dataplane/txn.h"
+#include "nf/nf.h"
 
 static void *memdup(const void *p, size_t n)
 {
@@ -219,7 +220,8 @@ int txn_export(struct txn_model *out, char *err, size_t errlen)
 	*out = (struct txn_model){.conf = calloc(1, sizeof(struct npsgw_conf))};
 	struct neigh_export ne = {.c = out->conf};
 	if (out->conf == NULL || copy_boot(out->conf, dp.conf) < 0 || export_vrfs(out->conf) < 0 ||
-	    export_interfaces(out) < 0 || export_routes(out->conf) < 0 || (neigh_walk(neigh_add, &ne), ne.failed)) {
+	    export_interfaces(out) < 0 || export_routes(out->conf) < 0 || (neigh_walk(neigh_add, &ne), ne.failed) ||
+	    nf_export_sections(out->conf) < 0) {
 		txn_model_free(out);
 		snprintf(err, errlen, "out of memory while reading the running configuration");
 		return ENOMEM;

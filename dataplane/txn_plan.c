@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "dataplane/txn_plan_int.h"
+#include "lib/conf/conf_ext.h"
 
 /* ---- the operations, in order */
 
@@ -148,6 +149,22 @@ static void emit_additions(struct planner *p)
 	}
 }
 
+/* Network functions' sections are applied whole, after the objects they may name exist and before deletions. */
+static void emit_nf_changes(struct planner *p)
+{
+	for (size_t i = 0; i < conf_ext_count(); i++) {
+		const struct conf_ext_ops *ops = conf_ext_ops((int)i);
+		const void *run = p->r.c->ext[i], *cand = p->c.c->ext[i];
+		if ((run == NULL) == (cand == NULL) && (run == NULL || ops->equal(run, cand)))
+			continue;
+		struct txn_op *op = emit(p, TXN_NF_APPLY, cand);
+		if (op != NULL) {
+			op->old = run;
+			op->ext_slot = (int)i;
+		}
+	}
+}
+
 int txn_plan_build(struct txn_plan *plan, char *err, size_t errlen)
 {
 	struct planner p = {.plan = plan};
@@ -156,6 +173,7 @@ int txn_plan_build(struct txn_plan *plan, char *err, size_t errlen)
 		txn_mark(&p);
 		emit_deletions(&p, EARLY);
 		emit_additions(&p);
+		emit_nf_changes(&p);
 		emit_deletions(&p, DEL);
 	} else {
 		p.oom = true;

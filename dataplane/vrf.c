@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 
 #include "dataplane/cp.h"
+#include "nf/nf.h"
 
 struct vrf *vrf_by_name(const char *name)
 {
@@ -67,6 +68,7 @@ int cp_vrf_add(const char *name, uint32_t id, bool compact, uint32_t max_routes,
 	v->max_routes = max_routes;
 	snprintf(v->name, sizeof(v->name), "%s", name);
 	__atomic_store_n(&dp.vrfs[slot], v, __ATOMIC_RELEASE);
+	nf_iface_changed(); /* rule sets name VRFs */
 	return 0;
 }
 
@@ -138,5 +140,6 @@ int cp_vrf_del(const char *name, char *err, size_t errlen)
 	if (v->fib6)
 		fib6_destroy(v->fib6);
 	rte_free(v);
+	nf_iface_changed();
 	return 0;
 }

@@ -6,6 +6,7 @@
  */
 #include <rte_ip.h>
 
+#include "dataplane/feature.h"
 #include "dataplane/nodes/nodes.h"
 #include "dataplane/nodes/vrf_group.h"
 
@@ -46,6 +47,8 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, uint32_t 
 	case NH_T_GATEWAY:
 	case NH_T_NEIGH:
 	case NH_T_CONNECTED:
+		if (unlikely(feat_any(FEAT_IP4_FWD, pm->vrf)))
+			return feat_next_edge(FEAT_IP4_FWD, FEAT_FROM_SOURCE, pm->vrf); /* network functions */
 		return IP4_LK_NEXT_REWRITE;
 	case NH_T_LOCAL:
 		return IP4_LK_NEXT_LOCAL;

@@ -3,6 +3,7 @@
 #include <rte_ip.h>
 
 #include "dataplane/nodes/ip6_util.h"
+#include "dataplane/feature.h"
 #include "dataplane/nodes/nodes.h"
 #include "dataplane/nodes/vrf_group.h"
 
@@ -66,6 +67,8 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
 	case NH_T_CONNECTED:
 		if (unlikely(ip6_is_linklocal(ip->src_addr) && !local))
 			return IP6_LK_NEXT_DROP_LINKLOCAL; /* RFC 4291 2.5.6: never forwarded off-link */
+		if (unlikely(feat_any(FEAT_IP6_FWD, pm->vrf)))
+			return feat_next_edge(FEAT_IP6_FWD, FEAT_FROM_SOURCE, pm->vrf); /* network functions */
 		return IP6_LK_NEXT_REWRITE;
 	case NH_T_LOCAL:
 		return IP6_LK_NEXT_LOCAL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/conf/conf_ext.h"
 #include "lib/conf/conf_int.h"
 
 static const char *const top_level_keys[] = {"eal",	"control", "limits",	 "neighbour",  "devices", "workers",
@@ -44,13 +45,22 @@ static char *dir_of(const char *file)
 
 static int read_sections(struct conf_ctx *ctx, const config_setting_t *root)
 {
-	if (conf_check_keys(ctx, root, top_level_keys) < 0)
+	/* The core's keys, then the network functions' (conf_ext.h). */
+	const char *keys[sizeof(top_level_keys) / sizeof(top_level_keys[0]) + CONF_EXT_MAX];
+	size_t n_keys = 0;
+	for (; top_level_keys[n_keys] != NULL; n_keys++)
+		keys[n_keys] = top_level_keys[n_keys];
+	for (size_t i = 0; i < conf_ext_count(); i++)
+		keys[n_keys++] = conf_ext_ops((int)i)->key;
+	keys[n_keys] = NULL;
+	if (conf_check_keys(ctx, root, keys) < 0)
 		return -1;
 	/* Order matters: later sections refer to names defined by earlier ones. */
 	int (*const readers[])(struct conf_ctx *, const config_setting_t *) = {
 		conf_read_eal,	   conf_read_control,	 conf_read_limits,     conf_read_neighbour_params,
 		conf_read_devices, conf_read_workers,	 conf_read_vrfs,       conf_read_interfaces,
 		conf_read_routes,  conf_read_neighbours, conf_read_route_file, conf_read_metrics,
+		conf_read_ext_sections,
 	};
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
 		if (readers[i](ctx, root) < 0)
@@ -173,6 +183,7 @@ void conf_free(struct npsgw_conf *conf)
 	free(conf->routes);
 	free(conf->neighbours);
 	free(conf->route_file);
+	conf_free_ext(conf);
 	free(conf);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/conf/conf_int.h"
 #include "lib/conf/conf_write.h"
 
 struct cmp {
@@ -183,5 +184,7 @@ bool conf_differs(const struct npsgw_conf *a, const struct npsgw_conf *b, unsign
 		cmp_vrfs_interfaces(&c, a, b);
 		cmp_routes_neighbours(&c, a, b);
 	}
+	if ((mask & CONF_CMP_EXT) && !c.differs && conf_ext_differs(a, b, what, len))
+		c.differs = true;
 	return c.differs;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/conf/conf.h"
 #include "lib/conf/conf_index.h"
@@ -75,6 +76,12 @@ const config_setting_t *conf_read_group_list(struct conf_ctx *ctx, const config_
 const config_setting_t *conf_read_group(struct conf_ctx *ctx, const config_setting_t *root, const char *key);
 
 bool conf_name_valid(const char *s);
+
+/* Network functions' sections (conf_ext.c): read after the core's, freed, written and compared with them. */
+int conf_read_ext_sections(struct conf_ctx *ctx, const config_setting_t *root);
+void conf_free_ext(struct npsgw_conf *c);
+void conf_write_ext(FILE *out, const struct npsgw_conf *c);
+bool conf_ext_differs(const struct npsgw_conf *a, const struct npsgw_conf *b, char *what, size_t len);
 
 /* Grow *array (of elem_size items, *capacity of them) to hold at least need items. Returns 0 or -1. */
 int conf_grow(void **array, size_t *capacity, size_t need, size_t elem_size);

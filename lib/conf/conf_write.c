@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/conf/conf_int.h"
 #include "lib/conf/conf_write.h"
 
 /* A libconfig string literal: quote and backslash escaped, control bytes as \xNN (libconfig reads them back). */
@@ -189,6 +190,7 @@ int conf_write(FILE *out, const struct npsgw_conf *c, const char *header)
 	write_devices(out, c);
 	write_vrfs_interfaces(out, c);
 	write_routes_neighbours(out, c);
+	conf_write_ext(out, c);
 	return ferror(out) ? -1 : 0;
 }
 

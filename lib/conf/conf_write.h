@@ -28,7 +28,8 @@ int conf_write_file(const struct npsgw_conf *c, const char *path, const char *he
 /* Sections compared by conf_differs. */
 #define CONF_CMP_BOOT 0x1   /* eal, control, limits, neighbour, metrics, devices, workers: fixed while npsd runs */
 #define CONF_CMP_TABLES 0x2 /* vrfs, interfaces, routes, neighbours (in order) */
-#define CONF_CMP_ALL (CONF_CMP_BOOT | CONF_CMP_TABLES)
+#define CONF_CMP_EXT 0x4    /* network functions' sections (conf_ext.h) */
+#define CONF_CMP_ALL (CONF_CMP_BOOT | CONF_CMP_TABLES | CONF_CMP_EXT)
 
 /*
  * Do a and b differ in the sections of mask? When they do, what gets the first difference as a setting path and

@@ -155,6 +155,13 @@ struct ctl_event_stats ctl_server_event_stats(const struct ctl_server *s);
 /* Helper for handle_fn implementations: parse + dispatch + call + render into reply_frame. */
 void ctl_serve_line(const struct ctl_cmd *table, size_t n, struct ctl_ctx *ctx, const char *line, size_t len,
 		    struct sbuf *reply_frame);
+/* Same over several command tables (the core's, then each network function's): the first that knows the words. */
+struct ctl_cmd_table {
+	const struct ctl_cmd *cmds;
+	size_t n;
+};
+void ctl_serve_line_tables(const struct ctl_cmd_table *tables, size_t ntables, struct ctl_ctx *ctx, const char *line,
+			   size_t len, struct sbuf *reply_frame);
 
 /* Client side (npsctl, tests): connect, send one request, read one reply. Returns status or -errno on I/O error. */
 int ctl_client_call(const char *path, const char *request, struct sbuf *body, int timeout_ms);

@@ -191,6 +191,13 @@ const struct ctl_cmd *ctl_dispatch(const struct ctl_cmd *table, size_t n, const 
 void ctl_serve_line(const struct ctl_cmd *table, size_t n, struct ctl_ctx *ctx, const char *line, size_t len,
 		    struct sbuf *reply_frame)
 {
+	const struct ctl_cmd_table one = {table, n};
+	ctl_serve_line_tables(&one, 1, ctx, line, len, reply_frame);
+}
+
+void ctl_serve_line_tables(const struct ctl_cmd_table *tables, size_t ntables, struct ctl_ctx *ctx, const char *line,
+			   size_t len, struct sbuf *reply_frame)
+{
 	struct ctl_req req;
 	struct ctl_args args;
 	char err[CTL_ERR_MAX];
@@ -199,8 +206,18 @@ void ctl_serve_line(const struct ctl_cmd *table, size_t n, struct ctl_ctx *ctx, 
 		ctl_render_error(status, err, req.json, reply_frame);
 		return;
 	}
-	const struct ctl_cmd *cmd = ctl_dispatch(table, n, &req, &args, &status, err, sizeof(err));
+	const struct ctl_cmd *cmd = NULL;
+	char first_err[CTL_ERR_MAX] = "";
+	for (size_t t = 0; t < ntables && cmd == NULL; t++) {
+		cmd = ctl_dispatch(tables[t].cmds, tables[t].n, &req, &args, &status, err, sizeof(err));
+		if (cmd == NULL && status != ENOENT)
+			break; /* this table knows the words: its complaint about the arguments stands */
+		if (cmd == NULL && t == 0)
+			snprintf(first_err, sizeof(first_err), "%s", err);
+	}
 	if (cmd == NULL) {
+		if (status == ENOENT && first_err[0] != '\0')
+			snprintf(err, sizeof(err), "%s", first_err);
 		ctl_render_error(status, err, req.json, reply_frame);
 		return;
 	}

@@ -652,7 +652,11 @@ class Case:
 def load_cases():
     sys.path.insert(0, HERE)
     sys.modules.setdefault("harness", sys.modules[__name__])
-    for mod in sorted(os.listdir(HERE)):
+    # NPSGW_PCAP_CASES_DIR: run the cases_*.py of another folder (a network function's, e.g. nf/fw/test) instead
+    cases_dir = os.path.abspath(os.environ.get("NPSGW_PCAP_CASES_DIR") or HERE)
+    if cases_dir != HERE:
+        sys.path.insert(0, cases_dir)
+    for mod in sorted(os.listdir(cases_dir)):
         if mod.startswith("cases_") and mod.endswith(".py"):
             __import__(mod[:-3])
 

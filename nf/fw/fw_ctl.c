@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The firewall's command table and the commands that change something: flush, rule set replace and delete. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/cp.h"
+#include "dataplane/events.h"
+#include "nf/fw/fw_cp.h"
+#include "nf/fw/fw_ctl.h"
+
+#define RULESET_FILE_MAX (64u << 20)
+
+const struct ctl_cmd fw_commands[FW_N_COMMANDS] = {
+	{"fw show rules", "", "vrf", "firewall rules with hit counters, zone-pair policies and defaults, by VRF",
+	 fw_cmd_show_rules},
+	{"fw show sessions", "", "vrf proto addr port state worker skip limit",
+	 "firewall sessions (filters: proto name or number, addr address or prefix, either side; paged: default limit "
+	 "100)",
+	 fw_cmd_show_sessions},
+	{"fw show stats", "", "", "firewall and session table counters, summed over the workers", fw_cmd_show_stats},
+	{"fw show zones", "", "", "firewall zones and their interfaces", fw_cmd_show_zones},
+	{"fw flush", "", "vrf", "remove every firewall session (all VRFs or one); waits up to 2 s for the workers",
+	 fw_cmd_flush},
+	{"fw ruleset replace", "file", "",
+	 "replace a VRF's rule set atomically with the one in FILE (on the npsd host; firewall.rulesets entry syntax)",
+	 fw_cmd_ruleset_replace},
+	{"fw ruleset delete", "vrf", "", "remove a VRF's rule set: its traffic is no longer filtered",
+	 fw_cmd_ruleset_delete},
+};
+
+int fw_cmd_flush(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
+{
+	char err[CTL_ERR_MAX], n[24];
+	const char *vname = ctl_arg(a, "vrf");
+	const struct vrf *v = vname != NULL ? vrf_by_name(vname) : NULL;
+	uint64_t removed;
+	bool complete;
+	if (vname != NULL && v == NULL)
+		return ctl_reply_error(r, ENOENT, "no VRF '%s'", vname);
+	int rc = fw_cp_flush(v != NULL ? v->slot : CT_VRF_ANY, FW_FLUSH_WAIT_MS, &removed, &complete, err, sizeof(err));
+	if (rc)
+		return ctl_reply_error(r, rc, "%s", err);
+	struct ctl_table *t = ctl_reply_table(r, "flush", "vrf", "#removed", "complete", NULL);
+	snprintf(n, sizeof(n), "%" PRIu64, removed);
+	ctl_table_row(t, vname != NULL ? vname : "all", n, complete ? "yes" : "no");
+	if (!complete)
+		sbuf_printf(&r->text,
+			    "(the workers had not finished after %u ms: they finish the flush on their own)\n",
+			    FW_FLUSH_WAIT_MS);
+	return 0;
+}
+
+/* The whole file as a string (malloc'd), or NULL with err. */
+static char *file_read(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *text = malloc(RULESET_FILE_MAX + 1);
+	size_t n = text != NULL ? fread(text, 1, RULESET_FILE_MAX + 1, f) : 0;
+	bool bad = text == NULL || ferror(f) || n > RULESET_FILE_MAX;
+	fclose(f);
+	if (bad) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 text == NULL ? "out of memory" : n > RULESET_FILE_MAX ? "larger than 64 MiB" : "read error");
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
+}
+
+int fw_cmd_ruleset_replace(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
+{
+	char err[CTL_ERR_MAX], what[CTL_ERR_MAX], nrules[24], gen_s[24];
+	const char *path = ctl_arg(a, "file");
+	struct fw_ruleset_conf *rs = NULL;
+	uint32_t gen;
+	if (fw.conf == NULL)
+		return ctl_reply_error(r, ENOTSUP, "the firewall is not enabled (the %s configuration has no firewall "
+				       "section)", fw.workers == NULL ? "boot" : "running");
+	char *text = file_read(path, err, sizeof(err));
+	if (text == NULL)
+		return ctl_reply_error(r, EIO, "%s", err);
+	int rc = fw_ruleset_read_text(text, path, fw.conf, &rs, err, sizeof(err)) ? EINVAL : 0;
+	free(text);
+	if (rc == 0)
+		rc = fw_cp_ruleset_replace(rs, &gen, err, sizeof(err));
+	if (rc) {
+		fw_ruleset_free(rs);
+		return ctl_reply_error(r, rc, "%s", err);
+	}
+	struct ctl_table *t = ctl_reply_table(r, "ruleset", "vrf", "#rules", "#generation", NULL);
+	snprintf(nrules, sizeof(nrules), "%zu", rs->n_rules);
+	snprintf(gen_s, sizeof(gen_s), "%" PRIu32, gen);
+	ctl_table_row(t, rs->vrf, nrules, gen_s);
+	snprintf(what, sizeof(what), "fw ruleset replace vrf %s", rs->vrf);
+	event_config(what);
+	fw_ruleset_free(rs);
+	return 0;
+}
+
+int fw_cmd_ruleset_delete(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
+{
+	char err[CTL_ERR_MAX], what[CTL_ERR_MAX];
+	const char *vname = ctl_arg(a, "vrf");
+	int rc = fw_cp_ruleset_delete(vname, err, sizeof(err));
+	if (rc)
+		return ctl_reply_error(r, rc, "%s", err);
+	snprintf(what, sizeof(what), "fw ruleset delete vrf %s", vname);
+	event_config(what);
+	sbuf_printf(&r->text, "VRF %s: rule set removed, its sessions flushed\n", vname);
+	return 0;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Registry of the network functions' drop reasons, appended to the core's list (dataplane/drop_reasons.h). */
+#ifndef NPSGW_NF_DROPS_H
+#define NPSGW_NF_DROPS_H
+
+#include "nf/fw/fw_drops.h"
+
+#define NF_DROP_REASONS(X) NF_FW_DROP_REASONS(X)
+
+#endif
