@@ -57,7 +57,8 @@ const struct ctl_cmd ctl_commands[] = {
 	{"config save", "file", "", "write the running configuration as a boot file (absolute path on the npsd host)",
 	 cmd_config_save},
 	{"reload", "", "", "commit the boot file npsd was started with (as SIGHUP does)", cmd_reload},
-	{"subscribe", "", "events", "receive events on this connection: link, neighbour, config, firewall (comma list; default all)",
+	{"subscribe", "", "events",
+	 "receive events on this connection: link, neighbour, config, firewall, nat (comma list; default all)",
 	 cmd_subscribe},
 	{"unsubscribe", "", "", "stop receiving events on this connection", cmd_unsubscribe},
 };

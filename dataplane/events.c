@@ -16,7 +16,11 @@ static int8_t link_up[DP_MAX_PORTS]; /* last state seen: 1 up, 0 down */
 static const struct {
 	const char *name;
 	uint64_t bit;
-} topics[] = {{"link", EV_LINK}, {"neighbour", EV_NEIGHBOUR}, {"config", EV_CONFIG}, {"firewall", EV_FIREWALL}};
+} topics[] = {{"link", EV_LINK},
+	      {"neighbour", EV_NEIGHBOUR},
+	      {"config", EV_CONFIG},
+	      {"firewall", EV_FIREWALL},
+	      {"nat", EV_NAT}};
 
 /* {"event":"NAME","time":UNIX.MS, ... the caller adds its members and calls finish(). */
 static void start(struct sbuf *b, const char *name)
@@ -171,7 +175,7 @@ static int parse_topics(const char *list, uint64_t *mask, char *err, size_t errl
 		}
 		if (!found) {
 			snprintf(err, errlen, "bad events '%.*s' (expected a comma-separated list of %s)", (int)n,
-				 list, "link, neighbour, config, firewall, or all");
+				 list, "link, neighbour, config, firewall, nat, or all");
 			return EINVAL;
 		}
 		list += n + (list[n] == ',');
@@ -194,7 +198,8 @@ static void subscription_table(struct ctl_reply *r, uint64_t mask)
 
 int cmd_subscribe(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
 {
-	char err[CTL_ERR_MAX] = "bad events (expected a comma-separated list of link, neighbour, config, firewall, or all)";
+	char err[CTL_ERR_MAX] =
+		"bad events (expected a comma-separated list of link, neighbour, config, firewall, nat, or all)";
 	uint64_t mask = EV_ALL;
 	const char *list = ctl_arg(a, "events");
 	if (list != NULL && parse_topics(list, &mask, err, sizeof(err)) != 0)

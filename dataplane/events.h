@@ -20,7 +20,8 @@
 #define EV_NEIGHBOUR 0x2u
 #define EV_CONFIG 0x4u
 #define EV_FIREWALL 0x8u /* firewall log records (nf/fw) */
-#define EV_ALL (EV_LINK | EV_NEIGHBOUR | EV_CONFIG | EV_FIREWALL)
+#define EV_NAT 0x10u     /* NAT port-block allocations and releases, quota and exhaustion records (nf/nat) */
+#define EV_ALL (EV_LINK | EV_NEIGHBOUR | EV_CONFIG | EV_FIREWALL | EV_NAT)
 
 /* Remember the server events go through and the ports' current link states (no event for those). */
 void events_init(struct ctl_server *srv);

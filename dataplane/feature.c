@@ -11,6 +11,8 @@
 struct feat_arc_state feat_arcs[FEAT_ARC_COUNT] = {
 	[FEAT_IP4_FWD] = {.source = NODE_IP4_LOOKUP, .end = NODE_IP4_REWRITE},
 	[FEAT_IP6_FWD] = {.source = NODE_IP6_LOOKUP, .end = NODE_IP6_REWRITE},
+	[FEAT_IP4_IN] = {.source = NODE_IP4_INPUT, .end = NODE_IP4_LOOKUP},
+	[FEAT_IP6_IN] = {.source = NODE_IP6_INPUT, .end = NODE_IP6_LOOKUP},
 };
 
 static unsigned feat_order[FEAT_ARC_COUNT][FEAT_MAX];

@@ -2,7 +2,7 @@
 /*
  * Feature arcs: where network functions plug into the router's pipeline without the core naming them.
  *
- * An arc is a point of the pipeline (forwarded IPv4 after the route lookup, forwarded IPv6 after the route lookup)
+ * An arc is a point of the pipeline (received unicast before the route lookup, forwarded after it; each family)
  * with an ordered list of feature nodes, registered by the functions (nf/registry.c) before the graphs are built.
  * Each VRF enables the features it uses (a bit per feature, per arc); a packet of a VRF with no feature enabled
  * skips the arc at the cost of one byte load. A feature node, when done with a packet, sends it to the next
@@ -19,6 +19,8 @@
 enum feat_arc {
 	FEAT_IP4_FWD = 0, /* after ip4_lookup, forwarded packets (next hop on an interface); end: ip4_rewrite */
 	FEAT_IP6_FWD,     /* after ip6_lookup, forwarded packets; end: ip6_rewrite */
+	FEAT_IP4_IN,      /* after ip4_input, unicast packets received (not built by the router); end: ip4_lookup */
+	FEAT_IP6_IN,      /* after ip6_input, unicast packets received, before the lookup; end: ip6_lookup */
 	FEAT_ARC_COUNT
 };
 

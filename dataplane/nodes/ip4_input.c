@@ -2,6 +2,7 @@
 /* ip4_input: RFC 1812 header checks (lib/hdr/ip_checks.h); trims Ethernet padding; multicast is not routed. */
 #include <rte_ip.h>
 
+#include "dataplane/feature.h"
 #include "dataplane/nodes/nodes.h"
 #include "lib/hdr/ip_checks.h"
 
@@ -46,6 +47,8 @@ static inline rte_edge_t ip4_classify(struct rte_mbuf *m)
 	uint16_t total = rte_be_to_cpu_16(ip->total_length);
 	if (unlikely(rte_pktmbuf_data_len(m) > total))
 		rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - total);
+	if (unlikely(feat_any(FEAT_IP4_IN, pkt_meta(m)->vrf)))
+		return feat_next_edge(FEAT_IP4_IN, FEAT_FROM_SOURCE, pkt_meta(m)->vrf); /* network functions */
 	return IP4_IN_NEXT_LOOKUP;
 }
 

@@ -8,6 +8,7 @@
 #include <rte_ip.h>
 
 #include "dataplane/nodes/ip6_util.h"
+#include "dataplane/feature.h"
 #include "dataplane/nodes/nodes.h"
 #include "lib/hdr/ip_checks.h"
 
@@ -58,6 +59,8 @@ static inline rte_edge_t ip6_classify(struct rte_mbuf *m)
 			return IP6_IN_NEXT_LOCAL;
 		return IP6_IN_NEXT_DROP_LINKLOCAL;
 	}
+	if (unlikely(feat_any(FEAT_IP6_IN, pkt_meta(m)->vrf)))
+		return feat_next_edge(FEAT_IP6_IN, FEAT_FROM_SOURCE, pkt_meta(m)->vrf); /* network functions */
 	return IP6_IN_NEXT_LOOKUP;
 }
 

@@ -206,21 +206,10 @@ static const config_setting_t *member_group(struct fw_reader *r, const config_se
 
 /* ---- sessions ---- */
 
+/* The tracker's defaults (lib/ct): one place for them. */
 static void sessions_default(struct ct_params *p)
 {
-	*p = (struct ct_params){
-		.max_sessions = 65536,
-		.timeouts = {.tcp_established = 7440,
-			     .tcp_transitory = 240,
-			     .tcp_time_wait = 120,
-			     .tcp_closed = 10,
-			     .udp = 120,
-			     .icmp = 60,
-			     .other = 120},
-		.tcp_window_check = true,
-		.tcp_loose = false,
-		.full_policy = CT_FULL_REFUSE,
-	};
+	ct_params_default(p);
 }
 
 static const char *const sessions_keys[] = {"max", "when_full", "tcp_window_check", "tcp_loose", "timeouts", NULL};

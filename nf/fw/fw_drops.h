@@ -5,7 +5,7 @@
 
 #define NF_FW_DROP_REASONS(X)                                                                                         \
 	X(fw_deny, "firewall: denied by a rule, a zone-pair policy or the VRF default")                                \
-	X(fw_reject, "firewall: rejected (a TCP RST or ICMP prohibited was sent back, rate permitting)")              \
+	X(fw_reject, "firewall: rejected, no answer sent (rate limit, or a RST is never answered)")                   \
 	X(fw_session_full, "firewall: session table full, new session refused")                                       \
 	X(fw_tcp_bad_flags, "firewall: impossible TCP flag combination (SYN+FIN, SYN+RST, no flags, ...)")            \
 	X(fw_tcp_out_of_window, "firewall: TCP segment outside the tracked sequence/ack window")                       \

@@ -23,13 +23,13 @@ iperf3 (keep semantics; a ruleset denying new TCP), config reload; then npsd aga
 One PASS/FAIL line per check; details of every check in WORKDIR/log. Exit 0 when all passed, 1 otherwise, 2 when
 the harness could not run. npsd's pid is kept in WORKDIR/npsd.pid for run.sh's clean-up.
 """
+import json
 import os
+import select
 import socket
 import subprocess
 import sys
 import time
-import json
-import select
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -375,7 +375,8 @@ class Tier:
         d = self.gw.drops("fw_deny")
         self.note("rulesets: %s" % rs)
         self.expect(len(rs) == 1 and rs[0]["default"] == "deny", "one rule set, default deny")
-        self.expect(rs[0]["default_packets"] == d, "default hits %s == fw_deny drops %d" % (rs[0]["default_packets"], d))
+        self.expect(rs[0]["default_packets"] == d,
+                    "default hits %s == fw_deny drops %d" % (rs[0]["default_packets"], d))
         self.expect(d >= 12, "at least the 12 denied packets of the checks above (%d)" % d)
 
     def t_tcp_reject(self, dst):
@@ -465,6 +466,10 @@ class Tier:
             byport = self.gw.sessions(vrf="main", proto="udp", port=min(mine))
             self.expect(len(byport) == 1 and min(mine) in sess_ports(byport[0]),
                         "port %d selects its one session (%d rows)" % (min(mine), len(byport)))
+            st = udp[0]["state"]
+            bystate = self.gw.sessions(vrf="main", state=st, limit=100000)
+            self.expect(len(bystate) >= 1 and all(r["state"] == st for r in bystate),
+                        "state %s selects sessions in that state (%d)" % (st, len(bystate)))
             byaddr = self.gw.sessions(vrf="main", addr=INET6)
             self.expect(len(byaddr) >= 1 and all(INET6 in (r["src"], r["dst"]) for r in byaddr),
                         "addr %s selects the sessions of that address (%d)" % (INET6, len(byaddr)))
@@ -548,31 +553,42 @@ class Tier:
         self.expect(all(b > 0 for b in intervals), "no stall: every 1 s interval moved data %s" % intervals)
         return bps
 
-    def t_replace_keep(self):
-        p, path = self.iperf(6, "keep-%dw" % self.workers_now)
-        ok = []
+    def with_iperf(self, seconds, tag, body):
+        """body() while iperf3 runs; then the iperf3 checks. A failure of body() comes first (iperf3 stopped)."""
+        p, path = self.iperf(seconds, tag)
         try:
+            body()
+        except BaseException:
+            p.terminate()  # timeout(1) passes the signal on to iperf3
+            p.wait()
+            p.outfile.close()
+            raise
+        self.iperf_result(p, path)
+
+    def t_replace_keep(self):
+        seen = {}
+
+        def body():
             time.sleep(1.5)
-            ok.append(self.replace(BASE_RULES[:4] + EXTRA_RULES + BASE_RULES[4:], "plus"))
-            names_plus = set(self.gw.rules())
+            self.expect(self.replace(BASE_RULES[:4] + EXTRA_RULES + BASE_RULES[4:], "plus"), "replace adding rules")
+            seen["plus"] = set(self.gw.rules())
             time.sleep(1.5)
-            ok.append(self.replace([n for n in BASE_RULES if n != "ping6-in-reject"], "minus"))
-            names_minus = set(self.gw.rules())
+            self.expect(self.replace([n for n in BASE_RULES if n != "ping6-in-reject"], "minus"),
+                        "replace removing rules")
+            seen["minus"] = set(self.gw.rules())
             time.sleep(1.0)
-            ok.append(self.replace(BASE_RULES, "base"))
-        finally:
-            self.iperf_result(p, path)
-        self.expect(all(ok), "the three replaces were accepted (%s)" % ok)
-        self.expect(set(EXTRA_RULES) <= names_plus, "the added rules are shown after the first replace")
-        self.expect("ping6-in-reject" not in names_minus and not set(EXTRA_RULES) & names_minus,
+            self.expect(self.replace(BASE_RULES, "base"), "replace back to the base rules")
+        self.with_iperf(6, "keep-%dw" % self.workers_now, body)
+        self.expect(set(EXTRA_RULES) <= seen["plus"], "the added rules are shown after the first replace")
+        self.expect("ping6-in-reject" not in seen["minus"] and not set(EXTRA_RULES) & seen["minus"],
                     "the removed rules are gone after the second")
         self.expect(set(self.gw.rules()) >= set(BASE_RULES), "the base rules are back")
 
     def t_replace_deny_new(self):
         out, held = tcp_connect(self.site, INET4, 8080)
         self.expect(out == "ok" and tcp_echo(held), "a held TCP connection echoes before the replace")
-        p, path = self.iperf(5, "denynew-%dw" % self.workers_now)
-        try:
+
+        def body():
             time.sleep(1.5)
             self.expect(self.replace([n for n in BASE_RULES if n != "out-tcp"], "notcp"),
                         "replace with a ruleset without out-tcp accepted")
@@ -583,8 +599,9 @@ class Tier:
             self.expect(d1 > d0, "its SYN counted as fw_deny %d -> %d" % (d0, d1))
             self.expect(tcp_echo(held), "the connection opened before the replace still echoes")
             self.expect(udp_query(self.site, INET4, 7000) == "reply", "new UDP flows still allowed")
+        try:
+            self.with_iperf(5, "denynew-%dw" % self.workers_now, body)
         finally:
-            self.iperf_result(p, path)
             held.close()
             restored = self.replace(BASE_RULES, "restore")
         self.expect(restored, "the base ruleset is restored")
@@ -670,6 +687,11 @@ class Tier:
             self.expect(len(answered) + refused == n_flows, "every flow was either answered or refused (%d + %d "
                         "of %d)" % (len(answered), refused, n_flows))
             self.expect(len(answered) > 0, "the flows that fit were answered")
+            st = self.gw.stats()
+            self.note("fw show stats: %s" % st)
+            self.expect(st["sessions_active"] <= self.max_sessions and st["sessions_capacity"] <= self.max_sessions,
+                        "sessions_active %d, sessions_capacity %d: within sessions.max %d"
+                        % (st["sessions_active"], st["sessions_capacity"], self.max_sessions))
             self.expect(tcp_echo(held), "the established TCP connection still echoes with the table full")
             f2 = self.gw.drops("fw_session_full")
             self.expect(udp_query(self.site, INET4, 7000, timeout=1) == "timeout" and

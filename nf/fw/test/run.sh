@@ -30,10 +30,12 @@ done
 for c in ip ping traceroute iperf3 "$PY"; do
 	command -v "$c" >/dev/null || { echo "run.sh: $c not installed (scripts/install-deps.sh)" >&2; exit 2; }
 done
+# shellcheck source=../../../test/e2e/lib.sh
 . "$REPO/test/e2e/lib.sh"
 
 WORK=$(mktemp -d /tmp/npsgw-fwe2e.XXXXXX)
 child=
+# shellcheck disable=SC2317 # run by the traps
 cleanup() {
 	local rc=$? pid
 	trap - EXIT INT TERM
