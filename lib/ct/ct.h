@@ -20,6 +20,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
 
 /* Canonical session key: 48 bytes (rte_hash compares 48-byte keys with SIMD). */
 struct ct_key {
@@ -34,15 +37,106 @@ struct ct_key {
 
 enum ct_dir { CT_DIR_ORIG = 0, CT_DIR_REPLY = 1 };
 
+/* Fixed seed: every table must hash a key the same way. */
+#define CT_HASH_SEED 0x6e707367u /* "npsg" */
+
+/* CRC32-C of one 8-byte word (the SSE4.2 instruction when the build has it; DPDK's otherwise: the same values). */
+#if defined(__SSE4_2__) && defined(__x86_64__)
+#include <nmmintrin.h>
+#define CT_CRC64(h, w) ((uint32_t)_mm_crc32_u64((h), (w)))
+#else
+#define CT_CRC64(h, w) rte_hash_crc_8byte((w), (h))
+#endif
+
+/* The hash of a key given as its six 8-byte words (ct_key_hash()). */
+static inline uint32_t ct_key_words_hash(const uint64_t w[6], uint8_t family)
+{
+	uint32_t h = CT_CRC64(CT_HASH_SEED, w[0]);
+	h = CT_CRC64(h, w[1]);
+	h = CT_CRC64(h, w[3]);
+	if (family != 4) {
+		h = CT_CRC64(h, w[2]);
+		h = CT_CRC64(h, w[4]);
+		h = CT_CRC64(h, w[5]);
+	}
+	return h;
+}
+
+/*
+ * The hash of a key (same function and seed in every table; the tables' rte_hash uses it too, so its value feeds
+ * the *_with_hash calls). CRC32-C of the key's 8-byte words; an IPv4 key (family 4) skips the three words
+ * ct_key_build() leaves zero there (bytes 16-27 and 36-47): half the work for the common case.
+ */
+static inline uint32_t ct_key_hash(const struct ct_key *k)
+{
+	uint64_t w[6];
+
+	memcpy(w, k, sizeof(w));
+	return ct_key_words_hash(w, k->family);
+}
+
 /*
  * Build the canonical key of a packet from src to dst (addresses in network order: 4 or 16 bytes, ports in host
- * order). Returns the side (0 or 1) the packet's source is in the key.
+ * order) and, when hash is not NULL, its ct_key_hash() from the words in registers. Returns the side (0 or 1) the
+ * packet's source is in the key. Inline and without a memcmp: it runs for every packet, and the family is usually a
+ * constant of the caller.
  */
-unsigned ct_key_build(struct ct_key *k, uint32_t vrf, uint8_t family, uint8_t proto, const void *src,
-		      const void *dst, uint16_t sport, uint16_t dport);
+static inline unsigned ct_key_build_hash(struct ct_key *k, uint32_t *hash, uint32_t vrf, uint8_t family,
+					 uint8_t proto, const void *src, const void *dst, uint16_t sport,
+					 uint16_t dport)
+{
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ct_key_build assembles the key's words for a little-endian host"
+#endif
+	unsigned side;
+	uint64_t w[6];
 
-/* The hash of a key (same function and seed in every table): picks the owner worker and feeds the lookup. */
-uint32_t ct_key_hash(const struct ct_key *k);
+	if (family == 4) {
+		uint32_t s, d;
+		memcpy(&s, src, 4);
+		memcpy(&d, dst, 4);
+		/* Network order compared as numbers; the port breaks a tie. */
+		uint32_t hs = __builtin_bswap32(s), hd = __builtin_bswap32(d);
+		side = (hs > hd || (hs == hd && sport > dport)) ? 1 : 0;
+		uint32_t lo = side ? d : s, hi = side ? s : d; /* side 0's address first */
+		uint16_t p0 = side ? dport : sport, p1 = side ? sport : dport;
+		/* Bytes 0-11: vrf, family, proto, ports, pad; 12-27: addr[0]; 28-43: addr[1]; 44-47: pad2. */
+		w[0] = vrf | (uint64_t)family << 32 | (uint64_t)proto << 40 | (uint64_t)p0 << 48;
+		w[1] = p1 | (uint64_t)lo << 32;
+		w[2] = 0;
+		w[3] = (uint64_t)hi << 32;
+		w[4] = 0;
+		w[5] = 0;
+	} else {
+		uint64_t s[2], d[2];
+		memcpy(s, src, 16);
+		memcpy(d, dst, 16);
+		uint64_t s0 = __builtin_bswap64(s[0]), d0 = __builtin_bswap64(d[0]);
+		uint64_t s1 = __builtin_bswap64(s[1]), d1 = __builtin_bswap64(d[1]);
+		bool greater = s0 > d0 || (s0 == d0 && (s1 > d1 || (s1 == d1 && sport > dport)));
+		side = greater ? 1 : 0;
+		uint64_t lo0 = side ? d[0] : s[0], lo1 = side ? d[1] : s[1];
+		uint64_t hi0 = side ? s[0] : d[0], hi1 = side ? s[1] : d[1];
+		uint16_t p0 = side ? dport : sport, p1 = side ? sport : dport;
+		w[0] = vrf | (uint64_t)family << 32 | (uint64_t)proto << 40 | (uint64_t)p0 << 48;
+		w[1] = p1 | lo0 << 32;
+		w[2] = lo0 >> 32 | lo1 << 32;
+		w[3] = lo1 >> 32 | hi0 << 32;
+		w[4] = hi0 >> 32 | hi1 << 32;
+		w[5] = hi1 >> 32;
+	}
+	memcpy(k, w, sizeof(w));
+	if (hash != NULL)
+		*hash = ct_key_words_hash(w, family);
+	return side;
+}
+
+/* ct_key_build_hash() without the hash. */
+static inline unsigned ct_key_build(struct ct_key *k, uint32_t vrf, uint8_t family, uint8_t proto, const void *src,
+				    const void *dst, uint16_t sport, uint16_t dport)
+{
+	return ct_key_build_hash(k, NULL, vrf, family, proto, src, dst, sport, dport);
+}
 
 /* Session states. TCP uses all; UDP and other protocols NEW -> ESTABLISHED (a reply seen); ICMP the same. */
 enum ct_state {
@@ -72,20 +166,28 @@ struct ct_tcp_side {
 	uint8_t pad;
 };
 
-/* One session: 128 bytes (two cache lines) in the session array, indexed like the hash's key slots. */
+/*
+ * One session: 128 bytes (two cache lines) in the session array. The first line holds everything a packet of an
+ * established UDP/ICMP/other flow reads and writes (state, expiry, counters, the owner's words); TCP adds the
+ * second (window tracking), as do list moves, deletes and the key (through hash_pos).
+ */
 struct ct_session {
+	/* line 1: every packet */
 	uint8_t state;     /* enum ct_state */
 	uint8_t init_side; /* key side that opened the session */
 	uint8_t proto;
 	uint8_t flags;     /* CT_F_* */
 	uint32_t gen;      /* table generation at creation: a flush-all is a generation bump (lazy) */
 	uint64_t expires_ms;
+	uint64_t pkts[2], bytes[2]; /* by direction (CT_DIR_*) */
+	uint32_t user[4];  /* owner data: the firewall keeps its rule and rule-set generation here, NAT its mapping */
+	/* line 2: TCP, and the bookkeeping of state changes */
+	struct ct_tcp_side tcp[2] __attribute__((aligned(64))); /* by key side */
 	uint64_t created_ms;
 	uint32_t wheel_next, wheel_prev; /* timer wheel slot list (CT_NIL ends) */
 	uint32_t trans_next, trans_prev; /* list of transitory sessions, oldest first (for eviction) */
-	uint32_t user[4];  /* owner data: the firewall keeps its rule and rule-set generation here, NAT its mapping */
-	struct ct_tcp_side tcp[2]; /* by key side */
-	uint64_t pkts[2], bytes[2]; /* by direction (CT_DIR_*) */
+	int32_t hash_pos;  /* the key's slot in the hash's key store (ct_session_key) */
+	uint32_t hash_sig; /* ct_key_hash() of the key: deletes need not hash it again */
 } __attribute__((aligned(64)));
 
 #define CT_NIL UINT32_MAX
@@ -159,10 +261,13 @@ void ct_table_set_params(struct ct_table *t, const struct ct_params *p);
 const struct ct_params *ct_table_params(const struct ct_table *t);
 uint32_t ct_table_capacity(const struct ct_table *t); /* session array length */
 const struct ct_stats *ct_table_stats(const struct ct_table *t);
-/* Bytes one session costs in this design (session + hash key slot + bucket share), for docs and sizing. */
+/* Bytes one session costs in this design (session, hash key slots, bucket share, free lists), for docs and sizing. */
 uint32_t ct_bytes_per_session(void);
 
-/* Look up n keys (hashes from ct_key_hash); idx[i] = session index or -1. n <= 64. */
+/*
+ * Look up n keys (hashes from ct_key_hash); idx[i] = session index or -1. n <= 64. The sessions found are
+ * prefetched: the first line, and the second for TCP (the only protocol whose packets read it).
+ */
 void ct_lookup_bulk(struct ct_table *t, const struct ct_key *const *keys, const uint32_t *hashes, unsigned n,
 		    int32_t *idx);
 int32_t ct_lookup(struct ct_table *t, const struct ct_key *k, uint32_t hash);

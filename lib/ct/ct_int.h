@@ -16,6 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 
 #include "lib/ct/ct.h"
@@ -38,6 +41,16 @@
 
 /* rte_hash needs at least one bucket's worth of entries. */
 #define CT_MIN_HASH_ENTRIES 8u
+/*
+ * Bucket headroom: the hash's buckets hold at most 2/3 of their entries when max_sessions keys are in, so an insert
+ * finds room in the key's own two buckets instead of shuffling keys along cuckoo paths, as it must in a full
+ * table. rte_hash makes pow2(entries) / 8 buckets of 8 entries and entries + 1 key slots; the table asks for
+ * max_sessions entries when pow2(max_sessions) is already >= 3/2 x max_sessions, else for pow2(max_sessions) + 1
+ * (which doubles the buckets): the key store (64 bytes a slot) stays between 1x and 3/2 x max_sessions, 1x for a
+ * power of two. See ct_hash_entries().
+ */
+#define CT_HASH_HEADROOM_NUM 3u
+#define CT_HASH_HEADROOM_DEN 2u
 
 /* Window scale of a side that did not offer the option. */
 #define CT_WSCALE_NONE 0xff
@@ -46,10 +59,13 @@
 
 struct ct_table {
 	/* Worker-owned. */
-	struct rte_hash *hash;
+	struct rte_hash *hash;        /* key -> session index (the key slot's data word) */
 	struct ct_session *sessions;
-	uint32_t n_slots;      /* session array length (>= max_sessions, rte_hash needs >= 8) */
-	uint32_t max_sessions; /* sessions allowed at once */
+	uint32_t *free_idx;           /* stack of free session indexes */
+	uint32_t n_free;
+	uint32_t n_slots;             /* session array length: max_sessions */
+	uint32_t max_sessions;        /* sessions allowed at once */
+	uint32_t hash_entries;        /* rte_hash entries: ct_hash_entries(max_sessions) */
 	struct ct_stats stats;
 	ct_release_fn release;
 	void *release_arg;
@@ -81,21 +97,91 @@ struct ct_table {
 	alignas(RTE_CACHE_LINE_SIZE) uint32_t wheel[CT_WHEEL_SLOTS]; /* first session of each slot, CT_NIL if none */
 };
 
+/* The rte_hash entries for a table of max_sessions (bucket headroom, above); 0 when too many for rte_hash. */
+uint32_t ct_hash_entries(uint32_t max_sessions);
+
 /* The table's rte_hash function and seed (ct_key.c): the same as ct_key_hash(). */
 uint32_t ct_hash_func(const void *key, uint32_t key_len, uint32_t init_val);
 uint32_t ct_hash_seed(void);
 
-/* Timeout in seconds of a session of proto in state (relaxed read of the run-time parameters). */
-uint32_t ct_timeout_s(const struct ct_table *t, uint8_t proto, uint8_t state);
-/* Per-field relaxed read of a boolean parameter. */
+/* Per-field relaxed read of a parameter. */
 #define CT_PARAM(t, field) __atomic_load_n(&(t)->params.field, __ATOMIC_RELAXED)
+
+/* Transitory: every TCP state but ESTABLISHED; NEW for the others (ct_state_transitory()). */
+static inline bool ct_transitory(uint8_t proto, uint8_t state)
+{
+	if (proto == IPPROTO_TCP)
+		return state != CT_S_ESTABLISHED && state != CT_S_FREE;
+	return state == CT_S_NEW;
+}
+
+/* Timeout in seconds of a session of proto in state (relaxed read of the run-time parameters). */
+static inline uint32_t ct_timeout_s(const struct ct_table *t, uint8_t proto, uint8_t state)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		switch (state) {
+		case CT_S_ESTABLISHED:
+			return CT_PARAM(t, timeouts.tcp_established);
+		case CT_S_TIME_WAIT:
+			return CT_PARAM(t, timeouts.tcp_time_wait);
+		case CT_S_CLOSED:
+			return CT_PARAM(t, timeouts.tcp_closed);
+		default:
+			return CT_PARAM(t, timeouts.tcp_transitory);
+		}
+	case IPPROTO_UDP:
+		return CT_PARAM(t, timeouts.udp);
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return CT_PARAM(t, timeouts.icmp);
+	default:
+		return CT_PARAM(t, timeouts.other);
+	}
+}
 
 /* Wheel and transitory list maintenance (ct_table.c). */
 void ct_wheel_start(struct ct_table *t, uint64_t now_ms); /* first use: the cursor starts at now */
 void ct_wheel_file(struct ct_table *t, uint32_t idx);
 void ct_wheel_unlink(struct ct_table *t, uint32_t idx);
-void ct_wheel_set_expiry(struct ct_table *t, uint32_t idx, uint64_t expires_ms);
-void ct_trans_update(struct ct_table *t, uint32_t idx);
+void ct_trans_append(struct ct_table *t, uint32_t idx); /* to the tail (newest) */
+void ct_trans_unlink(struct ct_table *t, uint32_t idx);
+
+/*
+ * Put the session on the transitory list or take it off, as its state says. Re-entry goes to the tail. Inline:
+ * every packet asks, and the answer is nearly always "nothing to do".
+ */
+static inline void ct_trans_update(struct ct_table *t, uint32_t idx)
+{
+	const struct ct_session *s = &t->sessions[idx];
+	bool want = ct_transitory(s->proto, s->state);
+	bool on = (s->flags & CT_F_IN_TRANS) != 0;
+
+	if (unlikely(want != on)) {
+		if (want)
+			ct_trans_append(t, idx);
+		else
+			ct_trans_unlink(t, idx);
+	}
+}
+
+/*
+ * A packet moved the expiry. Later (the usual case): only the field changes, the wheel re-files the session when
+ * it reaches the old slot. Earlier (e.g. ESTABLISHED -> CLOSED after a RST): the session is re-filed now, or it
+ * would live until its old slot. Invariant: a session is filed no later than its expiry's second.
+ */
+static inline void ct_wheel_set_expiry(struct ct_table *t, uint32_t idx, uint64_t expires_ms)
+{
+	struct ct_session *s = &t->sessions[idx];
+	uint64_t old = s->expires_ms;
+
+	s->expires_ms = expires_ms;
+	if (unlikely(expires_ms < old) && (expires_ms + 999) / 1000 < (old + 999) / 1000) {
+		ct_wheel_unlink(t, idx);
+		ct_wheel_file(t, idx);
+	}
+}
+
 /* Free a slot (off the wheel, off the transitory list, out of the hash); counting is the caller's. */
 void ct_remove(struct ct_table *t, uint32_t idx);
 /* The same after calling the release callback. */

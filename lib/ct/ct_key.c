@@ -3,53 +3,33 @@
  * Connection tracking: the canonical key, its hash, names and defaults (no table state here).
  */
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 
-#include <rte_hash_crc.h>
 #include <rte_tcp.h>
 
 #include "lib/ct/ct.h"
 #include "lib/ct/ct_int.h"
 
 _Static_assert(sizeof(struct ct_key) == 48, "rte_hash compares 48-byte keys with SIMD");
+_Static_assert(offsetof(struct ct_key, port) == 6 && offsetof(struct ct_key, addr) == 12,
+	       "ct_key_build() writes the key as words in this layout");
 _Static_assert(sizeof(struct ct_session) == 128, "a session is two cache lines");
-
-/* Fixed seed: every table (and the owner-worker choice) must hash a key the same way. */
-#define CT_HASH_SEED 0x6e707367u /* "npsg" */
-
-uint32_t ct_key_hash(const struct ct_key *k)
-{
-	return rte_hash_crc(k, sizeof(*k), CT_HASH_SEED);
-}
+_Static_assert(offsetof(struct ct_session, tcp) == 64, "what every packet touches fits the first cache line");
+_Static_assert(offsetof(struct ct_session, user) + sizeof(((struct ct_session *)0)->user) <= 64,
+	       "the owner's words are read by every packet");
 
 /* The table's rte_hash uses this so that ct_key_hash() values feed *_with_hash calls directly. */
 uint32_t ct_hash_func(const void *key, uint32_t key_len, uint32_t init_val)
 {
-	return rte_hash_crc(key, key_len, init_val);
+	(void)key_len; /* always sizeof(struct ct_key) */
+	(void)init_val; /* always ct_hash_seed() */
+	return ct_key_hash(key);
 }
 
 uint32_t ct_hash_seed(void)
 {
 	return CT_HASH_SEED;
-}
-
-unsigned ct_key_build(struct ct_key *k, uint32_t vrf, uint8_t family, uint8_t proto, const void *src,
-		      const void *dst, uint16_t sport, uint16_t dport)
-{
-	size_t alen = family == 4 ? 4 : 16;
-	/* Addresses are in network order, so memcmp orders them numerically; the port breaks a tie. */
-	int cmp = memcmp(src, dst, alen);
-	unsigned side = (cmp > 0 || (cmp == 0 && sport > dport)) ? 1 : 0;
-
-	memset(k, 0, sizeof(*k)); /* padding and the unused address bytes take part in the hash and compare */
-	k->vrf = vrf;
-	k->family = family;
-	k->proto = proto;
-	memcpy(k->addr[side], src, alen);
-	memcpy(k->addr[!side], dst, alen);
-	k->port[side] = sport;
-	k->port[!side] = dport;
-	return side;
 }
 
 const char *ct_state_name(uint8_t state)
@@ -87,9 +67,7 @@ const char *ct_verdict_name(int v)
 
 bool ct_state_transitory(uint8_t proto, uint8_t state)
 {
-	if (proto == IPPROTO_TCP)
-		return state != CT_S_ESTABLISHED && state != CT_S_FREE;
-	return state == CT_S_NEW;
+	return ct_transitory(proto, state);
 }
 
 /*

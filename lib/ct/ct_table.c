@@ -3,8 +3,11 @@
  * Connection tracking: the session table (rte_hash + session array), its transitory list and lookups, inserts and
  * deletes. Expiry and flush are in ct_expire.c, per-packet tracking in ct_track.c and ct_tcp.c.
  *
- * The session array is indexed by the key slot rte_hash returns, so a lookup gives the session directly and the
- * key is stored once (in the hash's key store). A free slot has state CT_S_FREE (an all-zero session).
+ * The hash maps a key to its session index, kept as the data word of the key's slot: a lookup reads it from the
+ * slot it compared anyway (no further memory access), and the key is stored once (in the hash's key store; the
+ * session remembers the slot for ct_session_key()). The hash has more entries than the session array (headroom,
+ * see CT_HASH_HEADROOM_NUM); the array has exactly max_sessions entries and its own stack of free indexes. A free
+ * session has state CT_S_FREE (an all-zero session).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,6 +17,7 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "lib/ct/ct.h"
 #include "lib/ct/ct_int.h"
@@ -35,9 +39,24 @@ static void params_store(struct ct_table *t, const struct ct_params *p)
 #undef CT_STORE
 }
 
+uint32_t ct_hash_entries(uint32_t max_sessions)
+{
+	uint64_t entries = RTE_MAX(max_sessions, CT_MIN_HASH_ENTRIES);
+	uint64_t bucket_entries = rte_align64pow2(entries);
+
+	if (bucket_entries * CT_HASH_HEADROOM_DEN < (uint64_t)max_sessions * CT_HASH_HEADROOM_NUM)
+		entries = bucket_entries + 1; /* the next power of two up: twice the buckets */
+	return entries > RTE_HASH_ENTRIES_MAX ? 0 : (uint32_t)entries;
+}
+
 struct ct_table *ct_table_create(const char *name, int socket, const struct ct_params *p)
 {
 	if (name == NULL || p == NULL || p->max_sessions == 0 || p->max_sessions > (CT_WHEEL_HEAD >> 1)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	uint32_t entries = ct_hash_entries(p->max_sessions);
+	if (entries == 0) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -52,7 +71,8 @@ struct ct_table *ct_table_create(const char *name, int socket, const struct ct_p
 		return NULL;
 	}
 	t->max_sessions = p->max_sessions;
-	t->n_slots = RTE_MAX(p->max_sessions, CT_MIN_HASH_ENTRIES);
+	t->n_slots = p->max_sessions;
+	t->hash_entries = entries;
 	t->params.max_sessions = p->max_sessions;
 	params_store(t, p);
 	t->trans_head = t->trans_tail = CT_NIL;
@@ -60,10 +80,11 @@ struct ct_table *ct_table_create(const char *name, int socket, const struct ct_p
 		t->wheel[i] = CT_NIL;
 
 	/* Single writer, no locks: only the owning worker adds, deletes and looks up. The extendable buckets make an
-	 * insert fail only when all n_slots key slots are taken, never because a bucket pair is crowded. */
+	 * insert fail only when all key slots are taken, never because a bucket pair is crowded; with the headroom
+	 * they are rarely used. */
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = t->n_slots,
+		.entries = t->hash_entries,
 		.key_len = sizeof(struct ct_key),
 		.hash_func = ct_hash_func,
 		.hash_func_init_val = ct_hash_seed(),
@@ -75,13 +96,21 @@ struct ct_table *ct_table_create(const char *name, int socket, const struct ct_p
 		goto err_table;
 	t->sessions = rte_zmalloc_socket("ct_sessions", sizeof(struct ct_session) * (size_t)t->n_slots,
 					 RTE_CACHE_LINE_SIZE, socket);
-	if (t->sessions == NULL) {
+	t->free_idx = rte_malloc_socket("ct_free_idx", sizeof(uint32_t) * (size_t)t->n_slots, RTE_CACHE_LINE_SIZE,
+					socket);
+	if (t->sessions == NULL || t->free_idx == NULL) {
 		rte_errno = ENOMEM;
-		goto err_hash;
+		goto err_arrays;
 	}
+	/* Popped from the top: index 0 first, then upwards. */
+	for (uint32_t i = 0; i < t->n_slots; i++)
+		t->free_idx[i] = t->n_slots - 1 - i;
+	t->n_free = t->n_slots;
 	return t;
 
-err_hash:
+err_arrays:
+	rte_free(t->free_idx);
+	rte_free(t->sessions);
 	rte_hash_free(t->hash);
 err_table:
 	rte_free(t);
@@ -92,6 +121,7 @@ void ct_table_free(struct ct_table *t)
 {
 	if (t == NULL)
 		return;
+	rte_free(t->free_idx);
 	rte_free(t->sessions);
 	rte_hash_free(t->hash);
 	rte_free(t);
@@ -124,31 +154,35 @@ void ct_set_release_cb(struct ct_table *t, ct_release_fn fn, void *arg)
 }
 
 /*
- * Memory one session costs, for a table whose capacity is a power of two (the default 65536); an approximation
- * of rte_hash's layout in DPDK 22.11 (lib/hash/rte_cuckoo_hash.c), which is not public API:
+ * Memory one session costs, for a table whose max_sessions M is a power of two (the default 65536); an
+ * approximation of rte_hash's layout in DPDK 22.11 (lib/hash/rte_cuckoo_hash.c), which is not public API. Such a
+ * table's hash has M + 1 entries (ct_hash_entries()):
  *   - the session itself: 128 bytes;
- *   - its key slot in the key store: an 8-byte data pointer + the 48-byte key, aligned to 16: 64 bytes;
+ *   - its key slot: an 8-byte data word (the session index) + the 48-byte key, aligned to 16: 64 bytes;
  *   - its share of the buckets: a bucket is one cache line (8 x 2-byte signature, 8 x 4-byte key index, 8 flag
- *     bytes, a next pointer) holding 8 entries; there are capacity/8 main buckets and as many extendable ones:
- *     2 x 64 / 8 = 16 bytes;
- *   - its share of the free-slot ring: 4-byte entries in a ring rounded up to a power of two above capacity + 1,
- *     so twice the capacity for a power of two: 8 bytes.
- * Fixed costs (the table struct with its 32 KB wheel, the extendable-bucket ring) are left out.
+ *     bytes, a next pointer) holding 8 entries; there are pow2(M + 1) / 8 = 2M / 8 main buckets (the headroom) and
+ *     as many extendable ones: 2 x 2 x 64 / 8 = 32 bytes;
+ *   - its share of the hash's free-slot ring: 4-byte entries, pow2(M + 2) = 2M of them: 8 bytes;
+ *   - the session array's free-index stack: 4 bytes.
+ * Other sizes cost up to 32 bytes more (key slots up to 3/2 M). Fixed costs (the table struct with its 32 KB
+ * wheel, the extendable-bucket ring) are left out.
  */
 uint32_t ct_bytes_per_session(void)
 {
 	const uint32_t bucket_bytes = RTE_CACHE_LINE_SIZE, bucket_entries = 8;
+	const uint32_t doubled = 2; /* pow2(M + 1) / M for a power of two M */
 	uint32_t session = sizeof(struct ct_session);
 	uint32_t key_slot = RTE_ALIGN(sizeof(void *) + sizeof(struct ct_key), 16);
-	uint32_t buckets = 2 * bucket_bytes / bucket_entries;
-	uint32_t free_ring = 2 * sizeof(uint32_t);
+	uint32_t buckets = 2 * doubled * bucket_bytes / bucket_entries;
+	uint32_t hash_free_ring = doubled * sizeof(uint32_t);
+	uint32_t free_stack = sizeof(uint32_t);
 
-	return session + key_slot + buckets + free_ring;
+	return session + key_slot + buckets + hash_free_ring + free_stack;
 }
 
 /* ---- transitory list (oldest first) ---- */
 
-static void trans_unlink(struct ct_table *t, uint32_t idx)
+void ct_trans_unlink(struct ct_table *t, uint32_t idx)
 {
 	struct ct_session *s = &t->sessions[idx];
 
@@ -164,7 +198,7 @@ static void trans_unlink(struct ct_table *t, uint32_t idx)
 	s->flags &= ~CT_F_IN_TRANS;
 }
 
-static void trans_append(struct ct_table *t, uint32_t idx)
+void ct_trans_append(struct ct_table *t, uint32_t idx)
 {
 	struct ct_session *s = &t->sessions[idx];
 
@@ -176,19 +210,6 @@ static void trans_append(struct ct_table *t, uint32_t idx)
 		t->sessions[t->trans_tail].trans_next = idx;
 	t->trans_tail = idx;
 	s->flags |= CT_F_IN_TRANS;
-}
-
-/* Put the session on the transitory list or take it off, as its state says. Re-entry goes to the tail. */
-void ct_trans_update(struct ct_table *t, uint32_t idx)
-{
-	struct ct_session *s = &t->sessions[idx];
-	bool want = ct_state_transitory(s->proto, s->state);
-	bool on = (s->flags & CT_F_IN_TRANS) != 0;
-
-	if (want && !on)
-		trans_append(t, idx);
-	else if (!want && on)
-		trans_unlink(t, idx);
 }
 
 /* ---- timer wheel: filing (walking is in ct_expire.c) ---- */
@@ -244,46 +265,40 @@ void ct_wheel_file(struct ct_table *t, uint32_t idx)
 	s->flags |= CT_F_ON_WHEEL;
 }
 
-/*
- * A packet moved the expiry. Later (the usual case): only the field changes, the wheel re-files the session when
- * it reaches the old slot. Earlier (e.g. ESTABLISHED -> CLOSED after a RST): the session is re-filed now, or it
- * would live until its old slot. Invariant: a session is filed no later than its expiry's second.
- */
-void ct_wheel_set_expiry(struct ct_table *t, uint32_t idx, uint64_t expires_ms)
-{
-	struct ct_session *s = &t->sessions[idx];
-	uint64_t old = s->expires_ms;
-
-	s->expires_ms = expires_ms;
-	if ((expires_ms + 999) / 1000 < (old + 999) / 1000) {
-		ct_wheel_unlink(t, idx);
-		ct_wheel_file(t, idx);
-	}
-}
-
 /* ---- lookup, insert, delete ---- */
 
 void ct_lookup_bulk(struct ct_table *t, const struct ct_key *const *keys, const uint32_t *hashes, unsigned n,
 		    int32_t *idx)
 {
+	uint64_t hits = 0;
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+
 	if (n == 0)
 		return;
 	/* rte_hash takes the signatures through a non-const pointer but only reads them. */
-	if (rte_hash_lookup_with_hash_bulk(t->hash, (const void **)(uintptr_t)keys, (hash_sig_t *)(uintptr_t)hashes,
-					   n, idx) < 0) {
-		for (unsigned i = 0; i < n; i++)
+	if (rte_hash_lookup_with_hash_bulk_data(t->hash, (const void **)(uintptr_t)keys,
+						(hash_sig_t *)(uintptr_t)hashes, n, &hits, data) < 0)
+		hits = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!(hits & (1ull << i))) {
 			idx[i] = -1;
-		return;
+			continue;
+		}
+		idx[i] = (int32_t)(uintptr_t)data[i];
+		const char *s = (const char *)&t->sessions[idx[i]];
+		rte_prefetch0(s);
+		if (keys[i]->proto == IPPROTO_TCP)
+			rte_prefetch0(s + RTE_CACHE_LINE_SIZE);
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (idx[i] < 0)
-			idx[i] = -1;
 }
 
 int32_t ct_lookup(struct ct_table *t, const struct ct_key *k, uint32_t hash)
 {
-	int32_t pos = rte_hash_lookup_with_hash(t->hash, k, hash);
-	return pos < 0 ? -1 : pos;
+	void *data;
+
+	if (rte_hash_lookup_with_hash_data(t->hash, k, hash, &data) < 0)
+		return -1;
+	return (int32_t)(uintptr_t)data;
 }
 
 struct ct_session *ct_session(struct ct_table *t, int32_t idx)
@@ -306,12 +321,12 @@ const struct ct_key *ct_session_key(const struct ct_table *t, uint32_t idx)
 
 	if (idx >= t->n_slots || t->sessions[idx].state == CT_S_FREE)
 		return NULL;
-	if (rte_hash_get_key_with_position(t->hash, (int32_t)idx, &key) != 0)
+	if (rte_hash_get_key_with_position(t->hash, t->sessions[idx].hash_pos, &key) != 0)
 		return NULL;
 	return key;
 }
 
-/* Unlink and free a slot; the caller counts why. */
+/* Unlink and free a session; the caller counts why. */
 void ct_remove(struct ct_table *t, uint32_t idx)
 {
 	struct ct_session *s = &t->sessions[idx];
@@ -321,10 +336,11 @@ void ct_remove(struct ct_table *t, uint32_t idx)
 	const struct ct_key *k = ct_session_key(t, idx);
 	ct_wheel_unlink(t, idx);
 	if (s->flags & CT_F_IN_TRANS)
-		trans_unlink(t, idx);
+		ct_trans_unlink(t, idx);
 	if (k != NULL)
-		rte_hash_del_key(t->hash, k);
+		rte_hash_del_key_with_hash(t->hash, k, s->hash_sig);
 	memset(s, 0, sizeof(*s));
+	t->free_idx[t->n_free++] = idx;
 	t->stats.active--;
 }
 
@@ -346,10 +362,11 @@ void ct_delete(struct ct_table *t, int32_t idx)
 
 int32_t ct_insert(struct ct_table *t, const struct ct_key *k, uint32_t hash, unsigned init_side, uint64_t now_ms)
 {
+	/* Adding a key that is present would overwrite its data word: ask first (the key's buckets are usually in
+	 * cache: the caller's lookup just missed there). */
+	if (rte_hash_lookup_with_hash(t->hash, k, hash) >= 0)
+		return -EEXIST;
 	if (t->stats.active >= t->max_sessions) {
-		/* rte_hash takes a free slot before looking for the key, so ask first whether it is there. */
-		if (rte_hash_lookup_with_hash(t->hash, k, hash) >= 0)
-			return -EEXIST;
 		if (CT_PARAM(t, full_policy) != CT_FULL_EVICT_TRANSITORY || t->trans_head == CT_NIL) {
 			t->stats.refused_full++;
 			return -ENOSPC;
@@ -357,14 +374,14 @@ int32_t ct_insert(struct ct_table *t, const struct ct_key *k, uint32_t hash, uns
 		ct_release_and_remove(t, t->trans_head);
 		t->stats.evicted++;
 	}
-	int32_t pos = rte_hash_add_key_with_hash(t->hash, k, hash);
-	if (pos < 0) {
-		t->stats.refused_full++;
+	uint32_t idx = t->free_idx[t->n_free - 1]; /* active < max_sessions: the stack is not empty */
+	if (rte_hash_add_key_with_hash_data(t->hash, k, hash, (void *)(uintptr_t)idx) != 0) {
+		t->stats.refused_full++; /* not expected: the hash has room for more keys than there are sessions */
 		return -ENOSPC;
 	}
-	struct ct_session *s = &t->sessions[pos];
-	if (s->state != CT_S_FREE)
-		return -EEXIST; /* rte_hash returned the existing key's slot */
+	int32_t pos = rte_hash_lookup_with_hash(t->hash, k, hash);
+	t->n_free--;
+	struct ct_session *s = &t->sessions[idx];
 
 	s->state = CT_S_NEW;
 	s->init_side = (uint8_t)(init_side & 1);
@@ -372,42 +389,16 @@ int32_t ct_insert(struct ct_table *t, const struct ct_key *k, uint32_t hash, uns
 	s->flags = 0;
 	s->gen = t->gen;
 	s->created_ms = now_ms;
+	s->hash_pos = pos;
+	s->hash_sig = hash;
 	s->wheel_next = s->wheel_prev = CT_NIL;
 	s->trans_next = s->trans_prev = CT_NIL;
 	s->tcp[0].wscale = s->tcp[1].wscale = CT_WSCALE_NONE;
 	s->expires_ms = now_ms + (uint64_t)ct_timeout_s(t, s->proto, s->state) * 1000;
 	ct_wheel_start(t, now_ms);
-	ct_wheel_file(t, (uint32_t)pos);
-	trans_append(t, (uint32_t)pos); /* NEW is transitory for every protocol */
+	ct_wheel_file(t, idx);
+	ct_trans_append(t, idx); /* NEW is transitory for every protocol */
 	t->stats.created++;
 	t->stats.active++;
-	return pos;
-}
-
-uint32_t ct_timeout_s(const struct ct_table *t, uint8_t proto, uint8_t state)
-{
-	const struct ct_timeouts *to = &t->params.timeouts;
-
-#define CT_LOAD(field) __atomic_load_n(&to->field, __ATOMIC_RELAXED)
-	switch (proto) {
-	case IPPROTO_TCP:
-		switch (state) {
-		case CT_S_ESTABLISHED:
-			return CT_LOAD(tcp_established);
-		case CT_S_TIME_WAIT:
-			return CT_LOAD(tcp_time_wait);
-		case CT_S_CLOSED:
-			return CT_LOAD(tcp_closed);
-		default:
-			return CT_LOAD(tcp_transitory);
-		}
-	case IPPROTO_UDP:
-		return CT_LOAD(udp);
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		return CT_LOAD(icmp);
-	default:
-		return CT_LOAD(other);
-	}
-#undef CT_LOAD
+	return (int32_t)idx;
 }

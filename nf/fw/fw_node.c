@@ -6,7 +6,7 @@
  * A chunk of at most 64 packets goes through three phases:
  *   1. per packet: the router's own packets pass; parse; a packet whose session another worker owns is handed to
  *      it; non-first fragments follow their datagram's verdict (or wait for it); the others get a session key.
- *   2. one bulk session lookup (sessions prefetched).
+ *   2. one bulk session lookup (it prefetches the sessions found).
  *   3. sessions found: tracked (TCP state and window), revalidated after a rule change when so configured; ICMP
  *      errors pass when the packet they quote has a session; the rest are classified in bulk per VRF (rules, then
  *      the zone-pair policy, then the VRF default) and allowed (a session opens), passed, denied or rejected.
@@ -25,7 +25,6 @@
 #include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <rte_tcp.h>
@@ -514,14 +513,13 @@ static inline bool prepare(struct fw_chunk *c, unsigned i)
 	}
 	unsigned j = c->nl++;
 	c->lk[j] = (uint8_t)i;
-	if (pk->icmp_error)
-		c->side[j] = (uint8_t)ct_key_build(&c->key[j], pm->vrf, c->family, pk->emb.proto, pk->emb.src,
-						   pk->emb.dst, pk->emb.sport, pk->emb.dport);
+	if (unlikely(pk->icmp_error))
+		c->side[j] = (uint8_t)ct_key_build_hash(&c->key[j], &c->hash[j], pm->vrf, c->family, pk->emb.proto,
+							pk->emb.src, pk->emb.dst, pk->emb.sport, pk->emb.dport);
 	else
-		c->side[j] = (uint8_t)ct_key_build(&c->key[j], pm->vrf, c->family, pk->proto, pk->src, pk->dst,
-						   pk->sport, pk->dport);
+		c->side[j] = (uint8_t)ct_key_build_hash(&c->key[j], &c->hash[j], pm->vrf, c->family, pk->proto,
+							pk->src, pk->dst, pk->sport, pk->dport);
 	c->keyp[j] = &c->key[j];
-	c->hash[j] = ct_key_hash(&c->key[j]);
 	return true;
 }
 
@@ -545,6 +543,25 @@ static inline int32_t chunk_session(struct fw_chunk *c, unsigned j)
 	return -1;
 }
 
+/* Lookup j's packet went through ct_track() on session idx with verdict v: the packet goes its way. Returns false
+ * when it must be classified as a new flow (a new SYN on a closed session: deleted). */
+static inline bool tracked(struct fw_chunk *c, unsigned j, int32_t idx, int v)
+{
+	unsigned i = c->lk[j];
+	if (likely(v == CT_OK)) {
+		cnt(c, FW_CNT_allowed_session);
+		allow(c, i, idx);
+		return true;
+	}
+	if (v != CT_RESTART) {
+		drop(c, i, ct_verdict_edge(v));
+		return true;
+	}
+	ct_delete(c->fww->ct, idx); /* classified as the new flow it is */
+	forget_session(c, j, idx);
+	return false;
+}
+
 /*
  * Lookup j found session idx: an ICMP error is related to it, anything else is tracked. Returns false when the
  * packet must be classified as a new flow (the session was closed and a SYN restarts it, or the rules changed).
@@ -559,8 +576,8 @@ static bool with_session(struct fw_chunk *c, unsigned j, int32_t idx)
 		allow(c, i, idx);
 		return true;
 	}
-	struct ct_session *s = ct_session(ct, idx);
 	if (unlikely(fw.on_rule_change == FW_REVALIDATE)) {
+		struct ct_session *s = ct_session(ct, idx);
 		const struct fw_vrf *v = fw_vrf_get(pkt_meta(c->m[i])->vrf);
 		if (v != NULL && s->user[FW_SESS_GEN] != v->gen && !revalidate(c, i, s, c->side[j], v)) {
 			ct_delete(ct, idx);
@@ -571,19 +588,7 @@ static bool with_session(struct fw_chunk *c, unsigned j, int32_t idx)
 	}
 	struct ct_pkt cp;
 	ct_pkt_of(pk, &cp);
-	int v = ct_track(ct, idx, c->side[j], &cp, c->now);
-	if (likely(v == CT_OK)) {
-		cnt(c, FW_CNT_allowed_session);
-		allow(c, i, idx);
-		return true;
-	}
-	if (v != CT_RESTART) {
-		drop(c, i, ct_verdict_edge(v));
-		return true;
-	}
-	ct_delete(ct, idx); /* a new SYN on a closed session: classified as the new flow it is */
-	forget_session(c, j, idx);
-	return false;
+	return tracked(c, j, idx, ct_track(ct, idx, c->side[j], &cp, c->now));
 }
 
 /* Phase 3a for lookup j: false when it is left for phase 3b (no session found, or a restart). */
@@ -591,8 +596,17 @@ static inline bool track(struct fw_chunk *c, unsigned j)
 {
 	const struct fw_pkt *pk = &c->pk[c->lk[j]];
 	int32_t idx = c->idx[j];
-	if (idx >= 0) {
-		if (with_session(c, j, idx))
+	if (likely(idx >= 0)) {
+		bool done;
+		/* The common case inline: a packet of a session, no rule-change check to make. */
+		if (likely(!pk->icmp_error && fw.on_rule_change != FW_REVALIDATE)) {
+			struct ct_pkt cp;
+			ct_pkt_of(pk, &cp);
+			done = tracked(c, j, idx, ct_track(c->fww->ct, idx, c->side[j], &cp, c->now));
+		} else {
+			done = with_session(c, j, idx);
+		}
+		if (done)
 			return true;
 		c->idx[j] = -1;
 	} else if (pk->proto == IPPROTO_TCP && !pk->icmp_error && !ct_tcp_flags_valid(pk->tcp_flags)) {
@@ -770,14 +784,7 @@ static __rte_always_inline void fw_chunk(struct rte_graph *graph, struct rte_nod
 	for (unsigned i = 0; i < n; i++)
 		prepare(&c, i);
 	if (c.nl > 0) {
-		ct_lookup_bulk(c.fww->ct, c.keyp, c.hash, c.nl, c.idx);
-		for (unsigned j = 0; j < c.nl; j++) {
-			if (c.idx[j] >= 0) {
-				const uint8_t *s = (const uint8_t *)ct_session(c.fww->ct, c.idx[j]);
-				rte_prefetch0(s);
-				rte_prefetch0(s + RTE_CACHE_LINE_SIZE);
-			}
-		}
+		ct_lookup_bulk(c.fww->ct, c.keyp, c.hash, c.nl, c.idx); /* prefetches the sessions' lines it will use */
 		for (unsigned j = 0; j < c.nl; j++) {
 			if (!track(&c, j)) {
 				c.cl[c.nc] = (uint8_t)j;

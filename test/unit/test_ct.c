@@ -275,6 +275,51 @@ static void test_key_v6(void)
 	CU_ASSERT(memcmp(&k1, &k2, sizeof(k1)) == 0);
 }
 
+/* The key as the specification says: side 0 has the lower (address, port), compared as byte strings. */
+static unsigned ref_key_build(struct ct_key *k, uint32_t vrf, uint8_t family, uint8_t proto, const uint8_t *src,
+			      const uint8_t *dst, uint16_t sport, uint16_t dport)
+{
+	size_t alen = family == 4 ? 4 : 16;
+	int cmp = memcmp(src, dst, alen);
+	unsigned side = (cmp > 0 || (cmp == 0 && sport > dport)) ? 1 : 0;
+
+	memset(k, 0, sizeof(*k));
+	k->vrf = vrf;
+	k->family = family;
+	k->proto = proto;
+	memcpy(k->addr[side], src, alen);
+	memcpy(k->addr[!side], dst, alen);
+	k->port[side] = sport;
+	k->port[!side] = dport;
+	return side;
+}
+
+/* ct_key_build (word compares, word stores) against the reference, with addresses that often share prefixes. */
+static void test_key_random(void)
+{
+	rng_state = seed;
+	for (unsigned n = 0; n < 200000; n++) {
+		uint8_t a[16], b[16];
+		uint8_t family = (rnd() & 1) ? 4 : 6;
+		for (unsigned i = 0; i < 16; i++) {
+			a[i] = (uint8_t)(rnd() & 3);
+			b[i] = (rnd() & 7) == 0 ? (uint8_t)(rnd() & 3) : a[i]; /* mostly equal bytes: ties at any byte */
+		}
+		uint16_t sport = (uint16_t)(rnd() & 3), dport = (uint16_t)(rnd() & 3);
+		uint32_t vrf = (uint32_t)rnd();
+		uint8_t proto = (uint8_t)rnd();
+		struct ct_key got, want;
+		memset(&got, 0xa5, sizeof(got));
+		uint32_t hash = 0;
+		unsigned gs = ct_key_build_hash(&got, &hash, vrf, family, proto, a, b, sport, dport);
+		unsigned ws = ref_key_build(&want, vrf, family, proto, a, b, sport, dport);
+		if (gs != ws || memcmp(&got, &want, sizeof(got)) != 0 || hash != ct_key_hash(&want)) {
+			CU_FAIL("ct_key_build differs from the reference");
+			break;
+		}
+	}
+}
+
 /* ct_key_hash must be the table's own hash, so callers can use the *_with_hash calls. */
 static void test_key_hash_is_table_hash(void)
 {
@@ -285,8 +330,11 @@ static void test_key_hash_is_table_hash(void)
 		CU_ASSERT_EQUAL(ct_key_hash(&k), rte_hash_hash(t->hash, &k));
 		int32_t idx = insert(t, &k, 0, T0);
 		CU_ASSERT(idx >= 0);
-		/* Plain rte_hash_lookup (hashing itself) finds what the caller's hash inserted. */
-		CU_ASSERT_EQUAL(rte_hash_lookup(t->hash, &k), idx);
+		/* Plain rte_hash_lookup (hashing itself) finds what the caller's hash inserted: the session index is
+		 * the key's data. */
+		void *data = NULL;
+		CU_ASSERT(rte_hash_lookup_data(t->hash, &k, &data) >= 0);
+		CU_ASSERT_EQUAL((uintptr_t)data, (uintptr_t)idx);
 	}
 	ct_table_free(t);
 }
@@ -1185,8 +1233,18 @@ static void test_table_api(void)
 	CU_ASSERT(ct_state_transitory(IPPROTO_UDP, CT_S_NEW));
 	CU_ASSERT_FALSE(ct_state_transitory(IPPROTO_UDP, CT_S_ESTABLISHED));
 
-	/* 128 session + 64 key slot + 16 buckets + 8 free ring. */
-	CU_ASSERT_EQUAL(ct_bytes_per_session(), 216);
+	/* 128 session + 64 key slot + 32 buckets (twice as many as keys) + 8 hash free ring + 4 free-index stack. */
+	CU_ASSERT_EQUAL(ct_bytes_per_session(), 236);
+	/* Bucket headroom: pow2(entries) >= 3/2 x max_sessions, the key slots between 1x and 3/2 x. */
+	static const uint32_t sizes[] = {1, 5, 8, 9, 1000, 65535, 65536, 65537, 80000, 90000, 100000, 1u << 20, 3000000};
+	for (unsigned i = 0; i < RTE_DIM(sizes); i++) {
+		uint32_t m = sizes[i], e = ct_hash_entries(m);
+		CU_ASSERT(e >= m && e >= 8);
+		CU_ASSERT((uint64_t)rte_align32pow2(e) * 2 >= (uint64_t)m * 3);
+		CU_ASSERT((uint64_t)e * 2 <= (uint64_t)RTE_MAX(m, 8u) * 3 + 2);
+	}
+	CU_ASSERT_EQUAL(ct_hash_entries(65536), 65537);
+	CU_ASSERT_EQUAL(ct_hash_entries(80000), 80000);
 	ct_table_free(t);
 }
 
@@ -1342,6 +1400,7 @@ int main(void)
 	} tests[] = {
 		{"key: IPv4 canonical", test_key_v4},
 		{"key: IPv6 canonical", test_key_v6},
+		{"key: random vs reference", test_key_random},
 		{"key: hash is the table's", test_key_hash_is_table_hash},
 		{"tcp: flag validity", test_tcp_flags_valid},
 		{"tcp: handshake to time-wait and restart", test_tcp_full_lifecycle},
