@@ -63,6 +63,9 @@ $(BUILD)/test/test_nat_%: $(BUILD)/obj/nf/nat/test_nat_%.o $(NAT_PURE_OBJS) $(LI
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
+$(BUILD)/test/test_nat_ports: $(BUILD)/obj/nf/nat/nat_ports.o
+# The engine test defines the global `nat` itself: it links the engine, not nat.c.
+$(BUILD)/test/test_nat_engine: $(BUILD)/obj/nf/nat/nat_engine.o $(BUILD)/obj/nf/nat/nat_ports.o
 $(BUILD)/test/test_dslite_%: $(BUILD)/obj/nf/dslite/test_dslite_%.o $(NAT_PURE_OBJS) $(DSLITE_PURE_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')
@@ -103,6 +106,8 @@ test: deps
 	bash test/txn/run.sh
 	bash nf/fw/test/run_pcap.sh
 	bash nf/fw/test/run.sh
+	bash nf/nat/test/run_pcap.sh nat-ctl
+	bash nf/dslite/test/run_pcap.sh
 	bash bench/run --smoke --no-make
 
 # The README's two commands: each installs what it needs first (Debian packages only), then builds.

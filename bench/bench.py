@@ -1313,8 +1313,9 @@ def smoke(opts):
         finally:
             proc.stop(signal.SIGTERM)
         w = npsd_window(a, b, opts.tsc_hz, 1, meta["mean_frame_bytes"])
-        d = {k: b["totals"].get(k, 0) - a["totals"].get(k, 0) for k in ("rx", "created", "tx", "drops", "punted")}
-        bal = d["rx"] + d["created"] - d["tx"] - d["drops"] - d["punted"]
+        d = {k: b["totals"].get(k, 0) - a["totals"].get(k, 0)
+             for k in ("rx", "created", "tx", "drops", "punted", "absorbed")}
+        bal = d["rx"] + d["created"] - d["tx"] - d["drops"] - d["punted"] - d["absorbed"]
         print("smoke: in-process v4-1r 64: %.2f Mpps, %.0f cycles/packet (core), %.0f (proc); window totals %s"
               % (w["mpps"], w["cpp_core"], w["cpp_processing"], d))
         check(d["tx"] > 0 and w["packets"] > 0, "in-process: npsd transmitted packets (tx %d)" % d["tx"])
@@ -1322,8 +1323,8 @@ def smoke(opts):
               "in-process: figures produced")
         # The input never stops, so the two readings can each catch packets inside the graph: at most a few
         # bursts (256 packets per node) apart.
-        check(abs(bal) <= 4096, "in-process: rx + created = tx + drops + punted, up to the packets in flight "
-                                "(difference %d)" % bal)
+        check(abs(bal) <= 4096, "in-process: rx + created = tx + drops + punted + absorbed, up to the packets in "
+              "flight (difference %d)" % bal)
     except (BenchError, subprocess.SubprocessError, OSError) as e:
         check(False, "in-process run: %s" % e)
     # Two-process: memif_gen -> npsd -> memif_gen, one paced and one unpaced trial; the rings are drained before
@@ -1353,9 +1354,10 @@ def smoke(opts):
                          gw["created"], t["rx"], tp.fmt_us(lat.get("p50")), tp.fmt_us(lat.get("p99")),
                          lat.get("samples", 0)))
                 check(gw["tx"] > 0 and t["rx"] > 0, "two-process %s: packets went through npsd and back" % what)
-                check(gw["balance"] == 0, "two-process %s: npsd rx + created = tx + drops + punted (%d + %d = %d + "
-                                          "%d + %d)" % (what, gw["rx"], gw["created"], gw["tx"], gw["drops"],
-                                                        gw["punted"]))
+                check(gw["balance"] == 0, "two-process %s: npsd rx + created = tx + drops + punted + absorbed "
+                                          "(%d + %d = %d + %d + %d + %d)"
+                                          % (what, gw["rx"], gw["created"], gw["tx"], gw["drops"], gw["punted"],
+                                             gw.get("absorbed", 0)))
                 check(t["accounting"] == "exact", "two-process %s: generator and npsd counters agree%s" % (
                     what, "" if t["accounting"] == "exact" else ": " + "; ".join(t["accounting"])))
                 check(lat.get("samples", 0) > 0 and lat.get("p50") is not None, "two-process %s: latency "

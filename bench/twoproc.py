@@ -149,9 +149,10 @@ def gw_delta(a, b):
     d = {"in_rx": port("in", "rx_packets"), "in_tx": port("in", "tx_packets"), "in_missed": port("in", "rx_missed"),
          "out_tx": port("out", "tx_packets"), "out_rx": port("out", "rx_packets"),
          "rx": tot("rx"), "created": tot("created"), "tx": tot("tx"), "drops": tot("drops"), "punted": tot("punted"),
+         "absorbed": tot("absorbed"),
          "drop_reasons": {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items() if v - a["drops"].get(k, 0)},
          "links": {n: p.get("link") for n, p in b["ports"].items()}}
-    d["balance"] = d["rx"] + d["created"] - d["tx"] - d["drops"] - d["punted"]
+    d["balance"] = d["rx"] + d["created"] - d["tx"] - d["drops"] - d["punted"] - d["absorbed"]
     # Node cycles: per forwarded packet, without the rx nodes (whose idle polls depend on the load), and with them.
     cyc_proc = cyc_all = 0
     nodes = {}

@@ -314,16 +314,21 @@ int cmd_show_stats(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 	}
 	nf_stats(r); /* each network function's own counters */
 	/*
-	 * Every packet a worker receives ends in exactly one of: a port_tx node, a drop node, the punt node; IPv4
-	 * fragmentation makes packets ("created"), so rx + created = tx + drops + punted.
+	 * Every packet a worker receives ends in exactly one of: a port_tx node, a drop node, the punt node, or inside
+	 * another packet (reassembly, "absorbed"); fragmentation makes packets ("created"), so
+	 * rx + created = tx + drops + punted + absorbed.
 	 */
-	uint64_t created = 0;
+	uint64_t created = 0, absorbed = 0;
 	for (unsigned i = 0; i < dp.n_workers; i++)
-		if (worker < 0 || (unsigned)worker == i)
+		if (worker < 0 || (unsigned)worker == i) {
 			created += __atomic_load_n(&dp.workers[i].pkts_created, __ATOMIC_RELAXED);
-	struct ctl_table *tot = ctl_reply_table(r, "totals", "#rx", "#created", "#tx", "#drops", "#punted", NULL);
-	char v[5][24];
-	ctl_table_row(tot, U64(v[0], rx), U64(v[1], created), U64(v[2], tx), U64(v[3], drops), U64(v[4], punted));
+			absorbed += __atomic_load_n(&dp.workers[i].pkts_absorbed, __ATOMIC_RELAXED);
+		}
+	struct ctl_table *tot =
+		ctl_reply_table(r, "totals", "#rx", "#created", "#tx", "#drops", "#punted", "#absorbed", NULL);
+	char v[6][24];
+	ctl_table_row(tot, U64(v[0], rx), U64(v[1], created), U64(v[2], tx), U64(v[3], drops), U64(v[4], punted),
+		      U64(v[5], absorbed));
 	return 0;
 }
 

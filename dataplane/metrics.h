@@ -32,13 +32,15 @@ enum metrics_port_counter {
 	MP_COUNT
 };
 
-/* Totals of show stats: every packet received ends in tx, a drop or the punt node; fragmentation creates some. */
+/* Totals of show stats: every packet received ends in tx, a drop, the punt node or a reassembled packet;
+ * fragmentation creates some: rx + created = tx + drops + punted + absorbed. */
 #define METRICS_TOTALS(X)                                                                                             \
 	X(rx, "Packets the workers received.")                                                                        \
 	X(created, "Packets the workers created by IPv4 fragmentation.")                                              \
 	X(tx, "Packets the workers sent.")                                                                            \
 	X(drops, "Packets the workers dropped, all reasons.")                                                         \
-	X(punted, "Packets the workers passed to the control thread.")
+	X(punted, "Packets the workers passed to the control thread.")                                               \
+	X(absorbed, "Packets the workers merged into others (reassembly: n fragments in, one packet out).")
 
 enum metrics_total {
 #define METRICS_TOTAL_ENUM(n, help) MT_##n,

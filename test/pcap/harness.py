@@ -543,11 +543,11 @@ class Router:
         for k, v in (totals or {}).items():
             if not k.startswith("_") and t[k] != v:
                 c.fail("totals.%s = %d, expected %d" % (k, t[k], v))
-        # every frame received ends in exactly one of tx, a drop node or the punt node; fragmentation makes more
-        # packets than it receives ("created")
-        if t["rx"] + t.get("created", 0) != t["tx"] + t["drops"] + t["punted"]:
-            c.fail("totals do not add up: rx %d + created %d != tx %d + drops %d + punted %d"
-                   % (t["rx"], t.get("created", 0), t["tx"], t["drops"], t["punted"]))
+        # every frame received ends in exactly one of tx, a drop node, the punt node or a reassembled packet
+        # ("absorbed"); fragmentation makes more packets than it receives ("created")
+        if t["rx"] + t.get("created", 0) != t["tx"] + t["drops"] + t["punted"] + t.get("absorbed", 0):
+            c.fail("totals do not add up: rx %d + created %d != tx %d + drops %d + punted %d + absorbed %d"
+                   % (t["rx"], t.get("created", 0), t["tx"], t["drops"], t["punted"], t.get("absorbed", 0)))
         for k, v in (control or {}).items():
             if s["control"].get(k) != v:
                 c.fail("control counter %s = %s, expected %d" % (k, s["control"].get(k), v))

@@ -350,7 +350,8 @@ def compare_prometheus(p, s1, s2):
         check_value("drops %s" % reason, prom(p, "npsgw_drops_total", reason=reason), val, None)
     for counter, val in s1["control"].items():
         check_value("control %s" % counter, prom(p, "npsgw_control_total", counter=counter), val, None)
-    names = {"rx": "received", "created": "created", "tx": "sent", "drops": "dropped", "punted": "punted"}
+    names = {"rx": "received", "created": "created", "tx": "sent", "drops": "dropped", "punted": "punted",
+             "absorbed": "absorbed"}
     for k, val in s1["totals"].items():
         check_value("totals %s" % k, prom(p, "npsgw_%s_packets_total" % names[k]), val, None)
     for name, row in s1["interfaces"].items():

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nat_house: NAT's per-worker source node (one in every worker graph). Each walk it feeds the packets other
+ * workers handed to this one into nat4_in2out or nat4_out2in; once per millisecond it expires sessions (and
+ * carries out flush requests), and releases the port blocks idle for block_idle (log records). The fragment map
+ * needs no walk: its entries carry their expiry and are overwritten. Idle, it costs two loads and a compare.
+ */
+#include <rte_graph_worker.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/nodes/nodes.h"
+#include "nf/nat/nat_engine.h"
+#include "nf/nat/nat_xlat.h"
+
+#define NAT_EXPIRE_BUDGET 256 /* sessions expired per millisecond at most */
+
+enum {
+	HOUSE_NEXT_IN2OUT,
+	HOUSE_NEXT_OUT2IN,
+	HOUSE_NEXT_COUNT
+};
+
+/*
+ * Which node a handed-off packet came from: out2in's are addressed to a public address of their VRF (the pool's,
+ * hairpinned ones included); in2out's are in a tenant VRF, where no public address is indexed.
+ */
+static inline rte_edge_t edge_of(void *p, const struct nat_addr_index *ix)
+{
+	struct rte_mbuf *m = p;
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	return nat_addr_lookup(ix, pkt_meta(m)->vrf, csum_rd32(ip + 16)) != NAT_NIL ? HOUSE_NEXT_OUT2IN
+										      : HOUSE_NEXT_IN2OUT;
+}
+
+static uint16_t house_handoff(struct rte_graph *graph, struct rte_node *node, struct nat_worker *w)
+{
+	void *m[RTE_GRAPH_BURST_SIZE];
+	unsigned n = rte_ring_sc_dequeue_burst(w->handoff, m, RTE_GRAPH_BURST_SIZE, NULL);
+	const struct nat_addr_index *ix = __atomic_load_n(&nat.addr_index, __ATOMIC_ACQUIRE);
+	for (unsigned a = 0; a < n;) {
+		rte_edge_t e = edge_of(m[a], ix);
+		unsigned b = a + 1;
+		while (b < n && edge_of(m[b], ix) == e)
+			b++;
+		rte_node_enqueue(graph, node, e, &m[a], (uint16_t)(b - a));
+		a = b;
+	}
+	w->cnt[NAT_CNT_handoff_in] += n;
+	return (uint16_t)n;
+}
+
+static uint16_t house_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct worker *wk = node_worker(node);
+	struct nat_worker *workers = __atomic_load_n(&nat.workers, __ATOMIC_ACQUIRE);
+	if (workers == NULL || wk->index >= nat.n_workers)
+		return 0;
+	struct nat_worker *w = &workers[wk->index];
+	uint16_t moved = 0;
+	if (w->handoff != NULL && !rte_ring_empty(w->handoff))
+		moved = house_handoff(graph, node, w);
+	uint64_t now = wk->now_ms;
+	if (likely(now == w->last_house_ms))
+		return moved;
+	w->last_house_ms = now;
+	if (w->ct != NULL)
+		nat_house_tick(w, now, NAT_EXPIRE_BUDGET);
+	return moved;
+}
+
+static struct rte_node_register nat_house_node = {
+	.name = NODE_NAT_HOUSE,
+	.flags = RTE_NODE_SOURCE_F,
+	.process = house_process,
+	.init = node_worker_init,
+	.nb_edges = HOUSE_NEXT_COUNT,
+	.next_nodes =
+		{
+			[HOUSE_NEXT_IN2OUT] = NODE_NAT_IN2OUT,
+			[HOUSE_NEXT_OUT2IN] = NODE_NAT_OUT2IN,
+		},
+};
+RTE_NODE_REGISTER(nat_house_node);
