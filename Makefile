@@ -28,7 +28,7 @@ DP_LIB_OBJS := $(filter-out $(BUILD)/obj/dataplane/main.o,$(DP_OBJS))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(UNIT_SRCS) $(NF_TEST_SRCS)))
 
 .SECONDARY:
-.PHONY: all test unit pcap-test fw-test e2e-test badinput-test bench demo clean debug format graph docs deps
+.PHONY: all test unit pcap-test fw-test nat-test e2e-test badinput-test bench demo clean debug format graph docs deps
 all: $(BUILD)/npsd $(BUILD)/npsctl
 
 $(BUILD)/obj/%.o: %.c
@@ -94,7 +94,14 @@ e2e-test: all
 # The firewall's tiers alone: pcap behaviour and bad input, then network namespaces.
 fw-test: all
 	bash nf/fw/test/run_pcap.sh
+	/usr/bin/python3 nf/fw/test/fw_live.py
 	bash nf/fw/test/run.sh
+
+# NAT44 and DS-Lite tiers alone.
+nat-test: all
+	bash nf/nat/test/run_pcap.sh
+	bash nf/dslite/test/run_pcap.sh
+	bash nf/nat/test/run.sh
 
 # All tiers: unit, pcap-in/pcap-out (incl. the bad-input corpus), end-to-end in network namespaces.
 test: deps
@@ -105,6 +112,7 @@ test: deps
 	bash test/visibility/run.sh
 	bash test/txn/run.sh
 	bash nf/fw/test/run_pcap.sh
+	/usr/bin/python3 nf/fw/test/fw_live.py
 	bash nf/fw/test/run.sh
 	bash nf/nat/test/run_pcap.sh nat-ctl
 	bash nf/dslite/test/run_pcap.sh

@@ -273,7 +273,8 @@ void ct_lookup_bulk(struct ct_table *t, const struct ct_key *const *keys, const 
 int32_t ct_lookup(struct ct_table *t, const struct ct_key *k, uint32_t hash);
 /*
  * Insert a new session for k, opened by key side init_side. Returns its index, -EEXIST when present, -ENOSPC when
- * full (after the full policy: refused_full or evicted counted).
+ * full (after the full policy: refused_full or evicted counted). A full table first reaps a few sessions whose
+ * expiry has passed (counted expired), then applies the full policy.
  */
 int32_t ct_insert(struct ct_table *t, const struct ct_key *k, uint32_t hash, unsigned init_side, uint64_t now_ms);
 struct ct_session *ct_session(struct ct_table *t, int32_t idx);
@@ -299,6 +300,14 @@ int ct_track(struct ct_table *t, int32_t idx, unsigned side, const struct ct_pkt
  * ct_insert() via ct_track().
  */
 int ct_tcp_may_open(const struct ct_table *t, const struct ct_pkt *p);
+/*
+ * The segment side `side` of TCP session idx sent is longer than ct_track() saw: an IP-fragmented segment is
+ * tracked by its first fragment, whose payload_len counts only the bytes in that fragment. Once the datagram's last
+ * fragment has passed, the caller extends what that side sent to new_end (seq + whole payload + SYN + FIN), so that
+ * the peer's acknowledgement of the whole segment is in the window. Ignored unless new_end is further than what
+ * the side has sent, or when the session is not TCP.
+ */
+void ct_tcp_extend(struct ct_table *t, int32_t idx, unsigned side, uint32_t new_end);
 
 /*
  * Called for each session that expires, is flushed or is evicted, before its slot is freed (NAT releases its port
@@ -313,13 +322,32 @@ void ct_set_release_cb(struct ct_table *t, ct_release_fn fn, void *arg);
  * Returns the sessions removed. A session goes at the first call with now >= its expiry rounded up to the second.
  */
 unsigned ct_expire(struct ct_table *t, uint64_t now_ms, unsigned budget);
+/*
+ * The wheel is behind now_ms (the last ct_expire() ran out of budget before reaching now): the caller should call
+ * again soon (fw_house does so every loop, with a larger budget, until it has caught up).
+ */
+bool ct_expire_behind(const struct ct_table *t, uint64_t now_ms);
+
+/*
+ * A session whose expiry has passed but the wheel has not reached yet (at most a second, or longer when the
+ * worker is behind) is dead: callers treat a lookup hit on it as a miss after ct_expire_session(), so that a dead
+ * session never passes traffic (ct_insert() also reaps dead sessions before refusing on a full table).
+ */
+static inline bool ct_session_expired(const struct ct_session *s, uint64_t now_ms)
+{
+	return s->expires_ms <= now_ms;
+}
+/* Expire session idx now, as the wheel would (release callback, counted as expired). */
+void ct_expire_session(struct ct_table *t, int32_t idx);
 
 /* Flush request from the control thread: every session (vrf == CT_VRF_ANY) or one VRF's. */
 #define CT_VRF_ANY UINT32_MAX
 /*
  * Post a flush; returns a ticket. ct_flush_done(t, ticket) turns true once the worker finished it. One poster at a
- * time (the control thread). Requests queue (16 outstanding); beyond that, the extra ones flush every VRF. A flush
- * removes the sessions that existed when the worker started it.
+ * time (the control thread). Any number of requests may be outstanding (a set of pending VRFs: requests for the
+ * same VRF merge); a request never flushes another VRF's sessions. A flush removes the sessions that existed when
+ * the worker started it. Per-VRF flushes cover VRF ids below 65536 (the users key sessions by VRF slot, which
+ * limits.max_vrfs keeps below that); a request for a higher id flushes nothing.
  */
 uint64_t ct_flush_request(struct ct_table *t, uint32_t vrf);
 bool ct_flush_done(const struct ct_table *t, uint64_t ticket);

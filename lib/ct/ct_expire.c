@@ -8,12 +8,14 @@
  * its timeout is longer than the wheel) is re-filed further on. The cursor stops in a slot when the budget runs
  * out and carries on there next call.
  *
- * Flush: the control thread posts requests in a small ring (CT_FLUSH_QUEUE) with increasing tickets. The worker
- * takes every posted request at once, walks the session array CT_FLUSH_CHUNK slots per call deleting the sessions
- * that match any of them and that existed when the walk started (generation older than the walk), then publishes
- * the last ticket it took as done. Requests posted during a walk wait for the next walk. If the control thread
- * posts more than CT_FLUSH_QUEUE requests that the worker has not finished, the extra ones become a flush of every
- * VRF (a superset of what was asked): requests are rare, this only keeps the ring lock-free and bounded.
+ * Flush: the control thread posts a request by setting its VRF's bit in a pending set (one bit per VRF below
+ * CT_FLUSH_VRFS, a summary bit per 64 of them, a flag for "every VRF") and then a new ticket. The worker takes the
+ * whole pending set at once (atomic exchanges with 0) when a walk starts, walks the session array CT_FLUSH_CHUNK
+ * slots per call deleting the sessions of those VRFs that existed when the walk started (generation older than the
+ * walk), then publishes the last ticket it had seen before taking the set. Requests posted during a walk wait for
+ * the next one. Any number of requests may be outstanding: a request is never widened to other VRFs.
+ * A bit set after the worker read the ticket may still be taken by that walk: the walk started after the request,
+ * so it removes every session the request names; the request's own ticket is published by the next walk.
  * One poster at a time (the control thread).
  */
 #include <string.h>
@@ -66,18 +68,19 @@ static bool flush_start(struct ct_table *t)
 
 	if (posted == t->flush_taken)
 		return false;
-	/* Read after posted (acquire): an overflowed ticket <= posted is visible here. */
-	bool all = __atomic_load_n(&t->flush_any_upto, __ATOMIC_ACQUIRE) > t->flush_taken;
-
-	t->flush_n_vrf = 0;
-	for (uint64_t ticket = t->flush_taken + 1; !all && ticket <= posted; ticket++) {
-		uint32_t vrf = __atomic_load_n(&t->flush_vrf[ticket % CT_FLUSH_QUEUE], __ATOMIC_RELAXED);
-		if (vrf == CT_VRF_ANY)
-			all = true;
-		else
-			t->flush_vrfs[t->flush_n_vrf++] = vrf;
+	/* After reading posted (acquire): every bit of a ticket <= posted is set by now. */
+	t->flush_all = __atomic_exchange_n(&t->flush_pending_all, 0, __ATOMIC_ACQ_REL) != 0;
+	for (uint32_t s = 0; s < CT_FLUSH_SUMMARY_WORDS; s++) {
+		/* Clear what the previous walk took, then take this walk's words. */
+		for (uint64_t m = t->flush_sum[s]; m != 0; m &= m - 1)
+			t->flush_vrfs[s * 64 + (uint32_t)__builtin_ctzll(m)] = 0;
+		uint64_t sum = __atomic_exchange_n(&t->flush_pending_sum[s], 0, __ATOMIC_ACQ_REL);
+		t->flush_sum[s] = sum;
+		for (uint64_t m = sum; m != 0; m &= m - 1) {
+			uint32_t w = s * 64 + (uint32_t)__builtin_ctzll(m);
+			t->flush_vrfs[w] = __atomic_exchange_n(&t->flush_pending[w], 0, __ATOMIC_ACQ_REL);
+		}
 	}
-	t->flush_all = all;
 	t->flush_upto = posted;
 	t->flush_taken = posted;
 	t->gen++;
@@ -96,12 +99,7 @@ static bool flush_matches(const struct ct_table *t, uint32_t idx)
 	if (t->flush_all)
 		return true;
 	const struct ct_key *k = ct_session_key(t, idx);
-	if (k == NULL)
-		return false;
-	for (uint32_t i = 0; i < t->flush_n_vrf; i++)
-		if (k->vrf == t->flush_vrfs[i])
-			return true;
-	return false;
+	return k != NULL && k->vrf < CT_FLUSH_VRFS && (t->flush_vrfs[k->vrf / 64] >> (k->vrf % 64) & 1);
 }
 
 static unsigned flush_step(struct ct_table *t)
@@ -132,16 +130,50 @@ unsigned ct_expire(struct ct_table *t, uint64_t now_ms, unsigned budget)
 	return removed + wheel_walk(t, now_ms, budget);
 }
 
+bool ct_expire_behind(const struct ct_table *t, uint64_t now_ms)
+{
+	return t->wheel_started && t->wheel_sec <= now_ms / 1000;
+}
+
+void ct_expire_session(struct ct_table *t, int32_t idx)
+{
+	if (idx < 0 || (uint32_t)idx >= t->n_slots || t->sessions[idx].state == CT_S_FREE)
+		return;
+	ct_release_and_remove(t, (uint32_t)idx);
+	t->stats.expired++;
+}
+
+unsigned ct_reap(struct ct_table *t, uint64_t now_ms, unsigned max)
+{
+	unsigned n = wheel_walk(t, now_ms, max);
+
+	if (n > 0 || t->wheel_sec != now_ms / 1000 + 1)
+		return n;
+	/* Caught up: the next slot holds the sessions expiring during the current second, some of them already. */
+	uint32_t idx = t->wheel[t->wheel_sec & CT_WHEEL_MASK];
+	for (unsigned k = 0; idx != CT_NIL && k < max * CT_REFILE_PER_EXPIRY && n < max; k++) {
+		uint32_t next = t->sessions[idx].wheel_next;
+		if (t->sessions[idx].expires_ms <= now_ms) {
+			ct_release_and_remove(t, idx);
+			t->stats.expired++;
+			n++;
+		}
+		idx = next;
+	}
+	return n;
+}
+
 uint64_t ct_flush_request(struct ct_table *t, uint32_t vrf)
 {
-	uint64_t done = __atomic_load_n(&t->flush_done, __ATOMIC_ACQUIRE);
 	uint64_t ticket = t->flush_posted + 1; /* only this thread writes flush_posted */
 
-	/* The ring slot of this ticket is free once ticket - CT_FLUSH_QUEUE is done (the worker read it). */
-	if (ticket - done > CT_FLUSH_QUEUE)
-		__atomic_store_n(&t->flush_any_upto, ticket, __ATOMIC_RELEASE);
-	else
-		__atomic_store_n(&t->flush_vrf[ticket % CT_FLUSH_QUEUE], vrf, __ATOMIC_RELAXED);
+	if (vrf == CT_VRF_ANY) {
+		__atomic_store_n(&t->flush_pending_all, 1, __ATOMIC_RELEASE);
+	} else if (vrf < CT_FLUSH_VRFS) {
+		uint32_t w = vrf / 64;
+		__atomic_fetch_or(&t->flush_pending[w], 1ull << (vrf % 64), __ATOMIC_RELEASE);
+		__atomic_fetch_or(&t->flush_pending_sum[w / 64], 1ull << (w % 64), __ATOMIC_RELEASE);
+	} /* else: no session can be flushed by VRF there (ct.h); the ticket still completes with the next walk */
 	__atomic_store_n(&t->flush_posted, ticket, __ATOMIC_RELEASE);
 	return ticket;
 }

@@ -5,7 +5,9 @@
  * Ownership: everything in struct ct_table belongs to the owning worker except
  *   - params: written by the control thread (ct_table_set_params), field by field with relaxed atomics; the worker
  *     reads each field with a relaxed load (a packet may see a mix of old and new fields, which is harmless);
- *   - flush_posted, flush_any_upto, flush_vrf[]: written by the control thread only (one poster at a time);
+ *   - flush_posted: written by the control thread only (one poster at a time);
+ *   - flush_pending[], flush_pending_sum[], flush_pending_all: set by the control thread (atomic OR / store), taken
+ *     by the worker (atomic exchange with 0) when a flush walk starts;
  *   - flush_done: written by the worker (release), read by the control thread (acquire).
  * The control thread may also read sessions and stats for display (torn reads tolerated).
  */
@@ -30,8 +32,10 @@
 /* The first session of a slot has wheel_prev = CT_WHEEL_HEAD | slot, so it can be unlinked without a search. */
 #define CT_WHEEL_HEAD 0x80000000u
 
-/* Flush requests the control thread may have outstanding before a new one turns into a flush of everything. */
-#define CT_FLUSH_QUEUE 16u
+/* Flush requests name VRFs below this (a bit each in the pending set); the summary has a bit per 64 VRFs. */
+#define CT_FLUSH_VRFS 65536u
+#define CT_FLUSH_WORDS (CT_FLUSH_VRFS / 64)
+#define CT_FLUSH_SUMMARY_WORDS (CT_FLUSH_WORDS / 64)
 /* Session slots a flush walks per ct_expire() call. */
 #define CT_FLUSH_CHUNK 1024u
 
@@ -78,18 +82,19 @@ struct ct_table {
 	/* Worker-owned state of the flush being carried out. */
 	bool flush_active;
 	bool flush_all;
-	uint32_t flush_n_vrf;
 	uint32_t flush_gen;
 	uint32_t flush_pos;
 	uint64_t flush_upto; /* ticket published when the walk ends */
 	uint64_t flush_taken; /* last ticket the worker has taken into a walk (== flush_done when idle) */
-	uint32_t flush_vrfs[CT_FLUSH_QUEUE];
+	uint64_t flush_sum[CT_FLUSH_SUMMARY_WORDS]; /* the walk's words of flush_vrfs[] that may be non-zero */
+	uint64_t flush_vrfs[CT_FLUSH_WORDS];         /* the walk's VRFs, a bit each */
 
 	/* Control-thread side (see the ownership note above). */
 	alignas(RTE_CACHE_LINE_SIZE) struct ct_params params;
 	uint64_t flush_posted;
-	uint64_t flush_any_upto;
-	uint32_t flush_vrf[CT_FLUSH_QUEUE];
+	uint32_t flush_pending_all;                             /* a flush of every VRF is pending */
+	uint64_t flush_pending_sum[CT_FLUSH_SUMMARY_WORDS];     /* bit w: flush_pending[w] may be non-zero */
+	alignas(RTE_CACHE_LINE_SIZE) uint64_t flush_pending[CT_FLUSH_WORDS]; /* VRFs to flush, a bit each */
 
 	/* Worker-published. */
 	alignas(RTE_CACHE_LINE_SIZE) uint64_t flush_done;
@@ -186,6 +191,11 @@ static inline void ct_wheel_set_expiry(struct ct_table *t, uint32_t idx, uint64_
 void ct_remove(struct ct_table *t, uint32_t idx);
 /* The same after calling the release callback. */
 void ct_release_and_remove(struct ct_table *t, uint32_t idx);
+
+/* Free up to max sessions whose expiry has passed (a full table's insert): the due wheel slots, then the slot of
+ * the current second. Returns how many went (counted expired). */
+#define CT_REAP_ON_FULL 8u
+unsigned ct_reap(struct ct_table *t, uint64_t now_ms, unsigned max);
 
 /* TCP tracking (ct_tcp.c): checks a segment and, when CT_OK, applies it to s (state, windows, flags). */
 int ct_tcp_track(const struct ct_table *t, struct ct_session *s, unsigned side, const struct ct_pkt *p);

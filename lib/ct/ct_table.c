@@ -366,6 +366,8 @@ int32_t ct_insert(struct ct_table *t, const struct ct_key *k, uint32_t hash, uns
 	 * cache: the caller's lookup just missed there). */
 	if (rte_hash_lookup_with_hash(t->hash, k, hash) >= 0)
 		return -EEXIST;
+	if (t->stats.active >= t->max_sessions)
+		ct_reap(t, now_ms, CT_REAP_ON_FULL); /* dead sessions the wheel has not reached yet go first */
 	if (t->stats.active >= t->max_sessions) {
 		if (CT_PARAM(t, full_policy) != CT_FULL_EVICT_TRANSITORY || t->trans_head == CT_NIL) {
 			t->stats.refused_full++;

@@ -264,3 +264,18 @@ int ct_tcp_track(const struct ct_table *t, struct ct_session *s, unsigned side, 
 	s->flags = flags;
 	return CT_OK;
 }
+
+void ct_tcp_extend(struct ct_table *t, int32_t idx, unsigned side, uint32_t new_end)
+{
+	struct ct_session *s = ct_session(t, idx);
+
+	if (s == NULL || s->state == CT_S_FREE || s->proto != IPPROTO_TCP)
+		return;
+	struct ct_tcp_side *snd = &s->tcp[side & 1], *rcv = &s->tcp[!(side & 1)];
+	if (!snd->seen || !seq_after(new_end, snd->end))
+		return;
+	/* As window_update() for a segment that reaches past the window: widen what the peer tolerates as old. */
+	if (rcv->seen && seq_after(new_end, snd->maxend))
+		rcv->maxwin += new_end - snd->maxend;
+	snd->end = new_end;
+}

@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
 
 #include "dataplane/cp.h"
 #include "dataplane/feature.h"
@@ -97,6 +98,13 @@ void fw_tables_free(void)
 		struct fw_worker *w = &fw.workers[i];
 		if (w->ct != NULL)
 			ct_table_free(w->ct);
+		/* The workers are stopped: packets still queued for one go back to their pool. */
+		if (w->handoff != NULL) {
+			void *m[64];
+			unsigned n;
+			while ((n = rte_ring_sc_dequeue_burst(w->handoff, m, RTE_DIM(m), NULL)) > 0)
+				rte_pktmbuf_free_bulk((struct rte_mbuf **)m, n);
+		}
 		rte_ring_free(w->handoff);
 		rte_ring_free(w->log);
 		if (w->frags != NULL)

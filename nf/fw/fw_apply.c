@@ -119,9 +119,9 @@ static int rules_build(struct fw_vrf *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* One VRF's rule set, ready to publish: NULL with err on failure. c gives the zones. */
-static struct fw_vrf *vrf_build(const struct fw_ruleset_conf *rs, uint32_t slot, const struct fw_conf *c, char *err,
-				size_t errlen)
+/* One VRF's rule set, ready to publish: NULL with err on failure. c gives the zones, zones the map it uses. */
+static struct fw_vrf *vrf_build(const struct fw_ruleset_conf *rs, uint32_t slot, const struct fw_conf *c,
+				const uint8_t *zones, char *err, size_t errlen)
 {
 	struct fw_vrf *v = rte_zmalloc("fw-vrf", sizeof(*v), RTE_CACHE_LINE_SIZE);
 	if (v == NULL || fw_ruleset_copy(&v->conf, rs) != 0) {
@@ -130,6 +130,7 @@ static struct fw_vrf *vrf_build(const struct fw_ruleset_conf *rs, uint32_t slot,
 		return NULL;
 	}
 	v->gen = ++fw.next_gen;
+	v->zone_of_iface = zones;
 	v->default_action = rs->default_action;
 	v->default_log = rs->default_log;
 	if (policies_build(v, rs, c, err, errlen) || rules_build(v, err, errlen) ||
@@ -204,7 +205,8 @@ static int build_all(struct fw_build *b, const struct fw_conf *model, char *err,
 			snprintf(err, errlen, "VRF %s has two firewall rule sets", model->rulesets[i].vrf);
 			return EEXIST;
 		}
-		if ((b->vrfs[slot] = vrf_build(&model->rulesets[i], slot, model, err, errlen)) == NULL)
+		if ((b->vrfs[slot] = vrf_build(&model->rulesets[i], slot, model, b->zone_of_iface, err, errlen)) ==
+		    NULL)
 			return ENOMEM;
 		vrf_carry_over(b->vrfs[slot], fw.vrfs[slot]);
 	}
@@ -253,12 +255,16 @@ static void params_publish(const struct fw_conf *c)
 	}
 }
 
-/* Make b the running state, wait for the workers, free what it replaced. */
+/*
+ * Make b the running state, wait for the workers, free what it replaced. Workers read the zone map through the rule
+ * set it was built with (fw_vrf.zone_of_iface): a new map comes only with a full rebuild (build_all), whose rule
+ * sets all point to it, and the old map is freed with the old rule sets, after dp_synchronize().
+ */
 static void publish(struct fw_build *b)
 {
 	if (b->zone_of_iface != NULL) {
 		uint8_t *old = fw.zone_of_iface;
-		__atomic_store_n(&fw.zone_of_iface, b->zone_of_iface, __ATOMIC_RELEASE);
+		fw.zone_of_iface = b->zone_of_iface;
 		b->zone_of_iface = old;
 	}
 	params_publish(b->conf);
@@ -406,7 +412,7 @@ int fw_cp_ruleset_replace(const struct fw_ruleset_conf *rs, uint32_t *gen, char 
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
 	}
-	struct fw_vrf *v = vrf_build(rs, slot, conf, err, errlen);
+	struct fw_vrf *v = vrf_build(rs, slot, conf, fw.zone_of_iface, err, errlen); /* zones unchanged */
 	if (v == NULL) {
 		fw_conf_free(conf);
 		return ENOMEM;

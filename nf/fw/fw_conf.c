@@ -71,7 +71,9 @@
 #include "lib/conf/conf_route.h"
 #include "nf/fw/fw_conf.h"
 
-#define FW_MAX_SESSIONS (1ULL << 31)
+/* 2^28 sessions (about 59 GiB): far beyond any machine's hugepages, well below what a session table's hash and
+ * indexes can address per worker (lib/ct: 2^29 and more); a larger value would only fail later, at boot. */
+#define FW_MAX_SESSIONS (1ULL << 28)
 #define FW_MAX_TIMEOUT 2592000 /* 30 days */
 #define FW_MAX_RATE 1000000
 #define FAM_V4 1u

@@ -109,11 +109,23 @@ int fw_cmd_ruleset_delete(struct ctl_ctx *ctx, const struct ctl_args *a, struct 
 {
 	char err[CTL_ERR_MAX], what[CTL_ERR_MAX];
 	const char *vname = ctl_arg(a, "vrf");
+	const struct vrf *v = vrf_by_name(vname); /* NULL: a dormant rule set, no sessions */
 	int rc = fw_cp_ruleset_delete(vname, err, sizeof(err));
 	if (rc)
 		return ctl_reply_error(r, rc, "%s", err);
 	snprintf(what, sizeof(what), "fw ruleset delete vrf %s", vname);
 	event_config(what);
-	sbuf_printf(&r->text, "VRF %s: rule set removed, its sessions flushed\n", vname);
+	/* The delete posted the VRF's flush; wait for it as `fw flush` does (one more request for the VRF merges). */
+	uint64_t removed = 0;
+	bool complete = true;
+	if (v != NULL && fw_cp_flush(v->slot, FW_FLUSH_WAIT_MS, &removed, &complete, err, sizeof(err)) != 0)
+		complete = false;
+	if (complete)
+		sbuf_printf(&r->text, "VRF %s: rule set removed, its sessions flushed\n", vname);
+	else
+		sbuf_printf(&r->text,
+			    "VRF %s: rule set removed; its sessions are being flushed (the workers had not finished after "
+			    "%u ms: they finish on their own)\n",
+			    vname, FW_FLUSH_WAIT_MS);
 	return 0;
 }

@@ -17,6 +17,11 @@
 #define FRAG_WAYS 4
 #define FRAG_EXPIRE_BUCKETS 32 /* buckets looked at per fw_frag_expire() call */
 
+#define FRAG_TCP_SEGMENT 0x01 /* tcp_base and the flags below are set */
+#define FRAG_TCP_SIDE1 0x02   /* the sender is key side 1 */
+#define FRAG_TCP_FIN 0x04
+#define FRAG_TCP_DONE 0x08    /* the session was extended */
+
 struct frag_range {
 	uint16_t lo, hi; /* [lo, hi) in bytes of the fragmentable part; hi <= 65535 */
 };
@@ -28,8 +33,11 @@ struct fw_frag_entry {
 	uint8_t n_ranges;
 	uint8_t n_held;
 	int32_t session;
-	uint32_t end; /* the datagram's length once its last fragment was seen; 0: not yet */
-	uint64_t expires_ms;
+	uint16_t end; /* the datagram's length once its last fragment was seen; 0: not yet */
+	uint8_t tcp;  /* FRAG_TCP_* */
+	uint8_t pad;
+	uint32_t tcp_base;   /* struct fw_frag_tcp.base */
+	uint32_t expires_ms; /* the worker's clock, modulo 2^32 (compared as a difference) */
 	struct frag_range ranges[FW_FRAG_MAX_RANGES];
 	struct rte_mbuf *held[FW_FRAG_HOLD];
 } __rte_aligned(64);
@@ -106,7 +114,7 @@ static struct fw_frag_entry *frag_find(struct fw_frag_table *t, const struct fw_
 	free_e->key = *k;
 	free_e->used = 1;
 	free_e->session = -1;
-	free_e->expires_ms = now_ms + FW_FRAG_TIMEOUT_MS;
+	free_e->expires_ms = (uint32_t)(now_ms + FW_FRAG_TIMEOUT_MS);
 	t->in_use++;
 	return free_e;
 }
@@ -155,7 +163,7 @@ static void range_add(struct fw_frag_entry *e, uint32_t lo, uint32_t hi, bool la
 	e->ranges[j++] = (struct frag_range){.lo = (uint16_t)lo, .hi = (uint16_t)hi};
 	e->n_ranges = (uint8_t)j;
 	if (last)
-		e->end = hi;
+		e->end = (uint16_t)hi;
 }
 
 /* The first fragment's range is in (its verdict may still be pending: decided later in the same burst). */
@@ -185,19 +193,38 @@ int fw_frag_first(struct fw_frag_table *t, const struct fw_frag_key *k, uint32_t
 		return rc;
 	}
 	range_add(e, 0, len, last);
-	e->expires_ms = now_ms + FW_FRAG_TIMEOUT_MS;
+	e->expires_ms = (uint32_t)(now_ms + FW_FRAG_TIMEOUT_MS);
 	*slot = (uint32_t)(e - t->e);
 	return FW_FR_OK;
 }
 
+/* The TCP segment's end once the datagram is allowed with a session and its length known; once. */
+static void tcp_ext(struct fw_frag_entry *e, struct fw_frag_ext *ext)
+{
+	ext->session = -1;
+	if ((e->tcp & (FRAG_TCP_SEGMENT | FRAG_TCP_DONE)) != FRAG_TCP_SEGMENT || e->end == 0 ||
+	    e->verdict != FW_FV_ALLOW || e->session < 0)
+		return;
+	e->tcp |= FRAG_TCP_DONE;
+	ext->session = e->session;
+	ext->side = (e->tcp & FRAG_TCP_SIDE1) ? 1 : 0;
+	ext->end = e->tcp_base + e->end + ((e->tcp & FRAG_TCP_FIN) ? 1 : 0);
+}
+
 unsigned fw_frag_set_verdict(struct fw_frag_table *t, uint32_t slot, uint8_t verdict, int32_t session,
-			     struct rte_mbuf **held)
+			     const struct fw_frag_tcp *tcp, struct rte_mbuf **held, struct fw_frag_ext *ext)
 {
 	struct fw_frag_entry *e = &t->e[slot];
+	ext->session = -1;
 	if (!e->used)
 		return 0;
 	e->verdict = verdict;
 	e->session = session;
+	if (tcp != NULL) {
+		e->tcp = FRAG_TCP_SEGMENT | (tcp->side ? FRAG_TCP_SIDE1 : 0) | (tcp->fin ? FRAG_TCP_FIN : 0);
+		e->tcp_base = tcp->base;
+	}
+	tcp_ext(e, ext);
 	unsigned n = e->n_held;
 	for (unsigned i = 0; i < n; i++)
 		held[i] = e->held[i];
@@ -208,8 +235,10 @@ unsigned fw_frag_set_verdict(struct fw_frag_table *t, uint32_t slot, uint8_t ver
 }
 
 int fw_frag_later(struct fw_frag_table *t, const struct fw_frag_key *k, uint32_t off, uint32_t len, bool last,
-		  struct rte_mbuf *m, uint64_t now_ms, uint8_t *verdict, int32_t *session, uint32_t *slot)
+		  struct rte_mbuf *m, uint64_t now_ms, uint8_t *verdict, int32_t *session, uint32_t *slot,
+		  struct fw_frag_ext *ext)
 {
+	ext->session = -1;
 	struct fw_frag_entry *e = frag_find(t, k, true, now_ms);
 	if (e == NULL)
 		return FW_FR_FULL;
@@ -224,7 +253,7 @@ int fw_frag_later(struct fw_frag_table *t, const struct fw_frag_key *k, uint32_t
 	}
 	bool first_seen = e->verdict == FW_FV_PENDING && first_recorded(e);
 	range_add(e, off, off + len, last);
-	e->expires_ms = now_ms + FW_FRAG_TIMEOUT_MS;
+	e->expires_ms = (uint32_t)(now_ms + FW_FRAG_TIMEOUT_MS);
 	if (first_seen) {
 		*slot = (uint32_t)(e - t->e);
 		return FW_FR_WAIT;
@@ -235,6 +264,7 @@ int fw_frag_later(struct fw_frag_table *t, const struct fw_frag_key *k, uint32_t
 	}
 	*verdict = e->verdict;
 	*session = e->session;
+	tcp_ext(e, ext);
 	if (frag_complete(e))
 		frag_remove(t, e);
 	return FW_FR_OK;
@@ -248,7 +278,7 @@ unsigned fw_frag_expire(struct fw_frag_table *t, uint64_t now_ms, struct rte_mbu
 	for (unsigned b = 0; b < FRAG_EXPIRE_BUCKETS && n + FW_FRAG_HOLD * FRAG_WAYS <= FW_FRAG_EXPIRE_MAX; b++) {
 		struct fw_frag_entry *e = &t->e[t->cursor * FRAG_WAYS];
 		for (unsigned i = 0; i < FRAG_WAYS; i++) {
-			if (!e[i].used || e[i].expires_ms > now_ms)
+			if (!e[i].used || (int32_t)(e[i].expires_ms - (uint32_t)now_ms) > 0)
 				continue;
 			for (unsigned h = 0; h < e[i].n_held; h++)
 				dropped[n++] = e[i].held[h];

@@ -47,6 +47,23 @@ enum fw_frag_rc {
 	FW_FR_FULL,    /* no room for the datagram, or its hold queue full: drop fw_frag_table_full */
 };
 
+/*
+ * A TCP segment sent IP-fragmented is tracked by its first fragment, which carries only part of the payload: once
+ * the datagram's length is known (its last fragment passed) and the first fragment was allowed with a session, the
+ * table says how far the segment really reached, and the caller extends the session (ct_tcp_extend()).
+ */
+struct fw_frag_tcp {
+	uint32_t base; /* seq + SYN - the bytes before the TCP payload in the fragmentable part */
+	uint8_t side;  /* key side of the sender */
+	uint8_t fin;   /* the segment carries FIN (counts one) */
+};
+/* An extension due: session -1 when none. end = base + the datagram's fragmentable length + FIN. */
+struct fw_frag_ext {
+	int32_t session;
+	uint8_t side;
+	uint32_t end;
+};
+
 struct fw_frag_table;
 
 /* entries: rounded up to a power of two (at least 16). NULL when out of memory. Control thread. */
@@ -64,18 +81,22 @@ uint32_t fw_frag_in_use(const struct fw_frag_table *t);
 int fw_frag_first(struct fw_frag_table *t, const struct fw_frag_key *k, uint32_t len, bool last, uint64_t now_ms,
 		  uint32_t *slot);
 /*
- * The first fragment's fate (FW_FV_ALLOW or FW_FV_DENY) and its session index (-1: none). The fragments held for
- * it are moved to held[] (FW_FRAG_HOLD entries) to go the same way; returns how many.
+ * The first fragment's fate (FW_FV_ALLOW or FW_FV_DENY) and its session index (-1: none); tcp: the segment of a TCP
+ * first fragment allowed with a session (else NULL). The fragments held for it are moved to held[] (FW_FRAG_HOLD
+ * entries) to go the same way; returns how many. *ext: the session extension due now (the last fragment came
+ * first), session -1 when none.
  */
 unsigned fw_frag_set_verdict(struct fw_frag_table *t, uint32_t slot, uint8_t verdict, int32_t session,
-			     struct rte_mbuf **held);
+			     const struct fw_frag_tcp *tcp, struct rte_mbuf **held, struct fw_frag_ext *ext);
 /*
  * A non-first fragment covering [off, off + len) (last: no "more fragments"). FW_FR_OK: follow *verdict (and
  * *session); FW_FR_HELD: m is the table's now; FW_FR_WAIT: *slot is the entry fw_frag_first() gave the first
  * fragment of this burst, whose fate the caller applies to m once decided; other codes: the caller drops m.
+ * *ext: with FW_FR_OK, the session extension due now that this (last) fragment passes; session -1 when none.
  */
 int fw_frag_later(struct fw_frag_table *t, const struct fw_frag_key *k, uint32_t off, uint32_t len, bool last,
-		  struct rte_mbuf *m, uint64_t now_ms, uint8_t *verdict, int32_t *session, uint32_t *slot);
+		  struct rte_mbuf *m, uint64_t now_ms, uint8_t *verdict, int32_t *session, uint32_t *slot,
+		  struct fw_frag_ext *ext);
 /*
  * Timeouts, a slice of the table per call (the whole table is walked every few tens of milliseconds): removes the
  * datagrams idle for FW_FRAG_TIMEOUT_MS. Their held fragments (never more than FW_FRAG_EXPIRE_MAX) are put in

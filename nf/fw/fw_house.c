@@ -2,8 +2,10 @@
 /*
  * fw_house: the firewall's per-worker source node (one in every worker graph). Each walk it moves the packets
  * other workers handed to this one (their sessions live here) into fw_ip4/fw_ip6, and once per millisecond it
- * expires sessions (and carries out flush requests: ct_expire) and fragment table entries. Idle, it costs two
- * loads and a compare.
+ * expires sessions (and carries out flush requests: ct_expire) and fragment table entries. When the session wheel
+ * falls behind the clock (more sessions due than one call's budget: short timeouts under a high new-flow rate), it
+ * expires every loop with a larger budget until it has caught up, so that expiry keeps pace with any session
+ * rate the worker can open. Idle, it costs two loads and a compare.
  */
 #include <rte_graph_worker.h>
 #include <rte_mbuf.h>
@@ -12,7 +14,8 @@
 #include "dataplane/nodes/nodes.h"
 #include "nf/fw/fw_int.h"
 
-#define FW_EXPIRE_BUDGET 256 /* sessions expired per millisecond at most */
+#define FW_EXPIRE_BUDGET 256          /* sessions expired per millisecond when the wheel keeps up */
+#define FW_EXPIRE_CATCHUP_BUDGET 2048 /* per loop while it is behind the clock */
 
 enum {
 	HOUSE_NEXT_FW4,
@@ -54,11 +57,17 @@ static uint16_t house_process(struct rte_graph *graph, struct rte_node *node, vo
 	if (fww->handoff != NULL && !rte_ring_empty(fww->handoff))
 		moved = house_handoff(graph, node, fww);
 	uint64_t now = w->now_ms;
+	if (unlikely(fww->expire_behind) && fww->ct != NULL) {
+		ct_expire(fww->ct, now, FW_EXPIRE_CATCHUP_BUDGET);
+		fww->expire_behind = ct_expire_behind(fww->ct, now);
+	}
 	if (likely(now == fww->last_expire_ms))
 		return moved;
 	fww->last_expire_ms = now;
-	if (fww->ct != NULL)
+	if (fww->ct != NULL && !fww->expire_behind) {
 		ct_expire(fww->ct, now, FW_EXPIRE_BUDGET);
+		fww->expire_behind = ct_expire_behind(fww->ct, now);
+	}
 	if (fww->frags != NULL) {
 		struct rte_mbuf *dropped[FW_FRAG_EXPIRE_MAX];
 		unsigned n = fw_frag_expire(fww->frags, now, dropped);

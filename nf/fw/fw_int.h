@@ -42,6 +42,10 @@ struct fw_vrf {
 	bool default_log;
 	uint8_t zone_policy[FW_MAX_ZONES + 1][FW_MAX_ZONES + 1]; /* [from][to] action or FW_POLICY_NONE; 0 = any */
 	uint8_t zone_policy_log[FW_MAX_ZONES + 1][FW_MAX_ZONES + 1];
+	/* The zone map (by interface id) this rule set's zone ids refer to: published with it, so that a worker
+	 * never combines a new zone map with old rules or policies (fw_state.zone_of_iface is the control thread's
+	 * current map; freed after the rule sets that point to it). */
+	const uint8_t *zone_of_iface;
 	struct fw_classifier *cls[2]; /* IPv4, IPv6; NULL: no rule of that family */
 	uint32_t n_rules;
 	struct fw_rule_rt *rules;
@@ -84,6 +88,7 @@ struct fw_worker {
 	uint64_t reject_tokens, reject_last_ms;
 	uint64_t log_tokens, log_last_ms;
 	uint64_t last_expire_ms;
+	bool expire_behind; /* the session wheel is behind the clock: fw_house expires every loop until caught up */
 	uint64_t cnt[FW_CNT_COUNT]; /* counters that are not drops (drops are drop nodes) */
 } __rte_cache_aligned;
 
@@ -92,7 +97,7 @@ struct fw_state {
 	unsigned n_workers;
 	struct fw_worker *workers;  /* by worker index; NULL when the boot config had no firewall section (no tables) */
 	struct fw_vrf **vrfs;       /* by VRF slot, dp.max_vrfs entries */
-	uint8_t *zone_of_iface;     /* by interface id; swapped under RCU */
+	uint8_t *zone_of_iface;     /* by interface id: the current map (control thread); workers read each rule set's */
 	uint32_t reject_rate, log_rate;
 	uint8_t on_rule_change;
 	uint32_t next_gen;

@@ -93,6 +93,7 @@ struct fw_chunk {
 	uint32_t frag_slot[FW_CHUNK]; /* first fragments: their fragment table entry */
 	bool first_allowed[FW_CHUNK]; /* first fragments, once decided: their fate, for the later ones of the chunk */
 	int32_t first_session[FW_CHUNK];
+	uint8_t pside[FW_CHUNK]; /* key side of packet i (set with its lookup) */
 	unsigned n_wait; /* later fragments whose first fragment is in this chunk: decided after it, in order */
 	uint8_t wait_i[FW_CHUNK];
 	uint32_t wait_slot[FW_CHUNK];
@@ -153,8 +154,20 @@ static inline void finish(struct fw_chunk *c, unsigned i, rte_edge_t edge, bool 
 	c->first_allowed[i] = allowed;
 	c->first_session[i] = session;
 	struct rte_mbuf *held[FW_FRAG_HOLD];
+	const struct fw_pkt *pk = &c->pk[i];
+	struct fw_frag_tcp tcp, *tcpp = NULL;
+	if (pk->proto == IPPROTO_TCP && allowed && session >= 0) {
+		/* The segment is longer than this fragment: remember where its payload starts for ct_tcp_extend(). */
+		tcp.base = pk->seq + !!(pk->tcp_flags & FW_TCP_SYN) - (pk->frag_len - pk->payload_len);
+		tcp.side = c->pside[i];
+		tcp.fin = !!(pk->tcp_flags & FW_TCP_FIN);
+		tcpp = &tcp;
+	}
+	struct fw_frag_ext ext;
 	unsigned n = fw_frag_set_verdict(c->fww->frags, c->frag_slot[i], allowed ? FW_FV_ALLOW : FW_FV_DENY, session,
-					 held);
+					 tcpp, held, &ext);
+	if (ext.session >= 0)
+		ct_tcp_extend(c->fww->ct, ext.session, ext.side, ext.end);
 	for (unsigned k = 0; k < n; k++) {
 		emit(c, allowed ? allow_edge(c->family, pkt_meta(held[k])->vrf) : FW_NEXT_fw_frag_denied, held[k]);
 		cnt(c, FW_CNT_frag_released);
@@ -232,12 +245,15 @@ static inline bool take_token(uint64_t *tokens, uint64_t *last_ms, uint64_t rate
 	return true;
 }
 
-/* Zones of the packet's interfaces (0: none) and the classifier's view of it. */
-static void match_input(struct fw_chunk *c, unsigned i, struct fw_match_input *mi)
+/*
+ * Zones of the packet's interfaces (0: none) and the classifier's view of it. The zone map is the one v was built
+ * with (published together: a zone id always means what v's rules and policies mean by it).
+ */
+static void match_input(struct fw_chunk *c, unsigned i, const struct fw_vrf *v, struct fw_match_input *mi)
 {
 	const struct fw_pkt *pk = &c->pk[i];
 	const struct pkt_meta *pm = pkt_meta(c->m[i]);
-	const uint8_t *zones = __atomic_load_n(&fw.zone_of_iface, __ATOMIC_ACQUIRE);
+	const uint8_t *zones = v != NULL ? v->zone_of_iface : NULL;
 	mi->family = pk->family;
 	mi->proto = pk->proto;
 	mi->tcp_flags = pk->tcp_flags;
@@ -402,13 +418,14 @@ static void reject(struct fw_chunk *c, unsigned i)
 }
 
 /*
- * on_rule_change = revalidate: classify the session's opening direction again with the current rules. Returns
- * whether the session may stay (its rule and generation are updated then).
+ * on_rule_change = revalidate: classify the session's opening direction again with the current rules. Returns the
+ * action; the session may stay when it is FW_ALLOW (its rule and generation are updated then).
  */
-static bool revalidate(struct fw_chunk *c, unsigned i, struct ct_session *s, unsigned side, const struct fw_vrf *v)
+static uint8_t revalidate(struct fw_chunk *c, unsigned i, struct ct_session *s, unsigned side,
+			  const struct fw_vrf *v)
 {
 	struct fw_match_input mi;
-	match_input(c, i, &mi);
+	match_input(c, i, v, &mi);
 	mi.tcp_flags = FW_TCP_SYN; /* as the segment that opened it */
 	if (side != s->init_side) { /* a reply: look at it the other way round */
 		uint8_t t[16];
@@ -442,10 +459,10 @@ static bool revalidate(struct fw_chunk *c, unsigned i, struct ct_session *s, uns
 	uint8_t action = decide(v, match, mi.in_zone, mi.out_zone, &hit, &log);
 	cnt(c, FW_CNT_revalidated);
 	if (action != FW_ALLOW)
-		return false;
+		return action;
 	s->user[FW_SESS_RULE] = match;
 	s->user[FW_SESS_GEN] = v->gen;
-	return true;
+	return action;
 }
 
 /* Phase 1 for one packet: false when it is done with (emitted, handed off or held). */
@@ -495,10 +512,13 @@ static inline bool prepare(struct fw_chunk *c, unsigned i)
 			uint8_t verdict = FW_FV_DENY;
 			int32_t session = -1;
 			uint32_t slot = UINT32_MAX;
+			struct fw_frag_ext ext;
 			int frc = ft == NULL ? FW_FR_FULL
 					     : fw_frag_later(ft, &fk, pk->frag_off, pk->frag_len, !pk->mf, m, c->now,
-							     &verdict, &session, &slot);
+							     &verdict, &session, &slot, &ext);
 			if (frc == FW_FR_OK) {
+				if (ext.session >= 0) /* the whole TCP segment has passed now */
+					ct_tcp_extend(c->fww->ct, ext.session, ext.side, ext.end);
 				follow(c, m, verdict == FW_FV_ALLOW, session);
 			} else if (frc == FW_FR_HELD) {
 				cnt(c, FW_CNT_frag_held);
@@ -511,6 +531,10 @@ static inline bool prepare(struct fw_chunk *c, unsigned i)
 			return false;
 		}
 	}
+	if (pk->proto == IPPROTO_TCP && !pk->icmp_error && unlikely(!ct_tcp_flags_valid(pk->tcp_flags))) {
+		drop(c, i, FW_NEXT_fw_tcp_bad_flags); /* impossible flags: no lookup, whatever the session (doc) */
+		return false;
+	}
 	unsigned j = c->nl++;
 	c->lk[j] = (uint8_t)i;
 	if (unlikely(pk->icmp_error))
@@ -520,6 +544,7 @@ static inline bool prepare(struct fw_chunk *c, unsigned i)
 		c->side[j] = (uint8_t)ct_key_build_hash(&c->key[j], &c->hash[j], pm->vrf, c->family, pk->proto,
 							pk->src, pk->dst, pk->sport, pk->dport);
 	c->keyp[j] = &c->key[j];
+	c->pside[i] = c->side[j];
 	return true;
 }
 
@@ -579,9 +604,14 @@ static bool with_session(struct fw_chunk *c, unsigned j, int32_t idx)
 	if (unlikely(fw.on_rule_change == FW_REVALIDATE)) {
 		struct ct_session *s = ct_session(ct, idx);
 		const struct fw_vrf *v = fw_vrf_get(pkt_meta(c->m[i])->vrf);
-		if (v != NULL && s->user[FW_SESS_GEN] != v->gen && !revalidate(c, i, s, c->side[j], v)) {
+		uint8_t action = FW_ALLOW;
+		if (v != NULL && s->user[FW_SESS_GEN] != v->gen)
+			action = revalidate(c, i, s, c->side[j], v);
+		if (action != FW_ALLOW) {
 			ct_delete(ct, idx);
 			forget_session(c, j, idx);
+			if (action == FW_PASS)
+				return false; /* stateless now: the packet is decided by the rules as one of no session */
 			drop(c, i, FW_NEXT_fw_revalidate_denied);
 			return true;
 		}
@@ -596,6 +626,12 @@ static inline bool track(struct fw_chunk *c, unsigned j)
 {
 	const struct fw_pkt *pk = &c->pk[c->lk[j]];
 	int32_t idx = c->idx[j];
+	if (likely(idx >= 0) && unlikely(ct_session_expired(ct_session(c->fww->ct, idx), c->now))) {
+		/* Dead, the wheel just has not reached it (a busy worker): it passes nothing more. */
+		ct_expire_session(c->fww->ct, idx);
+		forget_session(c, j, idx);
+		c->idx[j] = idx = -1;
+	}
 	if (likely(idx >= 0)) {
 		bool done;
 		/* The common case inline: a packet of a session, no rule-change check to make. */
@@ -609,9 +645,6 @@ static inline bool track(struct fw_chunk *c, unsigned j)
 		if (done)
 			return true;
 		c->idx[j] = -1;
-	} else if (pk->proto == IPPROTO_TCP && !pk->icmp_error && !ct_tcp_flags_valid(pk->tcp_flags)) {
-		drop(c, c->lk[j], FW_NEXT_fw_tcp_bad_flags);
-		return true;
 	}
 	return false;
 }
@@ -627,10 +660,6 @@ static void decide_new(struct fw_chunk *c, unsigned k)
 		if (idx >= 0 && with_session(c, j, idx))
 			return;
 	}
-	if (pk->icmp_error) {
-		drop(c, i, FW_NEXT_fw_icmp_no_session);
-		return;
-	}
 	const struct fw_vrf *v = c->vrf[k];
 	if (unlikely(v == NULL)) { /* the VRF's rules were just removed: the arc will skip us from now on */
 		cnt(c, FW_CNT_passed_stateless);
@@ -641,12 +670,33 @@ static void decide_new(struct fw_chunk *c, unsigned k)
 	uint32_t hit;
 	bool log;
 	uint8_t action = decide(v, c->match[k], mi->in_zone, mi->out_zone, &hit, &log);
+	struct ct_pkt cp;
+	ct_pkt_of(pk, &cp);
+	/* A TCP segment that cannot open a session is not a new flow the rule decided: no hit, no log. */
+	if (action == FW_ALLOW && pk->proto == IPPROTO_TCP && !pk->icmp_error) {
+		int mo = ct_tcp_may_open(ct, &cp);
+		if (mo != CT_OK) {
+			drop(c, i, mo == CT_INVALID_FLAGS ? FW_NEXT_fw_tcp_bad_flags : FW_NEXT_fw_tcp_no_session);
+			return;
+		}
+	}
 	struct fw_hits *h = &v->hits[(size_t)c->w->index * v->hits_stride + hit];
 	h->pkts++;
 	h->bytes += pk->l3_len;
 	if (unlikely(log))
 		log_decision(c, i, mi, c->match[k], action);
 
+	if (unlikely(pk->icmp_error)) {
+		/* An error quoting no session is judged as itself by the rules (a stateless pass flow's "packet too
+		 * big" must get through: PMTUD); allow passes it too but opens no session for an error. */
+		if (action == FW_PASS || action == FW_ALLOW) {
+			cnt(c, FW_CNT_passed_stateless);
+			allow(c, i, -1);
+		} else {
+			drop(c, i, FW_NEXT_fw_icmp_no_session);
+		}
+		return;
+	}
 	switch (action) {
 	case FW_ALLOW:
 		break;
@@ -660,15 +710,6 @@ static void decide_new(struct fw_chunk *c, unsigned k)
 	default:
 		drop(c, i, FW_NEXT_fw_deny);
 		return;
-	}
-	struct ct_pkt cp;
-	ct_pkt_of(pk, &cp);
-	if (pk->proto == IPPROTO_TCP) {
-		int mo = ct_tcp_may_open(ct, &cp);
-		if (mo != CT_OK) {
-			drop(c, i, mo == CT_INVALID_FLAGS ? FW_NEXT_fw_tcp_bad_flags : FW_NEXT_fw_tcp_no_session);
-			return;
-		}
 	}
 	int32_t idx = ct_insert(ct, &c->key[j], c->hash[j], c->side[j], c->now);
 	if (idx == -EEXIST) { /* not expected (the chunk's own sessions were looked at): be safe */
@@ -705,27 +746,24 @@ static void classify_misses(struct fw_chunk *c)
 	uint8_t grp[FW_CHUNK];
 	unsigned fi = c->family == 4 ? 0 : 1;
 	for (unsigned k0 = 0; k0 < c->nc; k0++) {
-		if (c->pk[c->lk[c->cl[k0]]].icmp_error) /* decided by its quoted packet's session, not by rules */
-			done[k0] = true;
 		if (done[k0])
 			continue;
-		uint32_t slot = pkt_meta(c->m[c->lk[c->cl[k0]]])->vrf;
+		/* By rule set object, not VRF slot: each miss is classified with the rule set (and zone map) its
+		 * match input was built from, even when a new one was published meanwhile. */
+		const struct fw_vrf *v = c->vrf[k0];
 		unsigned ng = 0;
 		for (unsigned k = k0; k < c->nc; k++) {
-			if (!done[k] && pkt_meta(c->m[c->lk[c->cl[k]]])->vrf == slot) {
+			if (!done[k] && c->vrf[k] == v) {
 				done[k] = true;
 				grp[ng] = (uint8_t)k;
 				in[ng++] = &c->mi[k];
 			}
 		}
-		const struct fw_vrf *v = fw_vrf_get(slot);
 		const struct fw_classifier *cls = v ? v->cls[fi] : NULL;
 		if (cls != NULL)
 			fw_classify_bulk(cls, in, ng, res);
-		for (unsigned g = 0; g < ng; g++) {
+		for (unsigned g = 0; g < ng; g++)
 			c->match[grp[g]] = cls ? res[g] : 0;
-			c->vrf[grp[g]] = v;
-		}
 	}
 	for (unsigned k = 0; k < c->nc; k++)
 		decide_new(c, k);
@@ -788,8 +826,8 @@ static __rte_always_inline void fw_chunk(struct rte_graph *graph, struct rte_nod
 		for (unsigned j = 0; j < c.nl; j++) {
 			if (!track(&c, j)) {
 				c.cl[c.nc] = (uint8_t)j;
-				if (!c.pk[c.lk[j]].icmp_error)
-					match_input(&c, c.lk[j], &c.mi[c.nc]);
+				c.vrf[c.nc] = fw_vrf_get(pkt_meta(c.m[c.lk[j]])->vrf);
+				match_input(&c, c.lk[j], c.vrf[c.nc], &c.mi[c.nc]);
 				c.nc++;
 			}
 		}

@@ -71,7 +71,10 @@ void fw_stats_table(struct ctl_reply *r)
 	row(t, "sessions_refused_full", s.refused_full, "new sessions refused: table full");
 	row(t, "sessions_evicted", s.evicted, "transitory sessions evicted to make room");
 	row(t, "sessions_restarted", s.restarted, "closed sessions reopened by a new SYN");
-	row(t, "tcp_invalid_flags", s.invalid_flags, "TCP segments with impossible flags");
+	/* The firewall drops impossible flag combinations before the lookup (fw_tcp_bad_flags): the tracker never sees
+	 * one, this stays 0 (kept for the table's other users and for a stable list). */
+	row(t, "tcp_invalid_flags", s.invalid_flags, "TCP segments with impossible flags seen by the tracker (0: "
+	    "the firewall drops them before lookup, fw_tcp_bad_flags)");
 	row(t, "tcp_out_of_window", s.out_of_window, "TCP segments outside the tracked window");
 	row(t, "tcp_invalid_state", s.invalid_state, "TCP segments not valid in their session's state");
 	for (int i = 0; i < FW_CNT_COUNT; i++)

@@ -1366,16 +1366,152 @@ static void test_flush(void)
 	CU_ASSERT_EQUAL(lookup(t, &late), late_idx);
 	CU_ASSERT_EQUAL(ct_table_stats(t)->active, 1);
 
-	/* More requests than the queue holds: all get done (the extra ones widen to every VRF). */
+	/* Many requests for one VRF: all get done, and they flush no other VRF (the late session stays). */
 	uint64_t last = 0;
-	for (unsigned i = 0; i < CT_FLUSH_QUEUE + 5; i++)
+	for (unsigned i = 0; i < 21; i++)
 		last = ct_flush_request(t, 77);
 	run_until_done(t, last, 20);
+	CU_ASSERT_EQUAL(ct_table_stats(t)->active, 1);
+	CU_ASSERT_EQUAL(lookup(t, &late), late_idx);
+	run_until_done(t, ct_flush_request(t, CT_VRF_ANY), 20);
 	CU_ASSERT_EQUAL(ct_table_stats(t)->active, 0);
 	/* A flushed session does not also expire. */
 	rel_reset();
 	CU_ASSERT_EQUAL(expire(t, T0 + 10000000), 0);
 	CU_ASSERT_EQUAL(rel.n, 0);
+	ct_table_free(t);
+}
+
+/* 40 VRFs flushed at once (a commit that removes 40 rule sets posts one request each): only theirs go. */
+static void test_flush_many_vrfs(void)
+{
+	struct ct_params p;
+	ct_params_default(&p);
+	p.max_sessions = 3000;
+	struct ct_table *t = new_table(&p);
+	ct_set_release_cb(t, release_cb, NULL);
+	const uint32_t n_vrf = 100, per_vrf = 5;
+
+	for (uint32_t v = 0; v < n_vrf; v++)
+		for (uint32_t i = 0; i < per_vrf; i++) {
+			struct ct_key k = v4key(v * 613, IPPROTO_UDP, 1, 2, (uint16_t)(1000 + i), 53, NULL);
+			CU_ASSERT_FATAL(insert(t, &k, 0, T0) >= 0);
+		}
+	/* VRF ids spread over the bitmap (v * 613 reaches 60000), the last one past what a flush can name. */
+	uint64_t tickets[41];
+	for (uint32_t v = 0; v < 40; v++)
+		tickets[v] = ct_flush_request(t, v * 613);
+	tickets[40] = ct_flush_request(t, 70000);
+	rel_reset();
+	run_until_done(t, tickets[40], 10);
+	for (unsigned i = 0; i < 41; i++)
+		CU_ASSERT(ct_flush_done(t, tickets[i]));
+	CU_ASSERT_EQUAL(rel.n, 40 * per_vrf);
+	CU_ASSERT_EQUAL(ct_table_stats(t)->active, (n_vrf - 40) * per_vrf);
+	for (uint32_t v = 0; v < n_vrf; v++) {
+		struct ct_key k = v4key(v * 613, IPPROTO_UDP, 1, 2, 1000, 53, NULL);
+		CU_ASSERT_EQUAL(lookup(t, &k) >= 0, v >= 40);
+	}
+	/* Requests posted while a walk runs: the next walk carries them out, other VRFs still untouched. */
+	uint64_t a = ct_flush_request(t, 40 * 613);
+	ct_expire(t, T0, 0); /* the walk of a's VRF starts */
+	uint64_t b = ct_flush_request(t, 41 * 613);
+	uint64_t c = ct_flush_request(t, 41 * 613); /* merges with b */
+	run_until_done(t, c, 20);
+	CU_ASSERT(ct_flush_done(t, a) && ct_flush_done(t, b));
+	CU_ASSERT_EQUAL(ct_table_stats(t)->active, (n_vrf - 42) * per_vrf);
+	struct ct_key k42 = v4key(42 * 613, IPPROTO_UDP, 1, 2, 1000, 53, NULL);
+	CU_ASSERT(lookup(t, &k42) >= 0);
+	ct_table_free(t);
+}
+
+/* A full table of sessions whose time has passed, before the wheel got to them: a new one still gets in. */
+static void test_full_of_expired(void)
+{
+	struct ct_params p;
+	ct_params_default(&p);
+	p.max_sessions = 64;
+	p.full_policy = CT_FULL_REFUSE;
+	struct ct_table *t = new_table(&p);
+	ct_set_release_cb(t, release_cb, NULL);
+	int32_t first = -1;
+
+	/* Opened at T0 + 500: they expire at T0 + 120500, in the wheel slot of second T0/1000 + 121. */
+	for (uint32_t i = 0; i < 64; i++) {
+		struct ct_key k = v4key(0, IPPROTO_UDP, 1, 2, (uint16_t)(100 + i), 53, NULL);
+		int32_t idx = insert(t, &k, 0, T0 + 500);
+		CU_ASSERT_FATAL(idx >= 0);
+		if (i == 0)
+			first = idx;
+	}
+	struct ct_key k1 = v4key(0, IPPROTO_UDP, 1, 2, 999, 53, NULL);
+	CU_ASSERT_EQUAL(insert(t, &k1, 0, T0 + 120499), -ENOSPC); /* all alive: refused */
+	CU_ASSERT_EQUAL(ct_table_stats(t)->refused_full, 1);
+	/* Dead since 200 ms, no ct_expire() call since (a busy worker): reaped from the current second's slot. */
+	CU_ASSERT(ct_session_expired(ct_session(t, first), T0 + 120700));
+	CU_ASSERT_FALSE(ct_session_expired(ct_session(t, first), T0 + 120499));
+	rel_reset();
+	CU_ASSERT(insert(t, &k1, 0, T0 + 120700) >= 0);
+	CU_ASSERT(rel.n >= 1);
+	CU_ASSERT_EQUAL(ct_table_stats(t)->expired, rel.n);
+	CU_ASSERT_EQUAL(ct_table_stats(t)->refused_full, 1);
+	/* Long dead, the wheel far behind (due slots): the same, until the table holds only live sessions. */
+	for (uint32_t i = 0; i < 200; i++) {
+		struct ct_key k = v4key(0, IPPROTO_UDP, 1, 3, (uint16_t)(100 + i), 53, NULL);
+		int32_t idx = insert(t, &k, 0, T0 + 500000);
+		CU_ASSERT_EQUAL(idx >= 0, i < 64);
+	}
+	CU_ASSERT_EQUAL(ct_table_stats(t)->refused_full, 1 + 200 - 64);
+	CU_ASSERT_EQUAL(ct_table_stats(t)->active, 64);
+	/* ct_expire_session(): a dead session a lookup found goes at once, released. */
+	struct ct_key k2 = v4key(0, IPPROTO_UDP, 1, 3, 100, 53, NULL);
+	int32_t i2 = lookup(t, &k2);
+	CU_ASSERT_FATAL(i2 >= 0);
+	rel_reset();
+	ct_expire_session(t, i2);
+	CU_ASSERT_EQUAL(rel.n, 1);
+	CU_ASSERT_EQUAL(lookup(t, &k2), -1);
+	CU_ASSERT_EQUAL(ct_table_stats(t)->active, 63);
+	ct_table_free(t);
+}
+
+/* The wheel behind now after a budget-limited call: ct_expire_behind() says so until it caught up. */
+static void test_expire_behind(void)
+{
+	struct ct_params p;
+	ct_params_default(&p);
+	p.max_sessions = 4096;
+	struct ct_table *t = new_table(&p);
+	for (uint32_t i = 0; i < 3000; i++) {
+		struct ct_key k = v4key(0, IPPROTO_UDP, 1, 2, (uint16_t)i, 53, NULL);
+		CU_ASSERT_FATAL(insert(t, &k, 0, T0) >= 0);
+	}
+	uint64_t now = T0 + 200000;
+	CU_ASSERT_EQUAL(ct_expire(t, now, 256), 256);
+	CU_ASSERT(ct_expire_behind(t, now));
+	unsigned calls = 0, gone = 256;
+	while (ct_expire_behind(t, now) && calls++ < 100)
+		gone += ct_expire(t, now, 1024);
+	CU_ASSERT_EQUAL(gone, 3000);
+	CU_ASSERT_FALSE(ct_expire_behind(t, now));
+	ct_table_free(t);
+}
+
+/* An IP-fragmented segment: tracked by its first fragment's bytes, extended once the whole datagram passed. */
+static void test_tcp_extend(void)
+{
+	struct ct_table *t = new_table(NULL);
+	struct conn c;
+	conn_open(&c, t);
+	handshake(&c, 1000, 5000, NOWS, NOWS);
+	/* 1400 bytes of data, the first fragment carries 4 of them (20 TCP header + 4 = 24 bytes of IP payload). */
+	CU_ASSERT_EQUAL(seg(&c, C, ACK | PSH, 1001, 5001, 65535, 4), CT_OK);
+	ASSERT_REFUSED(&c, seg(&c, S, ACK, 5001, 1001 + 1400, 65535, 0), CT_OUT_OF_WINDOW);
+	ct_tcp_extend(t, c.idx, c.cli, 1001 + 1400);
+	CU_ASSERT_EQUAL(seg(&c, S, ACK, 5001, 1001 + 1400, 65535, 0), CT_OK);
+	/* Never shrinks, and an older end changes nothing. */
+	ct_tcp_extend(t, c.idx, c.cli, 1001 + 10);
+	CU_ASSERT_EQUAL(ct_session(t, c.idx)->tcp[c.cli].end, 1001 + 1400);
 	ct_table_free(t);
 }
 
@@ -1421,6 +1557,10 @@ int main(void)
 		{"table: random vs reference, evict", test_random_evict},
 		{"table: random vs reference, tiny", test_random_small},
 		{"flush", test_flush},
+		{"flush: 40 VRFs at once, others survive", test_flush_many_vrfs},
+		{"table: full of expired sessions accepts a new one", test_full_of_expired},
+		{"timeouts: behind the clock", test_expire_behind},
+		{"tcp: extend a fragmented segment", test_tcp_extend},
 	};
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;

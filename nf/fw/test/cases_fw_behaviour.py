@@ -5,7 +5,8 @@ import struct
 
 from harness import case, icmp4_error, icmp6_error, csum, ip4_b, ip6_b, ip6_pseudo
 from scapy.all import Ether, TCP as STCP
-from scapy.layers.inet6 import ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6EchoRequest, ICMPv6EchoReply
+from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6EchoRequest, ICMPv6EchoReply,
+                                 ICMPv6PacketTooBig)
 from topo import std_interfaces, STD_ROUTES, STD_NEIGHBOURS
 from cases_fw_common import (IP, IPv6, UDP, ICMP, Raw, Dot1Q, S4, S6, I4, I6, R_A, H_A, R_B, GW_B, TcpConv, Plan,
                              fw_router, fw_section, run_plan, s2i, i2s, out_i, out_s, out_b, out_b200, from_a,
@@ -433,3 +434,40 @@ def fw_rule_hits(c):
     r.expect_output("p0", p.out["p0"])
     r.expect_counters(s, drops=dict(p.drops), totals={"tx": len(p.out["p0"]) + 1, "punted": 0})
     expect_fw(c, r, dict(p.fw), got=fwc)
+
+
+@case("fw-icmp-error-rules", workers=(1, 2))
+def fw_icmp_error_rules(c):
+    """An ICMP error that quotes no session is judged by the rules as itself: passed by a pass rule (a stateless
+    flow's "packet too big" or "fragmentation needed": PMTUD) or an allow rule (no session for an error), dropped
+    as fw_icmp_no_session otherwise."""
+    rules = [{"name": "frag-needed", "action": "pass", "proto": "icmp", "icmp_type": 3, "from": "internet",
+              "to": "site"},
+             {"name": "too-big", "action": "pass", "proto": "icmpv6", "icmp_type": 2, "from": "internet",
+              "to": "site"},
+             {"name": "ttl", "action": "allow", "proto": "icmp", "icmp_type": 11, "from": "internet", "to": "site"},
+             {"name": "out", "action": "pass", "proto": "udp", "dport": 4500}]
+    r = fw_router(c, [{"vrf": "main", "default": "deny", "rules": rules}])
+    p = Plan()
+    q = s2i(IP(src=S4, dst=I4, flags="DF") / UDP(sport=4500, dport=4500) / payload(600))
+    p.fwd((q, out_i(q)), passed_stateless=1)
+    quoted = IP(src=S4, dst=I4, ttl=63, flags="DF") / UDP(sport=4500, dport=4500) / payload(600)
+    e = i2s(icmp4_err(I4, S4, bytes(quoted)[:548], 3, 4))
+    p.fwd((e, out_s(e)), passed_stateless=1)
+    e = i2s(icmp4_err("10.1.0.99", S4, bytes(quoted)[:28], 11, 0))
+    p.fwd((e, out_s(e)), passed_stateless=1)
+    q6 = IPv6(src=S6, dst=I6, hlim=63) / UDP(sport=4500, dport=4500) / payload(600)
+    e = i2s(IPv6(src=I6, dst=S6) / ICMPv6PacketTooBig(mtu=1280) / Raw(bytes(q6)))
+    p.fwd((e, out_s(e)), passed_stateless=1)
+    # no rule passes these: the default denies, and an error is never rejected
+    e = i2s(icmp4_err(I4, S4, bytes(quoted)[:28], 12, 0))
+    p.drop(e, "fw_icmp_no_session")
+    e = i2s(IPv6(src=I6, dst=S6) / ICMPv6DestUnreach(code=4) / Raw(bytes(q6)))
+    p.drop(e, "fw_icmp_no_session")
+
+    def after(r, fwc):
+        c.check(sessions(r) == [], "an ICMP error opened a session: %s" % sessions(r))
+        hits, rs = rule_hits(r)
+        c.check(hits == {"frag-needed": 1, "too-big": 1, "ttl": 1, "out": 1}, "rule hits %s" % hits)
+        c.check(rs and int(rs["default_packets"]) == 2, "default packets %s" % rs)
+    run_plan(c, r, p, after)
