@@ -44,6 +44,30 @@ FW_REPLY_ROUTE = "198.18.0.0/15"  # the sources of gen_traffic.py: the replies' 
 FW_TARGET_EST_CPP = 250  # issue 5: established flows, 1M sessions, 64 B, one worker: at most 250 cycles/packet
 FW_TARGET_NEW_PER_S = 1.5e6  # and at least 1.5M new sessions per second per worker
 
+# NAT44 and DS-Lite scenarios (docs/BENCHMARKS.md, "NAT44 and DS-Lite"). nat-est-N: N one-way UDP flows from a
+# tenant VRF (sources: NAT_FLOWS_PER_SUB flows per inside address) through NAT to the internet VRF; after the first
+# pass every packet hits its session (in2out). nat-off-N: the same traffic and VRFs without the nat section.
+# dslite-est-N: the same flows carried in IPv4-in-IPv6 from N / NAT_FLOWS_PER_SUB B4s to the AFTR (decapsulation +
+# in2out). nat-new / dslite-new: NAT_NEW_FLOWS one-way flows from NAT_NEW_SUBS subscribers, a table of
+# NAT_NEW_SESSIONS sessions evicting the oldest transitory one when full: every packet opens a session (and a
+# mapping). Quotas never bind: max_sessions / max_blocks per subscriber are far above what a subscriber uses, and
+# the pool (NAT_POOL, blocks of NAT_BLOCK ports) holds far more blocks than there are subscribers.
+NAT_FLOWS_PER_SUB = 16
+NAT_INSIDE = "100.64.0.0/10"  # the tenant's hosts (inside sources)
+NAT_POOL = "198.51.100.0/24"
+NAT_BLOCK = 64  # 256 addresses x 1008 blocks of 64 ports (1024-65535): 258,048 blocks
+NAT_MAX_BLOCKS = 8
+NAT_SUB_SESSIONS = 4096
+NAT_NEW_FLOWS = 1000000
+NAT_NEW_SESSIONS = 65536
+NAT_NEW_SUBS = 4096  # at most sessions / 8 (the engine's subscriber table): each keeps its block between passes
+AFTR = "fd00:a::1"
+B4_PREFIX = "fd00:ff::/32"
+NAT_SESSION_BYTES = 512  # per session: ct session and key, three hashes, the mapping, a share of subscribers
+NAT_TARGET_EST_CPP = 350  # issue 6: NAT44 established, 1M sessions, 64 B, one worker: at most 350 cycles/packet
+DSLITE_TARGET_EST_CPP = 450  # DS-Lite established: at most 450
+NAT_TARGET_NEW_PER_S = 1.5e6  # at least 1.5M new sessions per second per worker
+
 def count(arg):
     """'1000', '10k', '64k', '1m' -> int (k = 1000, except 64k = 65536, the flow count of the default pcaps)."""
     if arg == "64k":
@@ -65,8 +89,38 @@ def scenario(name):
         sc.setdefault("destinations", FLOWS)
         sc.setdefault("packets", FLOWS)
         sc.setdefault("fw", None)
+        sc.setdefault("nat", None)
         sc.setdefault("reply", False)
     return sc
+
+
+def _nat_scenario(arg, dslite):
+    """nat-est-N, nat-off-N, nat-new, dslite-est-N, dslite-new (also nat-new-N / dslite-new-N: N flows)."""
+    what = "DS-Lite" if dslite else "NAT44"
+    kind, _, n = arg.partition("-")
+    if kind == "new":
+        flows = count(n) if n else NAT_NEW_FLOWS
+        subs = NAT_NEW_SUBS
+        nat = dict(kind="new", sessions=NAT_NEW_SESSIONS, when_full="evict-transitory", dslite=dslite,
+                   subscribers=subs)
+        doc = ("%s, %d one-way UDP flows from %d %s: every packet opens a session (table of %d, evicting)"
+               % (what, flows, subs, "B4s" if dslite else "inside hosts", NAT_NEW_SESSIONS))
+    elif kind in ("est", "off") and n and not (dslite and kind == "off"):
+        flows = count(n)
+        subs = -(-flows // NAT_FLOWS_PER_SUB)
+        nat = dict(kind=kind, sessions=2 * flows, when_full="refuse", dslite=dslite, subscribers=subs)
+        if kind == "off":
+            doc = "IPv4 UDP, %d flows tenant VRF -> internet VRF (route leak), no NAT (compare with nat-est-%s)" % (
+                flows, n)
+        else:
+            doc = ("%s, %d established UDP sessions (one-way flows, %d per %s, %d %ss)"
+                   % (what, flows, NAT_FLOWS_PER_SUB, "B4" if dslite else "inside host", subs,
+                      "B4" if dslite else "subscriber"))
+    else:
+        return None
+    if flows < 1:
+        return None
+    return dict(family=4, routes=1, vrfs=0, l3fwd=False, destinations=flows, packets=flows, nat=nat, doc=doc)
 
 
 def _fw_scenario(arg):
@@ -96,6 +150,8 @@ def _scenario(name):
         kind, arg = name.split("-", 1)
         if kind == "fw":
             return _fw_scenario(arg)
+        if kind in ("nat", "dslite"):
+            return _nat_scenario(arg, kind == "dslite")
         if kind == "flows":
             n = count(arg)
             if n < 1:
@@ -138,18 +194,23 @@ SCALE_X = {"routes": "routes", "vrfs": "vrfs", "flows": "destinations"}
 # The pseudo-scenario "fw": the firewall scenarios of issue 5, at 64-byte frames (named one by one, they run at
 # every --sizes).
 FW_SET = ["fw-off-1k", "fw-est-1k", "fw-est-1m", "fw-new-10k"]
+# The pseudo-scenario "nat": issue 6's NAT44 and DS-Lite scenarios, at 64-byte frames. Not in the default list:
+# it would take `make bench` past 15 minutes (about 2.5 more); run it with --scenarios nat.
+NAT_SET = ["nat-off-64k", "nat-est-64k", "nat-est-1m", "nat-new", "dslite-est-64k", "dslite-est-1m"]
 DEFAULT_SCENARIOS = "v4-1r,v4-1m,v6-1r,v6-100k,vrf-1,vrf-1000,scale,fw"
 
 
 def scale_members(name):
-    """'scale' -> every curve's scenarios, 'scale-X' -> curve X's, 'fw' -> the firewall set, else None. These
-    run at 64-byte frames only."""
+    """'scale' -> every curve's scenarios, 'scale-X' -> curve X's, 'fw' -> the firewall set, 'nat' -> the NAT and
+    DS-Lite set, else None. These run at 64-byte frames only."""
     if name == "scale":
         return [m for k in SCALE for m in SCALE[k]]
     if name.startswith("scale-") and name[6:] in SCALE:
         return SCALE[name[6:]]
     if name == "fw":
         return FW_SET
+    if name == "nat":
+        return NAT_SET
     return None
 
 
@@ -208,6 +269,15 @@ def traffic(data, sc, size):
         tag += "-reply"
     if (pk, nd) != (FLOWS, FLOWS):
         tag += "-p%d-d%d" % (pk, nd)
+    nat, src = sc.get("nat"), []
+    if nat:  # the flows come from the subscribers: inside hosts of the tenant, or B4s
+        src = ["--sources", str(nat["subscribers"])]
+        if nat["dslite"]:
+            src += ["--softwire", AFTR, "--src", B4_PREFIX]
+            tag += "-sw%d" % nat["subscribers"]
+        else:
+            src += ["--src", NAT_INSIDE]
+            tag += "-in%d" % nat["subscribers"]
     path = os.path.join(data, "v%d-%s-vl%d-%s.pcap" % (fam, tag, vl, size))
     gen = os.path.join(HERE, "gen_traffic.py")
     deps = [gen] + ([dst[1]] if dst[0] == "--routes" else [])
@@ -215,7 +285,7 @@ def traffic(data, sc, size):
         log("  generating %s" % os.path.basename(path))
         sh(["/usr/bin/python3", gen, "--family", str(fam), "--size", size, "--flows", str(flows),
             "--destinations", str(nd), "--vlans", str(vl), "--dst-mac", IN_MAC, "--out", path + ".tmp"] + dst +
-           reply)
+           reply + src)
         os.replace(path + ".tmp.json", path + ".json")
         os.replace(path + ".tmp", path)
     with open(path + ".json") as f:
@@ -244,6 +314,8 @@ def mem_mb(sc, workers, inprocess=True):
     total = 256 + mbuf_mb * workers + fast * (v4 + v6) + rib + compact * 1
     if sc.get("fw"):  # session tables, rings, and the classifier (10k rules: ~170 MB of heap in all, measured)
         total += sc["fw"]["sessions"] * FW_SESSION_BYTES / (1 << 20) + 64 + sc["fw"]["rules"] * 16 / 1024
+    if sc.get("nat"):  # a second VRF's FIBs, the session tables, the port allocator, rings
+        total += v4 + v6 + sc["nat"]["sessions"] * NAT_SESSION_BYTES / (1 << 20) + 128
     return int((total * 1.15 + 255) // 256 * 256)
 
 
@@ -276,7 +348,10 @@ def npsd_config(path, sc, pcap, workers, huge, sock, prefix, data, devices=None,
     L.append('  { name = "out"; %s; }' % dev(devices[1]))
     L.append(');')
     routes = []
-    if nvrf == 0:
+    if sc.get("nat"):
+        L.extend(nat_topology(sc["nat"], in_mac, gw_mac))
+        rfile = None
+    elif nvrf == 0:
         max_routes = max(sc["routes"], 1024) + 1024
         L.append('vrfs = ( { name = "main"; id = 0; fib = "fast"; max_routes = %d; } );' % max_routes)
         L.append('interfaces = (')
@@ -326,8 +401,52 @@ def npsd_config(path, sc, pcap, workers, huge, sock, prefix, data, devices=None,
         L.append('route_file = "%s";' % rfile)
     if sc["fw"]:
         L.append(firewall_section(sc["fw"], data))
+    if sc.get("nat") and sc["nat"]["kind"] != "off":
+        L.append(nat_section(sc["nat"]))
     with open(path, "w") as f:
         f.write("# generated by bench/bench.py\n" + "\n".join(L) + "\n")
+
+
+def nat_topology(nat, in_mac, gw_mac):
+    """VRFs, interfaces, neighbours and routes of the NAT scenarios. NAT44: in0 in the tenant VRF "t1" (10.0.0.1/24,
+    the inside hosts NAT_INSIDE behind it), whose default route leaks into "internet"; out0 in "internet" with the
+    route V4_ONE_ROUTE via V4_GW. DS-Lite: in0 in the access VRF "access" (fd00::1/64, the B4s behind it), out0 as
+    for NAT44; the AFTR routes the decapsulated packets in "internet"."""
+    inside = ("access", "fd00::1/64") if nat["dslite"] else ("t1", "10.0.0.1/24")
+    L = ['vrfs = ( { name = "%s"; id = 1; fib = "fast"; max_routes = 1024; },' % inside[0],
+         '         { name = "internet"; id = 2; fib = "fast"; max_routes = 1024; } );',
+         'interfaces = (',
+         '  { name = "in0"; device = "in"; vrf = "%s"; mac = "%s"; addresses = [ "%s" ]; },'
+         % (inside[0], in_mac, inside[1]),
+         '  { name = "out0"; device = "out"; vrf = "internet"; mac = "%s"; addresses = [ "10.1.0.1/24" ]; }'
+         % OUT_MAC,
+         ');',
+         'neighbours = ( { interface = "out0"; ip = "%s"; mac = "%s"; } );' % (V4_GW, gw_mac)]
+    routes = ['{ vrf = "internet"; prefix = "%s"; via = "%s"; }' % (V4_ONE_ROUTE, V4_GW)]
+    if not nat["dslite"]:
+        routes.append('{ vrf = "t1"; prefix = "0.0.0.0/0"; target_vrf = "internet"; }')
+    L.append('routes = ( %s );' % ", ".join(routes))
+    return L
+
+
+def nat_section(nat):
+    """The boot file's nat section (and dslite section): one pool NAT_POOL in "internet", the tenant "t1" or one
+    AFTR whose B4 prefix holds every B4 of the traffic; limits that never bind."""
+    L = ['nat: {',
+         '  sessions: { max = %d; when_full = "%s"; };' % (nat["sessions"], nat["when_full"]),
+         '  pools = ( { name = "pub"; vrf = "internet"; prefixes = [ "%s" ]; block_size = %d; } );'
+         % (NAT_POOL, NAT_BLOCK)]
+    limits = 'max_sessions = %d; max_blocks = %d;' % (NAT_SUB_SESSIONS, NAT_MAX_BLOCKS)
+    if not nat["dslite"]:
+        L.append('  tenants = ( { vrf = "t1"; pool = "pub"; %s } );' % limits)
+    L.append('};')
+    if nat["dslite"]:
+        L += ['dslite: {',
+              '  aftrs = ( { name = "aftr1"; address = "%s"; transport_vrf = "access"; vrf = "internet"; pool = "pub";'
+              % AFTR,
+              '              b4_prefixes = [ "%s" ]; %s } );' % (B4_PREFIX, limits),
+              '};']
+    return "\n".join(L)
 
 
 def firewall_section(fw, data):
@@ -504,9 +623,10 @@ def fw_stats(npsctl, sock):
     return flat_counters(json.loads(r.stdout)["data"])
 
 
-def sample_npsd(npsctl, sock, proc, fw=False):
+def sample_npsd(npsctl, sock, proc, fw=False, nat=False):
     """The counters of npsd at one moment; fw: also the firewall's (the "firewall" table of `show stats`, read in
-    the same request; else `fw show stats`, with its own time)."""
+    the same request; else `fw show stats`, with its own time); nat: also NAT's and DS-Lite's (the "nat" and
+    "dslite" tables of `show stats`, as "nat.NAME" and "dslite.NAME")."""
     t0 = time.monotonic()
     d = npsd_stats(npsctl, sock)
     t1 = time.monotonic()
@@ -522,7 +642,16 @@ def sample_npsd(npsctl, sock, proc, fw=False):
     elif fw:
         out["fw"] = fw_stats(npsctl, sock)
         out["t_fw"] = (t1 + time.monotonic()) / 2
+    if nat:
+        if "nat" not in d:
+            raise BenchError("no nat table in `show stats`")
+        out["nat"] = flat_counters({k: d[k] for k in ("nat", "dslite") if k in d})
     return out
+
+
+def nat_stat(flat, name):
+    """A NAT / DS-Lite counter of a sample ("nat.sessions_created"); None when absent."""
+    return flat.get(name)
 
 
 def sample_l3fwd(tel, proc):
@@ -590,6 +719,10 @@ def npsd_window(a, b, tsc_hz, workers, frame_bytes):
     core_cycles = tsc_hz * dt * workers
     fw = fw_window(a, b, pkts, workers) if "fw" in a and "fw" in b else {}
     fw["cpp_fw"] = sum(v["cycles_per_forwarded_packet"] for n, v in nodes.items() if n.startswith("fw_")) or None
+    if "nat" in a and "nat" in b:
+        fw.update(nat_window(a, b, pkts, workers))
+    fw["cpp_nat"] = sum(v["cycles_per_forwarded_packet"] for n, v in nodes.items()
+                        if n.startswith(("nat", "dslite"))) or None
     return dict(sched_share(a, b, tsc_hz, workers, pkts), **fw, **{
         "seconds": round(dt, 4), "packets": pkts, "mpps": pkts / dt / 1e6,
         "gbps": pkts * frame_bytes * 8 / dt / 1e9,
@@ -619,6 +752,21 @@ def fw_window(a, b, pkts, workers):
         out.update({"fw_created": cb - ca, "new_sessions_per_s": (cb - ca) / dt,
                     "new_sessions_per_s_per_worker": (cb - ca) / dt / workers,
                     "sessions_per_packet": (cb - ca) / pkts})
+    return out
+
+
+def nat_window(a, b, pkts, workers):
+    """NAT figures of a window: sessions created per second (per worker) and per forwarded packet, packets
+    translated (nat in2out; DS-Lite: decapsulated) per forwarded packet, and every NAT / DS-Lite counter that
+    moved."""
+    dt = b["t"] - a["t"]
+    moved = {k: v - a["nat"].get(k, 0) for k, v in b["nat"].items() if v - a["nat"].get(k, 0)}
+    out = {"nat_counters": moved}
+    created = moved.get("nat.sessions_created", 0)
+    out.update({"nat_created": created, "nat_new_sessions_per_s": created / dt,
+                "nat_new_sessions_per_s_per_worker": created / dt / workers, "nat_sessions_per_packet": created / pkts})
+    translated = moved.get("dslite.decapsulated") if "dslite.decapsulated" in b["nat"] else moved.get("nat.in2out")
+    out["nat_translated_per_packet"] = (translated or 0) / pkts
     return out
 
 
@@ -673,9 +821,16 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
     npsd_config(conf, sc, pcap, opts.workers, opts.huge, sock, prefix, opts.data)
     proc = Proc([opts.npsd, "-c", conf], os.path.join(wd, prefix + ".log"), prefix)
     fw = sc["fw"]
+    nat = sc["nat"] if sc["nat"] and sc["nat"]["kind"] != "off" else None
     try:
         wait_for(lambda: npsd_stats(opts.npsctl, sock)["totals"][0]["tx"] > 0, proc, opts.start_timeout, "npsd")
         startup = time.monotonic() - proc.t0
+        if nat and nat["kind"] == "est":
+            # As for the firewall: the windows start once the first pass has opened every flow's session.
+            def nat_all_open():
+                return nat_stat(sample_npsd(opts.npsctl, sock, proc, nat=True)["nat"],
+                                "nat.sessions_created") >= sc["destinations"]
+            wait_for(nat_all_open, proc, opts.start_timeout, "npsd (opening %d NAT sessions)" % sc["destinations"])
         if fw and fw["kind"] == "est":
             # The first pass over the pcap opens every session: the windows start after it (then the warm-up).
             def all_open():
@@ -685,8 +840,8 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
                                      % ", ".join(FW_CREATED))
                 return c >= sc["destinations"]
             wait_for(all_open, proc, opts.start_timeout, "npsd (opening %d sessions)" % sc["destinations"])
-        wins = run_windows(lambda: sample_npsd(opts.npsctl, sock, proc, fw is not None), npsd_window, opts, tsc_hz,
-                           opts.workers, meta["mean_frame_bytes"], proc)
+        wins = run_windows(lambda: sample_npsd(opts.npsctl, sock, proc, fw is not None, nat is not None), npsd_window,
+                           opts, tsc_hz, opts.workers, meta["mean_frame_bytes"], proc)
         mem = proc.memory()
     finally:
         proc.stop(signal.SIGTERM)
@@ -696,6 +851,9 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
     if fw:
         keys += ["cpp_fw", "new_sessions_per_s", "new_sessions_per_s_per_worker", "sessions_per_packet",
                  "session_hits_per_packet"]
+    if nat:
+        keys += ["cpp_nat", "nat_new_sessions_per_s", "nat_new_sessions_per_s_per_worker", "nat_sessions_per_packet",
+                 "nat_translated_per_packet"]
     res = {"app": "npsd", "scenario": name, "size": size, "family": sc["family"], "routes": sc["routes"],
            "vrfs": max(1, sc["vrfs"]), "destinations": sc["destinations"], "doc": sc["doc"], "pcap": meta,
            "startup_seconds": round(startup, 2),
@@ -703,6 +861,8 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
            "summary": summarize(wins, keys)}
     if fw:
         res["firewall"] = dict(fw)
+    if sc["nat"]:
+        res["nat"] = dict(sc["nat"])
     if bad:
         res["warnings"].append("drops/punts above 0.1%% of forwarded packets: %s" % bad[0]["drop_reasons"])
     if fw and fw["kind"] == "est" and any((w.get("fw_created") or 0) > 0.001 * w["packets"] or
@@ -712,6 +872,15 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
     if fw and fw["kind"] == "new" and any((w.get("sessions_per_packet") or 0) < 0.99 for w in wins):
         res["warnings"].append("fewer sessions opened than packets forwarded (%.3f per packet)"
                                % min(w.get("sessions_per_packet") or 0 for w in wins))
+    if nat and nat["kind"] == "est" and any(w.get("nat_created", 0) > 0.001 * w["packets"] or
+                                            w.get("nat_translated_per_packet", 0) < 0.99 for w in wins):
+        res["warnings"].append("not every packet was translated on an established session (translated per packet: "
+                               "%s, sessions opened in the windows: %s)" % (
+                                   [round(w.get("nat_translated_per_packet", 0), 3) for w in wins],
+                                   [w.get("nat_created") for w in wins]))
+    if nat and nat["kind"] == "new" and any(w.get("nat_sessions_per_packet", 0) < 0.99 for w in wins):
+        res["warnings"].append("fewer NAT sessions opened than packets forwarded (%.3f per packet)"
+                               % min(w.get("nat_sessions_per_packet", 0) for w in wins))
     contention(res)
     res["median_window_nodes"] = sorted(wins, key=lambda w: w["mpps"])[len(wins) // 2]["nodes"]
     return res
@@ -798,6 +967,7 @@ def print_tables(results, scale, out):
     if scale:
         print_scale(scale, w)
     print_firewall(fw_table(results), w)
+    print_nat(nat_table(results), w)
     comp = comparison(results)
     if comp:
         w("\nnpsd against l3fwd: Mpps ratio, and l3fwd/npsd cycles per packet over on-CPU time (less disturbed by a\n"
@@ -923,6 +1093,86 @@ def print_firewall(rows, w):
                  fmt(r.get("mpps_ratio_to_nofw")), fmt(r.get("fw_cost_cpp_on_cpu"), 0),
                  "%.2fM" % (nps / 1e6) if nps is not None and r["kind"] == "new" else "-",
                  fmt(share * 100 if share is not None else None, 0), tgt))
+
+
+def nat_table(results):
+    """The NAT44 / DS-Lite scenarios side by side: per npsd nat-* / dslite-* result, its figures, the same traffic
+    without NAT (nat-off-N next to nat-est-N and dslite-est-N) and the issue's targets."""
+    off = {(r["scenario"][8:], r["size"]): r for r in results
+           if r["app"] == "npsd" and r["scenario"].startswith("nat-off-")}
+    rows = []
+    for r in results:
+        nat = r.get("nat")
+        if r["app"] != "npsd" or not nat:
+            continue
+        row = {"scenario": r["scenario"], "size": r["size"], "kind": nat["kind"], "dslite": nat["dslite"],
+               "flows": r["destinations"], "subscribers": nat["subscribers"],
+               "sessions_max": nat["sessions"] if nat["kind"] != "off" else None,
+               "mpps": med(r, "mpps"), "cpp_core": med(r, "cpp_core"), "cpp_on_cpu": med(r, "cpp_on_cpu"),
+               "cpp_processing": med(r, "cpp_processing"), "cpp_nat": med(r, "cpp_nat"),
+               "new_sessions_per_s_per_worker": med(r, "nat_new_sessions_per_s_per_worker"),
+               "worker_on_cpu_share": med(r, "worker_on_cpu_share")}
+        base = off.get((r["scenario"].split("-", 2)[2], r["size"])) if nat["kind"] == "est" else None
+        if base is not None:
+            row["nonat_mpps"], row["nonat_cpp_core"] = med(base, "mpps"), med(base, "cpp_core")
+            row["nonat_cpp_on_cpu"] = med(base, "cpp_on_cpu")
+            row["mpps_ratio_to_nonat"] = row["mpps"] / row["nonat_mpps"]
+            row["nat_cost_cpp"] = row["cpp_core"] - row["nonat_cpp_core"]
+            if row["cpp_on_cpu"] and row["nonat_cpp_on_cpu"]:
+                row["nat_cost_cpp_on_cpu"] = row["cpp_on_cpu"] - row["nonat_cpp_on_cpu"]
+        # As for the firewall: the targets are for the core figures; on a busy host the on-CPU ones say what the
+        # packets would cost on a quiet one.
+        share = row["worker_on_cpu_share"]
+        if r["size"] == "64" and nat["kind"] == "est" and r["destinations"] >= 1000000:
+            limit = DSLITE_TARGET_EST_CPP if nat["dslite"] else NAT_TARGET_EST_CPP
+            row["target"] = "cycles/packet <= %d" % limit
+            row["target_met"] = row["cpp_core"] <= limit
+            if row["cpp_on_cpu"]:
+                row["target_met_on_cpu"] = row["cpp_on_cpu"] <= limit
+        nps = row["new_sessions_per_s_per_worker"]
+        if r["size"] == "64" and nat["kind"] == "new" and nps is not None:
+            row["target"] = "new sessions/s/worker >= %.1fM" % (NAT_TARGET_NEW_PER_S / 1e6)
+            row["target_met"] = nps >= NAT_TARGET_NEW_PER_S
+            if share:
+                row["new_sessions_per_s_per_worker_on_cpu"] = nps / share
+                row["target_met_on_cpu"] = nps / share >= NAT_TARGET_NEW_PER_S
+        rows.append(row)
+    return rows
+
+
+def nat_target_text(r, markdown=False):
+    if "target" not in r:
+        return ""
+    t = "%s: %s" % (r["target"], "met" if r["target_met"] else ("**not met**" if markdown else "NOT MET"))
+    share = r["worker_on_cpu_share"]
+    if share is not None and share < 0.97 and "target_met_on_cpu" in r:
+        t += " (on-cpu %s: %s)" % ("%.0f" % r["cpp_on_cpu"] if r["kind"] == "est" else
+                                   "%.2fM" % (r["new_sessions_per_s_per_worker_on_cpu"] / 1e6),
+                                   "met" if r["target_met_on_cpu"] else "not met")
+    return t
+
+
+def print_nat(rows, w):
+    if not rows:
+        return
+    w("\nNAT44 and DS-Lite (IPv4 UDP one-way flows, %d per subscriber; DS-Lite: in IPv6 from the B4s): est = every\n"
+      "packet is translated on its session (nat: in2out; dslite: decapsulated + in2out), new = every packet opens a\n"
+      "session (table full, oldest transitory session evicted), off = the nat-est traffic routed without NAT.\n"
+      "nat = the NAT / DS-Lite nodes' cycles; /off = Mpps relative to nat-off of the same size, +cyc = on-cpu\n"
+      "cycles/packet above it; new/s = sessions opened per second per worker. Targets (issue 6) apply to core and\n"
+      "new/s; on a busy host (cpu%% < 97) the on-CPU figure is given too\n\n" % NAT_FLOWS_PER_SUB)
+    hdr = "%-14s %-5s %7s %8s %7s %6s %6s %6s %5s %5s %5s %7s %5s  %s\n"
+    w(hdr % ("scenario", "size", "subs", "sessions", "Mpps", "core", "on-cpu", "proc", "nat", "/off", "+cyc", "new/s",
+             "cpu%", "target"))
+    for r in rows:
+        share = r["worker_on_cpu_share"]
+        nps = r["new_sessions_per_s_per_worker"]
+        w(hdr % (r["scenario"], r["size"], r["subscribers"],
+                 r["sessions_max"] if r["sessions_max"] is not None else "-", fmt(r["mpps"]),
+                 fmt(r["cpp_core"], 0), fmt(r["cpp_on_cpu"], 0), fmt(r["cpp_processing"], 0), fmt(r["cpp_nat"], 0),
+                 fmt(r.get("mpps_ratio_to_nonat")), fmt(r.get("nat_cost_cpp_on_cpu"), 0),
+                 "%.2fM" % (nps / 1e6) if nps is not None and r["kind"] == "new" else "-",
+                 fmt(share * 100 if share is not None else None, 0), nat_target_text(r)))
 
 
 def lookup_cycles(nodes):
@@ -1061,6 +1311,20 @@ def markdown(path, out):
                 "%.2f M" % (nps / 1e6) if nps is not None and r["kind"] == "new" else "–",
                 fmt(share * 100 if share is not None else None, 0),
                 "%s: %s" % (r["target"], "met" if r["target_met"] else "**not met**") if "target" in r else ""))
+    nat = doc.get("nat") or []
+    if nat:
+        w("\n| NAT / DS-Lite | size | subscribers | sessions | Mpps | cycles/pkt core | on-cpu | proc | nat nodes | "
+          "Mpps / no NAT | +cycles/pkt on-cpu | new sessions/s/worker | cpu % | target |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+        for r in nat:
+            share, nps = r.get("worker_on_cpu_share"), r.get("new_sessions_per_s_per_worker")
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
+                r["scenario"], r["size"], r["subscribers"],
+                r["sessions_max"] if r["sessions_max"] is not None else "–", fmt(r["mpps"]), fmt(r["cpp_core"], 0),
+                fmt(r.get("cpp_on_cpu"), 0), fmt(r["cpp_processing"], 0), fmt(r["cpp_nat"], 0),
+                fmt(r.get("mpps_ratio_to_nonat")), fmt(r.get("nat_cost_cpp_on_cpu"), 0),
+                "%.2f M" % (nps / 1e6) if nps is not None and r["kind"] == "new" else "–",
+                fmt(share * 100 if share is not None else None, 0), nat_target_text(r, True)))
     w("\nPer-node cycles per forwarded packet (median window):\n\n| scenario | size | nodes |\n|---|---|---|\n")
     for r in results:
         if r["app"] == "npsd":
@@ -1153,7 +1417,8 @@ def main():
         if scale_members(n) is None and scenario(n) is None:
             raise SystemExit("unknown scenario %r (v4-1r, v4-1k, v4-100k, v4-1m, v6-1r, v6-100k, vrf-1, vrf-1000, "
                              "flows-1k, flows-1m, scale, scale-routes, scale-vrfs, scale-flows, fw, fw-est-1k, "
-                             "fw-est-1m, fw-off-1k, fw-new-10k...)" % n)
+                             "fw-est-1m, fw-off-1k, fw-new-10k, nat, nat-est-64k, nat-est-1m, nat-off-64k, nat-new, "
+                             "dslite-est-64k, dslite-est-1m, dslite-new...)" % n)
     for s in sizes:
         if s not in ("64", "imix", "1500"):
             raise SystemExit("unknown size %r (64, imix, 1500)" % s)
@@ -1195,7 +1460,8 @@ def main():
 
     def save():
         doc = {"meta": info, "results": results, "scale": scale_table(results, failures),
-               "comparison": comparison(results), "firewall": fw_table(results), "failures": failures,
+               "comparison": comparison(results), "firewall": fw_table(results), "nat": nat_table(results),
+               "failures": failures,
                "elapsed_seconds": round(time.monotonic() - t_start, 1)}
         with open(out_json + ".tmp", "w") as f:
             json.dump(doc, f, indent=1)

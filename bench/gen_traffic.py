@@ -22,6 +22,15 @@ stateful firewall sees each flow open (first packet) and become established (the
 the second pass on, every packet belongs to an established session. The reply's destinations are the sources, so
 198.18.0.0/15 (fd00:ff::/32) must be routed too.
 
+--sources N (the NAT scenarios): the flows come from N distinct source addresses (drawn in --src, default the
+prefixes above), spread evenly (flow i from source i mod N, in the shuffled order): N subscribers of a NAT pool.
+
+--softwire AFTR (the DS-Lite scenarios): every IPv4 packet is carried in an IPv6 header (next header 4, hop limit
+64) from its B4 to the AFTR address: the sources (--src, an IPv6 prefix, default fd00:ff::/32; --sources of them)
+are the B4s, and the inner IPv4 source is --inner-src (default 192.168.1.2, the same behind every B4, as home
+networks are). --size counts the inner packet: a 64-byte inner frame is a 104-byte one on the wire (40 bytes of
+IPv6 more).
+
 scapy builds one template per IP length; the per-packet fields are then patched in place (with the checksums
 computed here), which is ~50x faster than building 64k packets with scapy (1M packets: ~5 s); a reply is its packet
 with the fields swapped (the checksums do not change). The first packets are re-parsed with
@@ -76,10 +85,12 @@ def fold(s):
 class Template:
     """One frame of a given IP length; patch() fills in addresses, ports and checksums."""
 
-    def __init__(self, family, ip_len, vlan, dst_mac):
+    def __init__(self, family, ip_len, vlan, dst_mac, softwire=None):
         l2 = Ether(dst=dst_mac, src=SRC_MAC)
         if vlan:
             l2 = l2 / Dot1Q(vlan=1)
+        if softwire is not None:  # IPv4-in-IPv6 (DS-Lite): the outer source (the B4) is patched per packet
+            l2 = l2 / IPv6(src="::", dst=softwire, nh=4, hlim=64)
         hdr = 20 if family == 4 else 40
         pay = ip_len - hdr - 8
         payload = (b"npsgw-bench " * (pay // 12 + 1))[:pay]
@@ -87,7 +98,8 @@ class Template:
         pkt = l2 / l3 / UDP(sport=1, dport=1) / Raw(payload)
         self.buf = bytearray(raw(pkt))
         self.family, self.vlan = family, vlan
-        self.l3 = 18 if vlan else 14
+        self.outer = (18 if vlan else 14) if softwire is not None else None  # offset of the outer IPv6 header
+        self.l3 = (18 if vlan else 14) + (40 if softwire is not None else 0)
         self.l4 = self.l3 + hdr
         self.udp_len = 8 + pay
         self.pay_sum = csum_words(payload)
@@ -96,10 +108,13 @@ class Template:
             h[10:12] = b"\0\0"
             self.hdr_sum = csum_words(bytes(h))  # addresses are zero in the template
 
-    def patch(self, src, dst, sport, dport, vlan):
+    def patch(self, src, dst, sport, dport, vlan, b4=None):
+        """b4: the outer IPv6 source of a softwire template (src is then the inner IPv4 source)."""
         b = bytearray(self.buf)
         if self.vlan:
             b[14:16] = struct.pack("!H", vlan & 0xFFF)
+        if self.outer is not None:
+            b[self.outer + 8:self.outer + 24] = b4.to_bytes(16, "big")
         l3, l4 = self.l3, self.l4
         if self.family == 4:
             sb, db = src.to_bytes(4, "big"), dst.to_bytes(4, "big")
@@ -144,10 +159,16 @@ def load_routes(path, family):
     return nets
 
 
-def self_check(frames, family):
-    """Re-parse some frames with scapy: our checksums must equal the ones scapy computes."""
+def self_check(frames, family, softwire=None, b4s=()):
+    """Re-parse some frames with scapy: our checksums must equal the ones scapy computes (softwire: and the outer
+    IPv6 header goes from one of the B4s to the AFTR, next header 4, with the right payload length)."""
     for fr in frames:
         p = Ether(fr)
+        if softwire is not None:
+            o = p[IPv6]
+            if (o.nh != 4 or o.dst != str(ipaddress.ip_address(softwire)) or
+                    int(ipaddress.ip_address(o.src)) not in b4s or o.plen != len(bytes(o.payload))):
+                raise SystemExit("gen_traffic: softwire self-check failed: %s" % o.summary())
         l3 = p[IP] if family == 4 else p[IPv6]
         got = (l3.chksum if family == 4 else None, p[UDP].chksum)
         if family == 4:
@@ -178,6 +199,12 @@ def main():
     g.add_argument("--dst", help="destinations random inside this prefix")
     g.add_argument("--routes", help="destinations inside random routes of this npsd route file")
     ap.add_argument("--vlans", type=int, default=0, help="tag with a random VLAN 1..N (0 = untagged)")
+    ap.add_argument("--sources", type=int, help="distinct source addresses (B4s with --softwire), the flows spread "
+                    "evenly over them (default: one per flow, at random)")
+    ap.add_argument("--src", help="sources inside this prefix (default 198.18.0.0/15, fd00:ff::/32; IPv6 with "
+                    "--softwire)")
+    ap.add_argument("--softwire", help="carry each IPv4 packet in IPv6 from its source (a B4) to this AFTR address")
+    ap.add_argument("--inner-src", default="192.168.1.2", help="--softwire: the inner IPv4 source")
     ap.add_argument("--dst-mac", required=True, help="MAC of the receiving interface")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
@@ -192,8 +219,24 @@ def main():
         nets = [(int(n.network_address), n.prefixlen)]
     else:
         nets = load_routes(a.routes, a.family)
-    src_net = V4_SRC if a.family == 4 else V6_SRC
-    src_base, src_bits = int(src_net.network_address), bits - src_net.prefixlen
+    if a.softwire and a.family != 4:
+        raise SystemExit("--softwire carries IPv4 (--family 4)")
+    src_fam = 6 if a.softwire or a.family == 6 else 4
+    src_net = ipaddress.ip_network(a.src) if a.src else (V4_SRC if src_fam == 4 else V6_SRC)
+    if src_net.version != src_fam:
+        raise SystemExit("--src %s is not IPv%d" % (src_net, src_fam))
+    src_base, src_bits = int(src_net.network_address), (32 if src_fam == 4 else 128) - src_net.prefixlen
+    inner_src = int(ipaddress.IPv4Address(a.inner_src))
+    sources = []  # --sources: the fixed set, flow i takes sources[i % N]
+    if a.sources:
+        if not 1 <= a.sources <= a.flows or a.sources > (1 << min(src_bits, 62)) // 2:
+            raise SystemExit("--sources must be 1..--flows and at most half of --src")
+        sset = set()
+        while len(sources) < a.sources:
+            s = src_base | rng.getrandbits(src_bits)
+            if s not in sset:
+                sset.add(s)
+                sources.append(s)
 
     ndst = a.destinations or a.flows
     if not 1 <= ndst <= a.flows:
@@ -216,9 +259,9 @@ def main():
     lengths = ip_lengths(a.size, a.family, a.flows, rng)
     templates = {}
     frames, seen = [], set()
-    for ln, dst in zip(lengths, order):
+    for i, (ln, dst) in enumerate(zip(lengths, order)):
         while True:
-            src = src_base | rng.getrandbits(src_bits)
+            src = sources[i % len(sources)] if sources else src_base | rng.getrandbits(src_bits)
             sport, dport = rng.randrange(1024, 65536), rng.randrange(1024, 65536)
             key = (src, dst, sport, dport)
             if key not in seen and not (a.reply and (dst, src, dport, sport) in seen):
@@ -227,19 +270,23 @@ def main():
         vlan = rng.randrange(1, a.vlans + 1) if a.vlans else 0
         t = templates.get(ln)
         if t is None:
-            t = templates[ln] = Template(a.family, ln, a.vlans > 0, a.dst_mac)
-        fr = t.patch(src, dst, sport, dport, vlan)
+            t = templates[ln] = Template(a.family, ln, a.vlans > 0, a.dst_mac, a.softwire)
+        if a.softwire:
+            fr = t.patch(inner_src, dst, sport, dport, vlan, b4=src)
+        else:
+            fr = t.patch(src, dst, sport, dport, vlan)
         frames.append(fr)
         if a.reply:
             frames.append(t.reply(fr))
-    self_check(frames[:48], a.family)
+    self_check(frames[:48], a.family, a.softwire, set(sources) if a.softwire and sources else
+               range(src_base, src_base + (1 << src_bits)))
     write_pcap(a.out, frames)
     total = sum(len(f) for f in frames)
     meta = {
         "family": a.family, "size": a.size, "packets": len(frames), "flows": len(seen),
         "distinct_destinations": len({k[1] for k in seen}), "vlans": a.vlans, "bytes": total,
         "mean_frame_bytes": total / len(frames), "dst": a.dst, "routes": a.routes, "seed": a.seed,
-        "reply": a.reply,
+        "reply": a.reply, "sources": len({k[0] for k in seen}), "softwire": a.softwire,
     }
     with open(a.out + ".json", "w") as f:
         json.dump(meta, f, indent=1)

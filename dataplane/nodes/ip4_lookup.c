@@ -21,27 +21,12 @@ enum {
 	IP4_LK_NEXT_COUNT
 };
 
-static inline uint32_t lookup_one(uint32_t vrf_slot, uint32_t dst_host)
-{
-	const struct vrf *v = vrf_get(vrf_slot);
-	const struct fib4 *f = v ? __atomic_load_n(&v->fib4, __ATOMIC_ACQUIRE) : NULL;
-	if (unlikely(f == NULL))
-		return NH_NONE;
-	uint64_t nh;
-	fib4_lookup_bulk(f, &dst_host, &nh, 1);
-	return (uint32_t)nh;
-}
-
-static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, uint32_t dst_host)
+static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	const struct nexthop *nh = &dp.nhs[nh_idx];
-	if (unlikely(nh->type == NH_T_LEAK)) {
-		nh_idx = lookup_one(nh->target_vrf, dst_host);
-		nh = &dp.nhs[nh_idx];
-		if (unlikely(nh->type == NH_T_LEAK))
-			return IP4_LK_NEXT_DROP_LEAK_LOOP;
-	}
+	if (unlikely(nh->type == NH_T_LEAK))
+		return IP4_LK_NEXT_DROP_LEAK_LOOP; /* resolve_leaks() left only a leak that landed on a leak */
 	pm->nh = nh_idx;
 	switch (nh->type) {
 	case NH_T_GATEWAY:
@@ -73,6 +58,36 @@ static inline void lookup_bulk(uint32_t vrf_slot, uint32_t *dst, uint64_t *nh, u
 	else
 		for (uint16_t i = 0; i < n; i++)
 			nh[i] = NH_NONE;
+}
+
+/*
+ * Route leaks: packets whose next hop is a LEAK are looked up again in the target VRF, one bulk lookup per run of
+ * one target (tenants whose default route leaks into an internet VRF send most of their packets this way). A leak
+ * that lands on another leak is left as it is: dispatch() drops it.
+ */
+static inline void resolve_leaks(const uint32_t *dst, uint64_t *nh, uint16_t n)
+{
+	uint16_t at[RTE_GRAPH_BURST_SIZE];
+	uint32_t target[RTE_GRAPH_BURST_SIZE], ldst[RTE_GRAPH_BURST_SIZE];
+	uint64_t lnh[RTE_GRAPH_BURST_SIZE];
+	uint16_t nl = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct nexthop *h = &dp.nhs[(uint32_t)nh[i]];
+		if (unlikely(h->type == NH_T_LEAK)) {
+			at[nl] = i;
+			target[nl] = h->target_vrf;
+			ldst[nl++] = dst[i];
+		}
+	}
+	for (uint16_t start = 0; start < nl;) {
+		uint16_t end = start + 1;
+		while (end < nl && target[end] == target[start])
+			end++;
+		lookup_bulk(target[start], &ldst[start], &lnh[start], end - start);
+		start = end;
+	}
+	for (uint16_t k = 0; k < nl; k++)
+		nh[at[k]] = lnh[k];
 }
 
 /* One chunk of at most RTE_GRAPH_BURST_SIZE packets (a node's stream may hold more: several nodes feed it). */
@@ -113,9 +128,10 @@ static void ip4_lookup_chunk(struct rte_graph *graph, struct rte_node *node, str
 			start = end;
 		}
 	}
+	resolve_leaks(dst, nh, nb_objs);
 	batch_start(graph, node, &b, IP4_LK_NEXT_REWRITE, nb_objs);
 	for (uint16_t i = 0; i < nb_objs; i++)
-		batch_add(graph, node, &b, dispatch(pkts[i], (uint32_t)nh[i], dst[i]), pkts[i]);
+		batch_add(graph, node, &b, dispatch(pkts[i], (uint32_t)nh[i]), pkts[i]);
 	batch_end(graph, node, &b);
 }
 
