@@ -50,14 +50,16 @@ $(BUILD)/test/test_dp_%: $(BUILD)/obj/test/unit/test_dp_%.o $(BUILD)/obj/datapla
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
 $(BUILD)/test/test_dp_prometheus: $(BUILD)/obj/dataplane/metrics_names.o
+# The network functions' shared config pieces (nf/nf_conf.c: the sessions block), pure like their config models.
+NF_PURE_OBJS := $(BUILD)/obj/nf/nf_conf.o
 # Firewall tests: the pure parts of nf/fw (config model, classifier, packet parser).
-FW_PURE_OBJS := $(addprefix $(BUILD)/obj/nf/fw/,fw_conf.o fw_conf_write.o fw_classify.o)
+FW_PURE_OBJS := $(addprefix $(BUILD)/obj/nf/fw/,fw_conf.o fw_conf_write.o fw_classify.o) $(NF_PURE_OBJS)
 $(BUILD)/test/test_fw_%: $(BUILD)/obj/nf/fw/test_fw_%.o $(FW_PURE_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
 # NAT and DS-Lite tests: their config models (pure); the engine tests list theirs as they come.
-NAT_PURE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard nf/nat/nat_conf.c nf/nat/nat_conf_write.c))
+NAT_PURE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard nf/nat/nat_conf.c nf/nat/nat_conf_write.c)) $(NF_PURE_OBJS)
 DSLITE_PURE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard nf/dslite/dslite_conf.c nf/dslite/dslite_conf_write.c))
 $(BUILD)/test/test_nat_%: $(BUILD)/obj/nf/nat/test_nat_%.o $(NAT_PURE_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)

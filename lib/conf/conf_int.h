@@ -43,6 +43,11 @@ int conf_fail_nomem(struct conf_ctx *ctx);
 /* "devices[1].mtu"-style path of a setting, for messages. */
 const char *conf_setting_path(const config_setting_t *setting, char *buf, size_t len);
 
+/* "an integer", "a group { ... }", ...: a setting's type in words, for messages. */
+const char *conf_type_name(const config_setting_t *s);
+/* "wrong type, got TYPE (expected EXPECTED)" at s. Returns -1. */
+int conf_fail_type(struct conf_ctx *ctx, const config_setting_t *s, const char *expected);
+
 /* Refuse keys of GROUP not in ACCEPTED (NULL-terminated). */
 int conf_check_keys(struct conf_ctx *ctx, const config_setting_t *group, const char *const *accepted);
 
@@ -64,6 +69,12 @@ int conf_read_string(struct conf_ctx *ctx, const config_setting_t *group, const 
 int conf_read_name(struct conf_ctx *ctx, const config_setting_t *group, const char *key, char out[CONF_NAME_MAX]);
 int conf_read_name_required(struct conf_ctx *ctx, const config_setting_t *group, const char *key,
 			    char out[CONF_NAME_MAX]);
+/* One of names[0..n) as a string: *out = its index (the message lists the names when it is none of them). */
+int conf_read_choice(struct conf_ctx *ctx, const config_setting_t *group, const char *key, const char *const *names,
+		     size_t n, uint8_t *out);
+/* A VRF name (required), checked against core's vrfs section when core is not NULL. Returns 0 or -1. */
+int conf_read_vrf_required(struct conf_ctx *ctx, const struct npsgw_conf *core, const config_setting_t *group,
+			   const char *key, char out[CONF_NAME_MAX]);
 /* Report a missing required KEY of GROUP; expected describes its type. Returns -1. */
 int conf_fail_missing(struct conf_ctx *ctx, const config_setting_t *group, const char *key, const char *expected);
 

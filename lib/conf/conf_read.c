@@ -66,7 +66,7 @@ const char *conf_setting_path(const config_setting_t *setting, char *buf, size_t
 	return buf;
 }
 
-static const char *type_name(const config_setting_t *s)
+const char *conf_type_name(const config_setting_t *s)
 {
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_GROUP:
@@ -89,9 +89,9 @@ static const char *type_name(const config_setting_t *s)
 	}
 }
 
-static int fail_type(struct conf_ctx *ctx, const config_setting_t *s, const char *expected)
+int conf_fail_type(struct conf_ctx *ctx, const config_setting_t *s, const char *expected)
 {
-	return conf_fail(ctx, s, "wrong type, got %s (expected %s)", type_name(s), expected);
+	return conf_fail(ctx, s, "wrong type, got %s (expected %s)", conf_type_name(s), expected);
 }
 
 int conf_check_keys(struct conf_ctx *ctx, const config_setting_t *group, const char *const *accepted)
@@ -135,7 +135,7 @@ int conf_read_uint(struct conf_ctx *ctx, const config_setting_t *group, const ch
 		return 0;
 	int type = config_setting_type(s);
 	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
-		return fail_type(ctx, s, "an integer");
+		return conf_fail_type(ctx, s, "an integer");
 	long long value = config_setting_get_int64(s);
 	if (value < 0 || (uint64_t)value < min || (uint64_t)value > max)
 		return conf_fail(ctx, s, "%lld is out of range (expected %" PRIu64 "..%" PRIu64 ")", value, min, max);
@@ -169,7 +169,7 @@ int conf_read_bool(struct conf_ctx *ctx, const config_setting_t *group, const ch
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return fail_type(ctx, s, "a boolean: true or false");
+		return conf_fail_type(ctx, s, "a boolean: true or false");
 	*out = config_setting_get_bool(s) != 0;
 	return 1;
 }
@@ -177,7 +177,7 @@ int conf_read_bool(struct conf_ctx *ctx, const config_setting_t *group, const ch
 static int check_string(struct conf_ctx *ctx, const config_setting_t *s, size_t size, bool allow_empty)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail_type(ctx, s, "a string");
+		return conf_fail_type(ctx, s, "a string");
 	size_t len = strlen(config_setting_get_string(s));
 	if (len == 0 && !allow_empty)
 		return conf_fail(ctx, s, "empty string (expected a non-empty string)");
@@ -219,7 +219,7 @@ int conf_read_name(struct conf_ctx *ctx, const config_setting_t *group, const ch
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail_type(ctx, s, "a string");
+		return conf_fail_type(ctx, s, "a string");
 	const char *name = config_setting_get_string(s);
 	if (!conf_name_valid(name))
 		return conf_fail(ctx, s,
@@ -238,6 +238,42 @@ int conf_read_name_required(struct conf_ctx *ctx, const config_setting_t *group,
 	return rc;
 }
 
+int conf_read_choice(struct conf_ctx *ctx, const config_setting_t *group, const char *key, const char *const *names,
+		     size_t n, uint8_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	if (s == NULL)
+		return 0;
+	char expected[160] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < n && used < sizeof(expected); i++)
+		used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s\"%s\"",
+					 i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		char what[192];
+		snprintf(what, sizeof(what), "one of %s", expected);
+		return conf_fail_type(ctx, s, what);
+	}
+	const char *text = config_setting_get_string(s);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(text, names[i]) == 0) {
+			*out = (uint8_t)i;
+			return 1;
+		}
+	return conf_fail(ctx, s, "\"%.64s\" is not a valid %s (expected %s)", text, key, expected);
+}
+
+int conf_read_vrf_required(struct conf_ctx *ctx, const struct npsgw_conf *core, const config_setting_t *group,
+			   const char *key, char out[CONF_NAME_MAX])
+{
+	if (conf_read_name_required(ctx, group, key, out) < 0)
+		return -1;
+	if (core != NULL && conf_find_vrf(core, out) == NULL)
+		return conf_fail(ctx, config_setting_get_member(group, key), "unknown vrf %s (expected a name from vrfs)",
+				 out);
+	return 0;
+}
+
 const config_setting_t *conf_read_string_list(struct conf_ctx *ctx, const config_setting_t *group, const char *key,
 					      size_t *count)
 {
@@ -246,13 +282,13 @@ const config_setting_t *conf_read_string_list(struct conf_ctx *ctx, const config
 	if (s == NULL)
 		return NULL;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
-		fail_type(ctx, s, "an array of strings [ \"...\", ... ]");
+		conf_fail_type(ctx, s, "an array of strings [ \"...\", ... ]");
 		return NULL;
 	}
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *elem = config_setting_get_elem(s, (unsigned)i);
 		if (config_setting_type(elem) != CONFIG_TYPE_STRING) {
-			fail_type(ctx, elem, "a string");
+			conf_fail_type(ctx, elem, "a string");
 			return NULL;
 		}
 	}
@@ -267,13 +303,13 @@ const config_setting_t *conf_read_group_list(struct conf_ctx *ctx, const config_
 		return NULL;
 	/* An empty "( )" or "[ ]" parses as a list or an array; both mean "none". */
 	if (!config_setting_is_list(s) && !(config_setting_is_array(s) && config_setting_length(s) == 0)) {
-		fail_type(ctx, s, "a list of groups ( { ... }, ... )");
+		conf_fail_type(ctx, s, "a list of groups ( { ... }, ... )");
 		return NULL;
 	}
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *elem = config_setting_get_elem(s, (unsigned)i);
 		if (!config_setting_is_group(elem)) {
-			fail_type(ctx, elem, "a group { ... }");
+			conf_fail_type(ctx, elem, "a group { ... }");
 			return NULL;
 		}
 	}
@@ -286,7 +322,7 @@ const config_setting_t *conf_read_group(struct conf_ctx *ctx, const config_setti
 	if (s == NULL)
 		return NULL;
 	if (!config_setting_is_group(s)) {
-		fail_type(ctx, s, "a group { ... }");
+		conf_fail_type(ctx, s, "a group { ... }");
 		return NULL;
 	}
 	return s;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The config writer: a model as a libconfig file that conf_load reads back to the same model (conf_write.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,11 @@
 #include "lib/conf/conf_write.h"
 
 /* A libconfig string literal: quote and backslash escaped, control bytes as \xNN (libconfig reads them back). */
+void conf_write_u32(FILE *out, const char *key, uint32_t v)
+{
+	fprintf(out, "%s = %" PRIu32 "%s;", key, v, v > INT32_MAX ? "L" : "");
+}
+
 static void put_str(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lib/conf/conf.h"
@@ -24,6 +25,9 @@ int conf_write(FILE *out, const struct npsgw_conf *c, const char *header);
  * rename it over path. Returns 0, or an errno value with a message in err (nothing is left at path then).
  */
 int conf_write_file(const struct npsgw_conf *c, const char *path, const char *header, char *err, size_t errlen);
+
+/* "key = V;" with the L suffix beyond 32 bits (libconfig reads larger integers only with it); no newline. */
+void conf_write_u32(FILE *out, const char *key, uint32_t v);
 
 /* Sections compared by conf_differs. */
 #define CONF_CMP_BOOT 0x1   /* eal, control, limits, neighbour, metrics, devices, workers: fixed while npsd runs */

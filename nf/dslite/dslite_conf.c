@@ -58,63 +58,16 @@ struct dslite_reader {
 	const struct nat_conf *nat;	/* NULL: no nat section, every pool is unknown */
 };
 
-static const char *type_name(const config_setting_t *s)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		return "a group { ... }";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a floating-point number";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	case CONFIG_TYPE_ARRAY:
-		return "an array [ ... ]";
-	case CONFIG_TYPE_LIST:
-		return "a list ( ... )";
-	default:
-		return "an unknown type";
-	}
-}
-
-static int fail_type(struct dslite_reader *r, const config_setting_t *s, const char *expected)
-{
-	return conf_fail(&r->ctx, s, "wrong type, got %s (expected %s)", type_name(s), expected);
-}
-
-/* filtering: one of nat_filtering_name(0..2). */
+/* filtering: one of nat_filtering_name(0..2), as nat.tenants reads it. */
 static int read_filtering(struct dslite_reader *r, const config_setting_t *g, uint8_t *out)
 {
-	const config_setting_t *s = config_setting_get_member(g, "filtering");
-	if (s == NULL)
-		return 0;
-	const char *expected = "\"endpoint-independent\", \"address-dependent\" or \"address-and-port-dependent\"";
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		char what[160];
-		snprintf(what, sizeof(what), "one of %s", expected);
-		return fail_type(r, s, what);
-	}
-	const char *text = config_setting_get_string(s);
-	for (uint8_t f = NAT_FILTER_EIF; f <= NAT_FILTER_APDF; f++)
-		if (strcmp(text, nat_filtering_name(f)) == 0) {
-			*out = f;
-			return 1;
-		}
-	return conf_fail(&r->ctx, s, "\"%.64s\" is not a valid filtering (expected %s)", text, expected);
-}
-
-static int read_vrf(struct dslite_reader *r, const config_setting_t *g, const char *key, char out[CONF_NAME_MAX])
-{
-	if (conf_read_name_required(&r->ctx, g, key, out) < 0)
-		return -1;
-	if (r->core != NULL && conf_find_vrf(r->core, out) == NULL)
-		return conf_fail(&r->ctx, config_setting_get_member(g, key),
-				 "unknown vrf %s (expected a name from vrfs)", out);
-	return 0;
+	const char *const names[] = {nat_filtering_name(NAT_FILTER_EIF), nat_filtering_name(NAT_FILTER_ADF),
+				     nat_filtering_name(NAT_FILTER_APDF)};
+	uint8_t i = 0;
+	int rc = conf_read_choice(&r->ctx, g, "filtering", names, 3, &i);
+	if (rc > 0)
+		*out = (uint8_t)(NAT_FILTER_EIF + i);
+	return rc;
 }
 
 /* Why a is no unicast address an AFTR may own, NULL when it may. */
@@ -144,7 +97,7 @@ static int read_address(struct dslite_reader *r, const config_setting_t *g, cons
 	if (s == NULL)
 		return conf_fail_missing(ctx, g, "address", "an IPv6 address such as \"2001:db8::1\"");
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail_type(r, s, "an IPv6 address string such as \"2001:db8::1\"");
+		return conf_fail_type(&r->ctx, s, "an IPv6 address string such as \"2001:db8::1\"");
 	const char *text = config_setting_get_string(s);
 	if (addr_parse(text, &a->address) < 0)
 		return conf_fail(ctx, s,
@@ -240,8 +193,9 @@ static int read_aftr(struct dslite_reader *r, const config_setting_t *g, struct 
 		if (strcmp(c->aftrs[i].name, a->name) == 0)
 			return conf_fail(ctx, config_setting_get_member(g, "name"),
 					 "duplicate AFTR name %s (expected unique names)", a->name);
-	if (read_address(r, g, c, index) < 0 || read_vrf(r, g, "transport_vrf", a->transport_vrf) < 0 ||
-	    read_vrf(r, g, "vrf", a->vrf) < 0 || conf_read_name_required(ctx, g, "pool", name) < 0)
+	if (read_address(r, g, c, index) < 0 ||
+	    conf_read_vrf_required(ctx, r->core, g, "transport_vrf", a->transport_vrf) < 0 ||
+	    conf_read_vrf_required(ctx, r->core, g, "vrf", a->vrf) < 0 || conf_read_name_required(ctx, g, "pool", name) < 0)
 		return -1;
 	snprintf(a->pool, sizeof(a->pool), "%s", name);
 	if (nat_conf_pool(r->nat, a->pool) == NULL)
@@ -261,7 +215,7 @@ static int read_dslite(struct dslite_reader *r, const config_setting_t *s, struc
 {
 	struct conf_ctx *ctx = &r->ctx;
 	if (!config_setting_is_group(s))
-		return fail_type(r, s, "a group { ... }");
+		return conf_fail_type(&r->ctx, s, "a group { ... }");
 	c->reassembly_max = 4096;
 	c->reassembly_timeout_ms = 2000;
 	if (conf_check_keys(ctx, s, dslite_keys) < 0 ||

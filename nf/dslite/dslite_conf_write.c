@@ -6,14 +6,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "lib/conf/conf_write.h"
 #include "nf/dslite/dslite_conf.h"
 #include "nf/nat/nat_conf.h"
-
-/* libconfig reads integers beyond 32 bits only with the L suffix. */
-static void write_u32(FILE *out, const char *key, uint32_t v)
-{
-	fprintf(out, "%s = %" PRIu32 "%s;", key, v, v > INT32_MAX ? "L" : "");
-}
 
 static void write_aftr(FILE *out, const struct dslite_aftr_conf *a, bool last)
 {
@@ -24,18 +19,18 @@ static void write_aftr(FILE *out, const struct dslite_aftr_conf *a, bool last)
 	for (size_t i = 0; i < a->n_b4_prefixes; i++)
 		fprintf(out, "%s\"%s\"", i == 0 ? " " : ", ", addr_prefix_fmt(&a->b4_prefixes[i], text, sizeof(text)));
 	fprintf(out, " ];\n\t\t  mtu = %u; mss_clamp = %u; ", a->mtu, a->mss_clamp);
-	write_u32(out, "max_sessions", a->max_sessions);
+	conf_write_u32(out, "max_sessions", a->max_sessions);
 	fprintf(out, " ");
-	write_u32(out, "max_blocks", a->max_blocks);
+	conf_write_u32(out, "max_blocks", a->max_blocks);
 	fprintf(out, " filtering = \"%s\"; }%s\n", nat_filtering_name(a->filtering), last ? "" : ",");
 }
 
 void dslite_conf_write(FILE *out, const struct dslite_conf *c)
 {
 	fprintf(out, "dslite: {\n\t");
-	write_u32(out, "reassembly_max", c->reassembly_max);
+	conf_write_u32(out, "reassembly_max", c->reassembly_max);
 	fprintf(out, "\n\t");
-	write_u32(out, "reassembly_timeout_ms", c->reassembly_timeout_ms);
+	conf_write_u32(out, "reassembly_timeout_ms", c->reassembly_timeout_ms);
 	fprintf(out, "\n\taftrs = (%s", c->n_aftrs > 0 ? "\n" : "");
 	for (size_t i = 0; i < c->n_aftrs; i++)
 		write_aftr(out, &c->aftrs[i], i + 1 == c->n_aftrs);

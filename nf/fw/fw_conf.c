@@ -70,11 +70,11 @@
 #include "lib/conf/conf_int.h"
 #include "lib/conf/conf_route.h"
 #include "nf/fw/fw_conf.h"
+#include "nf/nf_conf.h"
 
 /* 2^28 sessions (about 59 GiB): far beyond any machine's hugepages, well below what a session table's hash and
  * indexes can address per worker (lib/ct: 2^29 and more); a larger value would only fail later, at boot. */
 #define FW_MAX_SESSIONS (1ULL << 28)
-#define FW_MAX_TIMEOUT 2592000 /* 30 days */
 #define FW_MAX_RATE 1000000
 #define FAM_V4 1u
 #define FAM_V6 2u
@@ -132,78 +132,18 @@ static void reader_release(struct fw_reader *r)
 	r->n_lists = 0;
 }
 
-static const char *type_name(const config_setting_t *s)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		return "a group { ... }";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a floating-point number";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	case CONFIG_TYPE_ARRAY:
-		return "an array [ ... ]";
-	case CONFIG_TYPE_LIST:
-		return "a list ( ... )";
-	default:
-		return "an unknown type";
-	}
-}
-
-static int fail_type(struct fw_reader *r, const config_setting_t *s, const char *expected)
-{
-	return conf_fail(&r->ctx, s, "wrong type, got %s (expected %s)", type_name(s), expected);
-}
-
 static bool is_int(const config_setting_t *s)
 {
 	return config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64;
 }
 
-/* One of names[0..n) as a string; 1 when present, 0 when absent, -1 after an error. */
-static int read_choice(struct fw_reader *r, const config_setting_t *group, const char *key, const char *const *names,
-		       size_t n, uint8_t *out)
-{
-	const config_setting_t *s = config_setting_get_member(group, key);
-	if (s == NULL)
-		return 0;
-	char expected[128] = "";
-	size_t used = 0;
-	for (size_t i = 0; i < n && used < sizeof(expected); i++)
-		used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s\"%s\"",
-					 i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		char what[160];
-		snprintf(what, sizeof(what), "one of %s", expected);
-		return fail_type(r, s, what);
-	}
-	const char *text = config_setting_get_string(s);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(text, names[i]) == 0) {
-			*out = (uint8_t)i;
-			return 1;
-		}
-	return conf_fail(&r->ctx, s, "\"%.64s\" is not a valid %s (expected %s)", text, key, expected);
-}
-
 static int read_action(struct fw_reader *r, const config_setting_t *group, const char *key, uint8_t *out,
 		       bool required)
 {
-	int rc = read_choice(r, group, key, action_names, FW_ACTION_COUNT, out);
+	int rc = conf_read_choice(&r->ctx, group, key, action_names, FW_ACTION_COUNT, out);
 	if (rc == 0 && required)
 		return conf_fail_missing(&r->ctx, group, key, "\"allow\", \"pass\", \"deny\" or \"reject\"");
 	return rc;
-}
-
-/* A group or a list of groups under key that must be one; NULL when absent or after an error (r->ctx.failed). */
-static const config_setting_t *member_group(struct fw_reader *r, const config_setting_t *parent, const char *key)
-{
-	return conf_read_group(&r->ctx, parent, key);
 }
 
 /* ---- sessions ---- */
@@ -214,37 +154,10 @@ static void sessions_default(struct ct_params *p)
 	ct_params_default(p);
 }
 
-static const char *const sessions_keys[] = {"max", "when_full", "tcp_window_check", "tcp_loose", "timeouts", NULL};
-static const char *const timeout_keys[] = {"tcp_established", "tcp_transitory", "tcp_time_wait", "tcp_closed",
-					   "udp",	      "icmp",	       "other",		NULL};
-static const char *const full_names[] = {"refuse", "evict-transitory"};
-
+/* The block shared with nat.sessions (nf/nf_conf.c); every timeout 1..30 days. */
 static int read_sessions(struct fw_reader *r, const config_setting_t *fw, struct ct_params *p)
 {
-	const config_setting_t *s = member_group(r, fw, "sessions");
-	if (s == NULL)
-		return r->ctx.failed ? -1 : 0;
-	struct conf_ctx *ctx = &r->ctx;
-	uint8_t full = (uint8_t)p->full_policy;
-	if (conf_check_keys(ctx, s, sessions_keys) < 0 ||
-	    conf_read_u32(ctx, s, "max", 1, (uint32_t)FW_MAX_SESSIONS, &p->max_sessions) < 0 ||
-	    read_choice(r, s, "when_full", full_names, 2, &full) < 0 ||
-	    conf_read_bool(ctx, s, "tcp_window_check", &p->tcp_window_check) < 0 ||
-	    conf_read_bool(ctx, s, "tcp_loose", &p->tcp_loose) < 0)
-		return -1;
-	p->full_policy = full == 0 ? CT_FULL_REFUSE : CT_FULL_EVICT_TRANSITORY;
-	const config_setting_t *t = member_group(r, s, "timeouts");
-	if (t == NULL)
-		return ctx->failed ? -1 : 0;
-	struct ct_timeouts *to = &p->timeouts;
-	uint32_t *values[] = {&to->tcp_established, &to->tcp_transitory, &to->tcp_time_wait, &to->tcp_closed,
-			      &to->udp,		    &to->icmp,		     &to->other};
-	if (conf_check_keys(ctx, t, timeout_keys) < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-		if (conf_read_u32(ctx, t, timeout_keys[i], 1, FW_MAX_TIMEOUT, values[i]) < 0)
-			return -1;
-	return 0;
+	return nf_conf_read_sessions(&r->ctx, fw, (uint32_t)FW_MAX_SESSIONS, NULL, p);
 }
 
 /* ---- prefixes and prefix lists ---- */
@@ -440,7 +353,7 @@ static int addr_set_push(struct fw_reader *r, struct addr_set *set, const struct
 static int read_addr_entry(struct fw_reader *r, const config_setting_t *e, struct addr_set *set)
 {
 	if (config_setting_type(e) != CONFIG_TYPE_STRING)
-		return fail_type(r, e, "a string: a prefix or \"@list\"");
+		return conf_fail_type(&r->ctx, e, "a string: a prefix or \"@list\"");
 	const char *text = config_setting_get_string(e);
 	if (text[0] == '@') {
 		const struct prefix_list *l = find_list(r, text + 1);
@@ -469,7 +382,7 @@ static int read_addr_set(struct fw_reader *r, const config_setting_t *g, const c
 	if (config_setting_type(s) == CONFIG_TYPE_STRING)
 		return read_addr_entry(r, s, set);
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return fail_type(r, s, "a prefix string or a list of them [ \"...\", ... ]");
+		return conf_fail_type(&r->ctx, s, "a prefix string or a list of them [ \"...\", ... ]");
 	if (config_setting_length(s) == 0)
 		return conf_fail(&r->ctx, s, "empty list (expected at least one prefix; leave %s out for any address)",
 				 key);
@@ -520,7 +433,7 @@ static int settle_family(struct fw_reader *r, const config_setting_t *g, struct 
 	const config_setting_t *family = config_setting_get_member(g, "family");
 	if (family != NULL) {
 		if (!is_int(family))
-			return fail_type(r, family, "4 or 6");
+			return conf_fail_type(&r->ctx, family, "4 or 6");
 		long long v = config_setting_get_int64(family);
 		if (v != 4 && v != 6)
 			return conf_fail(ctx, family, "%lld is not an address family (expected 4 or 6)", v);
@@ -587,7 +500,7 @@ static int read_port_entry(struct fw_reader *r, const config_setting_t *e, struc
 		return 0;
 	}
 	if (config_setting_type(e) != CONFIG_TYPE_STRING)
-		return fail_type(r, e, "a port number or a \"lo-hi\" string");
+		return conf_fail_type(&r->ctx, e, "a port number or a \"lo-hi\" string");
 	const char *text = config_setting_get_string(e), *end;
 	const char *expected = "expected a port 0..65535 or a range \"lo-hi\" such as \"1024-65535\"";
 	if (parse_port(text, &out->lo, &end) < 0)
@@ -645,7 +558,7 @@ static int read_proto(struct fw_reader *r, const config_setting_t *g, int16_t *o
 		return 1;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail_type(r, s, "\"tcp\", \"udp\", \"icmp\", \"icmpv6\", \"any\" or a number 0..255");
+		return conf_fail_type(&r->ctx, s, "\"tcp\", \"udp\", \"icmp\", \"icmpv6\", \"any\" or a number 0..255");
 	const char *text = config_setting_get_string(s);
 	for (size_t i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
 		if (strcmp(text, proto_names[i].name) == 0) {
@@ -666,7 +579,7 @@ static int read_tcp_flags(struct fw_reader *r, const config_setting_t *g, struct
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail_type(r, s, "a string such as \"syn,!ack\"");
+		return conf_fail_type(&r->ctx, s, "a string such as \"syn,!ack\"");
 	const char *p = config_setting_get_string(s);
 	const char *expected = "expected flags of fin syn rst psh ack urg ece cwr, each once, \"!\" for clear, "
 			       "separated by commas, such as \"syn,!ack\"";
@@ -913,7 +826,7 @@ static int read_firewall(struct fw_reader *r, const config_setting_t *s, struct 
 {
 	struct conf_ctx *ctx = &r->ctx;
 	if (!config_setting_is_group(s))
-		return fail_type(r, s, "a group { ... }");
+		return conf_fail_type(&r->ctx, s, "a group { ... }");
 	sessions_default(&c->sessions);
 	c->reject_rate = 100;
 	c->log_rate = 100;
@@ -921,7 +834,7 @@ static int read_firewall(struct fw_reader *r, const config_setting_t *s, struct 
 	if (conf_check_keys(ctx, s, firewall_keys) < 0 || read_sessions(r, s, &c->sessions) < 0 ||
 	    conf_read_u32(ctx, s, "reject_rate", 0, FW_MAX_RATE, &c->reject_rate) < 0 ||
 	    conf_read_u32(ctx, s, "log_rate", 0, FW_MAX_RATE, &c->log_rate) < 0 ||
-	    read_choice(r, s, "on_rule_change", rule_change_names, 2, &c->on_rule_change) < 0 ||
+	    conf_read_choice(&r->ctx, s, "on_rule_change", rule_change_names, 2, &c->on_rule_change) < 0 ||
 	    read_prefix_lists(r, s) < 0 || read_zones(r, s, c) < 0 || read_rulesets(r, s, c) < 0)
 		return -1;
 	return 0;
@@ -1167,21 +1080,11 @@ static bool ruleset_equal(const struct fw_ruleset_conf *a, const struct fw_rules
 	return true;
 }
 
-static bool sessions_equal(const struct ct_params *a, const struct ct_params *b)
-{
-	const struct ct_timeouts *x = &a->timeouts, *y = &b->timeouts;
-	return a->max_sessions == b->max_sessions && a->tcp_window_check == b->tcp_window_check &&
-	       a->tcp_loose == b->tcp_loose && a->full_policy == b->full_policy &&
-	       x->tcp_established == y->tcp_established && x->tcp_transitory == y->tcp_transitory &&
-	       x->tcp_time_wait == y->tcp_time_wait && x->tcp_closed == y->tcp_closed && x->udp == y->udp &&
-	       x->icmp == y->icmp && x->other == y->other;
-}
-
 bool fw_conf_equal(const struct fw_conf *a, const struct fw_conf *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	if (!sessions_equal(&a->sessions, &b->sessions) || a->reject_rate != b->reject_rate ||
+	if (!nf_conf_sessions_equal(&a->sessions, &b->sessions) || a->reject_rate != b->reject_rate ||
 	    a->log_rate != b->log_rate || a->on_rule_change != b->on_rule_change || a->n_zones != b->n_zones ||
 	    a->n_rulesets != b->n_rulesets)
 		return false;

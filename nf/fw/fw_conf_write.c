@@ -7,31 +7,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "lib/conf/conf_write.h"
 #include "nf/fw/fw_conf.h"
+#include "nf/nf_conf.h"
 
 static const char *const tcp_flag_names[8] = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"};
-
-/* libconfig reads integers beyond 32 bits only with the L suffix. */
-static void write_u32(FILE *out, const char *key, uint32_t v)
-{
-	fprintf(out, "%s = %" PRIu32 "%s;", key, v, v > INT32_MAX ? "L" : "");
-}
-
-static void write_sessions(FILE *out, const struct ct_params *p)
-{
-	const struct ct_timeouts *t = &p->timeouts;
-	fprintf(out, "\tsessions: {\n\t\t");
-	write_u32(out, "max", p->max_sessions);
-	fprintf(out, "\n\t\twhen_full = \"%s\";\n", p->full_policy == CT_FULL_EVICT_TRANSITORY ? "evict-transitory"
-											   : "refuse");
-	fprintf(out, "\t\ttcp_window_check = %s;\n\t\ttcp_loose = %s;\n", p->tcp_window_check ? "true" : "false",
-		p->tcp_loose ? "true" : "false");
-	fprintf(out,
-		"\t\ttimeouts: { tcp_established = %" PRIu32 "; tcp_transitory = %" PRIu32 "; tcp_time_wait = %" PRIu32
-		"; tcp_closed = %" PRIu32 ";\n\t\t\tudp = %" PRIu32 "; icmp = %" PRIu32 "; other = %" PRIu32 "; };\n",
-		t->tcp_established, t->tcp_transitory, t->tcp_time_wait, t->tcp_closed, t->udp, t->icmp, t->other);
-	fprintf(out, "\t};\n");
-}
 
 static void write_prefixes(FILE *out, const char *key, const struct addr_prefix *p, size_t n)
 {
@@ -148,11 +128,11 @@ static void write_ruleset(FILE *out, const struct fw_ruleset_conf *rs, bool last
 void fw_conf_write(FILE *out, const struct fw_conf *c)
 {
 	fprintf(out, "firewall: {\n");
-	write_sessions(out, &c->sessions);
+	nf_conf_write_sessions(out, &c->sessions);
 	fprintf(out, "\t");
-	write_u32(out, "reject_rate", c->reject_rate);
+	conf_write_u32(out, "reject_rate", c->reject_rate);
 	fprintf(out, "\n\t");
-	write_u32(out, "log_rate", c->log_rate);
+	conf_write_u32(out, "log_rate", c->log_rate);
 	fprintf(out, "\n\ton_rule_change = \"%s\";\n", c->on_rule_change == FW_REVALIDATE ? "revalidate" : "keep");
 	fprintf(out, "\tzones = (%s", c->n_zones > 0 ? "\n" : "");
 	for (size_t i = 0; i < c->n_zones; i++) {

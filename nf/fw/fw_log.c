@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "dataplane/cp.h"
 #include "dataplane/events.h"
 #include "nf/fw/fw_cp.h"
+#include "nf/nf_util.h"
 
 /* A record in words. */
 struct log_view {
@@ -25,21 +25,6 @@ static const char *iface_name(uint16_t id)
 {
 	const struct iface *ifc = id != IFACE_NONE && id < dp.max_ifaces ? dp.ifaces[id] : NULL;
 	return ifc != NULL ? ifc->name : "-";
-}
-
-/* Worker clock (monotonic ms) -> UTC "2026-01-31T12:00:00.123Z". */
-static void wall_time(uint64_t mono_ms, char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t now_mono = cp_now_ms();
-	int64_t age = (int64_t)(now_mono - RTE_MIN(mono_ms, now_mono));
-	int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - age;
-	time_t secs = (time_t)(ms / 1000);
-	gmtime_r(&secs, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
 static void rule_name(const struct fw_log_rec *rec, char *buf, size_t len)
@@ -56,7 +41,7 @@ static void rule_name(const struct fw_log_rec *rec, char *buf, size_t len)
 static void view_fill(const struct fw_log_rec *rec, struct log_view *lv)
 {
 	struct addr a = {.family = rec->family};
-	wall_time(rec->time_ms, lv->time, sizeof(lv->time));
+	nf_log_wall_time(rec->time_ms, lv->time, sizeof(lv->time));
 	rule_name(rec, lv->rule, sizeof(lv->rule));
 	fw_proto_name(rec->proto, lv->proto, sizeof(lv->proto));
 	memcpy(a.bytes, rec->src, 16);
@@ -82,51 +67,42 @@ static void log_syslog(const struct fw_log_rec *rec, const struct log_view *lv)
 	       lv->time, lv->vrf, lv->rule, lv->action, lv->proto, lv->src, lv->dst, l4, lv->in, lv->out);
 }
 
-static void member(struct sbuf *b, const char *key, const char *value)
-{
-	sbuf_printf(b, ",\"%s\":", key);
-	sbuf_json_string(b, value);
-}
-
 static void log_event(const struct fw_log_rec *rec, const struct log_view *lv)
 {
 	if (!event_wanted(EV_FIREWALL))
 		return;
 	struct sbuf b;
 	sbuf_init(&b);
-	member(&b, "logged", lv->time);
-	member(&b, "vrf", lv->vrf);
-	member(&b, "rule", lv->rule);
-	member(&b, "action", lv->action);
-	member(&b, "proto", lv->proto);
-	member(&b, "src", lv->src);
-	member(&b, "dst", lv->dst);
+	nf_json_member(&b, "logged", lv->time);
+	nf_json_member(&b, "vrf", lv->vrf);
+	nf_json_member(&b, "rule", lv->rule);
+	nf_json_member(&b, "action", lv->action);
+	nf_json_member(&b, "proto", lv->proto);
+	nf_json_member(&b, "src", lv->src);
+	nf_json_member(&b, "dst", lv->dst);
 	if (lv->ports)
 		sbuf_printf(&b, ",\"sport\":%u,\"dport\":%u", rec->sport, rec->dport);
 	else if (lv->icmp)
 		sbuf_printf(&b, ",\"icmp_type\":%u,\"icmp_code\":%u", rec->sport, rec->dport);
-	member(&b, "in", lv->in);
-	member(&b, "out", lv->out);
+	nf_json_member(&b, "in", lv->in);
+	nf_json_member(&b, "out", lv->out);
 	if (!b.oom)
 		event_publish(EV_FIREWALL, "firewall", b.data + 1); /* members without the first comma */
 	sbuf_free(&b);
 }
 
+static void log_one(const void *rec, void *events)
+{
+	struct log_view lv;
+	view_fill(rec, &lv);
+	log_syslog(rec, &lv);
+	if (*(const bool *)events)
+		log_event(rec, &lv);
+}
+
 void fw_log_drain(unsigned budget, bool events)
 {
 	struct fw_log_rec recs[32];
-	for (unsigned w = 0; fw.workers != NULL && w < fw.n_workers; w++) {
-		unsigned done = 0, n;
-		while (done < budget && (n = rte_ring_dequeue_burst_elem(fw.workers[w].log, recs, sizeof(recs[0]),
-									 RTE_MIN(budget - done, 32u), NULL)) > 0) {
-			for (unsigned i = 0; i < n; i++) {
-				struct log_view lv;
-				view_fill(&recs[i], &lv);
-				log_syslog(&recs[i], &lv);
-				if (events)
-					log_event(&recs[i], &lv);
-			}
-			done += n;
-		}
-	}
+	for (unsigned w = 0; fw.workers != NULL && w < fw.n_workers; w++)
+		nf_log_ring_drain(fw.workers[w].log, recs, sizeof(recs[0]), RTE_DIM(recs), budget, log_one, &events);
 }

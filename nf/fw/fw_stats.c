@@ -6,6 +6,7 @@
 
 #include "dataplane/cp.h"
 #include "nf/fw/fw_cp.h"
+#include "nf/nf_util.h"
 
 static const char *const counter_names[] = {
 #define FW_COUNTER_NAME(n, d) #n,
@@ -20,38 +21,12 @@ static const char *const counter_descs[] = {
 
 void fw_counters_sum(uint64_t cnt[FW_CNT_COUNT])
 {
-	memset(cnt, 0, sizeof(uint64_t) * FW_CNT_COUNT);
-	for (unsigned w = 0; fw.workers != NULL && w < fw.n_workers; w++)
-		for (int i = 0; i < FW_CNT_COUNT; i++)
-			cnt[i] += __atomic_load_n(&fw.workers[w].cnt[i], __ATOMIC_RELAXED);
+	NF_COUNTERS_SUM(cnt, FW_CNT_COUNT, fw.workers, fw.n_workers, cnt);
 }
 
 void fw_ct_stats_sum(struct ct_stats *s, uint64_t *capacity)
 {
-	memset(s, 0, sizeof(*s));
-	*capacity = 0;
-	for (unsigned w = 0; fw.workers != NULL && w < fw.n_workers; w++) {
-		const struct ct_stats *t = ct_table_stats(fw.workers[w].ct);
-		s->created += t->created;
-		s->expired += t->expired;
-		s->deleted += t->deleted;
-		s->flushed += t->flushed;
-		s->refused_full += t->refused_full;
-		s->evicted += t->evicted;
-		s->restarted += t->restarted;
-		s->invalid_flags += t->invalid_flags;
-		s->out_of_window += t->out_of_window;
-		s->invalid_state += t->invalid_state;
-		s->active += t->active;
-		*capacity += ct_table_capacity(fw.workers[w].ct);
-	}
-}
-
-static void row(struct ctl_table *t, const char *name, uint64_t v, const char *desc)
-{
-	char b[24];
-	snprintf(b, sizeof(b), "%" PRIu64, v);
-	ctl_table_row(t, name, b, desc);
+	NF_CT_STATS_SUM(s, capacity, fw.workers, fw.n_workers, ct);
 }
 
 void fw_stats_table(struct ctl_reply *r)
@@ -61,24 +36,24 @@ void fw_stats_table(struct ctl_reply *r)
 	fw_counters_sum(cnt);
 	fw_ct_stats_sum(&s, &capacity);
 	struct ctl_table *t = ctl_reply_table(r, "firewall", "counter", "#value", "description", NULL);
-	row(t, "enabled", fw.enabled, "a firewall section is running");
-	row(t, "sessions_active", s.active, "sessions in the tables now");
-	row(t, "sessions_capacity", capacity, "sessions the tables hold (sized at boot)");
-	row(t, "sessions_created", s.created, "sessions opened");
-	row(t, "sessions_expired", s.expired, "sessions that timed out");
-	row(t, "sessions_deleted", s.deleted, "sessions deleted (TCP restart, revalidation)");
-	row(t, "sessions_flushed", s.flushed, "sessions removed by a flush");
-	row(t, "sessions_refused_full", s.refused_full, "new sessions refused: table full");
-	row(t, "sessions_evicted", s.evicted, "transitory sessions evicted to make room");
-	row(t, "sessions_restarted", s.restarted, "closed sessions reopened by a new SYN");
+	nf_stats_row(t, "enabled", fw.enabled, "a firewall section is running");
+	nf_stats_row(t, "sessions_active", s.active, "sessions in the tables now");
+	nf_stats_row(t, "sessions_capacity", capacity, "sessions the tables hold (sized at boot)");
+	nf_stats_row(t, "sessions_created", s.created, "sessions opened");
+	nf_stats_row(t, "sessions_expired", s.expired, "sessions that timed out");
+	nf_stats_row(t, "sessions_deleted", s.deleted, "sessions deleted (TCP restart, revalidation)");
+	nf_stats_row(t, "sessions_flushed", s.flushed, "sessions removed by a flush");
+	nf_stats_row(t, "sessions_refused_full", s.refused_full, "new sessions refused: table full");
+	nf_stats_row(t, "sessions_evicted", s.evicted, "transitory sessions evicted to make room");
+	nf_stats_row(t, "sessions_restarted", s.restarted, "closed sessions reopened by a new SYN");
 	/* The firewall drops impossible flag combinations before the lookup (fw_tcp_bad_flags): the tracker never sees
 	 * one, this stays 0 (kept for the table's other users and for a stable list). */
-	row(t, "tcp_invalid_flags", s.invalid_flags, "TCP segments with impossible flags seen by the tracker (0: "
+	nf_stats_row(t, "tcp_invalid_flags", s.invalid_flags, "TCP segments with impossible flags seen by the tracker (0: "
 	    "the firewall drops them before lookup, fw_tcp_bad_flags)");
-	row(t, "tcp_out_of_window", s.out_of_window, "TCP segments outside the tracked window");
-	row(t, "tcp_invalid_state", s.invalid_state, "TCP segments not valid in their session's state");
+	nf_stats_row(t, "tcp_out_of_window", s.out_of_window, "TCP segments outside the tracked window");
+	nf_stats_row(t, "tcp_invalid_state", s.invalid_state, "TCP segments not valid in their session's state");
 	for (int i = 0; i < FW_CNT_COUNT; i++)
-		row(t, counter_names[i], cnt[i], counter_descs[i]);
+		nf_stats_row(t, counter_names[i], cnt[i], counter_descs[i]);
 }
 
 const char *fw_proto_name(uint8_t proto, char *buf, size_t len)

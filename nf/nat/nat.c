@@ -79,6 +79,7 @@ int nat_nf_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 	boot_max_sessions = 0;
 	nat.feat_in2out = feat_index(FEAT_IP4_FWD, NODE_NAT_IN2OUT);
 	nat.feat_out2in = feat_index(FEAT_IP4_IN, NODE_NAT_OUT2IN);
+	nat.feat_hairpin = feat_index(FEAT_IP4_IN, NODE_NAT_HAIRPIN);
 	if (c == NULL)
 		return 0; /* no NAT at boot: nat.workers == NULL, the nodes pass everything */
 	int rc = workers_create(c, err, errlen);

@@ -124,9 +124,10 @@ static int check_model(const struct nat_conf *m, char *err, size_t errlen)
 	}
 	nat.feat_in2out = feat_index(FEAT_IP4_FWD, NODE_NAT_IN2OUT);
 	nat.feat_out2in = feat_index(FEAT_IP4_IN, NODE_NAT_OUT2IN);
-	if (nat.feat_in2out < 0 || nat.feat_out2in < 0) {
-		snprintf(err, errlen, "NAT nodes %s/%s are not registered on the IPv4 arcs", NODE_NAT_IN2OUT,
-			 NODE_NAT_OUT2IN);
+	nat.feat_hairpin = feat_index(FEAT_IP4_IN, NODE_NAT_HAIRPIN);
+	if (nat.feat_in2out < 0 || nat.feat_out2in < 0 || nat.feat_hairpin < 0) {
+		snprintf(err, errlen, "NAT nodes %s/%s/%s are not registered on the IPv4 arcs", NODE_NAT_IN2OUT,
+			 NODE_NAT_OUT2IN, NODE_NAT_HAIRPIN);
 		return EINVAL;
 	}
 	if (m->n_pools > NAT_MAX_POOLS) {
@@ -522,11 +523,17 @@ static void tenants_publish(struct nat_build *b)
 		b->tenants[v] = old != new ? old : NULL;
 		if (old == new)
 			continue;
+		/* hairpinning is decided on the tenant's input arc (nat4_hairpin), before its route lookup */
+		bool hp_old = old != NULL && old->hairpinning, hp_new = new != NULL && new->hairpinning;
 		if (new == NULL)
 			feat_enable(FEAT_IP4_FWD, v, nat.feat_in2out, false);
+		if (hp_old && !hp_new)
+			feat_enable(FEAT_IP4_IN, v, nat.feat_hairpin, false);
 		__atomic_store_n(&nat.tenants[v], new, __ATOMIC_RELEASE);
 		if (new != NULL && old == NULL)
 			feat_enable(FEAT_IP4_FWD, v, nat.feat_in2out, true);
+		if (hp_new && !hp_old)
+			feat_enable(FEAT_IP4_IN, v, nat.feat_hairpin, true);
 		if (new == NULL)
 			for (unsigned w = 0; w < nat.n_workers; w++)
 				ct_flush_request(nat.workers[w].ct, v); /* no longer translated: free its ports now */

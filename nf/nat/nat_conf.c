@@ -65,9 +65,9 @@
 #include "lib/conf/conf_int.h"
 #include "lib/conf/conf_route.h"
 #include "nf/nat/nat_conf.h"
+#include "nf/nf_conf.h"
 
 #define NAT_MAX_SESSIONS (1ULL << 31)
-#define NAT_MAX_TIMEOUT 2592000 /* 30 days */
 #define NAT_MAX_RATE 1000000
 #define NAT_MAX_BLOCK_IDLE 86400
 #define NAT_POOL_MAX_ADDRESSES 65536
@@ -102,134 +102,23 @@ struct nat_reader {
 	const struct npsgw_conf *core; /* NULL: VRF names unchecked */
 };
 
-static const char *type_name(const config_setting_t *s)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		return "a group { ... }";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a floating-point number";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	case CONFIG_TYPE_ARRAY:
-		return "an array [ ... ]";
-	case CONFIG_TYPE_LIST:
-		return "a list ( ... )";
-	default:
-		return "an unknown type";
-	}
-}
-
-static int fail_type(struct nat_reader *r, const config_setting_t *s, const char *expected)
-{
-	return conf_fail(&r->ctx, s, "wrong type, got %s (expected %s)", type_name(s), expected);
-}
-
-/* One of names[0..n) as a string; 1 when present, 0 when absent, -1 after an error. */
-static int read_choice(struct nat_reader *r, const config_setting_t *group, const char *key, const char *const *names,
-		       size_t n, uint8_t *out)
-{
-	const config_setting_t *s = config_setting_get_member(group, key);
-	if (s == NULL)
-		return 0;
-	char expected[160] = "";
-	size_t used = 0;
-	for (size_t i = 0; i < n && used < sizeof(expected); i++)
-		used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s\"%s\"",
-					 i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		char what[192];
-		snprintf(what, sizeof(what), "one of %s", expected);
-		return fail_type(r, s, what);
-	}
-	const char *text = config_setting_get_string(s);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(text, names[i]) == 0) {
-			*out = (uint8_t)i;
-			return 1;
-		}
-	return conf_fail(&r->ctx, s, "\"%.64s\" is not a valid %s (expected %s)", text, key, expected);
-}
-
-/* A VRF name (required), checked against the vrfs section when the core model is known. */
-static int read_vrf(struct nat_reader *r, const config_setting_t *g, const char *key, char out[CONF_NAME_MAX])
-{
-	if (conf_read_name_required(&r->ctx, g, key, out) < 0)
-		return -1;
-	if (r->core != NULL && conf_find_vrf(r->core, out) == NULL)
-		return conf_fail(&r->ctx, config_setting_get_member(g, key),
-				 "unknown vrf %s (expected a name from vrfs)", out);
-	return 0;
-}
-
 /* ---- sessions ---- */
 
-static const char *const sessions_keys[] = {"max", "when_full", "tcp_window_check", "tcp_loose", "timeouts", NULL};
-static const char *const full_names[] = {"refuse", "evict-transitory"};
-
-/* Each timeout with the least value the NAT RFCs allow and why. */
-static const struct {
-	const char *key;
-	uint32_t min;
-	const char *why;
-} timeout_rules[] = {
-	{"tcp_established", 7440, "; RFC 5382 REQ-5: established TCP at least 2 h 4 min"},
-	{"tcp_transitory", 240, "; RFC 5382 REQ-5: transitory TCP at least 4 min"},
-	{"tcp_time_wait", 1, ""},
-	{"tcp_closed", 1, ""},
-	{"udp", 120, "; RFC 4787 REQ-5: UDP mappings at least 2 min"},
-	{"icmp", 60, "; RFC 5508 REQ-1: ICMP query mappings at least 60 s"},
-	{"other", 1, ""},
+/* Each timeout with the least value the NAT RFCs allow and why, in the order of struct ct_timeouts. */
+static const struct nf_timeout_floor timeout_floors[NF_SESSION_TIMEOUTS] = {
+	{7440, "; RFC 5382 REQ-5: established TCP at least 2 h 4 min"}, /* tcp_established */
+	{240, "; RFC 5382 REQ-5: transitory TCP at least 4 min"},	 /* tcp_transitory */
+	{1, ""},							 /* tcp_time_wait */
+	{1, ""},							 /* tcp_closed */
+	{120, "; RFC 4787 REQ-5: UDP mappings at least 2 min"},	 /* udp */
+	{60, "; RFC 5508 REQ-1: ICMP query mappings at least 60 s"},	 /* icmp */
+	{1, ""},							 /* other */
 };
-#define N_TIMEOUTS (sizeof(timeout_rules) / sizeof(timeout_rules[0]))
 
-static int read_timeouts(struct nat_reader *r, const config_setting_t *t, struct ct_timeouts *to)
-{
-	struct conf_ctx *ctx = &r->ctx;
-	static const char *const keys[N_TIMEOUTS + 1] = {"tcp_established", "tcp_transitory", "tcp_time_wait",
-							 "tcp_closed", "udp", "icmp", "other", NULL};
-	uint32_t *values[N_TIMEOUTS] = {&to->tcp_established, &to->tcp_transitory, &to->tcp_time_wait,
-					&to->tcp_closed, &to->udp, &to->icmp, &to->other};
-	if (conf_check_keys(ctx, t, keys) < 0)
-		return -1;
-	for (size_t i = 0; i < N_TIMEOUTS; i++) {
-		uint32_t v = *values[i];
-		/* Range checked here, so that a value too short names the RFC it breaks. */
-		int rc = conf_read_u32(ctx, t, timeout_rules[i].key, 0, UINT32_MAX, &v);
-		if (rc < 0)
-			return -1;
-		if (rc > 0 && (v < timeout_rules[i].min || v > NAT_MAX_TIMEOUT))
-			return conf_fail(ctx, config_setting_get_member(t, timeout_rules[i].key),
-					 "%u is out of range (expected %u..%u%s)", v, timeout_rules[i].min,
-					 NAT_MAX_TIMEOUT, timeout_rules[i].why);
-		*values[i] = v;
-	}
-	return 0;
-}
-
+/* The block shared with firewall.sessions (nf/nf_conf.c), with the RFC minimums above. */
 static int read_sessions(struct nat_reader *r, const config_setting_t *nat, struct ct_params *p)
 {
-	struct conf_ctx *ctx = &r->ctx;
-	const config_setting_t *s = conf_read_group(ctx, nat, "sessions");
-	if (s == NULL)
-		return ctx->failed ? -1 : 0;
-	uint8_t full = (uint8_t)p->full_policy;
-	if (conf_check_keys(ctx, s, sessions_keys) < 0 ||
-	    conf_read_u32(ctx, s, "max", 1, (uint32_t)NAT_MAX_SESSIONS, &p->max_sessions) < 0 ||
-	    read_choice(r, s, "when_full", full_names, 2, &full) < 0 ||
-	    conf_read_bool(ctx, s, "tcp_window_check", &p->tcp_window_check) < 0 ||
-	    conf_read_bool(ctx, s, "tcp_loose", &p->tcp_loose) < 0)
-		return -1;
-	p->full_policy = full == 0 ? CT_FULL_REFUSE : CT_FULL_EVICT_TRANSITORY;
-	const config_setting_t *t = conf_read_group(ctx, s, "timeouts");
-	if (t == NULL)
-		return ctx->failed ? -1 : 0;
-	return read_timeouts(r, t, &p->timeouts);
+	return nf_conf_read_sessions(&r->ctx, nat, (uint32_t)NAT_MAX_SESSIONS, timeout_floors, p);
 }
 
 /* ---- pools ---- */
@@ -332,7 +221,7 @@ static int read_pool_ports(struct nat_reader *r, const config_setting_t *g, stru
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail_type(r, s, "a port range string \"lo-hi\" such as \"1024-65535\"");
+		return conf_fail_type(&r->ctx, s, "a port range string \"lo-hi\" such as \"1024-65535\"");
 	const char *text = config_setting_get_string(s), *end;
 	long lo = parse_port_number(text, &end), hi = -1;
 	if (lo >= 0 && *end == '-')
@@ -367,8 +256,9 @@ static int read_pool(struct nat_reader *r, const config_setting_t *g, struct nat
 		if (strcmp(c->pools[i].name, pool->name) == 0)
 			return conf_fail(ctx, config_setting_get_member(g, "name"),
 					 "duplicate pool name %s (expected unique names)", pool->name);
-	if (read_vrf(r, g, "vrf", pool->vrf) < 0 || read_pool_prefixes(r, g, c, pool, index) < 0 ||
-	    read_pool_ports(r, g, pool) < 0 || conf_read_u16(ctx, g, "block_size", 1, 65535, &pool->block_size) < 0)
+	if (conf_read_vrf_required(ctx, r->core, g, "vrf", pool->vrf) < 0 ||
+	    read_pool_prefixes(r, g, c, pool, index) < 0 || read_pool_ports(r, g, pool) < 0 ||
+	    conf_read_u16(ctx, g, "block_size", 1, 65535, &pool->block_size) < 0)
 		return -1;
 	uint32_t range = (uint32_t)pool->port_hi - pool->port_lo + 1;
 	if (pool->block_size > range) {
@@ -410,7 +300,7 @@ static int read_endpoint(struct nat_reader *r, const config_setting_t *g, const 
 	if (s == NULL)
 		return conf_fail_missing(ctx, g, key, example);
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail_type(r, s, "a string: an IPv4 address:port such as \"192.0.2.1:80\"");
+		return conf_fail_type(&r->ctx, s, "a string: an IPv4 address:port such as \"192.0.2.1:80\"");
 	const char *text = config_setting_get_string(s), *colon = strrchr(text, ':'), *end;
 	char host[ADDR_STR_MAX];
 	if (colon == NULL)
@@ -442,7 +332,7 @@ static int read_static(struct nat_reader *r, const config_setting_t *g, const st
 	uint8_t proto = 0;
 	if (conf_check_keys(ctx, g, static_keys) < 0)
 		return -1;
-	int rc = read_choice(r, g, "proto", proto_names, 2, &proto);
+	int rc = conf_read_choice(&r->ctx, g, "proto", proto_names, 2, &proto);
 	if (rc == 0)
 		return conf_fail_missing(ctx, g, "proto", "\"tcp\" or \"udp\"");
 	if (rc < 0 || read_endpoint(r, g, "inside", &m->inside, &m->inside_port) < 0 ||
@@ -503,7 +393,7 @@ static int read_tenant(struct nat_reader *r, const config_setting_t *g, struct n
 	t->max_sessions = 2000;
 	t->max_blocks = 4;
 	t->hairpinning = true;
-	if (conf_check_keys(ctx, g, tenant_keys) < 0 || read_vrf(r, g, "vrf", t->vrf) < 0)
+	if (conf_check_keys(ctx, g, tenant_keys) < 0 || conf_read_vrf_required(ctx, r->core, g, "vrf", t->vrf) < 0)
 		return -1;
 	const config_setting_t *vrf = config_setting_get_member(g, "vrf");
 	for (size_t i = 0; i < index; i++)
@@ -521,7 +411,7 @@ static int read_tenant(struct nat_reader *r, const config_setting_t *g, struct n
 		return conf_fail(ctx, vrf,
 				 "vrf %s is the vrf of pool %s (expected an inside vrf other than the pool's)", t->vrf,
 				 pool->name);
-	if (read_choice(r, g, "filtering", filtering_names, N_FILTERING, &t->filtering) < 0 ||
+	if (conf_read_choice(&r->ctx, g, "filtering", filtering_names, N_FILTERING, &t->filtering) < 0 ||
 	    conf_read_u32(ctx, g, "max_sessions", 1, (uint32_t)NAT_MAX_SESSIONS, &t->max_sessions) < 0 ||
 	    conf_read_u32(ctx, g, "max_blocks", 1, NAT_CONF_MAX_BLOCKS, &t->max_blocks) < 0 ||
 	    conf_read_bool(ctx, g, "hairpinning", &t->hairpinning) < 0)
@@ -564,7 +454,7 @@ static int read_nat(struct nat_reader *r, const config_setting_t *s, struct nat_
 {
 	struct conf_ctx *ctx = &r->ctx;
 	if (!config_setting_is_group(s))
-		return fail_type(r, s, "a group { ... }");
+		return conf_fail_type(&r->ctx, s, "a group { ... }");
 	ct_params_default(&c->sessions);
 	c->block_idle_s = 120;
 	c->log_rate = 100;
@@ -657,16 +547,6 @@ fail:
 	return NULL;
 }
 
-static bool sessions_equal(const struct ct_params *a, const struct ct_params *b)
-{
-	const struct ct_timeouts *x = &a->timeouts, *y = &b->timeouts;
-	return a->max_sessions == b->max_sessions && a->tcp_window_check == b->tcp_window_check &&
-	       a->tcp_loose == b->tcp_loose && a->full_policy == b->full_policy &&
-	       x->tcp_established == y->tcp_established && x->tcp_transitory == y->tcp_transitory &&
-	       x->tcp_time_wait == y->tcp_time_wait && x->tcp_closed == y->tcp_closed && x->udp == y->udp &&
-	       x->icmp == y->icmp && x->other == y->other;
-}
-
 static bool pool_equal(const struct nat_pool_conf *a, const struct nat_pool_conf *b)
 {
 	if (strcmp(a->name, b->name) != 0 || strcmp(a->vrf, b->vrf) != 0 || a->n_prefixes != b->n_prefixes ||
@@ -700,7 +580,7 @@ bool nat_conf_equal(const struct nat_conf *a, const struct nat_conf *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	if (!sessions_equal(&a->sessions, &b->sessions) || a->block_idle_s != b->block_idle_s ||
+	if (!nf_conf_sessions_equal(&a->sessions, &b->sessions) || a->block_idle_s != b->block_idle_s ||
 	    a->log_rate != b->log_rate || a->n_pools != b->n_pools || a->n_tenants != b->n_tenants)
 		return false;
 	for (size_t i = 0; i < a->n_pools; i++)

@@ -6,29 +6,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "lib/conf/conf_write.h"
 #include "nf/nat/nat_conf.h"
-
-/* libconfig reads integers beyond 32 bits only with the L suffix. */
-static void write_u32(FILE *out, const char *key, uint32_t v)
-{
-	fprintf(out, "%s = %" PRIu32 "%s;", key, v, v > INT32_MAX ? "L" : "");
-}
-
-static void write_sessions(FILE *out, const struct ct_params *p)
-{
-	const struct ct_timeouts *t = &p->timeouts;
-	fprintf(out, "\tsessions: {\n\t\t");
-	write_u32(out, "max", p->max_sessions);
-	fprintf(out, "\n\t\twhen_full = \"%s\";\n",
-		p->full_policy == CT_FULL_EVICT_TRANSITORY ? "evict-transitory" : "refuse");
-	fprintf(out, "\t\ttcp_window_check = %s;\n\t\ttcp_loose = %s;\n", p->tcp_window_check ? "true" : "false",
-		p->tcp_loose ? "true" : "false");
-	fprintf(out,
-		"\t\ttimeouts: { tcp_established = %" PRIu32 "; tcp_transitory = %" PRIu32 "; tcp_time_wait = %" PRIu32
-		"; tcp_closed = %" PRIu32 ";\n\t\t\tudp = %" PRIu32 "; icmp = %" PRIu32 "; other = %" PRIu32 "; };\n",
-		t->tcp_established, t->tcp_transitory, t->tcp_time_wait, t->tcp_closed, t->udp, t->icmp, t->other);
-	fprintf(out, "\t};\n");
-}
+#include "nf/nf_conf.h"
 
 static void write_pool(FILE *out, const struct nat_pool_conf *p, bool last)
 {
@@ -53,9 +33,9 @@ static void write_tenant(FILE *out, const struct nat_tenant_conf *t, bool last)
 {
 	fprintf(out, "\t\t{ vrf = \"%s\"; pool = \"%s\"; filtering = \"%s\";\n\t\t  ", t->vrf, t->pool,
 		nat_filtering_name(t->filtering));
-	write_u32(out, "max_sessions", t->max_sessions);
+	conf_write_u32(out, "max_sessions", t->max_sessions);
 	fprintf(out, " ");
-	write_u32(out, "max_blocks", t->max_blocks);
+	conf_write_u32(out, "max_blocks", t->max_blocks);
 	fprintf(out, " hairpinning = %s;\n\t\t  static = (%s", t->hairpinning ? "true" : "false",
 		t->n_statics > 0 ? "\n" : "");
 	for (size_t i = 0; i < t->n_statics; i++)
@@ -66,11 +46,11 @@ static void write_tenant(FILE *out, const struct nat_tenant_conf *t, bool last)
 void nat_conf_write(FILE *out, const struct nat_conf *c)
 {
 	fprintf(out, "nat: {\n");
-	write_sessions(out, &c->sessions);
+	nf_conf_write_sessions(out, &c->sessions);
 	fprintf(out, "\t");
-	write_u32(out, "block_idle", c->block_idle_s);
+	conf_write_u32(out, "block_idle", c->block_idle_s);
 	fprintf(out, "\n\t");
-	write_u32(out, "log_rate", c->log_rate);
+	conf_write_u32(out, "log_rate", c->log_rate);
 	fprintf(out, "\n\tpools = (%s", c->n_pools > 0 ? "\n" : "");
 	for (size_t i = 0; i < c->n_pools; i++)
 		write_pool(out, &c->pools[i], i + 1 == c->n_pools);

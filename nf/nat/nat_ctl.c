@@ -8,6 +8,7 @@
 #include "dataplane/cp.h"
 #include "nf/nat/nat_cp.h"
 #include "nf/nat/nat_ctl.h"
+#include "nf/nf_util.h"
 
 const struct ctl_cmd nat_commands[NAT_N_COMMANDS] = {
 	{"nat show pools", "", "",
@@ -31,23 +32,5 @@ const struct ctl_cmd nat_commands[NAT_N_COMMANDS] = {
 
 int nat_cmd_flush(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
 {
-	char err[CTL_ERR_MAX], n[24];
-	const char *vname = ctl_arg(a, "vrf");
-	const struct vrf *v = vname != NULL ? vrf_by_name(vname) : NULL;
-	uint64_t removed;
-	bool complete;
-	if (vname != NULL && v == NULL)
-		return ctl_reply_error(r, ENOENT, "no VRF '%s'", vname);
-	int rc = nat_cp_flush(v != NULL ? v->slot : CT_VRF_ANY, NAT_FLUSH_WAIT_MS, &removed, &complete, err,
-			      sizeof(err));
-	if (rc)
-		return ctl_reply_error(r, rc, "%s", err);
-	struct ctl_table *t = ctl_reply_table(r, "flush", "vrf", "#removed", "complete", NULL);
-	snprintf(n, sizeof(n), "%" PRIu64, removed);
-	ctl_table_row(t, vname != NULL ? vname : "all", n, complete ? "yes" : "no");
-	if (!complete)
-		sbuf_printf(&r->text,
-			    "(the workers had not finished after %u ms: they finish the flush on their own)\n",
-			    NAT_FLUSH_WAIT_MS);
-	return 0;
+	return nf_cmd_flush(a, r, nat_cp_flush, NAT_FLUSH_WAIT_MS);
 }

@@ -43,15 +43,18 @@ const struct conf_ext_ops nat_conf_ops = {
 	.write = ops_write,
 };
 
-static const char *const nat_nodes[] = {NODE_NAT_HOUSE, NODE_NAT_IN2OUT, NODE_NAT_OUT2IN, NULL};
+static const char *const nat_nodes[] = {NODE_NAT_HOUSE, NODE_NAT_IN2OUT, NODE_NAT_OUT2IN, NODE_NAT_HAIRPIN, NULL};
 
 /*
  * In2out after the firewall's forwarding feature (order 100: the firewall sees the private addresses); out2in on
- * the input arc, before the route lookup, so routing and the firewall see the inside view of replies.
+ * the input arc, before the route lookup, so routing and the firewall see the inside view of replies; hairpin on
+ * the input arc of tenant VRFs, before their route lookup (which would follow the leak into the pool's VRF and meet
+ * its blackhole for the pool prefix). Out2in runs in pool VRFs, hairpin in tenant VRFs: their order is moot.
  */
 static const struct nf_feature_reg nat_features[] = {
 	{FEAT_IP4_FWD, NODE_NAT_IN2OUT, 200},
 	{FEAT_IP4_IN, NODE_NAT_OUT2IN, 200},
+	{FEAT_IP4_IN, NODE_NAT_HAIRPIN, 200},
 	{FEAT_IP4_FWD, NULL, 0},
 };
 

@@ -8,6 +8,7 @@
 #include <rte_graph_worker.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_ring_peek.h>
 
 #include "dataplane/nodes/nodes.h"
 #include "nf/nat/nat_engine.h"
@@ -33,21 +34,33 @@ static inline rte_edge_t edge_of(void *p, const struct nat_addr_index *ix)
 										      : HOUSE_NEXT_IN2OUT;
 }
 
+/*
+ * Keep the ring's order across the two directions of a flow. The graph runs the nodes in the order they first
+ * received packets in the walk (the house is a source node: its runs decide that order), and a node's packets form
+ * one stream: [SYN-ACK (out2in), ACK (in2out), data (out2in)] fed in one walk would put the data before the ACK.
+ * So per walk: a run for out2in, then at most one run for in2out, which ends the batch (in2out sends hairpinned
+ * packets on to out2in: a later out2in run would overtake them). The rest stays on the ring (peek API: the
+ * consumer is single-threaded) for the next walk.
+ */
 static uint16_t house_handoff(struct rte_graph *graph, struct rte_node *node, struct nat_worker *w)
 {
 	void *m[RTE_GRAPH_BURST_SIZE];
-	unsigned n = rte_ring_sc_dequeue_burst(w->handoff, m, RTE_GRAPH_BURST_SIZE, NULL);
+	unsigned n = rte_ring_dequeue_burst_start(w->handoff, m, RTE_GRAPH_BURST_SIZE, NULL);
 	const struct nat_addr_index *ix = __atomic_load_n(&nat.addr_index, __ATOMIC_ACQUIRE);
-	for (unsigned a = 0; a < n;) {
+	unsigned a = 0;
+	while (a < n) {
 		rte_edge_t e = edge_of(m[a], ix);
 		unsigned b = a + 1;
 		while (b < n && edge_of(m[b], ix) == e)
 			b++;
 		rte_node_enqueue(graph, node, e, &m[a], (uint16_t)(b - a));
 		a = b;
+		if (e == HOUSE_NEXT_IN2OUT)
+			break;
 	}
-	w->cnt[NAT_CNT_handoff_in] += n;
-	return (uint16_t)n;
+	rte_ring_dequeue_finish(w->handoff, a);
+	w->cnt[NAT_CNT_handoff_in] += a;
+	return (uint16_t)a;
 }
 
 static uint16_t house_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)

@@ -21,15 +21,17 @@
  * - in2out: the subscriber's worker, nat_sub_owner(realm, inside address) % n_workers; a subscriber's mappings,
  *   sessions and blocks all live there.
  * - out2in: port p of public address A belongs to worker nat_ports_owner(geometry of A, p) (block % n_workers);
- *   the subscriber's worker allocates only its own blocks, so both directions meet on one worker. A public port
- *   outside the dynamic blocks is a static mapping's: owned by the static's inside host's subscriber worker.
+ *   the subscriber's worker allocates only its own blocks, so both directions meet on one worker. A static
+ *   mapping's public endpoint (inside the dynamic range or not) belongs to its inside host's subscriber worker,
+ *   nat_sub_owner(static realm, inside address) % n_workers: its sessions, in both directions, live there.
  * - ICMP errors go by their embedded packet (in2out: embedded destination; out2in: embedded source port).
  * - A packet on the wrong worker goes on the owner's handoff ring; the owner's nat_house feeds it back in.
  *
  * WHAT THE CONTROL SIDE SETS UP (nat.c), in this order:
  *  1. init (boot, even with no "nat" section: the nodes must find nat.workers == NULL and pass everything):
  *     memset(&nat, 0); nat.feat_in2out = feat_index(FEAT_IP4_FWD, NODE_NAT_IN2OUT); nat.feat_out2in =
- *     feat_index(FEAT_IP4_IN, NODE_NAT_OUT2IN). With a section: nat.n_workers = dp.n_workers; nat.workers =
+ *     feat_index(FEAT_IP4_IN, NODE_NAT_OUT2IN); nat.feat_hairpin = feat_index(FEAT_IP4_IN, NODE_NAT_HAIRPIN).
+ *     With a section: nat.n_workers = dp.n_workers; nat.workers =
  *     rte_zmalloc(n_workers * sizeof(struct nat_worker), cache aligned); for each worker i:
  *     nat_worker_create(&nat.workers[i], i, n_workers, socket of dp.workers[i].lcore, &conf->sessions) (engine:
  *     ct table of ceil(max / n_workers) sessions with the release callback, mapping/subscriber/outside-key
@@ -50,7 +52,8 @@
  *     - nat.statics: nat_statics_build() (inside realm = the tenant's VRF slot); the reserved bitmaps of the
  *       paddrs hold the blocks containing a static public port inside the dynamic range.
  *     - nat.tenants[vrf slot]: struct nat_tenant; then feat_enable(FEAT_IP4_FWD, tenant slot, nat.feat_in2out,
- *       true) and feat_enable(FEAT_IP4_IN, pool's outside VRF slot, nat.feat_out2in, true). A removed tenant: its
+ *       true), feat_enable(FEAT_IP4_IN, tenant slot, nat.feat_hairpin, tenant's hairpinning) and
+ *       feat_enable(FEAT_IP4_IN, pool's outside VRF slot, nat.feat_out2in, true). A removed tenant: its
  *       feature off, pointer NULL, free after dp_synchronize() (its sessions expire by themselves or are flushed
  *       with ct_flush_request(ct, vrf slot)).
  *  3. draining (pool shrinks): set nat.addr_draining[slot] = 1 (relaxed store) and leave it out of the pool's
@@ -79,7 +82,12 @@
 
 #define NODE_NAT_IN2OUT "nat4_in2out"
 #define NODE_NAT_OUT2IN "nat4_out2in"
+#define NODE_NAT_HAIRPIN "nat4_hairpin" /* input arc of tenant VRFs: hairpinning decided before the route lookup */
 #define NODE_NAT_HOUSE "nat_house" /* per-worker source node: hand-offs, expiry, idle blocks, fragment map */
+
+/* pkt_meta.nh of a packet nat4_hairpin sends to nat4_in2out (no route looked up yet). NH_NONE (0) never reaches
+ * the forward arc (ip4_lookup drops it as no_route), so a forward-arc packet never carries it. */
+#define NAT_NH_HAIRPIN 0u
 #define NODE_DSLITE_ENCAP "dslite_encap"
 
 #define NAT_REALM_B4 0x80000000u /* realm of a DS-Lite subscriber: NAT_REALM_B4 | softwire index */
@@ -213,10 +221,14 @@ struct nat_frag_ent {
 	uint32_t vrf, src, dst; /* before translation (addresses host order) */
 	uint16_t id;
 	uint8_t proto;
-	uint8_t dir;            /* 0 empty, 1 in2out, 2 out2in */
+	uint8_t dir;            /* 0 empty, 1 in2out, 2 out2in, NAT_FRAG_HANDED: handed to worker new_vrf */
 	uint32_t new_src, new_dst, new_vrf;
 	uint64_t expires_ms;
 };
+
+/* Fragment map entry of the receiving worker: the first fragment went to worker new_vrf (out2in hand-off), so do the
+ * later ones (they have no port to find the owner by). */
+#define NAT_FRAG_HANDED 3
 
 /* Log records, worker -> control thread, by value. */
 enum nat_log_type {
@@ -269,7 +281,7 @@ struct nat_state {
 	struct nat_tenant **tenants; /* by VRF slot, dp.max_vrfs entries (allocated at init) */
 	uint64_t block_idle_ms;
 	uint32_t log_rate;
-	int feat_in2out, feat_out2in; /* feature indexes (-1: not registered) */
+	int feat_in2out, feat_out2in, feat_hairpin; /* feature indexes (-1: not registered) */
 	/* DS-Lite: out2in of a B4 realm goes to dslite_encap. Set by DS-Lite (rte_node_edge_update on
 	 * NODE_NAT_OUT2IN before the graphs are built); has_b4_edge false: such packets drop (nat_no_softwire).
 	 * Such a packet arrives translated (destination = the B4 side's inside address, i.e. as the B4 sent it),

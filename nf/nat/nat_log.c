@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "dataplane/cp.h"
 #include "dataplane/events.h"
 #include "nf/nat/nat_cp.h"
+#include "nf/nf_util.h"
 
 /* A record in words. */
 struct log_view {
@@ -25,21 +25,6 @@ struct log_view {
 	const char *event, *limit, *pool, *vrf, *proto;
 	bool dslite, has_proto;
 };
-
-/* Worker clock (monotonic ms) -> UTC "2026-01-31T12:00:00.123Z". */
-static void wall_time(uint64_t mono_ms, char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t now_mono = cp_now_ms();
-	int64_t age = (int64_t)(now_mono - RTE_MIN(mono_ms, now_mono));
-	int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - age;
-	time_t secs = (time_t)(ms / 1000);
-	gmtime_r(&secs, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
-}
 
 static const char *event_name(uint8_t type, const char **limit)
 {
@@ -64,7 +49,7 @@ static const char *event_name(uint8_t type, const char **limit)
 
 static void view_fill(const struct nat_log_rec *rec, struct log_view *lv)
 {
-	wall_time(rec->time_ms, lv->time, sizeof(lv->time));
+	nf_log_wall_time(rec->time_ms, lv->time, sizeof(lv->time));
 	lv->event = event_name(rec->type, &lv->limit);
 	lv->pool = nat_cp_pool_name(rec->pool);
 	lv->dslite = (rec->realm & NAT_REALM_B4) != 0;
@@ -98,33 +83,27 @@ static void log_syslog(const struct log_view *lv)
 	       lv->pool, subscriber, lv->pub, lv->ports);
 }
 
-static void member(struct sbuf *b, const char *key, const char *value)
-{
-	sbuf_printf(b, ",\"%s\":", key);
-	sbuf_json_string(b, value);
-}
-
 static void log_event(const struct nat_log_rec *rec, const struct log_view *lv)
 {
 	if (!event_wanted(EV_NAT))
 		return;
 	struct sbuf b;
 	sbuf_init(&b);
-	member(&b, "logged", lv->time);
-	member(&b, "type", lv->event);
+	nf_json_member(&b, "logged", lv->time);
+	nf_json_member(&b, "type", lv->event);
 	if (lv->limit != NULL)
-		member(&b, "limit", lv->limit);
+		nf_json_member(&b, "limit", lv->limit);
 	if (lv->has_proto)
-		member(&b, "proto", lv->proto);
-	member(&b, "pool", lv->pool);
+		nf_json_member(&b, "proto", lv->proto);
+	nf_json_member(&b, "pool", lv->pool);
 	if (lv->dslite) {
-		member(&b, "b4", lv->b4);
+		nf_json_member(&b, "b4", lv->b4);
 	} else {
-		member(&b, "vrf", lv->vrf);
-		member(&b, "inside", lv->inside);
+		nf_json_member(&b, "vrf", lv->vrf);
+		nf_json_member(&b, "inside", lv->inside);
 	}
 	if (rec->public_addr != 0)
-		member(&b, "public", lv->pub);
+		nf_json_member(&b, "public", lv->pub);
 	if (rec->port_lo != 0 || rec->port_hi != 0)
 		sbuf_printf(&b, ",\"port_lo\":%u,\"port_hi\":%u", rec->port_lo, rec->port_hi);
 	if (!b.oom)
@@ -132,21 +111,18 @@ static void log_event(const struct nat_log_rec *rec, const struct log_view *lv)
 	sbuf_free(&b);
 }
 
+static void log_one(const void *rec, void *events)
+{
+	struct log_view lv;
+	view_fill(rec, &lv);
+	log_syslog(&lv);
+	if (*(const bool *)events)
+		log_event(rec, &lv);
+}
+
 void nat_log_drain(unsigned budget, bool events)
 {
 	struct nat_log_rec recs[32];
-	for (unsigned w = 0; nat.workers != NULL && w < nat.n_workers; w++) {
-		unsigned done = 0, n;
-		while (done < budget && (n = rte_ring_sc_dequeue_burst_elem(nat.workers[w].log, recs, sizeof(recs[0]),
-									    RTE_MIN(budget - done, 32u), NULL)) > 0) {
-			for (unsigned i = 0; i < n; i++) {
-				struct log_view lv;
-				view_fill(&recs[i], &lv);
-				log_syslog(&lv);
-				if (events)
-					log_event(&recs[i], &lv);
-			}
-			done += n;
-		}
-	}
+	for (unsigned w = 0; nat.workers != NULL && w < nat.n_workers; w++)
+		nf_log_ring_drain(nat.workers[w].log, recs, sizeof(recs[0]), RTE_DIM(recs), budget, log_one, &events);
 }

@@ -4,10 +4,14 @@
  * translated when its VRF is a NAT tenant, it came in on an interface of that VRF (not one out2in sent back
  * inside) and its next hop's interface is in the tenant pool's VRF; others go on untouched.
  *
- * A chunk of at most 64 packets: (1) parse, hand packets of another worker's subscriber to it, translate non-first
- * fragments and ICMP errors (their session is looked up alone), build session keys; (2) one bulk session lookup;
- * (3) track hits, open the misses (engine), rewrite (nat_xlat.h). A packet to a public address of the pool goes,
- * source translated, to nat4_out2in in the pool's VRF (hairpinning: the mapping's filtering applies there).
+ * A chunk of at most 64 packets: (1) parse, hand packets of another worker's subscriber to it, translate ICMP
+ * errors (their session is looked up alone), build session keys; (2) one bulk session lookup; (3) track hits, open
+ * the misses (engine), rewrite (nat_xlat.h); (4) non-first fragments, after their first fragment of the same
+ * chunk (back to back on the wire) was translated in (3). A packet to a public address of the pool goes,
+ * source translated, to nat4_out2in in the pool's VRF (hairpinning: the mapping's filtering applies there). Such
+ * packets normally come from nat4_hairpin (the tenant's input arc, before the route lookup, marked with
+ * pkt_meta.nh = NAT_NH_HAIRPIN), since the pool's VRF typically blackholes the pool prefix; the forward-arc path
+ * stays for a tenant whose route reaches the pool's VRF interfaces anyway.
  *
  * Hot path: no lock, no syscall, no allocation; counters are this worker's.
  */
@@ -28,6 +32,7 @@ enum {
 	NF_NAT_DROP_REASONS(IN_NEXT_ENUM)
 #undef IN_NEXT_ENUM
 	IN_NEXT_OUT2IN, /* hairpinning: the destination is a public address */
+	IN_NEXT_LOOKUP, /* from nat4_hairpin but no longer a hairpin (configuration changed): route it */
 	IN_NEXT_COUNT   /* the feature arc's edges follow (feat_edges_create) */
 };
 _Static_assert((int)IN_NEXT_nat_handoff_full == (int)NAT_DROP_nat_handoff_full, "drop edges first, in order");
@@ -42,7 +47,7 @@ struct in_chunk {
 	struct nat_worker *w;
 	uint64_t now;
 	unsigned me;
-	unsigned n_out, nl, nh;
+	unsigned n_out, nl, nh, nlater;
 	struct nat_pkt pk[NAT_CHUNK];
 	const struct nat_tenant *ten[NAT_CHUNK];
 	uint8_t lk[NAT_CHUNK];
@@ -54,6 +59,8 @@ struct in_chunk {
 	uint8_t side[NAT_CHUNK];
 	struct rte_mbuf *ho[NAT_CHUNK];
 	uint16_t ho_owner[NAT_CHUNK];
+	uint8_t later[NAT_CHUNK];       /* non-first fragments: after phase 3 (their first may be in this chunk) */
+	const struct nat_tenant *later_ten[NAT_CHUNK];
 	void *out_m[NAT_CHUNK];
 	rte_edge_t out_e[NAT_CHUNK];
 };
@@ -111,18 +118,39 @@ static void icmp_error(struct in_chunk *c, struct rte_mbuf *m, const struct nat_
 	done(c, m, ten, k->dst);
 }
 
+/*
+ * Is this packet for NAT? From the forward arc: a tenant's packet, received on one of its interfaces, whose next
+ * hop is in the pool's VRF. From nat4_hairpin (pm->nh == NAT_NH_HAIRPIN, input arc, no route looked up): a
+ * tenant's packet to a public address of its pool, hairpinning on (checked again: the configuration may have
+ * changed on the way, e.g. through a hand-off ring); when it no longer is, it goes to ip4_lookup untouched.
+ */
+static bool for_nat(struct in_chunk *c, struct rte_mbuf *m, const struct nat_tenant *ten)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	bool hairpin_entry = pm->nh == NAT_NH_HAIRPIN;
+	const struct iface *in = iface_get(pm->in_iface);
+	bool ok = ten != NULL && !(pm->flags & PKT_F_LOCAL_ORIGIN) && in != NULL && in->vrf == pm->vrf;
+	if (ok && hairpin_entry)
+		ok = ten->hairpinning && nat_addr_lookup(__atomic_load_n(&nat.addr_index, __ATOMIC_ACQUIRE),
+							  ten->out_vrf, csum_rd32(l3(m) + 16)) != NAT_NIL;
+	else if (ok) {
+		const struct iface *out = iface_get(dp.nhs[pm->nh].iface);
+		ok = out != NULL && out->vrf == ten->out_vrf;
+	}
+	if (!ok) {
+		c->w->cnt[NAT_CNT_in2out_passed]++;
+		emit(c, hairpin_entry ? IN_NEXT_LOOKUP : next_edge(pm->vrf), m);
+	}
+	return ok;
+}
+
 /* Phase 1: false when the packet is dealt with already. */
 static bool prepare(struct in_chunk *c, struct rte_mbuf *m, unsigned i)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	const struct nat_tenant *ten = nat_tenant_get(pm->vrf);
-	const struct iface *in = iface_get(pm->in_iface), *out = iface_get(dp.nhs[pm->nh].iface);
-	if (ten == NULL || (pm->flags & PKT_F_LOCAL_ORIGIN) || in == NULL || in->vrf != pm->vrf || out == NULL ||
-	    out->vrf != ten->out_vrf) {
-		c->w->cnt[NAT_CNT_in2out_passed]++;
-		emit(c, next_edge(pm->vrf), m);
+	if (!for_nat(c, m, ten))
 		return false;
-	}
 	struct nat_pkt *k = &c->pk[i];
 	enum nat_parse_err rc = nat_parse(l3(m), rte_pktmbuf_data_len(m), k);
 	if (unlikely(rc != NAT_PARSE_OK)) {
@@ -139,17 +167,10 @@ static bool prepare(struct in_chunk *c, struct rte_mbuf *m, unsigned i)
 		}
 	}
 	switch (k->kind) {
-	case NAT_KIND_FRAG_LATER: {
-		const struct nat_frag_ent *f = nat_frag_get(c->w, ten->realm, k->src, k->dst, k->frag_id, k->proto, c->now);
-		if (f == NULL || f->dir != NAT_IN2OUT + 1) {
-			emit(c, NAT_DROP_nat_frag_no_first, m);
-			return false;
-		}
-		nat_xlat(l3(m), k, NAT_IN2OUT, f->new_src, 0);
-		c->w->cnt[NAT_CNT_frag_translated]++;
-		done(c, m, ten, k->dst);
+	case NAT_KIND_FRAG_LATER:
+		c->later_ten[c->nlater] = ten;
+		c->later[c->nlater++] = (uint8_t)i;
 		return false;
-	}
 	case NAT_KIND_OTHER:
 		emit(c, NAT_DROP_nat_proto_unsupported, m);
 		return false;
@@ -168,6 +189,19 @@ static bool prepare(struct in_chunk *c, struct rte_mbuf *m, unsigned i)
 	c->keyp[j] = &c->key[j];
 	c->hash[j] = ct_key_hash(&c->key[j]);
 	return true;
+}
+
+/* A non-first fragment follows its first fragment (translated earlier, or in phase 3 of this chunk). */
+static void frag_later(struct in_chunk *c, struct rte_mbuf *m, const struct nat_pkt *k, const struct nat_tenant *ten)
+{
+	const struct nat_frag_ent *f = nat_frag_get(c->w, ten->realm, k->src, k->dst, k->frag_id, k->proto, c->now);
+	if (f == NULL || f->dir != NAT_IN2OUT + 1) {
+		emit(c, NAT_DROP_nat_frag_no_first, m);
+		return;
+	}
+	nat_xlat(l3(m), k, NAT_IN2OUT, f->new_src, 0);
+	c->w->cnt[NAT_CNT_frag_translated]++;
+	done(c, m, ten, k->dst);
 }
 
 /* Phase 3 for lookup j. */
@@ -266,7 +300,7 @@ static void in2out_chunk(struct rte_graph *graph, struct rte_node *node, struct 
 	c.w = &nat.workers[wk->index];
 	c.now = wk->now_ms;
 	c.me = wk->index;
-	c.n_out = c.nl = c.nh = 0;
+	c.n_out = c.nl = c.nh = c.nlater = 0;
 	c.w->now_ms = c.now;
 	for (unsigned i = 0; i < n; i++) {
 		if (i + 1 < n)
@@ -285,6 +319,8 @@ static void in2out_chunk(struct rte_graph *graph, struct rte_node *node, struct 
 		for (unsigned j = 0; j < c.nl; j++)
 			decide(&c, m[c.lk[j]], j);
 	}
+	for (unsigned f = 0; f < c.nlater; f++)
+		frag_later(&c, m[c.later[f]], &c.pk[c.later[f]], c.later_ten[f]);
 	if (c.nh > 0)
 		hand_off(&c);
 	flush(graph, node, &c);
@@ -316,6 +352,7 @@ static struct rte_node_register nat_in2out_node = {
 		{
 			NF_NAT_DROP_REASONS(IN_NEXT_NAME)
 			[IN_NEXT_OUT2IN] = NODE_NAT_OUT2IN,
+			[IN_NEXT_LOOKUP] = NODE_IP4_LOOKUP,
 		},
 };
 RTE_NODE_REGISTER(nat_in2out_node);

@@ -5,9 +5,10 @@
  * ip4_lookup (routing and the firewall see the inside view); a DS-Lite subscriber's goes to dslite_encap. Packets
  * to no public address, or to a public port with no mapping nor static mapping, pass untouched.
  *
- * A chunk of at most 64 packets: (1) parse, hand packets of another worker's port block to it, translate
- * non-first fragments and ICMP errors (their session looked up alone), build outside keys; (2) one bulk lookup of
- * the outside-key hash; (3) hits tracked, misses opened by the engine (filtering), rewrite (nat_xlat.h).
+ * A chunk of at most 64 packets: (1) parse, hand packets of another worker's port block to it, translate ICMP
+ * errors (their session looked up alone), build outside keys; (2) one bulk lookup of the outside-key hash; (3) hits
+ * tracked, misses opened by the engine (filtering), rewrite (nat_xlat.h); (4) non-first fragments, after their
+ * first fragment of the same chunk was translated in (3).
  * Hairpinned packets arrive from nat4_in2out with their source already translated and go the same way.
  */
 #include <rte_graph_worker.h>
@@ -36,7 +37,7 @@ struct out_chunk {
 	struct nat_worker *w;
 	uint64_t now;
 	unsigned me;
-	unsigned n_out, nl, nh;
+	unsigned n_out, nl, nh, nlater;
 	struct nat_pkt pk[NAT_CHUNK];
 	uint8_t lk[NAT_CHUNK];
 	struct nat_tuple t[NAT_CHUNK];
@@ -46,6 +47,7 @@ struct out_chunk {
 	uint64_t hits;
 	struct rte_mbuf *ho[NAT_CHUNK];
 	uint16_t ho_owner[NAT_CHUNK];
+	uint8_t later[NAT_CHUNK]; /* non-first fragments: after phase 3 (their first may be in this chunk) */
 	void *out_m[NAT_CHUNK];
 	rte_edge_t out_e[NAT_CHUNK];
 };
@@ -87,20 +89,21 @@ static void done(struct out_chunk *c, struct rte_mbuf *m, uint32_t realm)
 }
 
 /*
- * The worker owning public port `port` of address slot: its block's, or for a port outside the dynamic blocks the
- * static mapping's inside host's; -1 when nothing can be mapped there.
+ * The worker owning public port `port` of address slot. A static mapping's public endpoint belongs to its inside
+ * host's subscriber worker, wherever the port lies: the inside host's own packets go there (nat4_in2out), so both
+ * directions of its flows meet on one worker (a static port inside the dynamic range sits in a reserved block,
+ * whose block owner means nothing). Any other port: its block's worker. -1 when nothing can be mapped there.
  */
 static int port_owner(uint32_t slot, uint32_t vrf, uint8_t proto, uint32_t addr, uint16_t port)
 {
 	const struct nat_paddr *p = nat_paddr_get(slot);
 	if (p == NULL)
 		return -1;
-	int o = nat_ports_owner(p->port_lo, p->block_size, p->n_blocks, nat.n_workers, port);
-	if (o >= 0)
-		return o;
 	const struct nat_static_rt *st =
 		nat_static_by_out(__atomic_load_n(&nat.statics, __ATOMIC_ACQUIRE), vrf, proto, addr, port);
-	return st != NULL ? (int)(nat_sub_owner(st->realm, st->in_addr) % nat.n_workers) : -1;
+	if (st != NULL)
+		return (int)(nat_sub_owner(st->realm, st->in_addr) % nat.n_workers);
+	return nat_ports_owner(p->port_lo, p->block_size, p->n_blocks, nat.n_workers, port);
 }
 
 static void icmp_error(struct out_chunk *c, struct rte_mbuf *m, const struct nat_pkt *k)
@@ -118,6 +121,26 @@ static void icmp_error(struct out_chunk *c, struct rte_mbuf *m, const struct nat
 	nat_xlat_icmp_error(l3(m), k, NAT_OUT2IN, mp->in_addr, mp->in_addr, mp->in_port);
 	c->w->cnt[NAT_CNT_icmp_error_out2in]++;
 	done(c, m, mp->realm);
+}
+
+/* No port: it follows its first fragment, translated on this worker (earlier, or in phase 3 of this chunk), or
+ * handed to its owner (then it goes there too, behind it on the owner's ring). */
+static void frag_later(struct out_chunk *c, struct rte_mbuf *m, const struct nat_pkt *k)
+{
+	const struct nat_frag_ent *f =
+		nat_frag_get(c->w, pkt_meta(m)->vrf, k->src, k->dst, k->frag_id, k->proto, c->now);
+	if (f != NULL && f->dir == NAT_FRAG_HANDED && f->new_vrf < nat.n_workers && f->new_vrf != c->me) {
+		c->ho[c->nh] = m; /* after its first fragment, on the same ring */
+		c->ho_owner[c->nh++] = (uint16_t)f->new_vrf;
+		return;
+	}
+	if (f == NULL || f->dir != NAT_OUT2IN + 1) {
+		emit(c, NAT_DROP_nat_frag_no_first, m);
+		return;
+	}
+	nat_xlat(l3(m), k, NAT_OUT2IN, f->new_dst, 0);
+	c->w->cnt[NAT_CNT_frag_translated]++;
+	done(c, m, f->new_vrf);
 }
 
 static bool prepare(struct out_chunk *c, struct rte_mbuf *m, unsigned i)
@@ -141,15 +164,7 @@ static bool prepare(struct out_chunk *c, struct rte_mbuf *m, unsigned i)
 		return false;
 	}
 	if (k->kind == NAT_KIND_FRAG_LATER) {
-		/* no port: its first fragment, translated on this worker, left the way (see docs/NAT.md) */
-		const struct nat_frag_ent *f = nat_frag_get(c->w, pm->vrf, k->src, k->dst, k->frag_id, k->proto, c->now);
-		if (f == NULL || f->dir != NAT_OUT2IN + 1) {
-			emit(c, NAT_DROP_nat_frag_no_first, m);
-			return false;
-		}
-		nat_xlat(l3(m), k, NAT_OUT2IN, f->new_dst, 0);
-		c->w->cnt[NAT_CNT_frag_translated]++;
-		done(c, m, f->new_vrf);
+		c->later[c->nlater++] = (uint8_t)i;
 		return false;
 	}
 	if (k->kind == NAT_KIND_OTHER) {
@@ -168,6 +183,10 @@ static bool prepare(struct out_chunk *c, struct rte_mbuf *m, unsigned i)
 			return false;
 		}
 		if ((unsigned)owner != c->me) {
+			/* a first fragment: its later fragments (no port) are sent the same way; table full: they drop */
+			if (unlikely(k->fragment) && !err)
+				nat_frag_put(c->w, pm->vrf, k->src, k->dst, k->frag_id, k->proto, NAT_FRAG_HANDED, 0, 0,
+					     (uint32_t)owner, c->now);
 			c->ho[c->nh] = m;
 			c->ho_owner[c->nh++] = (uint16_t)owner;
 			return false;
@@ -268,7 +287,7 @@ static void out2in_chunk(struct rte_graph *graph, struct rte_node *node, struct 
 	c.w = &nat.workers[wk->index];
 	c.now = wk->now_ms;
 	c.me = wk->index;
-	c.n_out = c.nl = c.nh = 0;
+	c.n_out = c.nl = c.nh = c.nlater = 0;
 	c.hits = 0;
 	c.w->now_ms = c.now;
 	for (unsigned i = 0; i < n; i++) {
@@ -288,6 +307,8 @@ static void out2in_chunk(struct rte_graph *graph, struct rte_node *node, struct 
 		for (unsigned j = 0; j < c.nl; j++)
 			decide(&c, m[c.lk[j]], j);
 	}
+	for (unsigned f = 0; f < c.nlater; f++)
+		frag_later(&c, m[c.later[f]], &c.pk[c.later[f]]);
 	if (c.nh > 0)
 		hand_off(&c);
 	flush(graph, node, &c);

@@ -6,6 +6,7 @@
 
 #include "dataplane/cp.h"
 #include "nf/nat/nat_cp.h"
+#include "nf/nf_util.h"
 
 static const char *const counter_names[] = {
 #define NAT_COUNTER_NAME(n, d) #n,
@@ -20,38 +21,12 @@ static const char *const counter_descs[] = {
 
 void nat_counters_sum(uint64_t cnt[NAT_CNT_COUNT])
 {
-	memset(cnt, 0, sizeof(uint64_t) * NAT_CNT_COUNT);
-	for (unsigned w = 0; nat.workers != NULL && w < nat.n_workers; w++)
-		for (int i = 0; i < NAT_CNT_COUNT; i++)
-			cnt[i] += __atomic_load_n(&nat.workers[w].cnt[i], __ATOMIC_RELAXED);
+	NF_COUNTERS_SUM(cnt, NAT_CNT_COUNT, nat.workers, nat.n_workers, cnt);
 }
 
 void nat_ct_stats_sum(struct ct_stats *s, uint64_t *capacity)
 {
-	memset(s, 0, sizeof(*s));
-	*capacity = 0;
-	for (unsigned w = 0; nat.workers != NULL && w < nat.n_workers; w++) {
-		const struct ct_stats *t = ct_table_stats(nat.workers[w].ct);
-		s->created += t->created;
-		s->expired += t->expired;
-		s->deleted += t->deleted;
-		s->flushed += t->flushed;
-		s->refused_full += t->refused_full;
-		s->evicted += t->evicted;
-		s->restarted += t->restarted;
-		s->invalid_flags += t->invalid_flags;
-		s->out_of_window += t->out_of_window;
-		s->invalid_state += t->invalid_state;
-		s->active += t->active;
-		*capacity += ct_table_capacity(nat.workers[w].ct);
-	}
-}
-
-static void row(struct ctl_table *t, const char *name, uint64_t v, const char *desc)
-{
-	char b[24];
-	snprintf(b, sizeof(b), "%" PRIu64, v);
-	ctl_table_row(t, name, b, desc);
+	NF_CT_STATS_SUM(s, capacity, nat.workers, nat.n_workers, ct);
 }
 
 void nat_stats_table(struct ctl_reply *r)
@@ -69,24 +44,24 @@ void nat_stats_table(struct ctl_reply *r)
 		draining += nat.paddrs[a] != NULL && nat.addr_draining[a];
 	}
 	struct ctl_table *t = ctl_reply_table(r, "nat", "counter", "#value", "description", NULL);
-	row(t, "enabled", nat.conf != NULL, "a nat section is running");
-	row(t, "public_addresses", addrs, "public addresses with a slot (draining ones included)");
-	row(t, "public_addresses_draining", draining, "addresses removed from their pool, waiting for their blocks");
-	row(t, "subscribers_active", subs, "subscribers with port blocks now");
-	row(t, "mappings_active", maps, "mappings now");
-	row(t, "sessions_active", s.active, "sessions in the tables now");
-	row(t, "sessions_capacity", capacity, "sessions the tables hold (sized at boot)");
-	row(t, "sessions_expired", s.expired, "sessions that timed out");
-	row(t, "sessions_deleted", s.deleted, "sessions deleted (TCP restart)");
-	row(t, "sessions_flushed", s.flushed, "sessions removed by a flush");
-	row(t, "sessions_refused_full", s.refused_full, "new sessions refused: table full");
-	row(t, "sessions_evicted", s.evicted, "transitory sessions evicted to make room");
-	row(t, "sessions_restarted", s.restarted, "closed sessions reopened by a new SYN");
-	row(t, "tcp_invalid_flags", s.invalid_flags, "TCP segments with impossible flags");
-	row(t, "tcp_out_of_window", s.out_of_window, "TCP segments outside the tracked window");
-	row(t, "tcp_invalid_state", s.invalid_state, "TCP segments not valid in their session's state");
+	nf_stats_row(t, "enabled", nat.conf != NULL, "a nat section is running");
+	nf_stats_row(t, "public_addresses", addrs, "public addresses with a slot (draining ones included)");
+	nf_stats_row(t, "public_addresses_draining", draining, "addresses removed from their pool, waiting for their blocks");
+	nf_stats_row(t, "subscribers_active", subs, "subscribers with port blocks now");
+	nf_stats_row(t, "mappings_active", maps, "mappings now");
+	nf_stats_row(t, "sessions_active", s.active, "sessions in the tables now");
+	nf_stats_row(t, "sessions_capacity", capacity, "sessions the tables hold (sized at boot)");
+	nf_stats_row(t, "sessions_expired", s.expired, "sessions that timed out");
+	nf_stats_row(t, "sessions_deleted", s.deleted, "sessions deleted (TCP restart)");
+	nf_stats_row(t, "sessions_flushed", s.flushed, "sessions removed by a flush");
+	nf_stats_row(t, "sessions_refused_full", s.refused_full, "new sessions refused: table full");
+	nf_stats_row(t, "sessions_evicted", s.evicted, "transitory sessions evicted to make room");
+	nf_stats_row(t, "sessions_restarted", s.restarted, "closed sessions reopened by a new SYN");
+	nf_stats_row(t, "tcp_invalid_flags", s.invalid_flags, "TCP segments with impossible flags");
+	nf_stats_row(t, "tcp_out_of_window", s.out_of_window, "TCP segments outside the tracked window");
+	nf_stats_row(t, "tcp_invalid_state", s.invalid_state, "TCP segments not valid in their session's state");
 	for (int i = 0; i < NAT_CNT_COUNT; i++)
-		row(t, counter_names[i], cnt[i], counter_descs[i]);
+		nf_stats_row(t, counter_names[i], cnt[i], counter_descs[i]);
 }
 
 const char *nat_proto_name(uint8_t proto)

@@ -33,8 +33,9 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fwe2e_lib import (REPO, Abort, EchoServers, Host, IcmpWatch, Npsd, log, tcp_connect, tcp_echo,  # noqa: E402
-                       tcp_roundtrip, udp_query)
+from fwe2e_lib import (REPO, Abort, EchoServers, Host, IcmpWatch, Npsd, counters, log, rows, tcp_connect,  # noqa: E402
+                       tcp_echo, tcp_roundtrip, tier_main, udp_query)
+from fwe2e_lib import Gw as GwBase  # noqa: E402
 
 NPSD = os.environ.get("NPSD", os.path.join(REPO, os.environ.get("BUILD", "build"), "npsd"))
 NPSCTL = os.environ.get("NPSCTL", os.path.join(REPO, os.environ.get("BUILD", "build"), "npsctl"))
@@ -120,45 +121,12 @@ def boot_conf(work, workers, fw):
 VOLATILE = {"age_s", "expires_s", "pkts_orig", "bytes_orig", "pkts_reply", "bytes_reply", "state"}
 
 
-def rows(j, table=None):
-    """The rows of a reply's table (the named one, else the first that is a list)."""
-    d = j.get("data") or {}
-    if table is not None:
-        return d.get(table, [])
-    for v in d.values():
-        if isinstance(v, list):
-            return v
-    return []
-
-
-class Gw:
-    """npsd as the checks read it."""
-
-    def __init__(self, npsd):
-        self.n = npsd
-
-    def drops(self, reason):
-        for r in rows(self.n.ok("show", "drops"), "drops"):
-            if r.get("reason") == reason:
-                return int(r["packets"])
-        raise AssertionError("show drops has no reason %s" % reason)
+class Gw(GwBase):
+    """npsd as the checks read it: firewall views."""
 
     def stats(self):
         """`fw show stats` flattened to name -> value (rows of name/value pairs, or columns summed over rows)."""
-        j = self.n.ok("fw", "show", "stats")
-        flat = {}
-        for table, trows in (j.get("data") or {}).items():
-            for r in trows if isinstance(trows, list) else []:
-                key = next((r[k] for k in ("counter", "name", "reason", "stat") if isinstance(r.get(k), str)), None)
-                val = next((r[k] for k in ("value", "count", "packets", "total") if isinstance(r.get(k), (int, float))),
-                           None)
-                if key is not None and val is not None:
-                    flat[key] = flat.get(key, 0) + val
-                    continue
-                for k, v in r.items():
-                    if isinstance(v, (int, float)) and k not in ("worker", "lcore"):
-                        flat[k] = flat.get(k, 0) + v
-        return flat
+        return counters(self.n.ok("fw", "show", "stats"), columns=True)
 
     def stat(self, name):
         s = self.stats()
@@ -767,34 +735,7 @@ class Tier:
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    work = sys.argv[1]
-    workers = [int(w) for w in sys.argv[2:]] or [1, 2]
-    for f in (NPSD, NPSCTL):
-        if not os.access(f, os.X_OK):
-            print("fw_e2e.py: %s missing: run make first" % f)
-            return 2
-    t = Tier(work, workers)
-    t0 = time.time()
-    try:
-        t.setup()
-        for w in workers:
-            t.run_round(w)
-            if t.n is not None and t.n.alive():
-                t.stop()
-    except Abort as e:
-        print("fw_e2e.py: %s" % e)
-        return 2
-    finally:
-        if t.n is not None and t.n.alive():
-            t.stop()
-        t.teardown()
-    print("--- firewall e2e: %d passed, %d failed in %d s" % (t.passed, len(t.failures), time.time() - t0))
-    for f in t.failures:
-        print("    failed: %s" % f)
-    return 1 if t.failures else 0
+    return tier_main(sys.argv, __doc__, "fw_e2e.py", "firewall e2e", Tier, (NPSD, NPSCTL))
 
 
 if __name__ == "__main__":

@@ -119,7 +119,8 @@ def family_of(addr):
 # ---------------------------------------------------------------------------------------------- servers
 
 class EchoServers:
-    """TCP and UDP echo servers in one namespace, dual-stack, recording who reached them."""
+    """TCP and UDP echo servers in one namespace, dual-stack, recording who reached them. Subclasses change the
+    socket (_bound) and what is recorded (_note); the serving is the same."""
 
     def __init__(self, host, tcp_ports, udp_ports):
         self.host = host
@@ -139,6 +140,9 @@ class EchoServers:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.bind(("::", port))
+        return self._serving(s)
+
+    def _serving(self, s):
         s.settimeout(0.2)
         self.socks.append(s)
         return s
@@ -147,9 +151,10 @@ class EchoServers:
         t = threading.Thread(target=fn, args=args, daemon=True)
         t.start()
 
-    def _note(self, proto, port, peer):
+    def _note(self, proto, port, peer, data):
+        """peer: the (address, port, ...) tuple; data: the datagram (b"" for a TCP connection)."""
         with self.lock:
-            self.seen.append((proto, port, peer.replace("::ffff:", "")))
+            self.seen.append((proto, port, peer[0].replace("::ffff:", "")))
 
     def _accept(self, s, port):
         while not self.stop:
@@ -159,7 +164,7 @@ class EchoServers:
                 continue
             except OSError:
                 return
-            self._note("tcp", port, peer[0])
+            self._note("tcp", port, peer, b"")
             self._thread(self._echo, c)
 
     def _echo(self, c):
@@ -187,7 +192,7 @@ class EchoServers:
                 continue
             except OSError:
                 return
-            self._note("udp", port, peer[0])
+            self._note("udp", port, peer, data)
             try:
                 s.sendto(data, peer)
             except OSError:
@@ -404,3 +409,82 @@ class Npsd:
         except OSError:
             pass
         return rc
+
+
+# ---------------------------------------------------------------------------------------------- npsd's views
+
+def rows(j, table=None):
+    """The rows of a reply's table (the named one, else the first that is a list)."""
+    d = j.get("data") or {}
+    if table is not None:
+        return d.get(table, [])
+    for v in d.values():
+        if isinstance(v, list):
+            return v
+    return []
+
+
+def counters(j, columns=False):
+    """A stats reply flattened to name -> value: rows of counter/value pairs; with columns, the numeric columns of
+    other rows summed over the rows too (worker and lcore excepted)."""
+    flat = {}
+    for trows in (j.get("data") or {}).values():
+        for r in trows if isinstance(trows, list) else []:
+            key = next((r[k] for k in ("counter", "name", "reason", "stat") if isinstance(r.get(k), str)), None)
+            val = next((r[k] for k in ("value", "count", "packets", "total") if isinstance(r.get(k), (int, float))),
+                       None)
+            if key is not None and val is not None:
+                flat[key] = flat.get(key, 0) + val
+                continue
+            for k, v in r.items() if columns else ():
+                if isinstance(v, (int, float)) and k not in ("worker", "lcore"):
+                    flat[k] = flat.get(k, 0) + v
+    return flat
+
+
+class Gw:
+    """npsd as the checks read it; each tier adds its function's views."""
+
+    def __init__(self, npsd):
+        self.n = npsd
+
+    def drops(self, reason):
+        for r in rows(self.n.ok("show", "drops"), "drops"):
+            if r.get("reason") == reason:
+                return int(r["packets"])
+        raise AssertionError("show drops has no reason %s" % reason)
+
+
+# ---------------------------------------------------------------------------------------------- a tier's main
+
+def tier_main(argv, doc, prog, title, tier_class, binaries):
+    """`PROG WORKDIR [WORKERS...]`: setup, one round per worker count (default 1 and 2), teardown; the summary line
+    "--- TITLE: N passed, M failed in S s". Returns the exit status (2: usage, binaries missing or aborted)."""
+    if len(argv) < 2:
+        print(doc)
+        return 2
+    work = argv[1]
+    workers = [int(w) for w in argv[2:]] or [1, 2]
+    for f in binaries:
+        if not os.access(f, os.X_OK):
+            print("%s: %s missing: run make first" % (prog, f))
+            return 2
+    t = tier_class(work, workers)
+    t0 = time.time()
+    try:
+        t.setup()
+        for w in workers:
+            t.run_round(w)
+            if t.n is not None and t.n.alive():
+                t.stop()
+    except Abort as e:
+        print("%s: %s" % (prog, e))
+        return 2
+    finally:
+        if t.n is not None and t.n.alive():
+            t.stop()
+        t.teardown()
+    print("--- %s: %d passed, %d failed in %d s" % (title, t.passed, len(t.failures), time.time() - t0))
+    for f in t.failures:
+        print("    failed: %s" % f)
+    return 1 if t.failures else 0

@@ -230,6 +230,7 @@ def nat_hairpin(c):
     h1 = from_t1(IP(src=A2, dst=P) / UDP(sport=pb, dport=pa) / payload(24, 3))
     p.fwd(h1, to_t1(xl(ip4_of(h1), src=P, sport=pb, dst=A, dport=pa)), in2out=1, out2in=1, hairpinned=1,
           sessions_created=2, sessions_inbound=1)
+    p.barrier()  # a hairpinned packet crosses in2out then out2in: the next one must not overtake it in one burst
     h2 = from_t1(IP(src=A, dst=P) / UDP(sport=pa, dport=pb) / payload(26, 4))
     p.fwd(h2, to_t1(xl(ip4_of(h2), src=P, sport=pa, dst=A2, dport=pb)), in2out=1, out2in=1, hairpinned=1)
     run_plan(c, r, p)
@@ -249,10 +250,12 @@ def nat_hairpin_filtered(c):
         p.fwd(q, out_of(q, src=P), NEW(**SUB1))
     h1 = from_t1(IP(src=A2, dst=P) / UDP(sport=pb, dport=pa) / payload(24, 3))
     p.drop(h1, "nat_filtered", in2out=1, hairpinned=1, sessions_created=1)
+    p.barrier()
     # A opens towards A2's public endpoint; now A2's packet passes
     h2 = from_t1(IP(src=A, dst=P) / UDP(sport=pa, dport=pb) / payload(26, 4))
     p.fwd(h2, to_t1(xl(ip4_of(h2), src=P, sport=pa, dst=A2, dport=pb)), in2out=1, out2in=1, hairpinned=1,
           sessions_created=1)
+    p.barrier()
     h3 = from_t1(IP(src=A2, dst=P) / UDP(sport=pb, dport=pa) / payload(24, 5))
     p.fwd(h3, to_t1(xl(ip4_of(h3), src=P, sport=pb, dst=A, dport=pa)), in2out=1, out2in=1, hairpinned=1)
     run_plan(c, r, p)

@@ -43,7 +43,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nat_e2e_lib import (IP_MTU_DISCOVER, IP_PMTUDISC_OMIT, IP_PMTUDISC_PROBE, REPO, Abort, EventSub,  # noqa: E402
                          Gw, Host, Npsd, PeerServers, ScapyB4, Sniffer, delta, ep, in_ranges, inner_checksums_ok, log,
-                         scapy, tcp_connect, tcp_echo, tcp_mss, udp_query, unpack_icmp_mtu)
+                         scapy, tcp_connect, tcp_echo, tcp_mss, tier_main, udp_query, unpack_icmp_mtu)
 
 NPSD = os.environ.get("NPSD", os.path.join(REPO, os.environ.get("BUILD", "build"), "npsd"))
 NPSCTL = os.environ.get("NPSCTL", os.path.join(REPO, os.environ.get("BUILD", "build"), "npsctl"))
@@ -907,34 +907,7 @@ class Tier:
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    work = sys.argv[1]
-    workers = [int(w) for w in sys.argv[2:]] or [1, 2]
-    for f in (NPSD, NPSCTL):
-        if not os.access(f, os.X_OK):
-            print("nat_e2e.py: %s missing: run make first" % f)
-            return 2
-    t = Tier(work, workers)
-    t0 = time.time()
-    try:
-        t.setup()
-        for w in workers:
-            t.run_round(w)
-            if t.n is not None and t.n.alive():
-                t.stop()
-    except Abort as e:
-        print("nat_e2e.py: %s" % e)
-        return 2
-    finally:
-        if t.n is not None and t.n.alive():
-            t.stop()
-        t.teardown()
-    print("--- NAT / DS-Lite e2e: %d passed, %d failed in %d s" % (t.passed, len(t.failures), time.time() - t0))
-    for f in t.failures:
-        print("    failed: %s" % f)
-    return 1 if t.failures else 0
+    return tier_main(sys.argv, __doc__, "nat_e2e.py", "NAT / DS-Lite e2e", Tier, (NPSD, NPSCTL))
 
 
 if __name__ == "__main__":

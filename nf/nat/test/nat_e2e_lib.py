@@ -17,7 +17,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "fw", "test"))
-from fwe2e_lib import (REPO, Abort, Host, Npsd, log, sh, tcp_connect, tcp_echo, udp_query)  # noqa: E402,F401
+from fwe2e_lib import (REPO, Abort, EchoServers, Host, Npsd, counters, log, rows, sh,  # noqa: E402,F401
+                       tcp_connect, tcp_echo, tier_main, udp_query)
+from fwe2e_lib import Gw as GwBase  # noqa: E402
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -33,89 +35,24 @@ def scapy():
 
 # ---------------------------------------------------------------------------------------------- servers
 
-class PeerServers:
+class PeerServers(EchoServers):
     """TCP and UDP echo servers (IPv4) in one namespace, recording (proto, port, peer address, peer port, size)."""
-
-    def __init__(self, host, tcp_ports, udp_ports):
-        self.host = host
-        self.seen = []
-        self.lock = threading.Lock()
-        self.stop = False
-        self.socks = []
-        for port in tcp_ports:
-            s = self._bound(socket.SOCK_STREAM, port)
-            s.listen(64)
-            self._thread(self._accept, s, port)
-        for port in udp_ports:
-            self._thread(self._udp, self._bound(socket.SOCK_DGRAM, port), port)
 
     def _bound(self, kind, port):
         s = self.host.socket(socket.AF_INET, kind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("0.0.0.0", port))
-        s.settimeout(0.2)
-        self.socks.append(s)
-        return s
+        return self._serving(s)
 
-    def _thread(self, fn, *args):
-        threading.Thread(target=fn, args=args, daemon=True).start()
-
-    def _note(self, proto, port, peer, size, data=b""):
+    def _note(self, proto, port, peer, data):
         with self.lock:
-            self.seen.append({"proto": proto, "port": port, "addr": peer[0], "peer_port": peer[1], "size": size,
+            self.seen.append({"proto": proto, "port": port, "addr": peer[0], "peer_port": peer[1], "size": len(data),
                               "data": data, "time": time.time()})
-
-    def _accept(self, s, port):
-        while not self.stop:
-            try:
-                c, peer = s.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self._note("tcp", port, peer, 0)
-            self._thread(self._echo, c)
-
-    def _echo(self, c):
-        c.settimeout(0.5)
-        with c:
-            while not self.stop:
-                try:
-                    data = c.recv(65536)
-                except socket.timeout:
-                    continue
-                except OSError:
-                    return
-                if not data:
-                    return
-                try:
-                    c.sendall(data)
-                except OSError:
-                    return
-
-    def _udp(self, s, port):
-        while not self.stop:
-            try:
-                data, peer = s.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self._note("udp", port, peer, len(data), data)
-            try:
-                s.sendto(data, peer)
-            except OSError:
-                pass
 
     def find(self, proto=None, port=None, addr=None, since=0.0):
         with self.lock:
             return [r for r in self.seen if (proto is None or r["proto"] == proto) and (port is None or
                     r["port"] == port) and (addr is None or r["addr"] == addr) and r["time"] >= since]
-
-    def close(self):
-        self.stop = True
-        for s in self.socks:
-            s.close()
 
 
 # ---------------------------------------------------------------------------------------------- capture
@@ -328,40 +265,8 @@ class EventSub:
 
 # ---------------------------------------------------------------------------------------------- npsd's views
 
-def rows(j, table=None):
-    d = j.get("data") or {}
-    if table is not None:
-        return d.get(table, [])
-    for v in d.values():
-        if isinstance(v, list):
-            return v
-    return []
-
-
-def counters(j):
-    """A stats reply flattened to name -> value (rows of counter/value, or numeric columns summed)."""
-    flat = {}
-    for trows in (j.get("data") or {}).values():
-        for r in trows if isinstance(trows, list) else []:
-            key = next((r[k] for k in ("counter", "name", "reason", "stat") if isinstance(r.get(k), str)), None)
-            val = next((r[k] for k in ("value", "count", "packets", "total") if isinstance(r.get(k), (int, float))),
-                       None)
-            if key is not None and val is not None:
-                flat[key] = flat.get(key, 0) + val
-    return flat
-
-
-class Gw:
-    """npsd as the checks read it."""
-
-    def __init__(self, npsd):
-        self.n = npsd
-
-    def drops(self, reason):
-        for r in rows(self.n.ok("show", "drops"), "drops"):
-            if r.get("reason") == reason:
-                return int(r["packets"])
-        raise AssertionError("show drops has no reason %s" % reason)
+class Gw(GwBase):
+    """npsd as the checks read it: NAT and DS-Lite views."""
 
     def all_drops(self):
         return {r["reason"]: int(r["packets"]) for r in rows(self.n.ok("show", "drops"), "drops")}
