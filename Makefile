@@ -116,8 +116,9 @@ test: deps
 	bash nf/fw/test/run_pcap.sh
 	/usr/bin/python3 nf/fw/test/fw_live.py
 	bash nf/fw/test/run.sh
-	bash nf/nat/test/run_pcap.sh nat-ctl
+	bash nf/nat/test/run_pcap.sh
 	bash nf/dslite/test/run_pcap.sh
+	bash nf/nat/test/run.sh
 	bash bench/run --smoke --no-make
 
 # The README's two commands: each installs what it needs first (Debian packages only), then builds.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * DS-Lite's control side and registry hooks (nf/nf.h): boot sizing (per-worker B4 table, reassembly table,
- * hand-off ring), the edge from NAT's out2in node to dslite_encap, apply (AFTRs published under RCU, the decap
+ * DS-Lite's control side and registry hooks (nf/nf.h): boot sizing (per-worker B4 table, reassembly table), the
+ * edges from NAT's out2in node to dslite_encap and from nat_house to dslite_decap, apply (AFTRs published under RCU, the decap
  * feature enabled on their transport VRFs), export, interface changes, poll, counters, shutdown. Control thread
  * only; the workers read dsl under RCU (dslite_int.h).
  *
@@ -47,6 +47,21 @@ static void b4_edge_create(void)
 	nat.has_b4_edge = true;
 }
 
+/* DS-Lite's tunnel packets are handed to a B4's worker on NAT's ring (dslite_int.h): nat_house sends them here. */
+static void decap_edge_create(void)
+{
+	rte_node_t id = rte_node_from_name(NODE_NAT_HOUSE);
+	const char *names[1] = {NODE_DSLITE_DECAP};
+	if (id == RTE_NODE_ID_INVALID)
+		return; /* no NAT in this build: no hand-off (dslite_handoff_full) */
+	if (rte_node_edge_update(id, RTE_EDGE_ID_INVALID, names, 1) == RTE_EDGE_ID_INVALID) {
+		fprintf(stderr, "npsd: dslite: cannot add the edge %s -> %s\n", NODE_NAT_HOUSE, NODE_DSLITE_DECAP);
+		return;
+	}
+	nat.decap_edge = (rte_edge_t)(rte_node_edge_count(id) - 1);
+	nat.has_decap_edge = true;
+}
+
 static int worker_create(unsigned i, const struct dslite_conf *c, char *err, size_t errlen)
 {
 	struct dslite_worker *dw = &dsl.workers[i];
@@ -65,10 +80,8 @@ static int worker_create(unsigned i, const struct dslite_conf *c, char *err, siz
 	};
 	dw->b4s = rte_hash_create(&hp);
 	dw->b4 = rte_zmalloc_socket("dsl-b4", sizeof(*dw->b4) * dw->max_b4, RTE_CACHE_LINE_SIZE, socket);
-	snprintf(name, sizeof(name), "dsl-handoff-w%u", i);
-	dw->handoff = rte_ring_create(name, DSLITE_HANDOFF_RING_SIZE, socket, RING_F_SC_DEQ);
 	dw->reass = dslite_reass_create(c->reassembly_max, dsl.reass_cycles, socket);
-	if (dw->b4s == NULL || dw->b4 == NULL || dw->handoff == NULL || dw->reass == NULL) {
+	if (dw->b4s == NULL || dw->b4 == NULL || dw->reass == NULL) {
 		snprintf(err, errlen, "worker %u: cannot allocate the DS-Lite tables (%u B4s, %u reassemblies): raise "
 			 "eal.memory_mb or lower dslite.reassembly_max", i, dw->max_b4, c->reassembly_max);
 		return ENOMEM;
@@ -82,12 +95,6 @@ static void tables_free(void)
 		struct dslite_worker *dw = &dsl.workers[i];
 		rte_hash_free(dw->b4s);
 		rte_free(dw->b4);
-		if (dw->handoff != NULL) {
-			void *m;
-			while (rte_ring_dequeue(dw->handoff, &m) == 0)
-				rte_pktmbuf_free(m);
-			rte_ring_free(dw->handoff);
-		}
 		dslite_reass_free(dw->reass);
 		for (uint32_t k = 0; k < dw->dr.cnt; k++)
 			rte_pktmbuf_free(dw->dr.row[k]);
@@ -103,6 +110,7 @@ int dslite_nf_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 	memset(&dsl, 0, sizeof(dsl));
 	dsl.feat_decap = feat_index(FEAT_IP6_IN, NODE_DSLITE_DECAP);
 	b4_edge_create();
+	decap_edge_create();
 	if (c == NULL)
 		return 0; /* no DS-Lite at boot: no tables, the nodes pass everything */
 	if (nat.workers == NULL) {
@@ -345,6 +353,9 @@ void dslite_counters_sum(uint64_t cnt[DSLITE_CNT_COUNT])
 	for (unsigned w = 0; dsl.workers != NULL && w < dsl.n_workers; w++)
 		for (int i = 0; i < DSLITE_CNT_COUNT; i++)
 			cnt[i] += __atomic_load_n(&dsl.workers[w].cnt[i], __ATOMIC_RELAXED);
+	/* the hand-offs DS-Lite receives are dequeued by nat_house (NAT's ring) */
+	for (unsigned w = 0; dsl.workers != NULL && nat.workers != NULL && w < dsl.n_workers && w < nat.n_workers; w++)
+		cnt[DSLITE_CNT_handoff_in] += __atomic_load_n(&nat.workers[w].decap_handoff_in, __ATOMIC_RELAXED);
 }
 
 void dslite_nf_fini(void)

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dslite_house: DS-Lite's per-worker source node. Each walk it moves the tunnel packets other workers handed to this
- * one (their B4 lives here) into dslite_decap; every 10 ms it gives up reassemblies past their timeout (their
- * fragments to drop_dslite_reass_timeout) and recycles B4 entries whose subscriber is gone. Idle, it costs two
- * loads and a compare.
+ * dslite_house: DS-Lite's per-worker source node (the tunnel packets other workers hand to this one come in through
+ * nat_house: dslite_int.h). Every 10 ms it gives up reassemblies past their timeout (their fragments to
+ * drop_dslite_reass_timeout) and recycles B4 entries whose subscriber is gone. Idle, it costs two loads and a
+ * compare.
  */
 #include <rte_cycles.h>
 #include <rte_graph_worker.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 
 #include "dataplane/nodes/nodes.h"
 #include "nf/dslite/dslite_int.h"
@@ -17,7 +16,6 @@
 #define HOUSE_PERIOD_MS 10
 
 enum {
-	HOUSE_NEXT_DECAP,
 	HOUSE_NEXT_DROP_REASS_TIMEOUT,
 	HOUSE_NEXT_COUNT
 };
@@ -30,13 +28,6 @@ static uint16_t house_process(struct rte_graph *graph, struct rte_node *node, vo
 		return 0;
 	struct dslite_worker *dw = &workers[w->index];
 	uint16_t moved = 0;
-	if (dw->handoff != NULL && !rte_ring_empty(dw->handoff)) {
-		void *m[RTE_GRAPH_BURST_SIZE];
-		unsigned n = rte_ring_sc_dequeue_burst(dw->handoff, m, RTE_GRAPH_BURST_SIZE, NULL);
-		rte_node_enqueue(graph, node, HOUSE_NEXT_DECAP, m, (uint16_t)n);
-		dw->cnt[DSLITE_CNT_handoff_in] += n;
-		moved = (uint16_t)n;
-	}
 	uint64_t now = w->now_ms;
 	if (likely(now - dw->last_house_ms < HOUSE_PERIOD_MS))
 		return moved;
@@ -62,7 +53,6 @@ static struct rte_node_register dslite_house_node = {
 	.nb_edges = HOUSE_NEXT_COUNT,
 	.next_nodes =
 		{
-			[HOUSE_NEXT_DECAP] = NODE_DSLITE_DECAP,
 			[HOUSE_NEXT_DROP_REASS_TIMEOUT] = DROP_NODE(dslite_reass_timeout),
 		},
 };

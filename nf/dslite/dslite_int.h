@@ -18,7 +18,9 @@
  * Multi-worker: a B4 belongs to worker dslite_owner(B4 address) % n_workers: its subscriber, blocks and sessions
  * live in that worker's engine tables, so replies (routed to the owner of their public port, which only the
  * subscriber's worker allocates from) meet its softwire index there. Tunnel packets (and their fragments: same
- * source) arriving elsewhere go to the owner's handoff ring before reassembly; dslite_house feeds them back in.
+ * source) arriving elsewhere go to the owner's NAT hand-off ring (nat.workers[owner].handoff, the ring the B4's
+ * replies take too, so a reply never overtakes its request) before reassembly; nat_house feeds them to dslite_decap
+ * (nat.decap_edge, added by dslite.c) under its per-walk ordering rule and counts them (decap_handoff_in).
  *
  * Threading: as nf/nat/nat_int.h. The AFTRs (struct dslite_aftr_rt) and their index are immutable once published
  * (release store; the control thread frees the old ones after dp_synchronize()). A struct dslite_worker is written
@@ -49,7 +51,6 @@
 
 #define DSLITE_MAX_AFTRS 64
 #define DSLITE_MAX_LOCAL4 16           /* IPv4 addresses of an AFTR's VRF checked as "addressed to the AFTR" */
-#define DSLITE_HANDOFF_RING_SIZE 4096
 #define DSLITE_B4_MAX 1048576u         /* per worker, at most (else the NAT worker's subscriber table size) */
 #define DSLITE_B4_GRACE_MS 10000       /* a B4 with no subscriber left is forgotten after this long idle */
 #define DSLITE_B4_REAP_BATCH 256       /* B4 entries examined per house pass (every 10 ms) */
@@ -110,7 +111,6 @@ struct dslite_worker {
 	uint64_t last_house_ms;
 	struct rte_ip_frag_tbl *reass; /* IPv6 tunnel datagrams being reassembled */
 	struct rte_ip_frag_death_row dr; /* fragments given up: flushed into drop nodes by the node that filled it */
-	struct rte_ring *handoff;  /* packets other workers send to this one (MP/SC) */
 	uint64_t cnt[DSLITE_CNT_COUNT];
 } __rte_cache_aligned;
 

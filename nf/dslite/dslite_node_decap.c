@@ -92,7 +92,10 @@ static inline bool hand_off(struct decap_ctx *c, struct rte_mbuf *m, const uint8
 	unsigned owner = dslite_owner(b4) % dsl.n_workers;
 	if (owner == c->w->index)
 		return false;
-	if (rte_ring_mp_enqueue(dsl.workers[owner].handoff, m) != 0) {
+	/* NAT's ring, not one of DS-Lite's own: the B4's replies are handed on it too, so neither overtakes the other */
+	struct nat_worker *nws = __atomic_load_n(&nat.workers, __ATOMIC_ACQUIRE);
+	if (!nat.has_decap_edge || nws == NULL || owner >= nat.n_workers ||
+	    rte_ring_mp_enqueue(nws[owner].handoff, m) != 0) {
 		rte_node_enqueue_x1(c->graph, c->node, DECAP_NEXT_dslite_handoff_full, m);
 		return true;
 	}

@@ -268,6 +268,7 @@ struct nat_worker {
 	uint64_t now_ms;             /* clock of the current call (ct release callbacks read it) */
 	uint64_t last_house_ms;
 	uint64_t cnt[NAT_CNT_COUNT]; /* counters that are not drops */
+	uint64_t decap_handoff_in;   /* DS-Lite tunnel packets nat_house fed to dslite_decap (DS-Lite's handoff_in) */
 } __rte_cache_aligned;
 
 struct nat_state {
@@ -288,6 +289,11 @@ struct nat_state {
 	 * pkt_meta(m)->vrf still the pool's VRF, and pkt_meta(m)->icmp_info = its realm (NAT_REALM_B4 | softwire). */
 	bool has_b4_edge;
 	rte_edge_t b4_edge;
+	/* DS-Lite hands tunnel packets (IPv6) to a B4's worker on NAT's hand-off ring, so that they keep their order
+	 * with the NAT packets of the same flows (the replies); nat_house sends them on decap_edge (added by DS-Lite
+	 * on NODE_NAT_HOUSE, like b4_edge) to dslite_decap. has_decap_edge false: such packets cannot be enqueued. */
+	bool has_decap_edge;
+	rte_edge_t decap_edge;
 	struct nat_conf *conf; /* running configuration */
 };
 

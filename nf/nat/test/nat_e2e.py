@@ -537,6 +537,7 @@ class Tier:
             self.note_changes(snap)
         self.expect(out == "ok", "t2 connects to t1's port forward %s:%d (%s)" % (POOL44, FWD_T1, out))
         with s:
+            sport = s.getsockname()[1]
             self.expect(tcp_echo(s, b"hairpin\n"), "the echo of t1's server comes back to t2")
             recs = self.srv["t1"].find("tcp", TCP_PORT, since=t0)
             self.note("t1's server saw %s" % recs)
@@ -545,6 +546,24 @@ class Tier:
             self.expect(not self.srv["t2"].find("tcp", since=t0), "t2's own server saw nothing")
         h1 = self.gw.nat_stats()["hairpinned"]
         self.expect(h1 > h0, "hairpinned %d -> %d" % (h0, h1))
+        self.wait_closed(sport)
+
+    def wait_closed(self, sport, timeout=5.0):
+        """Wait until the TCP connection from inside port sport is closed (its sessions in time-wait or closed) and
+        the NAT is quiet: its closing packets must not land in a later check's counter deltas."""
+        deadline = time.time() + timeout
+        quiet, last = 0, None
+        while time.time() < deadline:
+            st = self.gw.nat_stats()
+            now = (st.get("in2out"), st.get("out2in"))
+            rows_ = self.gw.sessions("proto", "tcp", "port", sport)
+            open_ = [r for r in rows_ if str(r["state"]).lower() not in ("time-wait", "closed")]
+            quiet = quiet + 1 if now == last and not open_ else 0
+            if quiet >= 3:
+                return
+            last = now
+            time.sleep(0.1)
+        self.note("the connection from port %d did not settle: sessions %s" % (sport, rows_))
 
     def t_block_events(self):
         evs = self.ev.all()
