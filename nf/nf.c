@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dataplane/dp.h"
 #include "lib/conf/conf.h"
 #include "nf/nf.h"
 
@@ -109,12 +110,27 @@ void nf_fini(void)
 			nf_registry[i]->fini();
 }
 
+/* Does the boot configuration run this function? (a function with a config section runs only with it) */
+static bool nf_configured(const struct nf_desc *d, const struct npsgw_conf *boot)
+{
+	if (d->conf == NULL)
+		return true;
+	int slot = conf_ext_slot(d->conf->key);
+	return slot >= 0 && boot != NULL && boot->ext[slot] != NULL;
+}
+
 size_t nf_graph_nodes(const char **out, size_t max)
 {
+	/* A function absent from the boot file (its tables are sized at boot: it cannot start later) adds no node:
+	 * its source nodes would be polled for nothing on every walk. Its feature nodes stay reachable through the
+	 * arcs' edges, and no VRF enables them. */
 	size_t n = 0;
-	for (size_t i = 0; i < nf_count; i++)
+	for (size_t i = 0; i < nf_count; i++) {
+		if (!nf_configured(nf_registry[i], dp.conf))
+			continue;
 		for (const char *const *p = nf_registry[i]->nodes; p != NULL && *p != NULL && n < max; p++)
 			out[n++] = *p;
+	}
 	return n;
 }
 
