@@ -80,8 +80,7 @@ static int take_nodes(struct metrics_snapshot *s)
 	}
 	for (int d = 0; d < DROP_COUNT; d++)
 		s->drops[d] = stats_drop(ns, n, d);
-	for (unsigned w = 0; w < dp.n_workers; w++)
-	{
+	for (unsigned w = 0; w < dp.n_workers; w++) {
 		s->totals[MT_created] += __atomic_load_n(&dp.workers[w].pkts_created, __ATOMIC_RELAXED);
 		s->totals[MT_absorbed] += __atomic_load_n(&dp.workers[w].pkts_absorbed, __ATOMIC_RELAXED);
 	}

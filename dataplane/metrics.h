@@ -36,7 +36,7 @@ enum metrics_port_counter {
  * fragmentation creates some: rx + created = tx + drops + punted + absorbed. */
 #define METRICS_TOTALS(X)                                                                                             \
 	X(rx, "Packets the workers received.")                                                                        \
-	X(created, "Packets the workers created by IPv4 fragmentation.")                                              \
+	X(created, "Packets the workers created by fragmentation (IPv4, DS-Lite encapsulation).")                     \
 	X(tx, "Packets the workers sent.")                                                                            \
 	X(drops, "Packets the workers dropped, all reasons.")                                                         \
 	X(punted, "Packets the workers passed to the control thread.")                                               \

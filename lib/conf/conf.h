@@ -149,7 +149,7 @@ struct npsgw_conf {
 	struct conf_neighbour *neighbours;
 	size_t n_neighbours;
 	char *route_file; /* optional, resolved path: extra routes, one per line (see docs/CONFIG.md) */
-	void *ext[8];     /* sections of network functions, by conf_ext slot (lib/conf/conf_ext.h); NULL: absent */
+	void *ext[8];     /* sections of network functions, by conf_ext slot (CONF_EXT_MAX, lib/conf/conf_ext.h) */
 };
 
 /*

@@ -5,6 +5,8 @@
 #include "lib/conf/conf_ext.h"
 #include "lib/conf/conf_int.h"
 
+_Static_assert(sizeof(((struct npsgw_conf *)0)->ext) / sizeof(void *) == CONF_EXT_MAX, "npsgw_conf.ext size");
+
 static const struct conf_ext_ops *exts[CONF_EXT_MAX];
 static size_t n_exts;
 

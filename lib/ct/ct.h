@@ -253,6 +253,13 @@ struct ct_stats {
 
 struct ct_table;
 
+/*
+ * rte_hash entries for a hash that holds at most max_keys live keys with bucket headroom (buckets at most 2/3 full,
+ * so inserts never run rte_hash's cuckoo search on full buckets); 0 when too many for rte_hash. The session table
+ * uses it, and so may other per-worker hashes (NAT's mappings).
+ */
+uint32_t ct_hash_entries(uint32_t max_keys);
+
 /* Create a table (hugepage memory on socket; name must be unique: it names the rte_hash). NULL on failure. */
 struct ct_table *ct_table_create(const char *name, int socket, const struct ct_params *p);
 void ct_table_free(struct ct_table *t);

@@ -102,8 +102,6 @@ struct ct_table {
 	alignas(RTE_CACHE_LINE_SIZE) uint32_t wheel[CT_WHEEL_SLOTS]; /* first session of each slot, CT_NIL if none */
 };
 
-/* The rte_hash entries for a table of max_sessions (bucket headroom, above); 0 when too many for rte_hash. */
-uint32_t ct_hash_entries(uint32_t max_sessions);
 
 /* The table's rte_hash function and seed (ct_key.c): the same as ct_key_hash(). */
 uint32_t ct_hash_func(const void *key, uint32_t key_len, uint32_t init_val);

@@ -134,6 +134,9 @@ static void release_cb(void *arg, struct ct_table *t, uint32_t idx)
 	sess_release(arg, idx);
 }
 
+/* The engine's hashes get the session table's bucket headroom (ct_hash_entries()): at steady state (table full,
+ * evicting) an insert finds room in the key's own buckets. Arrays indexed by key positions are sized to the
+ * entries, not to the live maximum. */
 static struct rte_hash *hash_create(const char *what, unsigned index, uint32_t entries, uint32_t key_len, int socket)
 {
 	char name[RTE_HASH_NAMESIZE];
@@ -165,11 +168,18 @@ int nat_worker_create(struct nat_worker *w, unsigned index, unsigned n_workers, 
 		goto err;
 	ct_set_release_cb(w->ct, release_cb, w);
 	uint32_t cap = ct_table_capacity(w->ct);
-	w->max_maps = cap;
-	w->max_subs = RTE_MAX(1024u, cap / 8);
+	/* The limits are enforced with n_maps / n_subs; the hashes (and the arrays indexed by their key positions)
+	 * are larger for bucket headroom. */
+	w->map_limit = cap;
+	w->sub_limit = RTE_MAX(1024u, cap / 8);
+	w->max_maps = ct_hash_entries(w->map_limit);
+	w->max_subs = ct_hash_entries(w->sub_limit);
+	uint32_t sess_entries = ct_hash_entries(cap);
+	if (w->max_maps == 0 || w->max_subs == 0 || sess_entries == 0)
+		goto err;
 	w->map_in = hash_create("mi", index, w->max_maps, sizeof(struct nat_mkey), socket);
 	w->map_out = hash_create("mo", index, w->max_maps, sizeof(struct nat_mkey), socket);
-	w->sess_out = hash_create("so", index, cap, sizeof(struct nat_okey), socket);
+	w->sess_out = hash_create("so", index, sess_entries, sizeof(struct nat_okey), socket);
 	w->subs = hash_create("sub", index, w->max_subs, sizeof(struct nat_skey), socket);
 	w->maps = rte_zmalloc_socket("nat-maps", sizeof(*w->maps) * w->max_maps, RTE_CACHE_LINE_SIZE, socket);
 	w->sub = rte_zmalloc_socket("nat-subs", sizeof(*w->sub) * w->max_subs, RTE_CACHE_LINE_SIZE, socket);
@@ -261,6 +271,8 @@ static uint32_t sub_get(struct nat_worker *w, uint32_t realm, uint32_t addr, con
 	int32_t pos = rte_hash_lookup(w->subs, &k);
 	if (pos >= 0)
 		return (uint32_t)pos;
+	if (w->n_subs >= w->sub_limit)
+		return NAT_NIL;
 	pos = rte_hash_add_key(w->subs, &k);
 	if (pos < 0 || (uint32_t)pos >= w->max_subs) {
 		if (pos >= 0)
@@ -316,6 +328,8 @@ static int32_t map_new_static(struct nat_worker *w, const struct nat_static_rt *
 	struct nat_mkey ok = {.vrf = st->out_vrf, .addr = st->pub_addr, .port = st->pub_port, .proto = st->proto};
 	/* Either endpoint taken by a dynamic mapping (the static came later): that one goes on until it ends. */
 	if (rte_hash_lookup(w->map_in, &ik) >= 0 || rte_hash_lookup(w->map_out, &ok) >= 0)
+		return -1;
+	if (w->n_maps >= w->map_limit)
 		return -1;
 	int32_t pos = rte_hash_add_key(w->map_in, &ik);
 	if (pos < 0)
@@ -417,7 +431,7 @@ static int32_t map_new_dynamic(struct nat_worker *w, const struct nat_limits *li
 		return NAT_ERR(NAT_DROP_nat_quota_sessions);
 	}
 	struct nat_mkey ik = {.vrf = t->vrf, .addr = t->src, .port = t->sport, .proto = t->proto};
-	int32_t pos = rte_hash_add_key(w->map_in, &ik);
+	int32_t pos = w->n_maps < w->map_limit ? rte_hash_add_key(w->map_in, &ik) : -ENOSPC;
 	if (pos < 0 || (uint32_t)pos >= w->max_maps) {
 		if (pos >= 0)
 			rte_hash_del_key(w->map_in, &ik);

@@ -257,9 +257,10 @@ struct nat_worker {
 	struct rte_hash *map_in;     /* struct nat_mkey (inside) -> key position = mapping index */
 	struct rte_hash *map_out;    /* struct nat_mkey (public) -> mapping index (key data) */
 	struct rte_hash *subs;       /* struct nat_skey -> key position = subscriber index */
-	struct nat_mapping *maps;    /* max_maps */
-	struct nat_sub *sub;         /* max_subs */
+	struct nat_mapping *maps;    /* max_maps (map_in's entries: key positions reach it) */
+	struct nat_sub *sub;         /* max_subs (subs' entries) */
 	uint32_t max_maps, max_subs, n_maps, n_subs;
+	uint32_t map_limit, sub_limit; /* the most mappings / subscribers at once (< max_*: bucket headroom) */
 	struct nat_ports *ports;
 	struct nat_frag_ent *frags;  /* NAT_FRAG_ENTRIES */
 	struct rte_ring *handoff;    /* packets other workers send to this one (MP/SC) */
