@@ -32,6 +32,7 @@
 #include "dataplane/feature.h"
 #include "dataplane/nodes/nodes.h"
 #include "nf/fw/fw_int.h"
+#include "nf/nf_node.h"
 #include "nf/fw/fw_parse.h"
 
 #define FW_CHUNK 64 /* ct_lookup_bulk() and fw_classify_bulk() take at most 64 */
@@ -770,41 +771,24 @@ static void classify_misses(struct fw_chunk *c)
 }
 
 /* Hand-offs, one ring burst per owner. */
+static struct rte_ring *fw_handoff_ring(unsigned owner)
+{
+	return fw.workers[owner].handoff;
+}
+
 static void hand_off(struct fw_chunk *c)
 {
-	bool done[FW_CHUNK] = {false};
-	void *burst[FW_CHUNK];
-	for (unsigned k0 = 0; k0 < c->nh; k0++) {
-		if (done[k0])
-			continue;
-		uint16_t owner = c->ho_owner[k0];
-		unsigned n = 0;
-		for (unsigned k = k0; k < c->nh; k++) {
-			if (!done[k] && c->ho_owner[k] == owner) {
-				done[k] = true;
-				burst[n++] = c->ho[k];
-			}
-		}
-		unsigned sent = rte_ring_mp_enqueue_burst(fw.workers[owner].handoff, burst, n, NULL);
-		c->fww->cnt[FW_CNT_handoff_out] += sent;
-		for (unsigned k = sent; k < n; k++)
-			emit(c, FW_NEXT_fw_handoff_full, burst[k]);
-	}
+	void *unsent[FW_CHUNK];
+	unsigned n_unsent;
+	c->fww->cnt[FW_CNT_handoff_out] += nf_hand_off(c->ho, c->ho_owner, c->nh, fw_handoff_ring, unsent, &n_unsent);
+	for (unsigned k = 0; k < n_unsent; k++)
+		emit(c, FW_NEXT_fw_handoff_full, unsent[k]);
 }
 
 /* The outputs in runs per edge. */
 static void flush(struct rte_graph *graph, struct rte_node *node, struct fw_chunk *c)
 {
-	for (unsigned a = 0; a < c->n_out;) {
-		unsigned b = a + 1;
-		while (b < c->n_out && c->out_e[b] == c->out_e[a])
-			b++;
-		if (b - a == 1)
-			rte_node_enqueue_x1(graph, node, c->out_e[a], c->out_m[a]);
-		else
-			rte_node_enqueue(graph, node, c->out_e[a], &c->out_m[a], (uint16_t)(b - a));
-		a = b;
-	}
+	nf_flush_runs(graph, node, c->out_m, c->out_e, c->n_out);
 }
 
 static __rte_always_inline void fw_chunk(struct rte_graph *graph, struct rte_node *node, struct worker *w,

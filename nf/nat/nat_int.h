@@ -300,6 +300,12 @@ struct nat_state {
 
 extern struct nat_state nat;
 
+/* The hand-off ring of a worker (nf_hand_off()). */
+static inline struct rte_ring *nat_handoff_ring(unsigned owner)
+{
+	return nat.workers[owner].handoff;
+}
+
 static inline struct nat_tenant *nat_tenant_get(uint32_t vrf_slot)
 {
 	struct nat_tenant **t = nat.tenants;

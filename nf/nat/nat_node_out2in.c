@@ -21,6 +21,7 @@
 #include "dataplane/nodes/nodes.h"
 #include "nf/nat/nat_engine.h"
 #include "nf/nat/nat_xlat.h"
+#include "nf/nf_node.h"
 
 #define NAT_CHUNK 64
 
@@ -249,35 +250,16 @@ static void decide(struct out_chunk *c, struct rte_mbuf *m, unsigned j)
 
 static void hand_off(struct out_chunk *c)
 {
-	bool sent_k[NAT_CHUNK] = {false};
-	void *burst[NAT_CHUNK];
-	for (unsigned k0 = 0; k0 < c->nh; k0++) {
-		if (sent_k[k0])
-			continue;
-		uint16_t owner = c->ho_owner[k0];
-		unsigned n = 0;
-		for (unsigned k = k0; k < c->nh; k++) {
-			if (!sent_k[k] && c->ho_owner[k] == owner) {
-				sent_k[k] = true;
-				burst[n++] = c->ho[k];
-			}
-		}
-		unsigned sent = rte_ring_mp_enqueue_burst(nat.workers[owner].handoff, burst, n, NULL);
-		c->w->cnt[NAT_CNT_handoff_out] += sent;
-		for (unsigned k = sent; k < n; k++)
-			emit(c, NAT_DROP_nat_handoff_full, burst[k]);
-	}
+	void *unsent[NAT_CHUNK];
+	unsigned n_unsent;
+	c->w->cnt[NAT_CNT_handoff_out] += nf_hand_off(c->ho, c->ho_owner, c->nh, nat_handoff_ring, unsent, &n_unsent);
+	for (unsigned k = 0; k < n_unsent; k++)
+		emit(c, NAT_DROP_nat_handoff_full, unsent[k]);
 }
 
 static void flush(struct rte_graph *graph, struct rte_node *node, struct out_chunk *c)
 {
-	for (unsigned a = 0; a < c->n_out;) {
-		unsigned b = a + 1;
-		while (b < c->n_out && c->out_e[b] == c->out_e[a])
-			b++;
-		rte_node_enqueue(graph, node, c->out_e[a], &c->out_m[a], (uint16_t)(b - a));
-		a = b;
-	}
+	nf_flush_runs(graph, node, c->out_m, c->out_e, c->n_out);
 }
 
 static void out2in_chunk(struct rte_graph *graph, struct rte_node *node, struct worker *wk, struct rte_mbuf **m,
