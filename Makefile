@@ -8,7 +8,7 @@ OPT ?= -O3
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
 	-I. -DALLOW_EXPERIMENTAL_API -DNPSGW_VERSION=\"0.1.0\" -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS += -lm -lpthread
+LDLIBS += -lIPSec_MB -lm -lpthread
 # `make V=1` shows the full commands.
 Q := $(if $(V),,@)
 
@@ -69,6 +69,13 @@ $(BUILD)/test/test_nat_ports: $(BUILD)/obj/nf/nat/nat_ports.o
 # The engine test defines the global `nat` itself: it links the engine, not nat.c.
 $(BUILD)/test/test_nat_engine: $(BUILD)/obj/nf/nat/nat_engine.o $(BUILD)/obj/nf/nat/nat_ports.o
 $(BUILD)/test/test_dslite_%: $(BUILD)/obj/nf/dslite/test_dslite_%.o $(NAT_PURE_OBJS) $(DSLITE_PURE_OBJS) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo '  LD   $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
+# IPsec tests: crypto, ESP codec and replay window are pure (no graph); the config model too.
+IPSEC_PURE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard nf/ipsec/ipsec_crypto.c nf/ipsec/esp_*.c \
+	nf/ipsec/ipsec_replay.c nf/ipsec/ipsec_conf.c nf/ipsec/ipsec_conf_write.c)) $(NF_PURE_OBJS)
+$(BUILD)/test/test_ipsec_%: $(BUILD)/obj/nf/ipsec/test_ipsec_%.o $(IPSEC_PURE_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit

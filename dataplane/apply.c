@@ -115,8 +115,7 @@ int cp_apply_conf(const struct npsgw_conf *conf, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < conf->n_interfaces; i++) {
 		const struct conf_interface *ci = &conf->interfaces[i];
-		if ((rc = cp_iface_add(ci->name, ci->device, ci->vlan, ci->vrf, ci->mtu, ci->has_mac ? ci->mac : NULL,
-				       sub, sizeof(sub)))) {
+		if ((rc = cp_iface_add_conf(ci, sub, sizeof(sub)))) {
 			snprintf(err, errlen, "interface %s: %s", ci->name, sub);
 			return rc;
 		}

@@ -49,6 +49,12 @@ struct iface *iface_by_name(const char *name);
 int cp_iface_add(const char *name, const char *device, uint16_t vlan, const char *vrf, uint16_t mtu,
 		 const uint8_t *mac /* NULL = device MAC */, char *err, size_t errlen);
 int cp_iface_del(const char *name, char *err, size_t errlen);
+/* An interface of a network function's kind ("ipsec": a tunnel): no device; routes through it need no neighbour. */
+#define IFACE_TUNNEL_MTU_DEFAULT CONF_TUNNEL_MTU_DEFAULT
+#define IFACE_TUNNEL_MTU_MAX CONF_TUNNEL_MTU_MAX
+int cp_iface_add_kind(const char *name, const char *kind, const char *vrf, uint16_t mtu, char *err, size_t errlen);
+/* Add the interface a config entry describes (a device port or a function's kind). */
+int cp_iface_add_conf(const struct conf_interface *ci, char *err, size_t errlen);
 /* mtu 0 = unchanged; up: -1 unchanged, 0 down, 1 up */
 int cp_iface_set(const char *name, uint16_t mtu, int up, char *err, size_t errlen);
 int cp_addr_add(const char *iface, const struct addr_prefix *p, char *err, size_t errlen);

@@ -60,7 +60,16 @@ int cmd_iface_add(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_repl
 	if ((ctl_arg(a, "vlan") && ctl_arg_u32(a, "vlan", 0, 4094, &vlan, err, sizeof(err))) ||
 	    (ctl_arg(a, "mtu") && ctl_arg_u32(a, "mtu", 68, 9600, &mtu, err, sizeof(err))))
 		return ctl_reply_error(r, EINVAL, "%s", err);
-	const char *m = ctl_arg(a, "mac");
+	const char *m = ctl_arg(a, "mac"), *kind = ctl_arg(a, "kind"), *device = ctl_arg(a, "device");
+	if ((kind == NULL) == (device == NULL))
+		return ctl_reply_error(r, EINVAL, "give either device (a port) or kind (a tunnel: ipsec)");
+	if (kind != NULL && (m != NULL || ctl_arg(a, "vlan") != NULL))
+		return ctl_reply_error(r, EINVAL, "vlan and mac are for device ports (not with kind %s)", kind);
+	if (kind != NULL)
+		return done(r,
+			    cp_iface_add_kind(ctl_arg(a, "name"), kind, ctl_arg(a, "vrf"), (uint16_t)mtu, err,
+					      sizeof(err)),
+			    err);
 	if (m && mac_parse(m, mac) != 0)
 		return ctl_reply_error(r, EINVAL, "bad mac '%s' (expected xx:xx:xx:xx:xx:xx)", m);
 	return done(r,

@@ -49,7 +49,8 @@ int cmd_show_interfaces(struct ctl_ctx *ctx, const struct ctl_args *a, struct ct
 		}
 		struct addr lla = {.family = 6};
 		memcpy(lla.bytes, ifc->ip6_ll, 16);
-		ctl_table_row(t, ifc->name, dp.ports[ifc->port].name, U64(vlan, ifc->vlan), dp.vrfs[ifc->vrf]->name,
+		const char *device = iface_is_tunnel(ifc) ? nf_registry[ifc->tunnel_fn - 1]->name : dp.ports[ifc->port].name;
+		ctl_table_row(t, ifc->name, device, U64(vlan, ifc->vlan), dp.vrfs[ifc->vrf]->name,
 			      mac_fmt(ifc->mac.addr_bytes, mac, sizeof(mac)), U64(mtu, ifc->mtu), ifc->up ? "up" : "down",
 			      addrs, addr_fmt(&lla, ll, sizeof(ll)));
 	}

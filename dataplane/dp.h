@@ -31,6 +31,11 @@
 
 #define DP_MAX_PORTS 32
 #define DP_MAX_WORKERS 64
+/* Interfaces owned by a network function (tunnels) have no port: their "port" numbers come after the real ones,
+ * one per function, so the rewrite nodes reach the function's output node as they reach a port. */
+#define DP_MAX_TUNNEL_KINDS 8
+#define DP_TUNNEL_PORT(fn_index) (DP_MAX_PORTS + (fn_index))
+#define DP_MAX_OUT_PORTS (DP_MAX_PORTS + DP_MAX_TUNNEL_KINDS)
 #define IFACE_MAX_ADDRS 16
 #define IFACE_NONE 0 /* interface ids start at 1 */
 #define VLAN_UNTAGGED 0
@@ -77,7 +82,8 @@ enum punt_reason {
 struct iface {
 	/* Immutable once published: a change builds a new struct and swaps the pointer. */
 	uint16_t id;
-	uint16_t port;
+	uint16_t port;       /* a device port, or DP_TUNNEL_PORT(fn) for a function's interface */
+	uint8_t tunnel_fn;   /* 0: on a device port; else 1 + the owning function's registry index (kind) */
 	uint16_t vlan;
 	uint16_t mtu; /* IP MTU */
 	uint32_t vrf; /* VRF slot */
@@ -211,6 +217,11 @@ extern struct dp dp;
 static inline struct iface *iface_get(uint16_t id)
 {
 	return __atomic_load_n(&dp.ifaces[id], __ATOMIC_ACQUIRE);
+}
+
+static inline bool iface_is_tunnel(const struct iface *ifc)
+{
+	return ifc->tunnel_fn != 0;
 }
 
 static inline struct vrf *vrf_get(uint32_t slot)

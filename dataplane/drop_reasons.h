@@ -49,6 +49,7 @@
 	X(icmp_unhandled, "ICMP type to the router that it does not answer")                                           \
 	X(ndp_bad_hop_limit, "neighbour discovery message with hop limit other than 255")                              \
 	X(ndp_malformed, "neighbour discovery message truncated, bad code, bad target or bad option length")           \
+	X(ndp_on_tunnel, "neighbour discovery message received through a tunnel (no link layer: nothing to resolve)")   \
 	X(neigh_unresolved, "next hop could not be resolved (held packets dropped when resolution failed)")            \
 	X(neigh_hold_full, "hold queue of an unresolved neighbour full")                                               \
 	X(punt_full, "queue to the control thread full")                                                               \

@@ -20,7 +20,8 @@ static const struct {
 	      {"neighbour", EV_NEIGHBOUR},
 	      {"config", EV_CONFIG},
 	      {"firewall", EV_FIREWALL},
-	      {"nat", EV_NAT}};
+	      {"nat", EV_NAT},
+	      {"ipsec", EV_IPSEC}};
 
 /* {"event":"NAME","time":UNIX.MS, ... the caller adds its members and calls finish(). */
 static void start(struct sbuf *b, const char *name)

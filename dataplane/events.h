@@ -21,7 +21,8 @@
 #define EV_CONFIG 0x4u
 #define EV_FIREWALL 0x8u /* firewall log records (nf/fw) */
 #define EV_NAT 0x10u     /* NAT port-block allocations and releases, quota and exhaustion records (nf/nat) */
-#define EV_ALL (EV_LINK | EV_NEIGHBOUR | EV_CONFIG | EV_FIREWALL | EV_NAT)
+#define EV_IPSEC 0x20u   /* SA lifetimes, sequence exhaustion, peers that moved (nf/ipsec) */
+#define EV_ALL (EV_LINK | EV_NEIGHBOUR | EV_CONFIG | EV_FIREWALL | EV_NAT | EV_IPSEC)
 
 /* Remember the server events go through and the ports' current link states (no event for those). */
 void events_init(struct ctl_server *srv);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include <rte_errno.h>
 #include <rte_graph.h>
 
@@ -37,6 +39,40 @@ static int add_tx_edge(const char *node_name, const char *tx_name, rte_edge_t *e
 	return 0;
 }
 
+/* Edges to the functions' nodes: tunnel output after the rewrite nodes, local protocols after the local nodes. */
+static int nf_edges_create(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < nf_count && i < DP_MAX_TUNNEL_KINDS; i++) {
+		const struct nf_desc *d = nf_registry[i];
+		if ((d->tunnel_out[0] != NULL &&
+		     add_tx_edge(NODE_IP4_REWRITE, d->tunnel_out[0], &ip4_rewrite_tx_edge[DP_TUNNEL_PORT(i)]) != 0) ||
+		    (d->tunnel_out[1] != NULL &&
+		     add_tx_edge(NODE_IP6_REWRITE, d->tunnel_out[1], &ip6_rewrite_tx_edge[DP_TUNNEL_PORT(i)]) != 0)) {
+			snprintf(err, errlen, "%s: cannot link its tunnel output nodes after the rewrite nodes", d->name);
+			return EINVAL;
+		}
+		for (const struct nf_local_reg *l = d->local; l != NULL && l->family != 0; l++) {
+			struct local_dispatch *ld = l->family == 4 ? &local4_dispatch : &local6_dispatch;
+			rte_edge_t edge;
+			bool udp = l->proto == IPPROTO_UDP;
+			if ((udp && ld->n_udp == LOCAL_UDP_MAX) || (!udp && ld->proto_edge[l->proto] != 0) ||
+			    (udp && local_udp_edge(ld, l->udp_port) != 0) ||
+			    add_tx_edge(l->family == 4 ? NODE_IP4_LOCAL : NODE_IP6_LOCAL, l->node, &edge) != 0) {
+				snprintf(err, errlen, "%s: cannot take protocol %u%s for node %s (taken, or no such node)",
+					 d->name, l->proto, udp ? " (UDP port)" : "", l->node);
+				return EINVAL;
+			}
+			if (udp) {
+				ld->udp_port[ld->n_udp] = l->udp_port;
+				ld->udp_edge[ld->n_udp++] = edge;
+			} else {
+				ld->proto_edge[l->proto] = edge;
+			}
+		}
+	}
+	return 0;
+}
+
 int graphs_create(char *err, size_t errlen)
 {
 	for (uint16_t i = 0; i < DP_MAX_PORTS; i++) {
@@ -55,6 +91,9 @@ int graphs_create(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot link the network functions' nodes into the pipeline");
 		return EINVAL;
 	}
+	int rc = nf_edges_create(err, errlen);
+	if (rc != 0)
+		return rc;
 	for (unsigned wi = 0; wi < dp.n_workers; wi++) {
 		struct worker *w = &dp.workers[wi];
 		static char names[DP_MAX_PORTS * 16][RTE_NODE_NAMESIZE];

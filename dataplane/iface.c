@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Interfaces (a port, or an 802.1Q sub-interface of one, bound to a VRF) and their addresses. An interface is
+ * Interfaces (a port, an 802.1Q sub-interface of one, or a network function's tunnel; bound to a VRF) and their
+ * addresses. An interface is
  * immutable once published: a change builds a copy, swaps the pointer and frees the old one after a grace period.
  */
 #include <errno.h>
@@ -82,6 +83,43 @@ static struct iface *iface_copy(const struct iface *ifc)
 	return c;
 }
 
+/* A new interface with a free id (errno and err set when none or out of memory); the caller fills port and MAC. */
+static struct iface *iface_alloc(const char *name, const struct vrf *v, uint16_t mtu, char *err, size_t errlen)
+{
+	uint32_t id = 1;
+	while (id < dp.max_ifaces && dp.ifaces[id] != NULL)
+		id++;
+	if (id >= dp.max_ifaces) {
+		snprintf(err, errlen, "interface table full (limits.max_interfaces = %u)", dp.max_ifaces);
+		errno = ENOSPC;
+		return NULL;
+	}
+	struct iface *ifc = rte_zmalloc("iface", sizeof(*ifc), 0);
+	if (ifc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	ifc->id = (uint16_t)id;
+	ifc->mtu = mtu;
+	ifc->vrf = v->slot;
+	ifc->up = true;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	return ifc;
+}
+
+static void iface_install(struct iface *ifc, struct vrf *v)
+{
+	linklocal_from_mac(&ifc->mac, ifc->ip6_ll);
+	iface_set_primaries(ifc);
+	/* Counters of a reused id start from zero (no worker writes them: the id is unreachable until published). */
+	for (unsigned w = 0; w < dp.n_workers; w++)
+		if (dp.workers[w].ifc_stats != NULL)
+			memset(&dp.workers[w].ifc_stats[ifc->id], 0, sizeof(struct iface_counters));
+	iface_publish(ifc);
+	v->n_ifaces++;
+}
+
 int cp_iface_add(const char *name, const char *device, uint16_t vlan, const char *vrf, uint16_t mtu,
 		 const uint8_t *mac, char *err, size_t errlen)
 {
@@ -118,40 +156,65 @@ int cp_iface_add(const char *name, const char *device, uint16_t vlan, const char
 		snprintf(err, errlen, "bad MTU %u (expected 68..%u, the device MTU)", mtu, port->mtu);
 		return EINVAL;
 	}
-	uint32_t id = 1;
-	while (id < dp.max_ifaces && dp.ifaces[id] != NULL)
-		id++;
-	if (id >= dp.max_ifaces) {
-		snprintf(err, errlen, "interface table full (limits.max_interfaces = %u)", dp.max_ifaces);
-		return ENOSPC;
-	}
-	struct iface *ifc = rte_zmalloc("iface", sizeof(*ifc), 0);
-	if (ifc == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return ENOMEM;
-	}
-	ifc->id = (uint16_t)id;
+	struct iface *ifc = iface_alloc(name, v, mtu, err, errlen);
+	if (ifc == NULL)
+		return errno;
 	ifc->port = port->port_id;
 	ifc->vlan = vlan;
-	ifc->mtu = mtu;
-	ifc->vrf = v->slot;
-	ifc->up = true;
 	if (mac != NULL)
 		memcpy(ifc->mac.addr_bytes, mac, 6);
 	else
 		ifc->mac = port->mac;
-	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
-	linklocal_from_mac(&ifc->mac, ifc->ip6_ll);
-	iface_set_primaries(ifc);
-	/* Counters of a reused id start from zero (no worker writes them: the id is unreachable until published). */
-	for (unsigned w = 0; w < dp.n_workers; w++)
-		if (dp.workers[w].ifc_stats != NULL)
-			memset(&dp.workers[w].ifc_stats[id], 0, sizeof(struct iface_counters));
-	iface_publish(ifc);
+	iface_install(ifc, v);
 	__atomic_store_n(&port->vlan_map[vlan], ifc->id, __ATOMIC_RELEASE);
-	v->n_ifaces++;
 	nf_iface_changed(); /* zones name interfaces */
 	return 0;
+}
+
+int cp_iface_add_kind(const char *name, const char *kind, const char *vrf, uint16_t mtu, char *err, size_t errlen)
+{
+	int fn = kind != NULL ? nf_kind_index(kind) : -1;
+	if (fn < 0 || fn >= DP_MAX_TUNNEL_KINDS) {
+		snprintf(err, errlen, "unknown interface kind '%s' (expected ipsec)", kind ? kind : "");
+		return EINVAL;
+	}
+	if (name == NULL || name[0] == '\0' || strlen(name) >= CONF_NAME_MAX) {
+		snprintf(err, errlen, "bad interface name (expected 1 to %d characters)", CONF_NAME_MAX - 1);
+		return EINVAL;
+	}
+	if (iface_by_name(name) != NULL) {
+		snprintf(err, errlen, "interface '%s' exists", name);
+		return EEXIST;
+	}
+	struct vrf *v = vrf_by_name(vrf);
+	if (v == NULL) {
+		snprintf(err, errlen, "no VRF '%s'", vrf);
+		return ENOENT;
+	}
+	if (mtu == 0)
+		mtu = IFACE_TUNNEL_MTU_DEFAULT;
+	if (mtu < 68 || mtu > IFACE_TUNNEL_MTU_MAX) {
+		snprintf(err, errlen, "bad MTU %u (expected 68..%u)", mtu, IFACE_TUNNEL_MTU_MAX);
+		return EINVAL;
+	}
+	struct iface *ifc = iface_alloc(name, v, mtu, err, errlen);
+	if (ifc == NULL)
+		return errno;
+	ifc->port = DP_TUNNEL_PORT(fn);
+	ifc->tunnel_fn = (uint8_t)(fn + 1);
+	/* No link layer; a locally administered MAC from the id only gives the interface a stable link-local address. */
+	uint8_t mac[6] = {0x02, 0x00, 0x5e, 0x00, (uint8_t)(ifc->id >> 8), (uint8_t)ifc->id};
+	memcpy(ifc->mac.addr_bytes, mac, 6);
+	iface_install(ifc, v);
+	nf_iface_changed();
+	return 0;
+}
+
+int cp_iface_add_conf(const struct conf_interface *ci, char *err, size_t errlen)
+{
+	if (ci->kind[0] != '\0')
+		return cp_iface_add_kind(ci->name, ci->kind, ci->vrf, ci->mtu, err, errlen);
+	return cp_iface_add(ci->name, ci->device, ci->vlan, ci->vrf, ci->mtu, ci->has_mac ? ci->mac : NULL, err, errlen);
 }
 
 int cp_iface_set(const char *name, uint16_t mtu, int up, char *err, size_t errlen)
@@ -161,9 +224,10 @@ int cp_iface_set(const char *name, uint16_t mtu, int up, char *err, size_t errle
 		snprintf(err, errlen, "no interface '%s'", name);
 		return ENOENT;
 	}
-	const struct port *port = &dp.ports[ifc->port];
-	if (mtu != 0 && (mtu < 68 || mtu > port->mtu)) {
-		snprintf(err, errlen, "bad MTU %u (expected 68..%u, the device MTU)", mtu, port->mtu);
+	uint16_t max_mtu = iface_is_tunnel(ifc) ? IFACE_TUNNEL_MTU_MAX : dp.ports[ifc->port].mtu;
+	if (mtu != 0 && (mtu < 68 || mtu > max_mtu)) {
+		snprintf(err, errlen, "bad MTU %u (expected 68..%u%s)", mtu, max_mtu,
+			 iface_is_tunnel(ifc) ? "" : ", the device MTU");
 		return EINVAL;
 	}
 	for (unsigned i = 0; mtu != 0 && mtu < 1280 && i < ifc->n_addrs; i++) {
@@ -416,8 +480,8 @@ int cp_iface_del(const char *name, char *err, size_t errlen)
 		ifc = iface_by_name(name);
 	}
 	neigh_flush_iface(ifc->id);
-	struct port *port = &dp.ports[ifc->port];
-	__atomic_store_n(&port->vlan_map[ifc->vlan], IFACE_NONE, __ATOMIC_RELEASE);
+	if (!iface_is_tunnel(ifc))
+		__atomic_store_n(&dp.ports[ifc->port].vlan_map[ifc->vlan], IFACE_NONE, __ATOMIC_RELEASE);
 	__atomic_store_n(&dp.ifaces[ifc->id], NULL, __ATOMIC_RELEASE);
 	dp_synchronize();
 	dp.vrfs[ifc->vrf]->n_ifaces--;

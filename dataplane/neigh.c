@@ -392,6 +392,12 @@ static void resolve_punt(struct rte_mbuf *m, uint8_t family)
 void neigh_handle_punt(struct rte_mbuf *m)
 {
 	CTL_COUNT(punt_received);
+	const struct iface *in = iface_get(pkt_meta(m)->in_iface);
+	if (pkt_meta(m)->punt_reason == PUNT_NDP && in != NULL && iface_is_tunnel(in)) {
+		dp.ctl_drops[DROP_ndp_on_tunnel]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	switch (pkt_meta(m)->punt_reason) {
 	case PUNT_ARP:
 		arp_input(m);
@@ -500,6 +506,8 @@ void neigh_announce(const struct iface *ifc, const struct addr *a)
 {
 	if (dp.qs == NULL)
 		return; /* ports not started yet: workers_start announces every address */
+	if (iface_is_tunnel(ifc))
+		return; /* no link layer */
 	if (a->family == 4)
 		arp_send_gratuitous(ifc, a);
 	else

@@ -32,6 +32,8 @@ bool iface_source_for(const struct iface *ifc, const struct addr *target, struct
 void *ctl_frame_start(struct rte_mbuf *m, const struct iface *ifc, const uint8_t *dst_mac, uint16_t ether_type,
 		      uint16_t l3len)
 {
+	if (iface_is_tunnel(ifc))
+		return NULL; /* no link layer */
 	uint16_t l2len = sizeof(struct rte_ether_hdr) + (ifc->vlan ? sizeof(struct rte_vlan_hdr) : 0);
 	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, l2len + l3len);
 	if (eh == NULL)

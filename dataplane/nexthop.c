@@ -52,6 +52,15 @@ int nh_table_init(uint32_t max_nhs, char *err, size_t errlen)
 	return 0;
 }
 
+/* Out of a tunnel interface: no link layer, so every next hop on it is the one permanently resolved entry. */
+static bool key_on_tunnel(const struct nh_key *k)
+{
+	if (k->type != NH_T_CONNECTED && k->type != NH_T_GATEWAY && k->type != NH_T_NEIGH)
+		return false;
+	const struct iface *ifc = k->iface < dp.max_ifaces ? dp.ifaces[k->iface] : NULL;
+	return ifc != NULL && iface_is_tunnel(ifc);
+}
+
 static void key_normalise(struct nh_key *k, const struct nh_key *in)
 {
 	memset(k, 0, sizeof(*k));
@@ -60,6 +69,10 @@ static void key_normalise(struct nh_key *k, const struct nh_key *in)
 	k->iface = in->iface;
 	k->target_vrf = in->target_vrf;
 	memcpy(k->addr, in->addr, 16);
+	if (key_on_tunnel(k)) {
+		k->type = NH_T_NEIGH;
+		memset(k->addr, 0, 16);
+	}
 }
 
 uint32_t nh_find(const struct nh_key *key)
@@ -100,12 +113,15 @@ uint32_t nh_get(const struct nh_key *key)
 			return NH_NONE;
 		}
 	}
-	if (k.type == NH_T_NEIGH && neigh_attach(idx) != 0) {
+	bool tunnel = key_on_tunnel(&k);
+	if (tunnel)
+		nh->l2 = NH_L2_VALID; /* nothing to resolve: the tunnel's function takes the packet */
+	else if (k.type == NH_T_NEIGH && neigh_attach(idx) != 0) {
 		dp.nh_free[dp.n_nh_free++] = idx;
 		return NH_NONE;
 	}
 	if (rte_hash_add_key_data(nh_hash, &k, (void *)(uintptr_t)idx) < 0) {
-		if (k.type == NH_T_NEIGH)
+		if (k.type == NH_T_NEIGH && !tunnel)
 			neigh_detach(idx);
 		if (k.type == NH_T_GATEWAY)
 			nh_put(nh->neigh);
@@ -135,7 +151,7 @@ void nh_put(uint32_t idx)
 	struct nh_key nk;
 	key_normalise(&nk, &k);
 	rte_hash_del_key(nh_hash, &nk);
-	if (nh->type == NH_T_NEIGH)
+	if (nh->type == NH_T_NEIGH && !key_on_tunnel(&nk))
 		neigh_detach(idx);
 	uint32_t neigh = nh->type == NH_T_GATEWAY ? nh->neigh : NH_NONE;
 	/* No FIB and no next hop points here any more; wait out readers that may still hold the index. */

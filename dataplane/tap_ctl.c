@@ -349,6 +349,13 @@ static int points_resolve(const char *list, bool sel[TAP_NODE_MAX], struct tap_c
 				snprintf(err, errlen, "unknown interface in capture point '%s'", p);
 				return -1;
 			}
+			if (iface_is_tunnel(ifc)) {
+				snprintf(err, errlen,
+					 "capture point '%s': %s is a tunnel (capture at its function's nodes, e.g. "
+					 "ipsec_in / ipsec4_out, with a filter)",
+					 p, ifc->name);
+				return -1;
+			}
 			char node[RTE_NODE_NAMESIZE];
 			if (p[0] == 'r') {
 				c->rx_iface = ifc->id;

@@ -60,8 +60,9 @@ const char *txn_op_fmt(const struct txn_op *op, char *buf, size_t len)
 		snprintf(buf, len, "vrf del name %s", v->name);
 		break;
 	case TXN_IFACE_ADD:
-		snprintf(buf, len, "interface add name %s device %s vrf %s vlan %u mtu %u%s%s%s", in->name, in->device,
-			 in->vrf, in->vlan, in->mtu, in->has_mac ? " mac " : "",
+		snprintf(buf, len, "interface add name %s %s %s vrf %s vlan %u mtu %u%s%s%s", in->name,
+			 in->kind[0] ? "kind" : "device", in->kind[0] ? in->kind : in->device, in->vrf, in->vlan, in->mtu,
+			 in->has_mac ? " mac " : "",
 			 in->has_mac ? mac_fmt(in->mac, a, sizeof(a)) : "", op->down ? " (state down)" : "");
 		break;
 	case TXN_IFACE_DEL:
@@ -117,7 +118,7 @@ static int vrf_add(const struct conf_vrf *v, char *err, size_t len)
 /* Add an interface in the given state (cp_iface_add makes it up). */
 static int iface_add(const struct conf_interface *in, bool down, char *err, size_t len)
 {
-	int rc = cp_iface_add(in->name, in->device, in->vlan, in->vrf, in->mtu, in->has_mac ? in->mac : NULL, err, len);
+	int rc = cp_iface_add_conf(in, err, len);
 	if (rc == 0 && down && (rc = cp_iface_set(in->name, 0, 0, err, len)) != 0) {
 		char ignored[CP_ERR_MAX];
 		cp_iface_del(in->name, ignored, sizeof(ignored));

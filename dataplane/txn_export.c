@@ -81,21 +81,25 @@ static int export_interfaces(struct txn_model *m)
 		const struct iface *ifc = dp.ifaces[i];
 		if (ifc == NULL)
 			continue;
-		const struct port *port = &dp.ports[ifc->port];
 		m->down[c->n_interfaces] = !ifc->up;
 		struct conf_interface *o = &c->interfaces[c->n_interfaces++];
 		snprintf(o->name, sizeof(o->name), "%s", ifc->name);
-		snprintf(o->device, sizeof(o->device), "%s", port->name);
-		o->vlan = ifc->vlan;
 		snprintf(o->vrf, sizeof(o->vrf), "%s", dp.vrfs[ifc->vrf]->name);
 		o->mtu = ifc->mtu;
+		if ((o->addresses = memdup(ifc->addrs, ifc->n_addrs * sizeof(*o->addresses))) == NULL)
+			return -1;
+		o->n_addresses = ifc->n_addrs;
+		if (iface_is_tunnel(ifc)) {
+			snprintf(o->kind, sizeof(o->kind), "%s", nf_registry[ifc->tunnel_fn - 1]->name);
+			continue;
+		}
+		const struct port *port = &dp.ports[ifc->port];
+		snprintf(o->device, sizeof(o->device), "%s", port->name);
+		o->vlan = ifc->vlan;
 		/* The device's own MAC stays implicit, as in a hand-written file. */
 		o->has_mac = memcmp(ifc->mac.addr_bytes, port->mac.addr_bytes, 6) != 0;
 		if (o->has_mac)
 			memcpy(o->mac, ifc->mac.addr_bytes, 6);
-		if ((o->addresses = memdup(ifc->addrs, ifc->n_addrs * sizeof(*o->addresses))) == NULL)
-			return -1;
-		o->n_addresses = ifc->n_addrs;
 	}
 	return 0;
 }

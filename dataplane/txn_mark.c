@@ -251,7 +251,8 @@ static bool iface_recreated(const struct planner *p, size_t i, size_t j)
 	effective_mac(a, ma);
 	effective_mac(b, mb);
 	long v = find_vrf(&p->r, a->vrf);
-	return strcmp(a->device, b->device) != 0 || a->vlan != b->vlan || strcmp(a->vrf, b->vrf) != 0 ||
+	return strcmp(a->kind, b->kind) != 0 || strcmp(a->device, b->device) != 0 || a->vlan != b->vlan ||
+	       strcmp(a->vrf, b->vrf) != 0 ||
 	       memcmp(ma, mb, 6) != 0 || (v >= 0 && p->r.vrf_mark[v] == EARLY);
 }
 
@@ -283,7 +284,8 @@ static void mark_interfaces(struct planner *p)
 		const struct conf_interface *b = &c->c->interfaces[j];
 		for (size_t i = 0; i < r->c->n_interfaces; i++) {
 			const struct conf_interface *a = &r->c->interfaces[i];
-			if (a->vlan == b->vlan && strcmp(a->device, b->device) == 0 && r->if_mark[i] == DEL)
+			if (b->kind[0] == '\0' && a->kind[0] == '\0' && a->vlan == b->vlan &&
+			    strcmp(a->device, b->device) == 0 && r->if_mark[i] == DEL)
 				r->if_mark[i] = EARLY;
 		}
 	}

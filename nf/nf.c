@@ -14,6 +14,9 @@ void nf_register_conf(void)
 		if (nf_registry[i]->conf != NULL && conf_ext_register(nf_registry[i]->conf) < 0)
 			fprintf(stderr, "npsd: config section '%s' of %s not registered (duplicate or too many)\n",
 				nf_registry[i]->conf->key, nf_registry[i]->name);
+	for (size_t i = 0; i < nf_count; i++)
+		if (nf_registry[i]->tunnel_out[0] != NULL || nf_registry[i]->tunnel_out[1] != NULL)
+			conf_kind_register(nf_registry[i]->name);
 }
 
 int nf_register_features(char *err, size_t errlen)
@@ -51,6 +54,16 @@ int nf_boot(const struct npsgw_conf *conf, char *err, size_t errlen)
 			return rc;
 	}
 	return 0;
+}
+
+int nf_kind_index(const char *kind)
+{
+	for (size_t i = 0; i < nf_count; i++) {
+		const struct nf_desc *d = nf_registry[i];
+		if ((d->tunnel_out[0] != NULL || d->tunnel_out[1] != NULL) && strcmp(d->name, kind) == 0)
+			return (int)i;
+	}
+	return -1;
 }
 
 void nf_started(void)

@@ -23,11 +23,28 @@ struct nf_feature_reg {
 	unsigned order; /* position on the arc among all functions' features: lower runs first */
 };
 
+/* Packets addressed to the router that a function takes (ip4_local / ip6_local): by IP protocol, and for UDP by
+ * destination port. */
+struct nf_local_reg {
+	uint8_t family;    /* 4 or 6; 0 ends the list */
+	uint8_t proto;     /* IPPROTO_* */
+	uint16_t udp_port; /* with IPPROTO_UDP: destination port (host order) */
+	const char *node;
+};
+
+struct flow_plan; /* dataplane/flow_steer.h */
+
 struct nf_desc {
 	const char *name;
 	const struct conf_ext_ops *conf;        /* its config section, or NULL */
 	const char *const *nodes;               /* its node names (patterns) for every worker graph; NULL-terminated */
 	const struct nf_feature_reg *features;  /* NULL-terminated by node == NULL */
+	/*
+	 * Interfaces of kind `name` (tunnels): the nodes taking packets routed out of one, after the rewrite node did
+	 * TTL and MTU: [0] inner IPv4, [1] inner IPv6. Both NULL: the function has no interfaces.
+	 */
+	const char *tunnel_out[2];
+	const struct nf_local_reg *local;       /* terminated by family == 0; or NULL */
 	const struct ctl_cmd *cmds;
 	size_t n_cmds;
 	/* Boot, after the core tables and ports, before the graphs: size and allocate. 0 or errno with err. */
@@ -47,6 +64,8 @@ struct nf_desc {
 	void (*poll)(uint64_t now_ms);
 	/* Counters for `show stats` (one table) and the metrics snapshot. */
 	void (*stats)(struct ctl_reply *r);
+	/* rte_flow steering: add this function's rules (queue per worker, early drops) to plan. Optional. */
+	void (*steer)(struct flow_plan *plan);
 	/* Shutdown, after the workers stopped. */
 	void (*fini)(void);
 };
@@ -71,6 +90,8 @@ void nf_iface_changed(void);
 void nf_poll(uint64_t now_ms);
 void nf_stats(struct ctl_reply *r);
 void nf_fini(void);
+/* Registry index of the function owning interfaces of this kind (its name, with tunnel_out), or -1. */
+int nf_kind_index(const char *kind);
 /* Node name patterns of every function, for the worker graphs: copies up to max into out, returns the count. */
 size_t nf_graph_nodes(const char **out, size_t max);
 /* The functions' command tables (after the core's): copies up to max into out, returns the count. */

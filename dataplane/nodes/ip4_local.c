@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ip4_local: packets addressed to the router. Echo requests are answered in place and routed back; UDP gets
- * "port unreachable" (so traceroute ends cleanly on the router); everything else is counted and dropped.
+ * "port unreachable" (so traceroute ends cleanly on the router); protocols and UDP ports a network function
+ * registered go to its node; everything else is counted and dropped.
  */
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
 
 #include "dataplane/nodes/nodes.h"
 #include "lib/hdr/ip_checks.h"
@@ -20,6 +22,8 @@ enum {
 	IP4_LOCAL_NEXT_COUNT
 };
 
+struct local_dispatch local4_dispatch;
+
 static rte_edge_t ip4_local_classify(struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
@@ -27,6 +31,10 @@ static rte_edge_t ip4_local_classify(struct rte_mbuf *m)
 		return IP4_LOCAL_NEXT_DROP_FRAGMENT;
 	unsigned ihl = rte_ipv4_hdr_len(ip);
 	unsigned l4len = rte_be_to_cpu_16(ip->total_length) - ihl;
+	m->l3_len = ihl;
+	rte_edge_t fn = local4_dispatch.proto_edge[ip->next_proto_id];
+	if (fn != 0)
+		return fn; /* a network function's protocol (ESP) */
 	switch (ip->next_proto_id) {
 	case IPPROTO_ICMP: {
 		if (l4len < sizeof(struct rte_icmp_hdr))
@@ -50,6 +58,12 @@ static rte_edge_t ip4_local_classify(struct rte_mbuf *m)
 		return IP4_LOCAL_NEXT_LOOKUP;
 	}
 	case IPPROTO_UDP:
+		if (l4len >= sizeof(struct rte_udp_hdr) && local4_dispatch.n_udp != 0) {
+			const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)((uint8_t *)ip + ihl);
+			fn = local_udp_edge(&local4_dispatch, rte_be_to_cpu_16(udp->dst_port));
+			if (fn != 0)
+				return fn; /* a network function's port (IPsec NAT traversal) */
+		}
 		pkt_set_icmp(m, 3, 3, 0); /* port unreachable */
 		return IP4_LOCAL_NEXT_ICMP_ERROR;
 	default:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ip4_rewrite: TTL, MTU (fragment when DF is clear, ICMP "fragmentation needed" otherwise), neighbour and L2
- * header, then the port of the outgoing interface. Packets whose neighbour is not resolved go to the control
+ * header, then the port of the outgoing interface (or, for a tunnel interface, its function's output node). Packets whose neighbour is not resolved go to the control
  * thread, which holds them (bounded) while it resolves.
  */
 #include <rte_ip.h>
@@ -18,7 +18,7 @@ enum {
 	IP4_RW_NEXT_COUNT /* port_tx clones follow, one per port (ip4_rewrite_tx_edge) */
 };
 
-rte_edge_t ip4_rewrite_tx_edge[DP_MAX_PORTS];
+rte_edge_t ip4_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 
 #define IP4_MAX_FRAGS 8
 
@@ -48,7 +48,7 @@ static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, st
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		f->port = out->port;
-		if (!l2_prepend(f, out, l2, RTE_ETHER_TYPE_IPV4)) {
+		if (!iface_is_tunnel(out) && !l2_prepend(f, out, l2, RTE_ETHER_TYPE_IPV4)) {
 			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, f);
 			continue;
 		}
@@ -132,7 +132,8 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			}
 			continue;
 		}
-		if (unlikely(!l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV4))) {
+		/* A tunnel's packet stays at its IP header: the tunnel's function encapsulates it. */
+		if (unlikely(!iface_is_tunnel(out) && !l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV4))) {
 			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, m);
 			continue;
 		}

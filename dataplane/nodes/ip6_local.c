@@ -2,7 +2,8 @@
 /*
  * ip6_local: IPv6 packets for the router. Echo requests are answered (from the link-local address when sent to
  * a multicast group); neighbour discovery is validated here per RFC 4861 7.1 (so a malformed message is a named
- * drop) and handed to the control thread; UDP gets "port unreachable"; the rest is counted and dropped.
+ * drop) and handed to the control thread; UDP gets "port unreachable"; protocols and UDP ports a network function
+ * registered go to its node; the rest is counted and dropped.
  */
 #include <rte_ip.h>
 
@@ -73,6 +74,8 @@ static bool echo_reply(struct rte_mbuf *m, struct rte_ipv6_hdr *ip, uint8_t *icm
 	return true;
 }
 
+struct local_dispatch local6_dispatch;
+
 static rte_edge_t ip6_local_classify(struct rte_mbuf *m)
 {
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
@@ -84,6 +87,10 @@ static rte_edge_t ip6_local_classify(struct rte_mbuf *m)
 		return IP6_LOCAL_NEXT_DROP_EXT;
 	if (frag)
 		return IP6_LOCAL_NEXT_DROP_FRAGMENT;
+	m->l3_len = off;
+	rte_edge_t fn = local6_dispatch.proto_edge[proto];
+	if (fn != 0 && !ip6_is_multicast(ip->dst_addr))
+		return fn; /* a network function's protocol (ESP) */
 	switch (proto) {
 	case IPPROTO_ICMPV6: {
 		uint8_t *icmp = (uint8_t *)ip + off;
@@ -116,6 +123,12 @@ static rte_edge_t ip6_local_classify(struct rte_mbuf *m)
 	case IPPROTO_UDP:
 		if (ip6_is_multicast(ip->dst_addr))
 			return IP6_LOCAL_NEXT_DROP_MCAST;
+		if (len - off >= 8 && local6_dispatch.n_udp != 0) {
+			const uint8_t *udp = (const uint8_t *)ip + off;
+			fn = local_udp_edge(&local6_dispatch, (uint16_t)(udp[2] << 8 | udp[3]));
+			if (fn != 0)
+				return fn; /* a network function's port (IPsec NAT traversal) */
+		}
 		pkt_set_icmp(m, 1, 4, 0); /* destination unreachable: port unreachable */
 		return IP6_LOCAL_NEXT_ICMP_ERROR;
 	default:

@@ -13,7 +13,7 @@ enum {
 	IP6_RW_NEXT_COUNT /* port_tx clones follow (ip6_rewrite_tx_edge) */
 };
 
-rte_edge_t ip6_rewrite_tx_edge[DP_MAX_PORTS];
+rte_edge_t ip6_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 
 /* The home-run guess must be a port_tx edge: the other edges take packets one by one. */
 static int ip6_rewrite_init(const struct rte_graph *graph, struct rte_node *node)
@@ -76,7 +76,8 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		pm->out_iface = out->id;
 		if (likely(!local))
 			ip->hop_limits--;
-		if (unlikely(!l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV6))) {
+		/* A tunnel's packet stays at its IP header: the tunnel's function encapsulates it. */
+		if (unlikely(!iface_is_tunnel(out) && !l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV6))) {
 			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_HEADROOM, m);
 			continue;
 		}

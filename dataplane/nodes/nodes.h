@@ -42,8 +42,30 @@ extern struct worker *graph_build_worker;
 int node_worker_init(const struct rte_graph *graph, struct rte_node *node);
 
 /* Edge ids, filled when the graph is built: port_tx clone per port, for each node that transmits. */
-extern rte_edge_t ip4_rewrite_tx_edge[DP_MAX_PORTS];
-extern rte_edge_t ip6_rewrite_tx_edge[DP_MAX_PORTS];
+extern rte_edge_t ip4_rewrite_tx_edge[DP_MAX_OUT_PORTS];
+extern rte_edge_t ip6_rewrite_tx_edge[DP_MAX_OUT_PORTS];
+
+/*
+ * Packets for the router that network functions take (nf_desc.local): edge of ip4_local / ip6_local per IP
+ * protocol (0 = none: edge 0 is the core's own), and per UDP destination port. The node gets the packet at its
+ * outer IP header with m->l3_len = that header's length (IPv6: with its extension headers).
+ */
+#define LOCAL_UDP_MAX 8
+struct local_dispatch {
+	rte_edge_t proto_edge[256];
+	unsigned n_udp;
+	uint16_t udp_port[LOCAL_UDP_MAX];
+	rte_edge_t udp_edge[LOCAL_UDP_MAX];
+};
+extern struct local_dispatch local4_dispatch, local6_dispatch;
+
+static inline rte_edge_t local_udp_edge(const struct local_dispatch *d, uint16_t dst_port_host)
+{
+	for (unsigned i = 0; i < d->n_udp; i++)
+		if (d->udp_port[i] == dst_port_host)
+			return d->udp_edge[i];
+	return 0;
+}
 
 /* Move one packet to edge, the simple way (rte_node_enqueue_x1). */
 static inline void node_send(struct rte_graph *g, struct rte_node *n, rte_edge_t edge, struct rte_mbuf *m)

@@ -74,9 +74,14 @@ struct conf_vrf {
 	uint32_t max_routes;  /* per family; default 65536 */
 };
 
+/* A function's interface (a tunnel) has no device: its MTU is its own. */
+#define CONF_TUNNEL_MTU_DEFAULT 1400
+#define CONF_TUNNEL_MTU_MAX 9000
+
 struct conf_interface {
 	char name[CONF_NAME_MAX];
-	char device[CONF_NAME_MAX];
+	char kind[CONF_NAME_MAX]; /* "" = on a device port; else a function's interfaces (tunnels: "ipsec") */
+	char device[CONF_NAME_MAX]; /* "" for a function's interface */
 	uint16_t vlan;         /* 0 = untagged; 1..4094 = 802.1Q sub-interface */
 	char vrf[CONF_NAME_MAX];
 	uint16_t mtu;          /* IP MTU; default = device MTU */

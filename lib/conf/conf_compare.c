@@ -135,6 +135,7 @@ static void cmp_vrfs_interfaces(struct cmp *c, const struct npsgw_conf *a, const
 	for (size_t i = 0; !c->differs && i < a->n_interfaces; i++) {
 		const struct conf_interface *x = &a->interfaces[i], *y = &b->interfaces[i];
 		diff_str(c, at(p, sizeof(p), "interfaces", i, "name"), x->name, y->name);
+		diff_str(c, at(p, sizeof(p), "interfaces", i, "kind"), x->kind, y->kind);
 		diff_str(c, at(p, sizeof(p), "interfaces", i, "device"), x->device, y->device);
 		diff_u64(c, at(p, sizeof(p), "interfaces", i, "vlan"), x->vlan, y->vlan);
 		diff_str(c, at(p, sizeof(p), "interfaces", i, "vrf"), x->vrf, y->vrf);

@@ -18,6 +18,26 @@ int conf_ext_register(const struct conf_ext_ops *ops)
 	return (int)n_exts++;
 }
 
+#define CONF_KINDS_MAX 8
+static const char *kinds[CONF_KINDS_MAX];
+static size_t n_kinds;
+
+int conf_kind_register(const char *kind)
+{
+	if (n_kinds == CONF_KINDS_MAX || conf_kind_known(kind))
+		return -1;
+	kinds[n_kinds++] = kind;
+	return 0;
+}
+
+bool conf_kind_known(const char *kind)
+{
+	for (size_t i = 0; i < n_kinds; i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return true;
+	return false;
+}
+
 int conf_ext_slot(const char *key)
 {
 	for (size_t i = 0; i < n_exts; i++)

@@ -34,6 +34,9 @@ struct conf_ext_ops {
 
 /* Register a section; returns its slot, or -1 when CONF_EXT_MAX are registered or the key is taken. */
 int conf_ext_register(const struct conf_ext_ops *ops);
+/* Interface kinds other than device ports ("ipsec"): registered by the functions that own such interfaces. */
+int conf_kind_register(const char *kind);
+bool conf_kind_known(const char *kind);
 /* The slot of a key, -1 when not registered. */
 int conf_ext_slot(const char *key);
 /* Registered sections (slots 0 .. conf_ext_count() - 1). */

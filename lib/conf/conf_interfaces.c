@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/conf/conf_ext.h"
 #include "lib/conf/conf_int.h"
 
 #define IPV6_MIN_MTU 1280
 
-static const char *const interface_keys[] = {"name", "device", "vlan", "vrf", "mtu", "mac", "addresses", NULL};
+static const char *const interface_keys[] = {"name", "kind", "device", "vlan", "vrf", "mtu", "mac", "addresses", NULL};
+
 
 /* Duplicate detection state for one load of the section. */
 struct interface_seen {
@@ -74,6 +76,26 @@ static int read_port(struct conf_ctx *ctx, const config_setting_t *group, struct
 				 iface->device, iface->vlan, ctx->conf->interfaces[other].name);
 	if (conf_index_add(&seen->ports, hash, (uint32_t)index) < 0)
 		return conf_fail_nomem(ctx);
+	return 0;
+}
+
+/* kind = "ipsec" (a function's interface): no device, vlan or mac. */
+static int read_kind(struct conf_ctx *ctx, const config_setting_t *group, struct conf_interface *iface)
+{
+	int rc = conf_read_string(ctx, group, "kind", iface->kind, sizeof(iface->kind), false);
+	if (rc <= 0)
+		return rc;
+	const config_setting_t *s = config_setting_get_member(group, "kind");
+	if (!conf_kind_known(iface->kind))
+		return conf_fail(ctx, s, "unknown interface kind \"%s\" (expected \"ipsec\", or no kind for a device port)",
+				 iface->kind);
+	static const char *const port_only[] = {"device", "vlan", "mac"};
+	for (size_t i = 0; i < sizeof(port_only) / sizeof(port_only[0]); i++) {
+		const config_setting_t *bad = config_setting_get_member(group, port_only[i]);
+		if (bad != NULL)
+			return conf_fail(ctx, bad, "%s is for device ports (expected none with kind \"%s\")",
+					 port_only[i], iface->kind);
+	}
 	return 0;
 }
 
@@ -170,15 +192,20 @@ static int read_interface(struct conf_ctx *ctx, const config_setting_t *group, s
 				 "duplicate interface name %s (expected unique names)", iface->name);
 	if (conf_index_add(&ctx->interface_names, conf_hash_string(CONF_HASH_SEED, iface->name), (uint32_t)index) < 0)
 		return conf_fail_nomem(ctx);
-	if (read_port(ctx, group, iface, index, seen) < 0 || conf_read_name_required(ctx, group, "vrf", iface->vrf) < 0)
+	if (read_kind(ctx, group, iface) < 0)
+		return -1;
+	if (iface->kind[0] == '\0' && read_port(ctx, group, iface, index, seen) < 0)
+		return -1;
+	if (conf_read_name_required(ctx, group, "vrf", iface->vrf) < 0)
 		return -1;
 	long vrf = conf_vrf_index(ctx, iface->vrf);
 	if (vrf < 0)
 		return conf_fail(ctx, config_setting_get_member(group, "vrf"),
 				 "unknown vrf %s (expected a name from vrfs)", iface->vrf);
-	const struct conf_device *dev = conf_find_device(ctx->conf, iface->device);
-	iface->mtu = dev->mtu;
-	if (conf_read_u16(ctx, group, "mtu", 68, dev->mtu, &iface->mtu) < 0 || read_mac(ctx, group, iface) < 0 ||
+	const struct conf_device *dev = iface->kind[0] ? NULL : conf_find_device(ctx->conf, iface->device);
+	iface->mtu = dev ? dev->mtu : CONF_TUNNEL_MTU_DEFAULT;
+	if (conf_read_u16(ctx, group, "mtu", 68, dev ? dev->mtu : CONF_TUNNEL_MTU_MAX, &iface->mtu) < 0 ||
+	    read_mac(ctx, group, iface) < 0 ||
 	    read_addresses(ctx, group, iface, index, (uint32_t)vrf, seen) < 0)
 		return -1;
 	return check_ipv6_mtu(ctx, group, iface);

@@ -118,8 +118,12 @@ static void write_vrfs_interfaces(FILE *f, const struct npsgw_conf *c)
 		char buf[ADDR_STR_MAX];
 		fprintf(f, "%s\n\t{", i ? "," : "");
 		put_key_str(f, "name", in->name);
-		put_key_str(f, "device", in->device);
-		fprintf(f, " vlan = %u;", in->vlan);
+		if (in->kind[0] != '\0') {
+			put_key_str(f, "kind", in->kind);
+		} else {
+			put_key_str(f, "device", in->device);
+			fprintf(f, " vlan = %u;", in->vlan);
+		}
 		put_key_str(f, "vrf", in->vrf);
 		fprintf(f, " mtu = %u;", in->mtu);
 		if (in->has_mac)

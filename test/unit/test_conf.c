@@ -4,6 +4,8 @@
  * message text), the route file (line grammar, errors, a million lines) and random mutations of a good file.
  */
 #include "lib/conf/conf.h"
+#include "lib/conf/conf_ext.h"
+#include "lib/conf/conf_write.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -1431,8 +1433,57 @@ static int suite_clean(void)
 	return rmdir(tmp_dir);
 }
 
+/* Interfaces of a function's kind (tunnels): no device, their own MTU, written back and compared. */
+static void test_interface_kinds(void)
+{
+	static const struct error_case cases[] = {
+		{DEV_P0 VRF_MAIN "interfaces = ( { name = \"t\"; kind = \"gre\"; vrf = \"main\"; } );\n",
+		 3,
+		 {"interfaces[0].kind: unknown interface kind \"gre\""}},
+		{DEV_P0 VRF_MAIN "interfaces = ( { name = \"t\"; kind = \"ipsec\";\n device = \"p0\"; vrf = \"main\"; } );\n",
+		 4,
+		 {"interfaces[0].device: device is for device ports (expected none with kind \"ipsec\")"}},
+		{DEV_P0 VRF_MAIN "interfaces = ( { name = \"t\"; kind = \"ipsec\"; vlan = 3; vrf = \"main\"; } );\n",
+		 3,
+		 {"vlan is for device ports"}},
+		{DEV_P0 VRF_MAIN "interfaces = ( { name = \"t\"; kind = \"ipsec\"; vrf = \"main\"; mtu = 9001; } );\n",
+		 3,
+		 {"interfaces[0].mtu", "9000"}},
+	};
+	RUN_CASES(cases);
+	struct npsgw_conf *c = load_ok(DEV_P0 VRF_MAIN
+				       "interfaces = ( { name = \"a\"; device = \"p0\"; vrf = \"main\"; },\n"
+				       "  { name = \"t\"; kind = \"ipsec\"; vrf = \"main\"; addresses = [\"169.254.0.1/30\"]; },\n"
+				       "  { name = \"u\"; kind = \"ipsec\"; vrf = \"main\"; mtu = 1380; } );\n");
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_STRING_EQUAL(c->interfaces[1].kind, "ipsec");
+	CU_ASSERT_STRING_EQUAL(c->interfaces[1].device, "");
+	CU_ASSERT_EQUAL(c->interfaces[1].mtu, CONF_TUNNEL_MTU_DEFAULT);
+	CU_ASSERT_EQUAL(c->interfaces[2].mtu, 1380);
+	CU_ASSERT_STRING_EQUAL(c->interfaces[0].kind, "");
+	/* Written and read back: the same model. */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	CU_ASSERT_FATAL(f != NULL && conf_write(f, c, NULL) == 0);
+	fclose(f);
+	CU_ASSERT(strstr(text, "kind = \"ipsec\"") != NULL);
+	struct npsgw_conf *back = load_ok(text);
+	CU_ASSERT_FATAL(back != NULL);
+	char what[128];
+	CU_ASSERT(!conf_differs(c, back, ~0u, what, sizeof(what)));
+	/* A different kind is a difference. */
+	snprintf(back->interfaces[2].kind, sizeof(back->interfaces[2].kind), "other");
+	CU_ASSERT(conf_differs(c, back, ~0u, what, sizeof(what)));
+	CU_ASSERT(strstr(what, "kind") != NULL);
+	free(text);
+	conf_free(back);
+	conf_free(c);
+}
+
 int main(void)
 {
+	conf_kind_register("ipsec"); /* as the IPsec function does at start-up (nf_register_conf) */
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	CU_pSuite s = CU_add_suite("conf", suite_init, suite_clean);
@@ -1449,6 +1500,7 @@ int main(void)
 	CU_add_test(s, "device errors", test_device_errors);
 	CU_add_test(s, "worker errors", test_worker_errors);
 	CU_add_test(s, "vrf and interface errors", test_vrf_and_interface_errors);
+	CU_add_test(s, "interface kinds (tunnels)", test_interface_kinds);
 	CU_add_test(s, "route errors", test_route_errors);
 	CU_add_test(s, "neighbour errors", test_neighbour_errors);
 	CU_add_test(s, "first error wins", test_first_error_wins);
