@@ -174,7 +174,8 @@ enum ctl_counter {
 	X(arp_tx_reply) X(arp_tx_gratuitous) X(ndp_rx_ns) X(ndp_rx_na) X(ndp_rx_rs) X(ndp_rx_ra) X(ndp_rx_redirect) \
 	X(ndp_rx_ns_not_for_us) X(ndp_rx_dad) X(ndp_tx_ns) X(ndp_tx_na) X(ndp_tx_unsolicited_na) X(ndp_drop_no_mac)  \
 	X(ndp_drop_bad_option) X(neigh_resolved) X(neigh_failed) X(neigh_held) X(neigh_hold_flushed)                 \
-	X(neigh_hold_dropped) X(neigh_hold_full) X(neigh_table_full) X(punt_received) X(ctl_tx) X(ctl_tx_failed)
+	X(neigh_hold_dropped) X(neigh_hold_full) X(neigh_table_full) X(punt_received) X(ctl_tx) X(ctl_tx_failed) \
+	X(handoff_drain_timeout)
 #define CTL_COUNTER_ENUM(n) CTL_##n,
 	NPSGW_CTL_COUNTERS(CTL_COUNTER_ENUM)
 #undef CTL_COUNTER_ENUM
@@ -245,5 +246,11 @@ static inline void nh_l2_unpack(uint64_t l2, struct rte_ether_addr *mac)
 
 /* Wait until every worker has passed a quiescent state (no-op before the workers start). */
 void dp_synchronize(void);
+/*
+ * Rings workers hand packets to each other on (network functions' ownership): dp_synchronize() also waits until
+ * the packets queued on them before the grace period were taken, since they carry next-hop and VRF indexes.
+ */
+int dp_handoff_ring_register(struct rte_ring *r);
+void dp_handoff_ring_unregister(struct rte_ring *r);
 
 #endif

@@ -79,8 +79,57 @@ void workers_stop(void)
 	dp.qs = NULL;
 }
 
+#define DP_MAX_HANDOFF_RINGS 256
+static struct rte_ring *handoff_rings[DP_MAX_HANDOFF_RINGS];
+static unsigned n_handoff_rings;
+
+int dp_handoff_ring_register(struct rte_ring *r)
+{
+	if (n_handoff_rings == DP_MAX_HANDOFF_RINGS)
+		return -1;
+	handoff_rings[n_handoff_rings++] = r;
+	return 0;
+}
+
+void dp_handoff_ring_unregister(struct rte_ring *r)
+{
+	for (unsigned i = 0; i < n_handoff_rings; i++)
+		if (handoff_rings[i] == r) {
+			handoff_rings[i] = handoff_rings[--n_handoff_rings];
+			return;
+		}
+}
+
+/* How long a grace period waits for the hand-off rings to drain before it gives up on a stuck worker. */
+#define HANDOFF_DRAIN_MAX_MS 1000
+
 void dp_synchronize(void)
 {
-	if (dp.qs != NULL)
-		rte_rcu_qsbr_synchronize(dp.qs, RTE_QSBR_THRID_INVALID);
+	if (dp.qs == NULL)
+		return;
+	rte_rcu_qsbr_synchronize(dp.qs, RTE_QSBR_THRID_INVALID);
+	/*
+	 * A packet handed to another worker carries indexes (next hop, VRF) its sender read before the grace period,
+	 * and waits on the ring across the quiescent states. Every such packet is on a ring by now (its sender went
+	 * quiescent after queuing it): wait until the consumers took everything queued so far, then for the walks
+	 * that took them to end.
+	 */
+	uint32_t snap[DP_MAX_HANDOFF_RINGS];
+	bool pending = false;
+	for (unsigned i = 0; i < n_handoff_rings; i++) {
+		snap[i] = __atomic_load_n(&handoff_rings[i]->prod.tail, __ATOMIC_ACQUIRE);
+		pending |= snap[i] != __atomic_load_n(&handoff_rings[i]->cons.tail, __ATOMIC_ACQUIRE);
+	}
+	if (!pending)
+		return;
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * HANDOFF_DRAIN_MAX_MS / 1000;
+	for (unsigned i = 0; i < n_handoff_rings; i++)
+		while ((int32_t)(__atomic_load_n(&handoff_rings[i]->cons.tail, __ATOMIC_ACQUIRE) - snap[i]) < 0) {
+			if (rte_get_timer_cycles() > deadline) {
+				dp.ctl_counters[CTL_handoff_drain_timeout]++;
+				break;
+			}
+			rte_pause();
+		}
+	rte_rcu_qsbr_synchronize(dp.qs, RTE_QSBR_THRID_INVALID);
 }

@@ -103,3 +103,21 @@ int nf_cmd_flush(const struct ctl_args *a, struct ctl_reply *r, nf_flush_fn flus
 			    wait_ms);
 	return 0;
 }
+
+struct rte_ring *nf_handoff_ring_create(const char *name, unsigned size, int socket)
+{
+	struct rte_ring *r = rte_ring_create(name, size, socket, RING_F_SC_DEQ);
+	if (r != NULL && dp_handoff_ring_register(r) != 0) {
+		rte_ring_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void nf_handoff_ring_free(struct rte_ring *r)
+{
+	if (r == NULL)
+		return;
+	dp_handoff_ring_unregister(r);
+	rte_ring_free(r);
+}

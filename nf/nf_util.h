@@ -31,6 +31,13 @@ void nf_ct_stats_sum(struct ct_stats *s, uint64_t *capacity, const void *workers
 #define NF_CT_STATS_SUM(s, capacity, workers, n_workers, member)                                                   \
 	nf_ct_stats_sum(s, capacity, workers, n_workers, sizeof(*(workers)), offsetof(__typeof__(*(workers)), member))
 
+/*
+ * A worker's hand-off ring (multi-producer, single consumer), registered with the core so that grace periods wait
+ * for the packets on it (dp_synchronize); freed with nf_handoff_ring_free. NULL when out of memory.
+ */
+struct rte_ring *nf_handoff_ring_create(const char *name, unsigned size, int socket);
+void nf_handoff_ring_free(struct rte_ring *r);
+
 /* A "counter / #value / description" row of a stats table. */
 void nf_stats_row(struct ctl_table *t, const char *name, uint64_t v, const char *desc);
 

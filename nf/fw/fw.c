@@ -15,6 +15,7 @@
 #include "dataplane/cp.h"
 #include "dataplane/feature.h"
 #include "lib/conf/conf_ext.h"
+#include "nf/nf_util.h"
 #include "nf/fw/fw_cp.h"
 
 struct fw_state fw;
@@ -55,7 +56,7 @@ static int worker_tables_create(unsigned i, const struct fw_conf *c, char *err, 
 		return ENOMEM;
 	}
 	snprintf(name, sizeof(name), "fw-handoff-w%u", i);
-	w->handoff = rte_ring_create(name, FW_HANDOFF_RING_SIZE, socket, RING_F_SC_DEQ);
+	w->handoff = nf_handoff_ring_create(name, FW_HANDOFF_RING_SIZE, socket);
 	snprintf(name, sizeof(name), "fw-log-w%u", i);
 	w->log = rte_ring_create_elem(name, sizeof(struct fw_log_rec), FW_LOG_RING_SIZE, socket,
 				      RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -105,7 +106,7 @@ void fw_tables_free(void)
 			while ((n = rte_ring_sc_dequeue_burst(w->handoff, m, RTE_DIM(m), NULL)) > 0)
 				rte_pktmbuf_free_bulk((struct rte_mbuf **)m, n);
 		}
-		rte_ring_free(w->handoff);
+		nf_handoff_ring_free(w->handoff);
 		rte_ring_free(w->log);
 		if (w->frags != NULL)
 			fw_frag_free(w->frags);

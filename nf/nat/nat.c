@@ -32,8 +32,10 @@ uint32_t nat_boot_max_sessions(void)
 
 static void workers_free(void)
 {
-	for (unsigned i = 0; nat.workers != NULL && i < nat.n_workers; i++)
+	for (unsigned i = 0; nat.workers != NULL && i < nat.n_workers; i++) {
+		dp_handoff_ring_unregister(nat.workers[i].handoff);
 		nat_worker_free(&nat.workers[i]);
+	}
 	rte_free(nat.workers);
 	nat.workers = NULL;
 	rte_free(nat.tenants);
@@ -66,6 +68,8 @@ static int workers_create(const struct nat_conf *c, char *err, size_t errlen)
 			return ENOMEM;
 		}
 	}
+	for (unsigned i = 0; i < n; i++)
+		dp_handoff_ring_register(ws[i].handoff); /* grace periods wait for packets on it (dp_synchronize) */
 	nat.n_workers = n;
 	__atomic_store_n(&nat.workers, ws, __ATOMIC_RELEASE);
 	return 0;
