@@ -94,3 +94,10 @@ void feat_enable(enum feat_arc arc, uint32_t vrf_slot, int feat, bool on)
 	m = on ? (uint8_t)(m | 1u << feat) : (uint8_t)(m & ~(1u << feat));
 	__atomic_store_n(&a->vrf_mask[vrf_slot], m, __ATOMIC_RELEASE);
 }
+
+void feat_clear_vrf(uint32_t vrf_slot)
+{
+	for (unsigned a = 0; a < FEAT_ARC_COUNT; a++)
+		if (feat_arcs[a].vrf_mask != NULL)
+			__atomic_store_n(&feat_arcs[a].vrf_mask[vrf_slot], 0, __ATOMIC_RELAXED);
+}

@@ -49,6 +49,9 @@ int feat_index(enum feat_arc arc, const char *node);
 /* Enable or disable a feature for a VRF slot (control thread; workers see it on their next packet). */
 void feat_enable(enum feat_arc arc, uint32_t vrf_slot, int feat, bool on);
 
+/* A VRF slot was freed: no feature stays enabled for the next VRF that takes the slot. */
+void feat_clear_vrf(uint32_t vrf_slot);
+
 /* Fast path: where a packet of vrf_slot goes after node `from` (FEAT_FROM_SOURCE or feature index + 1). */
 static inline rte_edge_t feat_next_edge(enum feat_arc arc, unsigned from, uint32_t vrf_slot)
 {

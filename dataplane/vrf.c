@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 
 #include "dataplane/cp.h"
+#include "dataplane/feature.h"
 #include "nf/nf.h"
 
 struct vrf *vrf_by_name(const char *name)
@@ -133,13 +134,15 @@ int cp_vrf_del(const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "routes in other VRFs leak into VRF '%s': delete them first", name);
 		return EBUSY;
 	}
-	__atomic_store_n(&dp.vrfs[v->slot], NULL, __ATOMIC_RELEASE);
+	uint32_t slot = v->slot;
+	__atomic_store_n(&dp.vrfs[slot], NULL, __ATOMIC_RELEASE);
 	dp_synchronize();
 	if (v->fib4)
 		fib4_destroy(v->fib4);
 	if (v->fib6)
 		fib6_destroy(v->fib6);
 	rte_free(v);
+	feat_clear_vrf(slot);
 	nf_iface_changed();
 	return 0;
 }
