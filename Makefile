@@ -28,7 +28,7 @@ DP_LIB_OBJS := $(filter-out $(BUILD)/obj/dataplane/main.o,$(DP_OBJS))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(UNIT_SRCS) $(NF_TEST_SRCS)))
 
 .SECONDARY:
-.PHONY: all test unit pcap-test fw-test nat-test e2e-test badinput-test bench demo clean debug format graph docs deps
+.PHONY: all test unit pcap-test fw-test nat-test ipsec-test e2e-test badinput-test bench demo clean debug format graph docs deps
 all: $(BUILD)/npsd $(BUILD)/npsctl
 
 $(BUILD)/obj/%.o: %.c
@@ -112,6 +112,10 @@ nat-test: all
 	bash nf/dslite/test/run_pcap.sh
 	bash nf/nat/test/run.sh
 
+# IPsec tiers alone: pcap interop with scapy's ESP, replay, bad input, MTU; then network namespaces.
+ipsec-test: all
+	bash nf/ipsec/test/run_pcap.sh
+
 # All tiers: unit, pcap-in/pcap-out (incl. the bad-input corpus), end-to-end in network namespaces.
 test: deps
 	$(MAKE) all unit
@@ -126,6 +130,7 @@ test: deps
 	bash nf/nat/test/run_pcap.sh
 	bash nf/dslite/test/run_pcap.sh
 	bash nf/nat/test/run.sh
+	bash nf/ipsec/test/run_pcap.sh
 	bash bench/run --smoke --no-make
 
 # The README's two commands: each installs what it needs first (Debian packages only), then builds.
@@ -156,3 +161,40 @@ clean:
 	rm -rf build build-debug
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- Installation and the Debian package (docs/DEPLOY-KVM.md) ----
+# `make install` (PREFIX=/usr/local, DESTDIR for staging); `make deb` builds $(BUILD)/npsgw_VERSION_ARCH.deb with
+# dpkg-deb; `make deploy-test` runs test/deploy/run.sh (virtio_user, lifecycle, self-checks, steering, packaging).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SBINDIR = $(PREFIX)/sbin
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/npsgw
+DOCDIR = $(PREFIX)/share/doc/npsgw
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+HOST_SCRIPTS := scripts/hugepages.sh scripts/bind-vfio.sh scripts/create-vfs.sh scripts/check-host.sh
+.PHONY: install uninstall deb deploy-test
+
+install: all
+	install -D -m 0755 $(BUILD)/npsd $(DESTDIR)$(SBINDIR)/npsd
+	install -D -m 0755 $(BUILD)/npsctl $(DESTDIR)$(BINDIR)/npsctl
+	install -d $(DESTDIR)$(DATADIR)/scripts $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/npsgw $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(HOST_SCRIPTS) $(DESTDIR)$(DATADIR)/scripts/
+	install -m 0644 conf/example.conf $(DESTDIR)$(DATADIR)/example.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/npsgw/npsd.conf ] || \
+		install -m 0640 conf/example.conf $(DESTDIR)$(SYSCONFDIR)/npsgw/npsd.conf
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+		-e 's|@DOCDIR@|$(DOCDIR)|g' packaging/npsgw.service >$(DESTDIR)$(UNITDIR)/npsgw.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/npsgw.service
+
+# Leaves $(SYSCONFDIR)/npsgw (the operator's configuration) in place.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/npsd $(DESTDIR)$(BINDIR)/npsctl $(DESTDIR)$(UNITDIR)/npsgw.service
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+
+deb: all
+	bash packaging/mkdeb.sh $(BUILD)
+
+deploy-test: all
+	bash test/deploy/run.sh

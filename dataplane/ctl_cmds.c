@@ -59,7 +59,7 @@ const struct ctl_cmd ctl_commands[] = {
 	 cmd_config_save},
 	{"reload", "", "", "commit the boot file npsd was started with (as SIGHUP does)", cmd_reload},
 	{"subscribe", "", "events",
-	 "receive events on this connection: link, neighbour, config, firewall, nat (comma list; default all)",
+	 "receive events on this connection: link, neighbour, config, firewall, nat, ipsec (comma list; default all)",
 	 cmd_subscribe},
 	{"unsubscribe", "", "", "stop receiving events on this connection", cmd_unsubscribe},
 };

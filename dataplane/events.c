@@ -146,7 +146,9 @@ void events_after_request(const char *line, size_t len, const struct sbuf *reply
 		sbuf_append(&b, i ? "," : "", i ? 1 : 0);
 		sbuf_json_string(&b, args.key[i]);
 		sbuf_append(&b, ":", 1);
-		sbuf_json_string(&b, args.val[i]);
+		/* Key material never leaves in an event, whichever command carries it. */
+		bool secret = strcmp(args.key[i], "key") == 0 || strcmp(args.key[i], "auth_key") == 0;
+		sbuf_json_string(&b, secret ? "(hidden)" : args.val[i]);
 	}
 	sbuf_append(&b, "}", 1);
 	finish(&b, EV_CONFIG);

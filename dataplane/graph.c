@@ -51,7 +51,9 @@ static int nf_edges_create(char *err, size_t errlen)
 			snprintf(err, errlen, "%s: cannot link its tunnel output nodes after the rewrite nodes", d->name);
 			return EINVAL;
 		}
-		for (const struct nf_local_reg *l = d->local; l != NULL && l->family != 0; l++) {
+		/* A function absent from the boot file takes no protocol: UDP 4500 stays "port unreachable". */
+		for (const struct nf_local_reg *l = nf_configured(d, dp.conf) ? d->local : NULL; l != NULL && l->family != 0;
+		     l++) {
 			struct local_dispatch *ld = l->family == 4 ? &local4_dispatch : &local6_dispatch;
 			rte_edge_t edge;
 			bool udp = l->proto == IPPROTO_UDP;

@@ -52,10 +52,13 @@ int nh_table_init(uint32_t max_nhs, char *err, size_t errlen)
 	return 0;
 }
 
-/* Out of a tunnel interface: no link layer, so every next hop on it is the one permanently resolved entry. */
+/*
+ * Out of a tunnel interface there is no link layer: its connected next hop and its gateways' neighbour entries are
+ * resolved for good when created (l2 valid, no neighbour state), so the rewrite node never asks for resolution.
+ */
 static bool key_on_tunnel(const struct nh_key *k)
 {
-	if (k->type != NH_T_CONNECTED && k->type != NH_T_GATEWAY && k->type != NH_T_NEIGH)
+	if (k->type != NH_T_CONNECTED && k->type != NH_T_NEIGH)
 		return false;
 	const struct iface *ifc = k->iface < dp.max_ifaces ? dp.ifaces[k->iface] : NULL;
 	return ifc != NULL && iface_is_tunnel(ifc);
@@ -69,10 +72,6 @@ static void key_normalise(struct nh_key *k, const struct nh_key *in)
 	k->iface = in->iface;
 	k->target_vrf = in->target_vrf;
 	memcpy(k->addr, in->addr, 16);
-	if (key_on_tunnel(k)) {
-		k->type = NH_T_NEIGH;
-		memset(k->addr, 0, 16);
-	}
 }
 
 uint32_t nh_find(const struct nh_key *key)
@@ -115,7 +114,7 @@ uint32_t nh_get(const struct nh_key *key)
 	}
 	bool tunnel = key_on_tunnel(&k);
 	if (tunnel)
-		nh->l2 = NH_L2_VALID; /* nothing to resolve: the tunnel's function takes the packet */
+		nh->l2 = NH_L2_VALID; /* nothing to resolve: the tunnel's function takes the packet (nh_neighbour) */
 	else if (k.type == NH_T_NEIGH && neigh_attach(idx) != 0) {
 		dp.nh_free[dp.n_nh_free++] = idx;
 		return NH_NONE;

@@ -124,7 +124,7 @@ void nf_fini(void)
 }
 
 /* Does the boot configuration run this function? (a function with a config section runs only with it) */
-static bool nf_configured(const struct nf_desc *d, const struct npsgw_conf *boot)
+bool nf_configured(const struct nf_desc *d, const struct npsgw_conf *boot)
 {
 	if (d->conf == NULL)
 		return true;

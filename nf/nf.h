@@ -90,6 +90,8 @@ void nf_iface_changed(void);
 void nf_poll(uint64_t now_ms);
 void nf_stats(struct ctl_reply *r);
 void nf_fini(void);
+/* Does the boot configuration boot run function d? (a function with a config section runs only with it) */
+bool nf_configured(const struct nf_desc *d, const struct npsgw_conf *boot);
 /* Registry index of the function owning interfaces of this kind (its name, with tunnel_out), or -1. */
 int nf_kind_index(const char *kind);
 /* Node name patterns of every function, for the worker graphs: copies up to max into out, returns the count. */

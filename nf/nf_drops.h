@@ -5,8 +5,10 @@
 
 #include "nf/fw/fw_drops.h"
 #include "nf/dslite/dslite_drops.h"
+#include "nf/ipsec/ipsec_drops.h"
 #include "nf/nat/nat_drops.h"
 
-#define NF_DROP_REASONS(X) NF_FW_DROP_REASONS(X) NF_NAT_DROP_REASONS(X) NF_DSLITE_DROP_REASONS(X)
+#define NF_DROP_REASONS(X) \
+	NF_FW_DROP_REASONS(X) NF_NAT_DROP_REASONS(X) NF_DSLITE_DROP_REASONS(X) NF_IPSEC_DROP_REASONS(X)
 
 #endif

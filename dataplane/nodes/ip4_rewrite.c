@@ -40,10 +40,10 @@ static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, st
 		rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, m);
 		return;
 	}
-	rte_pktmbuf_free(m);
 	w->pkts_created += (uint64_t)n - 1; /* for the accounting: one packet in, n out */
 	for (int i = 0; i < n; i++) {
 		struct rte_mbuf *f = frags[i];
+		*pkt_meta(f) = *pkt_meta(m); /* a tunnel's function reads it (out_iface, vrf, flags) */
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -56,6 +56,7 @@ static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, st
 		w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(f);
 		rte_node_enqueue_x1(graph, node, ip4_rewrite_tx_edge[out->port], f);
 	}
+	rte_pktmbuf_free(m);
 }
 
 /* The home-run guess must be a port_tx edge: the other edges take packets one by one. */

@@ -7,7 +7,7 @@
 
 /*
  * The neighbour entry a next hop transmits through: itself for NEIGH, the gateway's for GATEWAY; NULL for
- * CONNECTED (the destination has no host route yet: the control thread must create one).
+ * CONNECTED (the destination has no host route yet: the control thread must create one), except a tunnel's.
  */
 static inline struct nexthop *nh_neighbour(struct nexthop *nh)
 {
@@ -15,6 +15,8 @@ static inline struct nexthop *nh_neighbour(struct nexthop *nh)
 		return nh;
 	if (nh->type == NH_T_GATEWAY)
 		return &dp.nhs[nh->neigh];
+	if (nh->l2 & NH_L2_VALID)
+		return nh; /* connected to a tunnel: resolved for good (dataplane/nexthop.c) */
 	return NULL;
 }
 

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* SAs and tunnels: building, freeing, summing (nf/ipsec/ipsec_sa.h). Control thread and unit tests. */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+#include "nf/ipsec/ipsec_sa.h"
+
+struct ipsec_state ipsec;
+
+int ipsec_sa_init_crypto(struct ipsec_sa *sa, uint8_t alg, const uint8_t *key, size_t key_len,
+			 const uint8_t *auth_key, size_t auth_key_len, char *err, size_t errlen)
+{
+	if (ipsec_crypto_key_init(&sa->crypto, alg, key, key_len, auth_key, auth_key_len, err, errlen) != 0)
+		return -1;
+	sa->alg = alg;
+	return 0;
+}
+
+struct ipsec_sa *ipsec_sa_create(const struct ipsec_sa_conf *c, uint16_t iface, unsigned n_workers, int socket,
+				 char *err, size_t errlen)
+{
+	if (n_workers == 0 || n_workers > IPSEC_MAX_WORKERS) {
+		snprintf(err, errlen, "bad worker count %u", n_workers);
+		return NULL;
+	}
+	size_t size = sizeof(struct ipsec_sa) + n_workers * sizeof(struct ipsec_sa_stats);
+	struct ipsec_sa *sa = rte_zmalloc_socket("ipsec_sa", size, RTE_CACHE_LINE_SIZE, socket);
+	if (sa == NULL) {
+		snprintf(err, errlen, "out of memory for an SA");
+		return NULL;
+	}
+	sa->spi = c->spi;
+	sa->dir = c->dir;
+	sa->esn = c->esn;
+	sa->iface = iface;
+	sa->n_workers = (uint16_t)n_workers;
+	sa->owner = (uint16_t)(c->spi % n_workers);
+	sa->replay_window = c->replay_window;
+	sa->soft_bytes = c->soft_bytes;
+	sa->hard_bytes = c->hard_bytes;
+	sa->soft_packets = c->soft_packets;
+	sa->hard_packets = c->hard_packets;
+	sa->seq_limit = c->esn ? UINT64_MAX : UINT32_MAX;
+	ipsec_replay_init(&sa->replay, c->replay_window);
+	if (ipsec_sa_init_crypto(sa, c->alg, c->key, c->key_len, c->auth_key, c->auth_key_len, err, errlen) != 0) {
+		ipsec_sa_destroy(sa);
+		return NULL;
+	}
+	return sa;
+}
+
+void ipsec_sa_destroy(struct ipsec_sa *sa)
+{
+	if (sa == NULL)
+		return;
+	ipsec_crypto_key_wipe(&sa->crypto);
+	rte_free(sa);
+}
+
+void ipsec_sa_sum(const struct ipsec_sa *sa, struct ipsec_sa_stats *out, uint64_t *lost)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < sa->n_workers; w++) {
+		const struct ipsec_sa_stats *s = &sa->stats[w];
+		out->packets += s->packets;
+		out->bytes += s->bytes;
+		out->icv_failed += s->icv_failed;
+		out->replay += s->replay;
+		out->decrypt_errors += s->decrypt_errors;
+		out->refused += s->refused;
+	}
+	if (lost != NULL)
+		*lost = sa->dir == IPSEC_DIR_IN ? __atomic_load_n(&sa->replay.lost, __ATOMIC_RELAXED) : 0;
+}
+
+uint64_t ipsec_sa_seq_used(const struct ipsec_sa *sa)
+{
+	uint64_t s = __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED);
+	return s > sa->seq_limit ? sa->seq_limit : s;
+}
+
+struct ipsec_tunnel *ipsec_tunnel_create(uint16_t iface, uint32_t vrf, unsigned n_workers, int socket)
+{
+	if (n_workers == 0 || n_workers > IPSEC_MAX_WORKERS)
+		return NULL;
+	size_t size = sizeof(struct ipsec_tunnel) + n_workers * sizeof(struct ipsec_tunnel_stats);
+	struct ipsec_tunnel *t = rte_zmalloc_socket("ipsec_tunnel", size, RTE_CACHE_LINE_SIZE, socket);
+	if (t == NULL)
+		return NULL;
+	t->iface = iface;
+	t->vrf = vrf;
+	t->n_workers = (uint16_t)n_workers;
+	return t;
+}
+
+void ipsec_tunnel_destroy(struct ipsec_tunnel *t)
+{
+	if (t == NULL)
+		return;
+	rte_free(t->params);
+	rte_free(t);
+}
+
+void ipsec_tunnel_sum(const struct ipsec_tunnel *t, struct ipsec_tunnel_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < t->n_workers; w++) {
+		const struct ipsec_tunnel_stats *s = &t->stats[w];
+		out->rx_packets += s->rx_packets;
+		out->rx_bytes += s->rx_bytes;
+		out->tx_packets += s->tx_packets;
+		out->tx_bytes += s->tx_bytes;
+		out->icv_failed += s->icv_failed;
+		out->replay += s->replay;
+		out->decrypt_errors += s->decrypt_errors;
+		out->lost += s->lost;
+		out->no_sa += s->no_sa;
+	}
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ESP crypto on intel-ipsec-mb (nf/ipsec/ipsec_crypto.h).
+ *
+ * AES-CBC + HMAC-SHA-256 go through the job API: jobs queue in the manager's multi-buffer lanes and complete in
+ * groups, so a burst of n packets costs about n / lanes passes of AES and SHA. AES-GCM has no multi-buffer lanes in
+ * 1.3 (each job runs as it is submitted); the direct gcm calls skip the job manager's bookkeeping and measured
+ * faster (a timing of 64-packet bursts, AES-GCM-128, AVX-512 VAES: 57 vs 80 ns at 64 bytes, 82 vs 115 at 512, 150
+ * vs 171 at 1400), so GCM uses them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nf/ipsec/ipsec_crypto.h"
+
+/* The control thread's manager, for key expansion only (workers have their own). */
+static IMB_MGR *ctl_mb;
+
+IMB_MGR *ipsec_crypto_mgr_create(void)
+{
+	IMB_MGR *mb = alloc_mb_mgr(0);
+	if (mb == NULL)
+		return NULL;
+	init_mb_mgr_auto(mb, NULL);
+	if (imb_get_errno(mb) != 0) {
+		free_mb_mgr(mb);
+		return NULL;
+	}
+	return mb;
+}
+
+void ipsec_crypto_mgr_free(IMB_MGR *mb)
+{
+	if (mb != NULL)
+		free_mb_mgr(mb);
+}
+
+const char *ipsec_crypto_arch_name(const IMB_MGR *mb)
+{
+	switch (mb->used_arch) {
+	case IMB_ARCH_NOAESNI:
+		return "no-aesni";
+	case IMB_ARCH_SSE:
+		return "sse";
+	case IMB_ARCH_AVX:
+		return "avx";
+	case IMB_ARCH_AVX2:
+		return "avx2";
+	case IMB_ARCH_AVX512:
+		return "avx512";
+	default:
+		return "?";
+	}
+}
+
+void ipsec_crypto_key_wipe(struct ipsec_crypto_key *k)
+{
+	/* A volatile pointer keeps the compiler from dropping stores to memory about to be freed. */
+	volatile uint8_t *p = (volatile uint8_t *)k;
+	for (size_t i = 0; i < sizeof(*k); i++)
+		p[i] = 0;
+}
+
+/* HMAC-SHA-256 inner and outer states of key (RFC 2104): one SHA-256 block each of key ^ ipad / key ^ opad. */
+static void hmac_sha256_precompute(IMB_MGR *mb, const uint8_t *key, size_t len, uint8_t ipad[32], uint8_t opad[32])
+{
+	uint8_t block[64] __attribute__((aligned(16)));
+	memset(block, 0x36, sizeof(block));
+	for (size_t i = 0; i < len; i++)
+		block[i] ^= key[i];
+	IMB_SHA256_ONE_BLOCK(mb, block, ipad);
+	memset(block, 0x5c, sizeof(block));
+	for (size_t i = 0; i < len; i++)
+		block[i] ^= key[i];
+	IMB_SHA256_ONE_BLOCK(mb, block, opad);
+	volatile uint8_t *v = block;
+	for (size_t i = 0; i < sizeof(block); i++)
+		v[i] = 0;
+}
+
+static int ctl_mb_ready(void)
+{
+	if (ctl_mb == NULL)
+		ctl_mb = ipsec_crypto_mgr_create();
+	return ctl_mb != NULL ? 0 : -1;
+}
+
+int ipsec_crypto_hmac_sha256_state(const uint8_t *key, size_t len, uint8_t ipad[32], uint8_t opad[32])
+{
+	if (len > 64 || ctl_mb_ready() != 0)
+		return -1;
+	hmac_sha256_precompute(ctl_mb, key, len, ipad, opad);
+	return 0;
+}
+
+int ipsec_crypto_key_init(struct ipsec_crypto_key *k, uint8_t alg, const uint8_t *key, size_t key_len,
+			  const uint8_t *auth_key, size_t auth_key_len, char *err, size_t errlen)
+{
+	if (alg >= IPSEC_ALG_COUNT) {
+		snprintf(err, errlen, "unknown algorithm %u", alg);
+		return -1;
+	}
+	if (key_len != ipsec_alg_key_len(alg) || auth_key_len != ipsec_alg_auth_key_len(alg) ||
+	    (auth_key_len > 0 && auth_key == NULL)) {
+		snprintf(err, errlen, "%s takes a %u-byte key%s (got %zu%s)", ipsec_alg_name(alg), ipsec_alg_key_len(alg),
+			 ipsec_alg_auth_key_len(alg) ? " and a 32-byte auth key" : "", key_len,
+			 auth_key_len ? " and an auth key" : "");
+		return -1;
+	}
+	if (ctl_mb_ready() != 0) {
+		snprintf(err, errlen, "intel-ipsec-mb: cannot create a manager");
+		return -1;
+	}
+	memset(k, 0, sizeof(*k));
+	k->alg = alg;
+	switch (alg) {
+	case IPSEC_ALG_AES_GCM_128:
+	case IPSEC_ALG_AES_GCM_256:
+		k->aes_len = (uint8_t)(key_len - IPSEC_GCM_SALT_LEN);
+		k->iv_len = IPSEC_GCM_IV_LEN;
+		k->align = 4;
+		memcpy(k->salt, key + k->aes_len, IPSEC_GCM_SALT_LEN);
+		if (k->aes_len == 16)
+			IMB_AES128_GCM_PRE(ctl_mb, key, &k->gcm);
+		else
+			IMB_AES256_GCM_PRE(ctl_mb, key, &k->gcm);
+		break;
+	default:
+		k->aes_len = (uint8_t)key_len;
+		k->iv_len = IPSEC_CBC_IV_LEN;
+		k->align = 16;
+		if (k->aes_len == 16)
+			IMB_AES_KEYEXP_128(ctl_mb, key, k->cbc.enc, k->cbc.dec);
+		else
+			IMB_AES_KEYEXP_256(ctl_mb, key, k->cbc.enc, k->cbc.dec);
+		hmac_sha256_precompute(ctl_mb, auth_key, auth_key_len, k->cbc.ipad, k->cbc.opad);
+		break;
+	}
+	return 0;
+}
+
+/* Constant time: the time taken says nothing of where the tags differ. */
+static inline bool tag_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t d = 0;
+	for (unsigned i = 0; i < IPSEC_ICV_LEN; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+static void gcm_run(IMB_MGR *mb, struct ipsec_crypto_op *op)
+{
+	const struct ipsec_crypto_key *k = op->key;
+	struct gcm_context_data ctx;
+	uint8_t *p = op->buf + op->cipher_off;
+	if (op->encrypt) {
+		if (k->aes_len == 16)
+			IMB_AES128_GCM_ENC(mb, &k->gcm, &ctx, p, p, op->cipher_len, op->iv, op->aad, op->aad_len, op->tag,
+					   IPSEC_ICV_LEN);
+		else
+			IMB_AES256_GCM_ENC(mb, &k->gcm, &ctx, p, p, op->cipher_len, op->iv, op->aad, op->aad_len, op->tag,
+					   IPSEC_ICV_LEN);
+		memcpy(op->icv, op->tag, IPSEC_ICV_LEN);
+		op->status = IPSEC_CRYPTO_OK;
+	} else {
+		if (k->aes_len == 16)
+			IMB_AES128_GCM_DEC(mb, &k->gcm, &ctx, p, p, op->cipher_len, op->iv, op->aad, op->aad_len, op->tag,
+					   IPSEC_ICV_LEN);
+		else
+			IMB_AES256_GCM_DEC(mb, &k->gcm, &ctx, p, p, op->cipher_len, op->iv, op->aad, op->aad_len, op->tag,
+					   IPSEC_ICV_LEN);
+		op->status = tag_equal(op->tag, op->icv) ? IPSEC_CRYPTO_OK : IPSEC_CRYPTO_EAUTH;
+	}
+}
+
+static void job_fill_cbc(IMB_JOB *job, struct ipsec_crypto_op *op)
+{
+	const struct ipsec_crypto_key *k = op->key;
+	job->enc_keys = k->cbc.enc;
+	job->dec_keys = k->cbc.dec;
+	job->key_len_in_bytes = k->aes_len;
+	job->src = op->buf;
+	job->dst = op->buf + op->cipher_off;
+	job->cipher_start_src_offset_in_bytes = op->cipher_off;
+	job->msg_len_to_cipher_in_bytes = op->cipher_len;
+	job->hash_start_src_offset_in_bytes = op->auth_off;
+	job->msg_len_to_hash_in_bytes = op->auth_len;
+	job->iv = op->iv;
+	job->iv_len_in_bytes = IPSEC_CBC_IV_LEN;
+	job->auth_tag_output = op->tag;
+	job->auth_tag_output_len_in_bytes = IPSEC_ICV_LEN;
+	job->u.HMAC._hashed_auth_key_xor_ipad = k->cbc.ipad;
+	job->u.HMAC._hashed_auth_key_xor_opad = k->cbc.opad;
+	job->cipher_mode = IMB_CIPHER_CBC;
+	job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+	/* Encrypt-then-MAC: the MAC covers the ciphertext, computed after encryption, verified before decryption. */
+	job->cipher_direction = op->encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+	job->chain_order = op->encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+	job->user_data = op;
+}
+
+static void job_done(IMB_JOB *job)
+{
+	struct ipsec_crypto_op *op = job->user_data;
+	if (job->status != IMB_STATUS_COMPLETED) {
+		op->status = IPSEC_CRYPTO_EFAIL;
+		return;
+	}
+	if (op->encrypt) {
+		memcpy(op->icv, op->tag, IPSEC_ICV_LEN);
+		op->status = IPSEC_CRYPTO_OK;
+	} else {
+		op->status = tag_equal(op->tag, op->icv) ? IPSEC_CRYPTO_OK : IPSEC_CRYPTO_EAUTH;
+	}
+}
+
+void ipsec_crypto_run(IMB_MGR *mb, struct ipsec_crypto_op *ops, unsigned n)
+{
+	bool queued = false;
+	for (unsigned i = 0; i < n; i++) {
+		struct ipsec_crypto_op *op = &ops[i];
+		if (ipsec_alg_is_gcm(op->key->alg)) {
+			gcm_run(mb, op);
+			continue;
+		}
+		IMB_JOB *job = IMB_GET_NEXT_JOB(mb);
+		job_fill_cbc(job, op);
+		queued = true;
+		/* Submitting returns jobs completed by then (oldest first), or NULL while lanes are filling. */
+		for (job = IMB_SUBMIT_JOB(mb); job != NULL; job = IMB_GET_COMPLETED_JOB(mb))
+			job_done(job);
+	}
+	if (queued)
+		for (IMB_JOB *job = IMB_FLUSH_JOB(mb); job != NULL; job = IMB_FLUSH_JOB(mb))
+			job_done(job);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ESP crypto on intel-ipsec-mb 1.3: key schedules of an SA (expanded once, at SA creation) and bursts of in-place
+ * AEAD (AES-GCM, RFC 4106) or encrypt-then-MAC (AES-CBC + HMAC-SHA-256-128, RFC 3602 / RFC 4868) operations on one
+ * worker's IMB_MGR. Knows nothing of ESP framing (nf/ipsec/esp.h lays the packet out) nor of the graph.
+ */
+#ifndef NPSGW_IPSEC_CRYPTO_H
+#define NPSGW_IPSEC_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "nf/ipsec/ipsec_conf.h" /* enum ipsec_conf_alg, ipsec_alg_name() ... */
+
+#define IPSEC_ICV_LEN 16      /* every algorithm here: GCM tag 16, HMAC-SHA-256 truncated to 128 bits */
+#define IPSEC_GCM_IV_LEN 8
+#define IPSEC_CBC_IV_LEN 16
+#define IPSEC_IV_MAX 16
+#define IPSEC_GCM_SALT_LEN 4
+#define IPSEC_AAD_MAX 12      /* SPI + 64-bit ESN */
+#define IPSEC_CRYPTO_BURST 64 /* ops per ipsec_crypto_run() at most */
+
+/* An SA's key material, expanded: immutable once built; wiped (ipsec_crypto_key_wipe) before its memory is freed. */
+struct ipsec_crypto_key {
+	union {
+		struct gcm_key_data gcm; /* AES-GCM-128/256: round keys + GHASH keys */
+		struct {
+			uint8_t enc[16 * 15] __attribute__((aligned(16))); /* AES round keys, encrypt */
+			uint8_t dec[16 * 15] __attribute__((aligned(16))); /* AES round keys, decrypt */
+			uint8_t ipad[32] __attribute__((aligned(16)));     /* SHA-256 state after (key ^ ipad) */
+			uint8_t opad[32] __attribute__((aligned(16)));     /* SHA-256 state after (key ^ opad) */
+		} cbc;
+	} __attribute__((aligned(64)));
+	uint8_t alg;      /* enum ipsec_conf_alg */
+	uint8_t aes_len;  /* AES key bytes: 16 or 32 */
+	uint8_t iv_len;   /* bytes of IV on the wire: 8 (GCM) or 16 (CBC) */
+	uint8_t align;    /* ESP payload+trailer alignment: 4 (GCM) or 16 (CBC block) */
+	uint8_t salt[IPSEC_GCM_SALT_LEN]; /* GCM: nonce = salt || IV (RFC 4106 4) */
+};
+
+static inline bool ipsec_alg_is_gcm(uint8_t alg)
+{
+	return alg == IPSEC_ALG_AES_GCM_128 || alg == IPSEC_ALG_AES_GCM_256;
+}
+
+/*
+ * Expand key (GCM: AES key || 4-byte salt; CBC: AES key) and auth_key (CBC: the 32-byte HMAC-SHA-256 key; GCM: NULL,
+ * 0) for alg into k. 0, or -1 with err (never quoting key material). Control thread (uses its own IMB_MGR).
+ */
+int ipsec_crypto_key_init(struct ipsec_crypto_key *k, uint8_t alg, const uint8_t *key, size_t key_len,
+			  const uint8_t *auth_key, size_t auth_key_len, char *err, size_t errlen);
+/* HMAC-SHA-256 inner/outer states of a key of len <= 64 bytes (RFC 2104), as the jobs take them. 0 or -1. */
+int ipsec_crypto_hmac_sha256_state(const uint8_t *key, size_t len, uint8_t ipad[32], uint8_t opad[32]);
+/* Overwrite the key material with zeros (not optimised away). */
+void ipsec_crypto_key_wipe(struct ipsec_crypto_key *k);
+
+/* A worker's crypto engine: an IMB_MGR initialised for the best instruction set of this CPU. NULL on failure. */
+IMB_MGR *ipsec_crypto_mgr_create(void);
+void ipsec_crypto_mgr_free(IMB_MGR *mb);
+/* The instruction set the manager picked ("avx512", "avx2", "avx", "sse"), for the logs. */
+const char *ipsec_crypto_arch_name(const IMB_MGR *mb);
+
+enum ipsec_crypto_status {
+	IPSEC_CRYPTO_OK = 0,
+	IPSEC_CRYPTO_EAUTH = 1, /* decrypt: the ICV did not verify */
+	IPSEC_CRYPTO_EFAIL = 2, /* the library refused the job (bad lengths, ...) */
+};
+
+/*
+ * One in-place operation. Offsets are from buf. The caller lays the packet out (nf/ipsec/esp_*.c):
+ * - GCM: cipher [cipher_off, +cipher_len) encrypted/decrypted with nonce iv[0..11] = salt || IV and AAD aad[0..
+ *   aad_len) (SPI || seq, or SPI || seq-hi || seq with ESN); the tag covers AAD + ciphertext.
+ * - CBC-HMAC: cipher region with iv[0..15]; HMAC-SHA-256 over [auth_off, +auth_len) of the ciphertext (encrypt:
+ *   computed after encryption; decrypt: before), truncated to 16 bytes.
+ * Encrypt: the ICV is computed into tag[], then copied to icv (so icv may hold seq-hi while the HMAC runs).
+ * Decrypt: the computed ICV (tag[]) is compared in constant time with the 16 bytes at icv; status EAUTH when they
+ * differ (the payload is then garbage). With ESN and CBC the caller copies the received ICV to icv_saved, writes
+ * seq-hi in its place (inside the auth region) and points icv at icv_saved.
+ */
+struct ipsec_crypto_op {
+	const struct ipsec_crypto_key *key;
+	uint8_t *buf;
+	uint8_t *icv;
+	uint32_t cipher_off, cipher_len;
+	uint32_t auth_off, auth_len; /* CBC-HMAC only */
+	uint8_t encrypt;             /* 1: encrypt, 0: decrypt */
+	uint8_t aad_len;             /* GCM only: 8 or 12 for ESP (at most 32) */
+	uint8_t status;              /* enum ipsec_crypto_status, set by ipsec_crypto_run */
+	uint8_t iv[IPSEC_IV_MAX] __attribute__((aligned(16)));
+	uint8_t aad[32] __attribute__((aligned(16))); /* ESP uses 8 or 12 bytes */
+	uint8_t tag[IPSEC_ICV_LEN] __attribute__((aligned(16)));
+	uint8_t icv_saved[IPSEC_ICV_LEN]; /* decrypt: the received ICV when icv is overwritten by seq-hi */
+};
+
+/* Run n (<= IPSEC_CRYPTO_BURST) operations on mb; each op's status says how it went. */
+void ipsec_crypto_run(IMB_MGR *mb, struct ipsec_crypto_op *ops, unsigned n);
+
+#endif

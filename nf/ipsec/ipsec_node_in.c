@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ipsec_in: ESP (IPv4/IPv6 protocol 50) and ESP in UDP 4500 (RFC 3948) addressed to the router, from ip4_local /
+ * ip6_local (data at the outer IP header, pm->vrf = the VRF it arrived in), and from ipsec_house (handed off).
+ *
+ * A chunk of at most 64 packets:
+ *  1. parse the outer headers (esp_in_parse); NAT-T keepalives are absorbed, IKE (non-ESP marker) dropped;
+ *  2. one bulk lookup of the SPIs; packets of an SA owned by another worker go to its ring (nf_hand_off) before
+ *     anything touches the SA's window; the tunnel must exist, be up and use the VRF the packet arrived in;
+ *  3. anti-replay check (read only), decryption laid out (esp_decap_prepare);
+ *  4. one crypto burst (ICV verified);
+ *  5. window update, loss estimate, trailer checks, peer move (follow_peer), MSS clamp, inner packet re-injected
+ *     into ip4_input / ip6_input of the tunnel's VRF.
+ * The outcome is the one of packets handled one at a time: a packet whose check could depend on an earlier packet
+ * of the same SA still in flight in the burst (a duplicate of it, left of the window it would move, or with ESN a
+ * high half its top would infer differently) waits for a second round, after the first round's window updates.
+ * In order traffic never waits (each number is above every earlier one). A forged packet thus never costs a
+ * genuine one its place: only verified packets move the window.
+ * Counters: the tunnel interface's rx (dp worker ifc_stats), per-tunnel and per-SA per-worker stats.
+ */
+#include <string.h>
+
+#include <rte_graph_worker.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "nf/ipsec/ipsec_node.h"
+#include "nf/nf_node.h"
+
+enum {
+	IN_NEXT_IP4_INPUT = IPSEC_DROP_COUNT, /* drop edges first (enum ipsec_drop) */
+	IN_NEXT_IP6_INPUT,
+	IN_NEXT_IFACE_DOWN,
+	IN_NEXT_COUNT
+};
+
+struct in_chunk {
+	struct ipsec_worker *w;
+	struct worker *wk;
+	unsigned me;
+	unsigned n_out, n_parsed, n_ops, n_ho, n_free;
+	/* parsed packets, for the SPI lookup */
+	struct rte_mbuf *pm[IPSEC_CHUNK];
+	struct esp_in in[IPSEC_CHUNK];
+	uint32_t spi[IPSEC_CHUNK];
+	const void *keyp[IPSEC_CHUNK];
+	void *data[IPSEC_CHUNK];
+	/* owned by this worker, tunnel checked: candidates of the current round, and those waiting for the next */
+	unsigned n_cand, n_wait;
+	uint8_t cand[IPSEC_CHUNK], wait[IPSEC_CHUNK];
+	struct ipsec_sa *cand_sa[IPSEC_CHUNK];
+	struct ipsec_tunnel *cand_t[IPSEC_CHUNK];
+	const struct ipsec_tunnel_params *cand_p[IPSEC_CHUNK];
+	/* SAs of the round: their window top as the round began, and as the packets in flight would leave it */
+	unsigned n_slots, last_slot;
+	struct ipsec_sa *slot_sa[IPSEC_CHUNK];
+	uint64_t slot_top[IPSEC_CHUNK], slot_vtop[IPSEC_CHUNK];
+	/* to decrypt */
+	struct ipsec_crypto_op ops[IPSEC_CHUNK];
+	uint8_t op_in[IPSEC_CHUNK];   /* index in in[] / pm[] */
+	uint8_t op_slot[IPSEC_CHUNK];
+	struct ipsec_sa *op_sa[IPSEC_CHUNK];
+	struct ipsec_tunnel *op_t[IPSEC_CHUNK];
+	const struct ipsec_tunnel_params *op_p[IPSEC_CHUNK];
+	uint64_t op_seq[IPSEC_CHUNK];
+	/* hand-off, absorbed, outputs */
+	struct rte_mbuf *ho[IPSEC_CHUNK];
+	uint16_t ho_owner[IPSEC_CHUNK];
+	struct rte_mbuf *absorbed[IPSEC_CHUNK];
+	void *out_m[IPSEC_CHUNK];
+	rte_edge_t out_e[IPSEC_CHUNK];
+};
+
+static struct rte_ring *handoff_ring(unsigned owner)
+{
+	return ipsec.workers[owner].handoff;
+}
+
+static inline void emit(struct in_chunk *c, rte_edge_t e, struct rte_mbuf *m)
+{
+	c->out_m[c->n_out] = m;
+	c->out_e[c->n_out++] = e;
+}
+
+/* 1. Outer headers. */
+static void parse(struct in_chunk *c, struct rte_mbuf *m)
+{
+	unsigned i = c->n_parsed;
+	if (unlikely(!ipsec_make_linear(m))) {
+		emit(c, IPSEC_DROP_ipsec_no_room, m);
+		return;
+	}
+	enum esp_status st = esp_in_parse(m, &c->in[i]);
+	if (likely(st == ESP_OK)) {
+		c->pm[i] = m;
+		c->spi[i] = c->in[i].spi;
+		c->keyp[i] = &c->spi[i];
+		c->n_parsed++;
+		if (c->in[i].udp)
+			c->w->cnt[IPSEC_CNT_udp_encap_rx]++;
+		return;
+	}
+	if (st == ESP_ERR_KEEPALIVE) {
+		/* RFC 3948 keepalive: consumed here, accounted as absorbed (rx = tx + drops + punted + absorbed). */
+		c->absorbed[c->n_free++] = m;
+		c->w->cnt[IPSEC_CNT_natt_keepalive]++;
+		return;
+	}
+	emit(c, ipsec_status_drop(st), m);
+}
+
+/* 2. The SA, its owner, its tunnel. */
+static void classify(struct in_chunk *c, unsigned i, struct ipsec_sa *sa)
+{
+	struct rte_mbuf *m = c->pm[i];
+	if (unlikely(sa == NULL || sa->dir != IPSEC_DIR_IN)) {
+		emit(c, IPSEC_DROP_esp_unknown_spi, m);
+		return;
+	}
+	if (sa->owner != c->me && sa->owner < ipsec.n_workers) {
+		if (c->in[i].udp)
+			c->w->cnt[IPSEC_CNT_udp_encap_rx]--; /* the owner counts it when it parses it again */
+		c->ho[c->n_ho] = m;
+		c->ho_owner[c->n_ho++] = sa->owner;
+		return;
+	}
+	struct ipsec_tunnel *t = ipsec_tunnel_get(sa->iface);
+	const struct ipsec_tunnel_params *p = t != NULL ? ipsec_tunnel_params_get(t) : NULL;
+	if (unlikely(p == NULL)) {
+		emit(c, IPSEC_DROP_esp_unknown_spi, m);
+		return;
+	}
+	if (unlikely(pkt_meta(m)->vrf != p->transport_vrf)) {
+		emit(c, IPSEC_DROP_esp_wrong_vrf, m);
+		return;
+	}
+	if (unlikely(__atomic_load_n(&sa->expired, __ATOMIC_RELAXED))) {
+		emit(c, IPSEC_DROP_ipsec_sa_expired, m);
+		return;
+	}
+	unsigned k = c->n_cand++;
+	c->cand[k] = (uint8_t)i;
+	c->cand_sa[k] = sa;
+	c->cand_t[k] = t;
+	c->cand_p[k] = p;
+}
+
+static unsigned slot_of(struct in_chunk *c, struct ipsec_sa *sa)
+{
+	if (likely(c->n_slots > 0 && c->slot_sa[c->last_slot] == sa))
+		return c->last_slot;
+	unsigned s = 0;
+	while (s < c->n_slots && c->slot_sa[s] != sa)
+		s++;
+	if (s == c->n_slots) {
+		c->slot_sa[s] = sa;
+		c->slot_top[s] = c->slot_vtop[s] = sa->replay.top;
+		c->n_slots++;
+	}
+	c->last_slot = s;
+	return s;
+}
+
+/* Is a packet of this round in flight with sequence number full on slot s? */
+static bool in_flight(const struct in_chunk *c, unsigned s, uint64_t full)
+{
+	for (unsigned k = 0; k < c->n_ops; k++)
+		if (c->op_slot[k] == s && c->op_seq[k] == full)
+			return true;
+	return false;
+}
+
+static void replay_drop(struct in_chunk *c, struct ipsec_sa *sa, struct ipsec_tunnel *t, struct rte_mbuf *m)
+{
+	sa->stats[c->me].replay++;
+	t->stats[c->me].replay++;
+	emit(c, IPSEC_DROP_esp_replay, m);
+}
+
+/* 3. The window's verdict (or wait for the next round), the decryption laid out. */
+static void decide(struct in_chunk *c, unsigned k)
+{
+	unsigned i = c->cand[k];
+	struct rte_mbuf *m = c->pm[i];
+	const struct esp_in *in = &c->in[i];
+	struct ipsec_sa *sa = c->cand_sa[k];
+	const struct ipsec_replay *r = &sa->replay;
+	unsigned s = slot_of(c, sa);
+	uint64_t top = c->slot_top[s], vtop = c->slot_vtop[s], seq, vseq;
+	bool valid = ipsec_replay_infer(r, top, in->seq, sa->esn, &seq);
+	if (unlikely(sa->esn && vtop != top) &&
+	    (ipsec_replay_infer(r, vtop, in->seq, true, &vseq) != valid || (valid && vseq != seq))) {
+		c->wait[c->n_wait++] = (uint8_t)k; /* the packets in flight decide its high half */
+		return;
+	}
+	if (!valid || ipsec_replay_check_full(r, seq) != IPSEC_REPLAY_OK) {
+		replay_drop(c, sa, c->cand_t[k], m); /* stays so whatever the packets in flight do */
+		return;
+	}
+	if (unlikely(seq <= vtop) && ((r->window != 0 && vtop - seq >= r->window) || in_flight(c, s, seq))) {
+		c->wait[c->n_wait++] = (uint8_t)k; /* replayed or too old only if those in flight verify */
+		return;
+	}
+	unsigned j = c->n_ops;
+	enum esp_status st = esp_decap_prepare(m, in, sa, seq, &c->ops[j]);
+	if (unlikely(st != ESP_OK)) {
+		emit(c, ipsec_status_drop(st), m);
+		return;
+	}
+	if (seq > vtop)
+		c->slot_vtop[s] = seq;
+	c->op_in[j] = (uint8_t)i;
+	c->op_slot[j] = (uint8_t)s;
+	c->op_sa[j] = sa;
+	c->op_t[j] = c->cand_t[k];
+	c->op_p[j] = c->cand_p[k];
+	c->op_seq[j] = seq;
+	c->n_ops++;
+}
+
+static inline bool peer_moved(const struct esp_in *in, const struct ipsec_tunnel_params *p)
+{
+	if (in->family != p->family)
+		return false; /* a tunnel keeps its outer family */
+	if (memcmp(in->src, p->remote, p->family == 4 ? 4 : 16) != 0)
+		return true;
+	return in->udp && in->src_port != p->remote_port;
+}
+
+/* Tell the control thread (once per millisecond per worker at most: it republishes the endpoint soon after). */
+static void post_peer_move(struct in_chunk *c, const struct ipsec_tunnel *t, const struct ipsec_sa *sa,
+			   const struct esp_in *in)
+{
+	if (c->w->peer_posted_ms == c->wk->now_ms)
+		return;
+	c->w->peer_posted_ms = c->wk->now_ms;
+	struct ipsec_peer_move mv = {.iface = t->iface, .port = in->udp ? in->src_port : 0, .spi = sa->spi,
+				     .family = in->family, .udp = in->udp};
+	memcpy(mv.addr, in->src, sizeof(mv.addr));
+	if (rte_ring_mp_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)) == 0)
+		c->w->cnt[IPSEC_CNT_peer_moved]++;
+	else
+		c->w->cnt[IPSEC_CNT_peer_ring_full]++;
+}
+
+/* 5. After the crypto burst. */
+static void finish(struct in_chunk *c, unsigned k)
+{
+	struct ipsec_crypto_op *op = &c->ops[k];
+	unsigned i = c->op_in[k];
+	struct rte_mbuf *m = c->pm[i];
+	struct ipsec_sa *sa = c->op_sa[k];
+	struct ipsec_tunnel *t = c->op_t[k];
+	struct ipsec_tunnel_stats *ts = &t->stats[c->me];
+	if (unlikely(op->status != IPSEC_CRYPTO_OK)) {
+		if (op->status == IPSEC_CRYPTO_EAUTH) {
+			sa->stats[c->me].icv_failed++;
+			ts->icv_failed++;
+			emit(c, IPSEC_DROP_esp_icv_failed, m);
+		} else {
+			emit(c, IPSEC_DROP_ipsec_crypto_error, m);
+		}
+		return;
+	}
+	uint64_t lost;
+	if (unlikely(ipsec_replay_update(&sa->replay, c->op_seq[k], &lost) != IPSEC_REPLAY_OK)) {
+		replay_drop(c, sa, t, m); /* not expected: decide() let through only what sequential order would */
+		return;
+	}
+	if (lost != 0) {
+		ts->lost += lost;
+		c->w->cnt[IPSEC_CNT_lost] += lost;
+	}
+	uint8_t family;
+	enum esp_status st = esp_decap_finish(m, &c->in[i], sa, &family);
+	if (unlikely(st != ESP_OK)) {
+		sa->stats[c->me].decrypt_errors++;
+		ts->decrypt_errors++;
+		emit(c, ipsec_status_drop(st), m);
+		return;
+	}
+	const struct ipsec_tunnel_params *p = c->op_p[k];
+	if (unlikely(p->follow_peer) && peer_moved(&c->in[i], p))
+		post_peer_move(c, t, sa, &c->in[i]);
+	const struct iface *ifc = iface_get(t->iface);
+	if (unlikely(ifc == NULL || !ifc->up)) {
+		emit(c, IN_NEXT_IFACE_DOWN, m);
+		return;
+	}
+	uint32_t len = rte_pktmbuf_data_len(m);
+	if (p->mss != 0 && esp_mss_clamp(rte_pktmbuf_mtod(m, uint8_t *), len, p->mss))
+		c->w->cnt[IPSEC_CNT_mss_clamped]++;
+	struct pkt_meta *pm = pkt_meta(m);
+	pm->in_iface = t->iface;
+	pm->vrf = t->vrf;
+	pm->flags = (uint8_t)((pm->flags & (PKT_F_TRACED | PKT_F_DRY_RUN)) | PKT_F_META | PKT_F_L3);
+	m->ol_flags = 0; /* the outer packet's offload results say nothing of the inner one */
+	m->packet_type = 0;
+	sa->stats[c->me].packets++;
+	sa->stats[c->me].bytes += len;
+	ts->rx_packets++;
+	ts->rx_bytes += len;
+	c->wk->ifc_stats[t->iface].rx_packets++;
+	c->wk->ifc_stats[t->iface].rx_bytes += len;
+	c->w->cnt[IPSEC_CNT_decrypted]++;
+	emit(c, family == 4 ? IN_NEXT_IP4_INPUT : IN_NEXT_IP6_INPUT, m);
+}
+
+static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_chunk *c, struct rte_mbuf **m,
+		     unsigned n)
+{
+	c->n_out = c->n_parsed = c->n_ho = c->n_free = c->n_cand = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
+		parse(c, m[i]);
+	}
+	if (c->n_parsed > 0) {
+		uint64_t hits = 0;
+		if (rte_hash_lookup_bulk_data(ipsec.spi, c->keyp, c->n_parsed, &hits, c->data) < 0)
+			hits = 0;
+		for (unsigned i = 0; i < c->n_parsed; i++) {
+			if ((hits >> i) & 1) {
+				const struct ipsec_sa *sa = c->data[i];
+				rte_prefetch0(sa);
+				rte_prefetch0(&sa->replay);
+			} else {
+				c->data[i] = NULL;
+			}
+		}
+		for (unsigned i = 0; i < c->n_parsed; i++)
+			classify(c, i, c->data[i]);
+	}
+	if (c->n_ho > 0) {
+		void *unsent[IPSEC_CHUNK];
+		unsigned n_unsent;
+		c->w->cnt[IPSEC_CNT_handoff_out] +=
+			nf_hand_off(c->ho, c->ho_owner, c->n_ho, handoff_ring, unsent, &n_unsent);
+		for (unsigned k = 0; k < n_unsent; k++)
+			emit(c, IPSEC_DROP_ipsec_handoff_full, unsent[k]);
+	}
+	while (c->n_cand > 0) {
+		c->n_ops = c->n_wait = c->n_slots = 0;
+		for (unsigned k = 0; k < c->n_cand; k++)
+			decide(c, k);
+		if (c->n_ops > 0) {
+			ipsec_crypto_run(c->w->mb, c->ops, c->n_ops);
+			for (unsigned j = 0; j < c->n_ops; j++)
+				finish(c, j);
+		}
+		/* Those that waited, in their order, against the windows as the round left them. */
+		unsigned n = 0;
+		for (unsigned w = 0; w < c->n_wait; w++) {
+			unsigned k = c->wait[w];
+			c->cand[n] = c->cand[k];
+			c->cand_sa[n] = c->cand_sa[k];
+			c->cand_t[n] = c->cand_t[k];
+			c->cand_p[n] = c->cand_p[k];
+			n++;
+		}
+		c->n_cand = n;
+	}
+	if (c->n_free > 0) {
+		rte_pktmbuf_free_bulk(c->absorbed, c->n_free);
+		c->wk->pkts_absorbed += c->n_free;
+	}
+	nf_flush_runs(graph, node, c->out_m, c->out_e, c->n_out);
+}
+
+static uint16_t ipsec_in_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct worker *wk = node_worker(node);
+	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	struct ipsec_worker *w = ipsec_worker_of(wk);
+	if (unlikely(w == NULL)) {
+		rte_node_enqueue(graph, node, IPSEC_DROP_esp_unknown_spi, objs, nb_objs);
+		return nb_objs;
+	}
+	struct in_chunk c;
+	c.w = w;
+	c.wk = wk;
+	c.me = wk->index;
+	for (uint16_t d = 0; d < nb_objs; d += IPSEC_CHUNK)
+		in_chunk(graph, node, &c, pkts + d, RTE_MIN((unsigned)(nb_objs - d), (unsigned)IPSEC_CHUNK));
+	return nb_objs;
+}
+
+static struct rte_node_register ipsec_in_node = {
+	.name = NODE_IPSEC_IN,
+	.process = ipsec_in_process,
+	.init = node_worker_init,
+	.nb_edges = IN_NEXT_COUNT,
+	.next_nodes =
+		{
+			NF_IPSEC_DROP_REASONS(IPSEC_DROP_EDGE_NAME)
+			[IN_NEXT_IP4_INPUT] = NODE_IP4_INPUT,
+			[IN_NEXT_IP6_INPUT] = NODE_IP6_INPUT,
+			[IN_NEXT_IFACE_DOWN] = DROP_NODE(iface_down),
+		},
+};
+RTE_NODE_REGISTER(ipsec_in_node);

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPsec running state shared by the data path (nf/ipsec/ipsec_node_*.c: workers) and the control side
+ * (nf/ipsec/ipsec_cp.c, ipsec_ctl*.c, ipsec.c: control thread): SAs, tunnels, the tables the nodes read, the
+ * per-worker engines. Pure (no dataplane/dp.h, no graph): the unit tests link it.
+ *
+ * Threading (dataplane/dp.h rules):
+ * - The control thread is the only writer of the tables (ipsec.tunnels[], ipsec.spi) and of every published
+ *   pointer (tunnel->params, tunnel->out_sa). It publishes with release stores (__atomic_store_n(..., RELEASE)) and
+ *   frees what it unpublished only after dp_synchronize(). Workers load with the *_get() helpers (acquire) and keep
+ *   no pointer across loop iterations.
+ * - struct ipsec_sa: immutable once published, except
+ *     seq_out       any worker: atomic fetch-add (outbound SAs);
+ *     seq_exhausted set by a worker (relaxed) when it refused a packet for want of sequence numbers;
+ *     expired       set by the control thread (relaxed) when a hard lifetime is reached: workers then refuse it;
+ *     replay        written by the SA's owner worker only (inbound SAs; owner = spi % n_workers): the packets of
+ *                   an inbound SA are handed to the owner before the replay check (nf/nf_node.h nf_hand_off);
+ *     stats[w]      written by worker w only; the control thread sums them (torn reads tolerated);
+ *     soft_reported / hard_reported: control thread only (events already emitted).
+ * - struct ipsec_tunnel: id and vrf immutable; params and out_sa are published pointers; stats[w] per worker;
+ *   in_sa[] is the control thread's own list (workers find inbound SAs through ipsec.spi only).
+ *
+ * WHAT THE CONTROL SIDE SETS UP (cp):
+ *  1. init (boot, with the "ipsec" section): ipsec.n_workers = dp.n_workers; ipsec.max_ifaces = dp.max_ifaces;
+ *     ipsec.tunnels = rte_zmalloc(max_ifaces pointers); ipsec.spi = rte_hash_create() with key_len 4 (the SPI,
+ *     host order uint32_t), hash_func rte_hash_crc, entries = max_sas, extra_flag
+ *     RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF (lock-free readers, the control thread the only writer; it implies
+ *     no-free-on-delete: after rte_hash_del_key() and dp_synchronize(), rte_hash_free_key_with_position());
+ *     data = struct ipsec_sa * (inbound SAs only: outbound SPIs are the peer's and may collide with ours);
+ *     ipsec.peer_ring = rte_ring_create_elem(sizeof(struct ipsec_peer_move), IPSEC_PEER_RING_SIZE,
+ *     flags RING_F_SC_DEQ: multi-producer, the control thread consumes); workers: rte_zmalloc(n_workers *
+ *     struct ipsec_worker, cache aligned) and ipsec_worker_init() for each; publish ipsec.workers LAST (release
+ *     store). Without the section, ipsec.workers stays NULL: the nodes then drop (esp_unknown_spi, ipsec_no_tunnel).
+ *  2. tunnel add: t = ipsec_tunnel_create(iface id, tenant vrf slot, n_workers, socket); t->params = a struct
+ *     ipsec_tunnel_params (rte_malloc); publish ipsec.tunnels[iface] = t (release). tunnel set / roaming: build a
+ *     new params, publish it, free the old one after dp_synchronize(). tunnel del: unpublish the tunnel and its SAs
+ *     (hash entries), dp_synchronize(), then ipsec_sa_destroy() / ipsec_tunnel_destroy().
+ *  3. sa add: sa = ipsec_sa_create(&sa_conf, tunnel iface, n_workers, socket, err); in: rte_hash_add_key_data(
+ *     ipsec.spi, &spi, sa) and keep it in t->in_sa[]; out: publish t->out_sa = sa (release) (the previous one stays
+ *     listed by the cp, inactive). sa del: unpublish (hash del / out_sa = NULL when it was the active one),
+ *     dp_synchronize(), ipsec_sa_destroy() (wipes the keys).
+ *  4. poll: ipsec_sa_sum() per SA for the lifetimes (soft -> event once; hard -> event + expired = 1), seq_exhausted
+ *     -> sa_seq_exhausted event once; drain ipsec.peer_ring (struct ipsec_peer_move): when the tunnel (by iface) still
+ *     has follow_peer and the SA (by spi) still belongs to it, publish a new params with remote/remote_port from
+ *     the move and emit peer_moved (old, new).
+ *  5. fini (workers stopped): destroy everything, ipsec_worker_fini() for each worker.
+ */
+#ifndef NPSGW_IPSEC_SA_H
+#define NPSGW_IPSEC_SA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_hash.h>
+#include <rte_ring.h>
+
+#include "nf/ipsec/ipsec_conf.h"
+#include "nf/ipsec/ipsec_counters.h"
+#include "nf/ipsec/ipsec_crypto.h"
+#include "nf/ipsec/ipsec_replay.h"
+
+/* Node names (the descriptor lists them; the core's edges name the first three). */
+#define NODE_IPSEC_IN "ipsec_in"       /* ESP v4/v6 and UDP 4500 from ip4_local / ip6_local */
+#define NODE_IPSEC4_OUT "ipsec4_out"   /* inner IPv4 routed out of an ipsec interface */
+#define NODE_IPSEC6_OUT "ipsec6_out"   /* inner IPv6 routed out of an ipsec interface */
+#define NODE_IPSEC_HOUSE "ipsec_house" /* per-worker source node: feeds the packets handed to this worker */
+
+#define IPSEC_MAX_WORKERS 64          /* = DP_MAX_WORKERS (checked where both are seen) */
+#define IPSEC_TUNNEL_IN_SA_MAX 4      /* inbound SAs accepted together per tunnel (= IPSEC_CONF_SA_IN_MAX) */
+#define IPSEC_NATT_PORT 4500          /* RFC 3948 */
+#define IPSEC_HANDOFF_RING_SIZE 4096  /* per worker, MP/SC, struct rte_mbuf * */
+#define IPSEC_PEER_RING_SIZE 1024     /* workers -> control, MP/SC, struct ipsec_peer_move elements */
+#define IPSEC_OUTER_TTL 64
+
+/* Per-worker counters of one SA (written by that worker only). */
+struct ipsec_sa_stats {
+	uint64_t packets, bytes;  /* processed: out = encrypted, in = authenticated and accepted; bytes = inner packet */
+	uint64_t icv_failed;      /* in */
+	uint64_t replay;          /* in: dropped by the window */
+	uint64_t decrypt_errors;  /* in: bad padding / next header after a good ICV */
+	uint64_t refused;         /* out: no sequence number left, or expired */
+} __rte_cache_aligned;
+
+struct ipsec_sa {
+	/* ---- immutable once published ---- */
+	uint32_t spi;          /* host order */
+	uint8_t dir;           /* enum ipsec_conf_dir */
+	uint8_t alg;           /* enum ipsec_conf_alg (also in crypto.alg) */
+	bool esn;              /* 64-bit sequence numbers (RFC 4304) */
+	uint16_t iface;        /* the tunnel's interface id */
+	uint16_t owner;        /* inbound: worker owning the replay window = spi % n_workers */
+	uint16_t n_workers;    /* entries of stats[] */
+	uint32_t replay_window;
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets; /* 0 = none */
+	uint64_t seq_limit;    /* outbound: last usable sequence number: UINT32_MAX, or UINT64_MAX with ESN */
+	/* ---- flags ---- */
+	uint8_t expired;       /* control -> workers (relaxed): hard lifetime reached, refuse */
+	uint8_t seq_exhausted; /* worker -> control (relaxed) */
+	uint8_t soft_reported, hard_reported, exhausted_reported; /* control only */
+	struct ipsec_crypto_key crypto; /* expanded keys (64-byte aligned), wiped by ipsec_sa_destroy */
+	/* ---- outbound: any worker ---- */
+	uint64_t seq_out __rte_cache_aligned; /* last sequence number handed out (0: none); atomic fetch-add */
+	/* ---- inbound: the owner worker only ---- */
+	struct ipsec_replay replay __rte_cache_aligned;
+	/* ---- per worker ---- */
+	struct ipsec_sa_stats stats[] __rte_cache_aligned;
+};
+
+/* A tunnel's outer side: immutable once published; `ipsec tunnel set` and roaming publish a new one. */
+struct ipsec_tunnel_params {
+	uint32_t transport_vrf; /* VRF slot the ESP packets are routed in and arrive from */
+	uint8_t family;         /* outer: 4 or 6 */
+	bool udp_encap;         /* RFC 3948: ESP in UDP, source port 4500 */
+	bool follow_peer;       /* authenticated packets from a new outer source move remote/remote_port */
+	uint16_t mss;           /* TCP MSS clamp on SYNs both ways; 0 = off */
+	uint16_t remote_port;   /* host order; UDP destination with udp_encap (4500 unless told) */
+	uint8_t local[16];      /* network order; IPv4 in [0..3] */
+	uint8_t remote[16];
+};
+
+/* Per-worker counters of one tunnel (written by that worker only). */
+struct ipsec_tunnel_stats {
+	uint64_t rx_packets, rx_bytes; /* inner packets decrypted and re-injected, inner bytes */
+	uint64_t tx_packets, tx_bytes; /* inner packets encrypted, inner bytes */
+	uint64_t icv_failed, replay, decrypt_errors;
+	uint64_t lost;                 /* underlay loss estimate (anti-replay windows of its SAs) */
+	uint64_t no_sa;                /* outbound packets with no usable SA (none, expired, exhausted) */
+} __rte_cache_aligned;
+
+struct ipsec_tunnel {
+	uint16_t iface;                    /* the ipsec interface's id */
+	uint32_t vrf;                      /* the interface's (tenant) VRF slot: decrypted packets go there */
+	uint16_t n_workers;                /* entries of stats[] */
+	struct ipsec_tunnel_params *params; /* published: ipsec_tunnel_params_get() */
+	struct ipsec_sa *out_sa;            /* published: ipsec_tunnel_out_sa_get(); NULL: ipsec_no_sa */
+	struct ipsec_sa *in_sa[IPSEC_TUNNEL_IN_SA_MAX]; /* control thread's list */
+	struct ipsec_tunnel_stats stats[] __rte_cache_aligned;
+};
+
+/* A worker saw an authenticated packet of a follow_peer tunnel from another outer source. */
+struct ipsec_peer_move {
+	uint16_t iface;    /* tunnel */
+	uint16_t port;     /* new remote UDP source port (host order); 0 without UDP encapsulation */
+	uint32_t spi;      /* inbound SA that authenticated it */
+	uint8_t family;
+	uint8_t udp;       /* arrived in UDP */
+	uint8_t addr[16];  /* new remote address, network order */
+};
+
+/* One worker's IPsec engine (written by that worker only, except handoff: any worker enqueues). */
+struct ipsec_worker {
+	IMB_MGR *mb;
+	struct rte_ring *handoff;  /* inbound ESP of the SAs this worker owns, data at the outer L3 header */
+	uint32_t ip_id;            /* outer IPv4 identification */
+	uint64_t peer_posted_ms;   /* rate limit of peer moves (one per ms per worker) */
+	uint64_t cnt[IPSEC_CNT_COUNT];
+} __rte_cache_aligned;
+
+/* What the nodes read (defined in nf/ipsec/esp_sa.c, zero until the cp's init). */
+struct ipsec_state {
+	unsigned n_workers;
+	uint32_t max_ifaces;
+	struct ipsec_worker *workers;  /* published last; NULL: IPsec not running */
+	struct ipsec_tunnel **tunnels; /* by interface id, max_ifaces entries, each published */
+	struct rte_hash *spi;          /* inbound SPI (uint32_t host order) -> struct ipsec_sa * */
+	struct rte_ring *peer_ring;    /* struct ipsec_peer_move, workers -> control */
+};
+
+extern struct ipsec_state ipsec;
+
+static inline struct ipsec_worker *ipsec_workers_get(void)
+{
+	return __atomic_load_n(&ipsec.workers, __ATOMIC_ACQUIRE);
+}
+
+static inline struct ipsec_tunnel *ipsec_tunnel_get(uint16_t iface)
+{
+	return iface < ipsec.max_ifaces ? __atomic_load_n(&ipsec.tunnels[iface], __ATOMIC_ACQUIRE) : NULL;
+}
+
+static inline const struct ipsec_tunnel_params *ipsec_tunnel_params_get(const struct ipsec_tunnel *t)
+{
+	return __atomic_load_n(&t->params, __ATOMIC_ACQUIRE);
+}
+
+static inline struct ipsec_sa *ipsec_tunnel_out_sa_get(const struct ipsec_tunnel *t)
+{
+	return __atomic_load_n(&t->out_sa, __ATOMIC_ACQUIRE);
+}
+
+/* ---- Building and freeing (control thread; also the unit tests) ---- */
+
+/*
+ * A new SA from its checked configuration (ipsec_sa_conf_check passed): keys expanded, replay window empty, counters
+ * zero, owner = spi % n_workers, for the tunnel of interface iface. rte_malloc'ed on socket (SOCKET_ID_ANY ok).
+ * NULL with err (never quoting keys).
+ */
+struct ipsec_sa *ipsec_sa_create(const struct ipsec_sa_conf *c, uint16_t iface, unsigned n_workers, int socket,
+				 char *err, size_t errlen);
+/* Expand the keys of sa (called by ipsec_sa_create; for callers building an SA by hand). 0, or -1 with err. */
+int ipsec_sa_init_crypto(struct ipsec_sa *sa, uint8_t alg, const uint8_t *key, size_t key_len,
+			 const uint8_t *auth_key, size_t auth_key_len, char *err, size_t errlen);
+/* Wipe the keys and free (after dp_synchronize() once unpublished). NULL ok. */
+void ipsec_sa_destroy(struct ipsec_sa *sa);
+/* The per-worker counters summed; *lost = the replay window's loss estimate (inbound). */
+void ipsec_sa_sum(const struct ipsec_sa *sa, struct ipsec_sa_stats *out, uint64_t *lost);
+/* Sequence numbers handed out so far (outbound), capped at the limit. */
+uint64_t ipsec_sa_seq_used(const struct ipsec_sa *sa);
+
+/* A tunnel with zeroed counters, params and out_sa NULL (the caller sets params before publishing). */
+struct ipsec_tunnel *ipsec_tunnel_create(uint16_t iface, uint32_t vrf, unsigned n_workers, int socket);
+void ipsec_tunnel_destroy(struct ipsec_tunnel *t); /* frees params too; not the SAs. NULL ok. */
+void ipsec_tunnel_sum(const struct ipsec_tunnel *t, struct ipsec_tunnel_stats *out);
+
+/*
+ * A worker's engine: IMB_MGR and hand-off ring (name from index; nf_handoff_ring_create: registered with the core so
+ * dp_synchronize() waits for it). Defined in ipsec_node_house.c (not pure: npsd only). 0, or -1 with err.
+ */
+int ipsec_worker_init(struct ipsec_worker *w, unsigned index, int socket, char *err, size_t errlen);
+void ipsec_worker_fini(struct ipsec_worker *w);
+
+#endif
