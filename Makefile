@@ -131,6 +131,7 @@ test: deps
 	bash nf/dslite/test/run_pcap.sh
 	bash nf/nat/test/run.sh
 	bash nf/ipsec/test/run_pcap.sh
+	bash test/deploy/run.sh
 	bash bench/run --smoke --no-make
 
 # The README's two commands: each installs what it needs first (Debian packages only), then builds.

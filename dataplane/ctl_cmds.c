@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dataplane/ctl_cmds.h"
+#include "dataplane/ctl_deploy.h"
 #include "dataplane/events.h"
 #include "nf/nf.h"
 
@@ -69,7 +70,8 @@ const size_t ctl_n_commands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 static size_t all_tables(struct ctl_cmd_table *out, size_t max)
 {
 	out[0] = (struct ctl_cmd_table){ctl_commands, ctl_n_commands};
-	return 1 + nf_ctl_tables(out + 1, max - 1);
+	out[1] = (struct ctl_cmd_table){ctl_deploy_commands, ctl_deploy_n_commands};
+	return 2 + nf_ctl_tables(out + 2, max - 2);
 }
 
 static int cmd_help(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)

@@ -7,7 +7,7 @@ PACKAGES=(
 	build-essential pkg-config
 	libdpdk-dev dpdk dpdk-dev dpdk-doc
 	libconfig-dev libcunit1-dev libpcap-dev libnuma-dev libipsec-mb-dev libmicrohttpd-dev
-	python3-scapy iperf3 iproute2 iputils-ping iputils-tracepath traceroute tcpdump tshark procps
+	python3-scapy python3-cryptography systemd iperf3 iproute2 iputils-ping iputils-tracepath traceroute tcpdump tshark procps
 )
 
 # Answers for packages that would otherwise ask a question during installation.

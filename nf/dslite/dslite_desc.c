@@ -54,6 +54,8 @@ static const struct nf_feature_reg dslite_features[] = {
 	{FEAT_IP6_IN, NULL, 0},
 };
 
+void dslite_steer(struct flow_plan *plan); /* nf/dslite/dslite_steer.c */
+
 const struct nf_desc dslite_nf = {
 	.name = "dslite",
 	.conf = &dslite_conf_ops,
@@ -67,5 +69,6 @@ const struct nf_desc dslite_nf = {
 	.iface_changed = dslite_nf_iface_changed,
 	.poll = dslite_nf_poll,
 	.stats = dslite_nf_stats,
+	.steer = dslite_steer,
 	.fini = dslite_nf_fini,
 };

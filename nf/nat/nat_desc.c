@@ -58,6 +58,8 @@ static const struct nf_feature_reg nat_features[] = {
 	{FEAT_IP4_FWD, NULL, 0},
 };
 
+void nat_steer(struct flow_plan *plan); /* nf/nat/nat_steer.c */
+
 const struct nf_desc nat_nf = {
 	.name = "nat",
 	.conf = &nat_conf_ops,
@@ -71,5 +73,6 @@ const struct nf_desc nat_nf = {
 	.iface_changed = nat_nf_iface_changed,
 	.poll = nat_nf_poll,
 	.stats = nat_nf_stats,
+	.steer = nat_steer,
 	.fini = nat_nf_fini,
 };
