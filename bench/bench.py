@@ -68,6 +68,22 @@ NAT_TARGET_EST_CPP = 350  # issue 6: NAT44 established, 1M sessions, 64 B, one w
 DSLITE_TARGET_EST_CPP = 450  # DS-Lite established: at most 450
 NAT_TARGET_NEW_PER_S = 1.5e6  # at least 1.5M new sessions per second per worker
 
+# IPsec scenarios (docs/BENCHMARKS.md, "IPsec"): ipsec-DIR-ALG-N, DIR = in (ESP from the peers is decrypted) or out
+# (plain traffic is encrypted), ALG = gcm (AES-GCM-128) or cbc (AES-CBC-128 + HMAC-SHA-256-128), N tunnels (1,
+# 1000, 1k...), the packets spread evenly over them. Tunnels, SAs, keys and both gateways' configurations:
+# bench/ipsec_cfg.py; the pcaps: bench/gen_esp.py. Sizes count the inner packet: 64, imix (46/576/1420 bytes
+# 7:4:1) and 1420 (the "1500" of --sizes: a 1500-byte inner packet would not fit the tunnel without fragmentation).
+# DPDK's ipsec-secgw (bench/build-ipsec-secgw.sh) runs the same pcaps as the reference.
+IPSEC_SET = ["ipsec-%s-%s-%s" % (d, a, n) for d in ("in", "out") for a in ("gcm", "cbc") for n in ("1", "1k")]
+IPSEC_MBUFS = 131072  # ipsec-secgw -s: the pcap held by infinite_rx, plus rings and crypto queues
+IPSEC_SECGW_MEM_MB = 1024
+# Issue 7's targets (engine mode, one worker): GCM 1420 B >= 22 Gbps, GCM 64 B >= 4.5 Mpps, CBC 1420 B >= 7 Gbps
+# (Gbps of the plain side), 1000 tunnels at most 10 % slower than 1, ahead of ipsec-secgw in every scenario.
+IPSEC_TARGET_GCM_1420_GBPS = 22.0
+IPSEC_TARGET_GCM_64_MPPS = 4.5
+IPSEC_TARGET_CBC_1420_GBPS = 7.0
+IPSEC_TARGET_TUNNELS_SLOWDOWN = 0.10
+
 def count(arg):
     """'1000', '10k', '64k', '1m' -> int (k = 1000, except 64k = 65536, the flow count of the default pcaps)."""
     if arg == "64k":
@@ -90,6 +106,8 @@ def scenario(name):
         sc.setdefault("packets", FLOWS)
         sc.setdefault("fw", None)
         sc.setdefault("nat", None)
+        sc.setdefault("ipsec", None)
+        sc.setdefault("secgw", False)
         sc.setdefault("reply", False)
     return sc
 
@@ -123,6 +141,26 @@ def _nat_scenario(arg, dslite):
     return dict(family=4, routes=1, vrfs=0, l3fwd=False, destinations=flows, packets=flows, nat=nat, doc=doc)
 
 
+def _ipsec_scenario(arg):
+    """ipsec-DIR-ALG-N: see IPSEC_SET."""
+    parts = arg.split("-")
+    if len(parts) != 3 or parts[0] not in ("in", "out") or parts[1] not in ("gcm", "cbc"):
+        return None
+    d, alg, n = parts[0], parts[1], count(parts[2])
+    if not 1 <= n <= min(FLOWS, 65536):
+        return None
+    doc = ("IPsec %s, %s, %d tunnel%s (%s)" % (
+        "inbound" if d == "in" else "outbound", "AES-GCM-128" if alg == "gcm" else "AES-CBC-128+HMAC-SHA-256",
+        n, "s" if n > 1 else "", "ESP in, plain out" if d == "in" else "plain in, ESP out"))
+    return dict(family=4, routes=1, vrfs=0, l3fwd=False, secgw=True, doc=doc,
+                ipsec=dict(direction=d, alg=alg, tunnels=n))
+
+
+def ipsec_size(size):
+    """The IPsec scenarios' name for a --sizes entry: 1500 becomes 1420 (the largest inner size, see IPSEC_SET)."""
+    return "1420" if size == "1500" else size
+
+
 def _fw_scenario(arg):
     kind, n = arg.split("-", 1)
     n = count(n)
@@ -152,6 +190,8 @@ def _scenario(name):
             return _fw_scenario(arg)
         if kind in ("nat", "dslite"):
             return _nat_scenario(arg, kind == "dslite")
+        if kind == "ipsec":
+            return _ipsec_scenario(arg)
         if kind == "flows":
             n = count(arg)
             if n < 1:
@@ -256,6 +296,8 @@ def rules_file(data, count):
 
 def traffic(data, sc, size):
     """The pcap of a scenario at a size; returns (path, meta)."""
+    if sc.get("ipsec"):
+        return ipsec_traffic(data, sc, size)
     fam = sc["family"]
     if sc["routes"] > 1:
         tag, dst = "r%d" % sc["routes"], ["--routes", route_file(data, fam, sc["routes"])]
@@ -292,6 +334,34 @@ def traffic(data, sc, size):
         return path, json.load(f)
 
 
+def ipsec_traffic(data, sc, size):
+    """The pcap of an IPsec scenario (bench/gen_esp.py): ESP from the tunnels' peers (inbound; one file per
+    algorithm) or plain packets to their sites (outbound; the same file for both algorithms)."""
+    ip = sc["ipsec"]
+    inbound = ip["direction"] == "in"
+    path = os.path.join(data, "ipsec-%s-%s-t%d-p%d-%s.pcap" % (
+        ip["direction"], ip["alg"] if inbound else "plain", ip["tunnels"], sc["packets"], size))
+    gens = [os.path.join(HERE, "gen_esp.py"), os.path.join(HERE, "ipsec_cfg.py"), os.path.join(HERE, "gen_traffic.py")]
+    if not (fresh(path, *gens) and fresh(path + ".json", *gens)):
+        log("  generating %s" % os.path.basename(path))
+        sh(["/usr/bin/python3", gens[0], "--direction", ip["direction"], "--tunnels", str(ip["tunnels"]),
+            "--size", size, "--packets", str(sc["packets"]), "--dst-mac", IN_MAC, "--out", path + ".tmp"] +
+           (["--alg", ip["alg"]] if inbound else []))
+        os.replace(path + ".tmp.json", path + ".json")
+        os.replace(path + ".tmp", path)
+    with open(path + ".json") as f:
+        return path, json.load(f)
+
+
+def ipsec_cfg():
+    """bench/ipsec_cfg.py, imported on use (the tunnels, keys and configurations of the IPsec scenarios)."""
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    import ipsec_cfg as ic  # noqa: E402
+    return ic
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # npsd configuration
 
@@ -316,6 +386,8 @@ def mem_mb(sc, workers, inprocess=True):
         total += sc["fw"]["sessions"] * FW_SESSION_BYTES / (1 << 20) + 64 + sc["fw"]["rules"] * 16 / 1024
     if sc.get("nat"):  # a second VRF's FIBs, the session tables, the port allocator, rings
         total += v4 + v6 + sc["nat"]["sessions"] * NAT_SESSION_BYTES / (1 << 20) + 128
+    if sc.get("ipsec"):  # a second VRF's FIBs; SAs (keys, expanded key schedules, counters) and tunnels
+        total += v4 + v6 + 64 + sc["ipsec"]["tunnels"] * 64 / 1024
     return int((total * 1.15 + 255) // 256 * 256)
 
 
@@ -336,8 +408,9 @@ def npsd_config(path, sc, pcap, workers, huge, sock, prefix, data, devices=None,
     L.append('eal: { lcores = "0-%d"; memory_mb = %d; hugepages = "%s"; file_prefix = "%s"; };'
              % (workers, mem_mb(sc, workers, inprocess), "yes" if huge else "no", prefix))
     L.append('control: { socket = "%s"; mode = "0600"; };' % sock)
+    tunnels = sc["ipsec"]["tunnels"] if sc.get("ipsec") else 0
     L.append('limits: { mbufs = %d; max_interfaces = %d; max_vrfs = %d; };'
-             % (npsd_mbufs(sc, inprocess) * workers, max(1024, 2 * nvrf + 16), max(4096, nvrf + 16)))
+             % (npsd_mbufs(sc, inprocess) * workers, max(1024, 2 * nvrf + 16, tunnels + 16), max(4096, nvrf + 16)))
     if devices is None:
         rx = ",".join(["rx_pcap=%s" % pcap] * workers)
         devices = ("net_pcap0,%s,infinite_rx=1" % rx, "net_null0,no-rx=1")
@@ -348,7 +421,12 @@ def npsd_config(path, sc, pcap, workers, huge, sock, prefix, data, devices=None,
     L.append('  { name = "out"; %s; }' % dev(devices[1]))
     L.append(');')
     routes = []
-    if sc.get("nat"):
+    if sc.get("ipsec"):
+        ic = ipsec_cfg()
+        L.extend(ic.npsd_topology(sc["ipsec"]["direction"], tunnels, in_mac, OUT_MAC, gw_mac))
+        routes = ic.npsd_routes(tunnels)
+        rfile = None
+    elif sc.get("nat"):
         L.extend(nat_topology(sc["nat"], in_mac, gw_mac))
         rfile = None
     elif nvrf == 0:
@@ -403,6 +481,8 @@ def npsd_config(path, sc, pcap, workers, huge, sock, prefix, data, devices=None,
         L.append(firewall_section(sc["fw"], data))
     if sc.get("nat") and sc["nat"]["kind"] != "off":
         L.append(nat_section(sc["nat"]))
+    if sc.get("ipsec"):
+        L.append(ipsec_cfg().npsd_section(sc["ipsec"]["alg"], tunnels))
     with open(path, "w") as f:
         f.write("# generated by bench/bench.py\n" + "\n".join(L) + "\n")
 
@@ -723,6 +803,8 @@ def npsd_window(a, b, tsc_hz, workers, frame_bytes):
         fw.update(nat_window(a, b, pkts, workers))
     fw["cpp_nat"] = sum(v["cycles_per_forwarded_packet"] for n, v in nodes.items()
                         if n.startswith(("nat", "dslite"))) or None
+    fw["cpp_ipsec"] = sum(v["cycles_per_forwarded_packet"] for n, v in nodes.items()
+                          if n.startswith(("ipsec", "esp"))) or None
     return dict(sched_share(a, b, tsc_hz, workers, pkts), **fw, **{
         "seconds": round(dt, 4), "packets": pkts, "mpps": pkts / dt / 1e6,
         "gbps": pkts * frame_bytes * 8 / dt / 1e9,
@@ -841,7 +923,7 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
                 return c >= sc["destinations"]
             wait_for(all_open, proc, opts.start_timeout, "npsd (opening %d sessions)" % sc["destinations"])
         wins = run_windows(lambda: sample_npsd(opts.npsctl, sock, proc, fw is not None, nat is not None), npsd_window,
-                           opts, tsc_hz, opts.workers, meta["mean_frame_bytes"], proc)
+                           opts, tsc_hz, opts.workers, frame_bytes(sc, meta), proc)
         mem = proc.memory()
     finally:
         proc.stop(signal.SIGTERM)
@@ -854,6 +936,9 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
     if nat:
         keys += ["cpp_nat", "nat_new_sessions_per_s", "nat_new_sessions_per_s_per_worker", "nat_sessions_per_packet",
                  "nat_translated_per_packet"]
+    if sc["ipsec"]:
+        ipsec_windows(sc, meta, wins)
+        keys += ["cpp_ipsec", "gbps_esp", "ipsec_node_share"]
     res = {"app": "npsd", "scenario": name, "size": size, "family": sc["family"], "routes": sc["routes"],
            "vrfs": max(1, sc["vrfs"]), "destinations": sc["destinations"], "doc": sc["doc"], "pcap": meta,
            "startup_seconds": round(startup, 2),
@@ -863,6 +948,12 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
         res["firewall"] = dict(fw)
     if sc["nat"]:
         res["nat"] = dict(sc["nat"])
+    if sc["ipsec"]:
+        res["ipsec"] = dict(sc["ipsec"])
+        low = [w.get("ipsec_node_share", 0) for w in wins if w.get("ipsec_node_share", 0) < 0.99]
+        if low:
+            res["warnings"].append("not every forwarded packet went through the IPsec nodes (packets of the ipsec* "
+                                   "/ esp* nodes per forwarded packet: %s)" % [round(x, 3) for x in low])
     if bad:
         res["warnings"].append("drops/punts above 0.1%% of forwarded packets: %s" % bad[0]["drop_reasons"])
     if fw and fw["kind"] == "est" and any((w.get("fw_created") or 0) > 0.001 * w["packets"] or
@@ -884,6 +975,22 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
     contention(res)
     res["median_window_nodes"] = sorted(wins, key=lambda w: w["mpps"])[len(wins) // 2]["nodes"]
     return res
+
+
+def frame_bytes(sc, meta):
+    """Mean frame length for the Gbps figure: the pcap's frames; IPsec: the plain (inner) frames, whichever side
+    they are on, so that inbound and outbound compare (the ESP side's Gbps is reported as gbps_esp)."""
+    return meta.get("mean_plain_frame_bytes") or meta["mean_frame_bytes"]
+
+
+def ipsec_windows(sc, meta, wins):
+    """IPsec figures of npsd's windows: Gbps of the ESP side, and the share of forwarded packets the IPsec nodes saw
+    (inbound: the ESP input node; outbound: the encrypting one), which must be ~1: packets really went through."""
+    esp = meta["mean_esp_frame_bytes_by_alg"][sc["ipsec"]["alg"]]
+    for w in wins:
+        w["gbps_esp"] = w["mpps"] * esp * 8 / 1e3
+        seen = max([v["packets"] for n, v in w["nodes"].items() if n.startswith(("ipsec", "esp"))] or [0])
+        w["ipsec_node_share"] = seen / w["packets"]
 
 
 def run_l3fwd(opts, name, sc, size, tsc_hz, seq):
@@ -932,6 +1039,96 @@ def run_l3fwd(opts, name, sc, size, tsc_hz, seq):
     return res
 
 
+def secgw_argv(opts, sc, pcap, prefix, cfg, mbufs):
+    """ipsec-secgw's command line for an IPsec case (docs/BENCHMARKS.md, "IPsec"): one lcore (-l 1: the main lcore
+    is the worker, on CPU 1, as l3fwd), net_pcap in (port 0), net_null out (port 1), the crypto_aesni_mb vdev;
+    library mode (-l: librte_ipsec, which cpu-crypto SAs need); port 0 unprotected for inbound, port 1 for
+    outbound; the lcore polls both ports (the SAs of each direction need an lcore on that side)."""
+    argv = [opts.secgw, "-l", "1", "--file-prefix=" + prefix, "--no-pci", "-m", str(IPSEC_SECGW_MEM_MB),
+            "--vdev=net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--vdev=net_null0,no-rx=1",
+            "--vdev=crypto_aesni_mb0"]
+    if not opts.huge:
+        argv.insert(1, "--no-huge")
+    return argv + ["--", "-p", "0x3", "-P", "-u", "0x1" if sc["ipsec"]["direction"] == "in" else "0x2", "-l",
+                   "--config=(0,0,1),(1,0,1)", "-f", cfg, "-s", str(mbufs)]
+
+
+# ipsec-secgw's crypto modes (its SA "type"): cpu-crypto = synchronous rte_cryptodev_sym_cpu_crypto_process() on
+# the worker, one call per run of packets of the same SA; lookaside = "no-offload", crypto operations enqueued to
+# and dequeued from the crypto_aesni_mb queue pair of the worker (the same core: a software driver), in bursts that
+# mix SAs. Neither is best everywhere (docs/BENCHMARKS.md, "IPsec"): with many tunnels, a burst holds one packet per
+# SA and cpu-crypto runs intel-ipsec-mb one buffer at a time (CBC+HMAC 1000 tunnels: ~8x slower than lookaside),
+# with one tunnel cpu-crypto saves the queue round trip (GCM: ~10 % faster). --secgw-mode auto takes the faster
+# mode of each algorithm as measured on the development host; both runs the two and keeps the faster per case.
+SECGW_SA_TYPE = {"cpu-crypto": "cpu-crypto", "lookaside": "no-offload"}
+SECGW_AUTO = {"gcm": "cpu-crypto", "cbc": "lookaside"}
+
+
+def secgw_modes(opts, alg):
+    mode = getattr(opts, "secgw_mode", "auto")
+    if mode == "both":
+        return ["cpu-crypto", "lookaside"]
+    return [SECGW_AUTO[alg] if mode == "auto" else mode]
+
+
+def run_secgw(opts, name, sc, size, tsc_hz, seq):
+    """DPDK ipsec-secgw on the same pcap as npsd's case, read like l3fwd (telemetry: port 1 opackets = sent,
+    port 0 ipackets = received, port 0 opackets = sent back: must be 0). With several crypto modes (secgw_modes),
+    each runs in turn and the faster (on-CPU cycles per packet, else Mpps) is the result; the others are kept
+    under "alternatives"."""
+    pcap, meta = traffic(opts.data, sc, size)
+    ip = sc["ipsec"]
+    runs = []
+    for k, mode in enumerate(secgw_modes(opts, ip["alg"])):
+        runs.append(run_secgw_mode(opts, name, sc, size, tsc_hz, "%d%s" % (seq, "abcdefgh"[k]), pcap, meta, mode))
+
+    def cost(r):
+        return med(r, "cpp_on_cpu") or 1e9 / med(r, "mpps")
+    best = min(runs, key=cost)
+    if len(runs) > 1:
+        best["alternatives"] = {r["secgw_mode"]: r["summary"] for r in runs if r is not best}
+    return best
+
+
+def run_secgw_mode(opts, name, sc, size, tsc_hz, seq, pcap, meta, mode):
+    prefix = "npsbench%d-%s" % (os.getpid(), seq)
+    wd = opts.workdir
+    cfg = os.path.join(wd, prefix + ".cfg")
+    ip = sc["ipsec"]
+    with open(cfg, "w") as f:
+        f.write(ipsec_cfg().secgw_cfg(ip["alg"], ip["tunnels"], SECGW_SA_TYPE[mode]))
+    argv = secgw_argv(opts, sc, pcap, prefix, cfg, meta["packets"] + IPSEC_MBUFS - FLOWS)
+    proc = Proc(argv, os.path.join(wd, prefix + ".log"), prefix, main_is_worker=True)
+    tel = Telemetry(prefix)
+    try:
+        wait_for(lambda: sample_l3fwd(tel, proc)["tx"] > 0, proc, opts.start_timeout, "ipsec-secgw")
+        startup = time.monotonic() - proc.t0
+        wins = run_windows(lambda: sample_l3fwd(tel, proc), l3fwd_window, opts, tsc_hz, 1, frame_bytes(sc, meta),
+                           proc)
+        mem = proc.memory()
+    finally:
+        tel.close()
+        proc.stop(signal.SIGINT)
+    esp = meta["mean_esp_frame_bytes_by_alg"][ip["alg"]]
+    for w in wins:
+        w["gbps_esp"] = w["mpps"] * esp * 8 / 1e3
+        w["drops"] = max(0, w["rx_packets"] - w["packets"])
+    res = {"app": "secgw", "secgw_mode": mode, "scenario": name, "size": size, "family": 4, "routes": 1, "vrfs": 1,
+           "destinations": sc["destinations"], "doc": "DPDK ipsec-secgw (library mode, %s on crypto_aesni_mb), "
+           "same pcap, %d tunnel%s" % (mode, ip["tunnels"], "s" if ip["tunnels"] > 1 else ""),
+           "ipsec": dict(ip), "pcap": meta, "startup_seconds": round(startup, 2), "memory": mem, "argv": argv[1:],
+           "config": os.path.basename(cfg), "windows": wins, "warnings": [],
+           "summary": summarize(wins, ["mpps", "gbps", "gbps_esp", "cpp_core", "cpp_on_cpu", "worker_on_cpu_share"])}
+    if any(x["misrouted"] for x in wins):
+        res["warnings"].append("ipsec-secgw sent packets back to the input port: its routes do not match the traffic")
+    bad = [w for w in wins if w["drops"] > 0.001 * w["packets"]]
+    if bad:
+        res["warnings"].append("ipsec-secgw received %d more packets than it sent in a window (dropped: policy, "
+                               "SA or crypto failure?)" % bad[0]["drops"])
+    contention(res)
+    return res
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Output
 
@@ -968,6 +1165,7 @@ def print_tables(results, scale, out):
         print_scale(scale, w)
     print_firewall(fw_table(results), w)
     print_nat(nat_table(results), w)
+    print_ipsec(ipsec_table(results), w)
     comp = comparison(results)
     if comp:
         w("\nnpsd against l3fwd: Mpps ratio, and l3fwd/npsd cycles per packet over on-CPU time (less disturbed by a\n"
@@ -1175,6 +1373,112 @@ def print_nat(rows, w):
                  fmt(share * 100 if share is not None else None, 0), nat_target_text(r)))
 
 
+def ipsec_table(results):
+    """The IPsec scenarios: per (scenario, size), npsd's figures next to ipsec-secgw's on the same pcap, the Mpps
+    ratio, the cost of 1000 tunnels against 1 (same direction, algorithm and size) and issue 7's targets."""
+    ref = {(r["scenario"], r["size"]): r for r in results if r["app"] == "secgw"}
+    npsd = {(r["scenario"], r["size"]): r for r in results if r["app"] == "npsd" and r.get("ipsec")}
+    rows = []
+    for key in list(npsd) + [k for k in ref if k not in npsd]:
+        r, g = npsd.get(key), ref.get(key)
+        ip = (r or g)["ipsec"]
+        row = {"scenario": key[0], "size": key[1], "direction": ip["direction"], "alg": ip["alg"],
+               "tunnels": ip["tunnels"]}
+        if r is not None:
+            row.update({"mpps": med(r, "mpps"), "gbps": med(r, "gbps"), "gbps_esp": med(r, "gbps_esp"),
+                        "cpp_core": med(r, "cpp_core"), "cpp_on_cpu": med(r, "cpp_on_cpu"),
+                        "cpp_processing": med(r, "cpp_processing"), "cpp_ipsec": med(r, "cpp_ipsec"),
+                        "worker_on_cpu_share": med(r, "worker_on_cpu_share")})
+        if g is not None:
+            row.update({"secgw_mode": g.get("secgw_mode"), "secgw_mpps": med(g, "mpps"), "secgw_gbps": med(g, "gbps"),
+                        "secgw_cpp_core": med(g, "cpp_core"), "secgw_cpp_on_cpu": med(g, "cpp_on_cpu"),
+                        "secgw_on_cpu_share": med(g, "worker_on_cpu_share")})
+        if r is not None and g is not None:
+            row["mpps_ratio"] = row["mpps"] / row["secgw_mpps"]
+            if row["cpp_on_cpu"] and row["secgw_cpp_on_cpu"]:
+                row["on_cpu_ratio"] = row["secgw_cpp_on_cpu"] / row["cpp_on_cpu"]
+        if r is not None and ip["tunnels"] >= 1000:  # against the same case with one tunnel
+            one = npsd.get(("ipsec-%s-%s-1" % (ip["direction"], ip["alg"]), key[1]))
+            if one is not None:
+                row["slowdown_vs_1_tunnel"] = 1 - row["mpps"] / med(one, "mpps")
+                c1 = med(one, "cpp_on_cpu")
+                if row["cpp_on_cpu"] and c1:
+                    row["slowdown_vs_1_tunnel_on_cpu"] = 1 - c1 / row["cpp_on_cpu"]
+        if r is not None:
+            row["targets"] = ipsec_targets(row)
+            if row["targets"]:
+                row["target_met"] = all(t["met"] for t in row["targets"])
+                if all("met_on_cpu" in t for t in row["targets"]):
+                    row["target_met_on_cpu"] = all(t["met_on_cpu"] for t in row["targets"])
+        rows.append(row)
+    return rows
+
+
+def ipsec_targets(row):
+    """Issue 7's targets that apply to a row: [{target, value, met, met_on_cpu (when the worker was on its CPU less
+    than the whole time: the same over on-CPU time)}]."""
+    out = []
+    share = row.get("worker_on_cpu_share") or None
+
+    def check(text, value, limit, higher_is_better=True, value_cpu=None):
+        t = {"target": text, "value": value, "met": value >= limit if higher_is_better else value <= limit}
+        if value_cpu is not None:
+            t["met_on_cpu"] = value_cpu >= limit if higher_is_better else value_cpu <= limit
+        out.append(t)
+
+    alg, size = row["alg"], row["size"]
+    if alg == "gcm" and size == "1420":
+        check("Gbps >= %g" % IPSEC_TARGET_GCM_1420_GBPS, row["gbps"], IPSEC_TARGET_GCM_1420_GBPS,
+              value_cpu=row["gbps"] / share if share else None)
+    if alg == "gcm" and size == "64":
+        check("Mpps >= %g" % IPSEC_TARGET_GCM_64_MPPS, row["mpps"], IPSEC_TARGET_GCM_64_MPPS,
+              value_cpu=row["mpps"] / share if share else None)
+    if alg == "cbc" and size == "1420":
+        check("Gbps >= %g" % IPSEC_TARGET_CBC_1420_GBPS, row["gbps"], IPSEC_TARGET_CBC_1420_GBPS,
+              value_cpu=row["gbps"] / share if share else None)
+    if "slowdown_vs_1_tunnel" in row:
+        check("<= %d%% slower than 1 tunnel" % (IPSEC_TARGET_TUNNELS_SLOWDOWN * 100), row["slowdown_vs_1_tunnel"],
+              IPSEC_TARGET_TUNNELS_SLOWDOWN, False, row.get("slowdown_vs_1_tunnel_on_cpu"))
+    if "mpps_ratio" in row:
+        check("ahead of ipsec-secgw", row["mpps_ratio"], 1.0, value_cpu=row.get("on_cpu_ratio"))
+    return out
+
+
+def ipsec_target_text(r, markdown=False):
+    """Each target with its verdict; on a busy host (cpu% < 97) also the verdict over on-CPU time."""
+    busy = (r.get("worker_on_cpu_share") or 1) < 0.97
+    parts = []
+    for t in r.get("targets") or []:
+        v = "met" if t["met"] else ("**not met**" if markdown else "NOT MET")
+        if busy and "met_on_cpu" in t:
+            v += " (on-cpu %s)" % ("met" if t["met_on_cpu"] else "not met")
+        parts.append("%s: %s" % (t["target"], v))
+    return "; ".join(parts)
+
+
+def print_ipsec(rows, w):
+    if not rows:
+        return
+    w("\nIPsec (ESP tunnel mode over IPv4, one worker; in = ESP decrypted to plain, out = plain encrypted to ESP).\n"
+      "Size and Gbps count the inner (plain) packets: 64 = 46-byte inner IP packets, imix = 46/576/1420 7:4:1,\n"
+      "1420 = 1420-byte inner IP packets; esp = Gbps of the ESP side. ipsec = npsd's IPsec nodes' cycles per\n"
+      "packet; secgw = DPDK ipsec-secgw on the same pcap (intel-ipsec-mb through crypto_aesni_mb; mode: cpu =\n"
+      "cpu-crypto, la = lookaside), its Mpps, Gbps and cycles/packet (core, on-cpu); /secgw = Mpps ratio. Targets\n"
+      "(issue 7) on the core figures, with the on-CPU verdict when cpu% < 97\n\n")
+    hdr = "%-17s %-5s %5s %7s %6s %6s %6s %6s %6s %5s %5s %4s %7s %6s %6s %6s %6s  %s\n"
+    w(hdr % ("scenario", "size", "tuns", "Mpps", "Gbps", "esp", "core", "on-cpu", "proc", "ipsec", "cpu%",
+             "mode", "secgw", "Gbps", "core", "on-cpu", "/secgw", "target"))
+    for r in rows:
+        share = r.get("worker_on_cpu_share")
+        w(hdr % (r["scenario"], r["size"], r["tunnels"], fmt(r.get("mpps")), fmt(r.get("gbps"), 1),
+                 fmt(r.get("gbps_esp"), 1), fmt(r.get("cpp_core"), 0), fmt(r.get("cpp_on_cpu"), 0),
+                 fmt(r.get("cpp_processing"), 0), fmt(r.get("cpp_ipsec"), 0),
+                 fmt(share * 100 if share is not None else None, 0),
+                 {"cpu-crypto": "cpu", "lookaside": "la"}.get(r.get("secgw_mode"), "-"), fmt(r.get("secgw_mpps")),
+                 fmt(r.get("secgw_gbps"), 1), fmt(r.get("secgw_cpp_core"), 0), fmt(r.get("secgw_cpp_on_cpu"), 0),
+                 fmt(r.get("mpps_ratio")), ipsec_target_text(r)))
+
+
 def lookup_cycles(nodes):
     """Cycles per forwarded packet of the lookup nodes (ip4_lookup, ip6_lookup, ...) of a window."""
     v = [x["cycles_per_forwarded_packet"] for n, x in nodes.items() if "lookup" in n]
@@ -1325,6 +1629,21 @@ def markdown(path, out):
                 fmt(r.get("mpps_ratio_to_nonat")), fmt(r.get("nat_cost_cpp_on_cpu"), 0),
                 "%.2f M" % (nps / 1e6) if nps is not None and r["kind"] == "new" else "–",
                 fmt(share * 100 if share is not None else None, 0), nat_target_text(r, True)))
+    ips = doc.get("ipsec") or []
+    if ips:
+        w("\n| IPsec | size | tunnels | Mpps | Gbps (plain) | Gbps (ESP) | cycles/pkt core | on-cpu | proc "
+          "| ipsec nodes | cpu % | ipsec-secgw mode | ipsec-secgw Mpps | ipsec-secgw Gbps | ipsec-secgw cycles/pkt "
+          "| npsd/ipsec-secgw | target |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|\n")
+        for r in ips:
+            share = r.get("worker_on_cpu_share")
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
+                r["scenario"], r["size"], r["tunnels"], fmt(r.get("mpps")), fmt(r.get("gbps"), 1),
+                fmt(r.get("gbps_esp"), 1), fmt(r.get("cpp_core"), 0), fmt(r.get("cpp_on_cpu"), 0),
+                fmt(r.get("cpp_processing"), 0), fmt(r.get("cpp_ipsec"), 0),
+                fmt(share * 100 if share is not None else None, 0), r.get("secgw_mode") or "–",
+                fmt(r.get("secgw_mpps")), fmt(r.get("secgw_gbps"), 1), fmt(r.get("secgw_cpp_core"), 0),
+                fmt(r.get("mpps_ratio")), ipsec_target_text(r, True)))
     w("\nPer-node cycles per forwarded packet (median window):\n\n| scenario | size | nodes |\n|---|---|---|\n")
     for r in results:
         if r["app"] == "npsd":
@@ -1356,7 +1675,8 @@ def host_info(opts, tsc_hz):
                         "seconds": opts.seconds, "runs": opts.runs, "warmup": opts.warmup, "workers": opts.workers,
                         "flows": FLOWS, "trial_seconds": opts.trial_seconds, "search_trials": opts.search_trials,
                         "resolution": opts.resolution, "loss_tolerance": opts.loss_tolerance,
-                        "latency_loads": opts.latency_loads, "memif_rsize": opts.memif_rsize}}
+                        "latency_loads": opts.latency_loads, "memif_rsize": opts.memif_rsize,
+                        "secgw_mode": opts.secgw_mode}}
 
 
 def on_sigterm(sig, frame):
@@ -1378,6 +1698,9 @@ def main():
     ap.add_argument("--mode", choices=("in-process", "two-process"), default="in-process")
     ap.add_argument("--smoke", action="store_true", help="the smoke run of `make test` (see docs/BENCHMARKS.md)")
     ap.add_argument("--l3fwd", help="l3fwd binary; omitted = no reference runs")
+    ap.add_argument("--secgw", help="ipsec-secgw binary (IPsec scenarios); omitted = no ipsec-secgw runs")
+    ap.add_argument("--secgw-mode", choices=("auto", "cpu-crypto", "lookaside", "both"), default="auto",
+                    help="ipsec-secgw's crypto mode (see SECGW_AUTO); both = run the two, keep the faster")
     ap.add_argument("--memif-gen", help="memif_gen binary (two-process mode)")
     ap.add_argument("--testpmd", help="dpdk-testpmd binary (two-process mode); omitted = no testpmd runs")
     ap.add_argument("--tsc-hz", type=float, required=True)
@@ -1414,17 +1737,31 @@ def main():
     names = [s.strip() for s in opts.scenarios.split(",") if s.strip()]
     sizes = [s.strip() for s in opts.sizes.split(",") if s.strip()]
     for n in names:
-        if scale_members(n) is None and scenario(n) is None:
+        if n != "ipsec" and scale_members(n) is None and scenario(n) is None:
             raise SystemExit("unknown scenario %r (v4-1r, v4-1k, v4-100k, v4-1m, v6-1r, v6-100k, vrf-1, vrf-1000, "
                              "flows-1k, flows-1m, scale, scale-routes, scale-vrfs, scale-flows, fw, fw-est-1k, "
                              "fw-est-1m, fw-off-1k, fw-new-10k, nat, nat-est-64k, nat-est-1m, nat-off-64k, nat-new, "
-                             "dslite-est-64k, dslite-est-1m, dslite-new...)" % n)
+                             "dslite-est-64k, dslite-est-1m, dslite-new, ipsec, ipsec-in-gcm-1, ipsec-out-cbc-1k...)"
+                             % n)
+        if two and (n == "ipsec" or n.startswith("ipsec-")):
+            raise SystemExit("the IPsec scenarios run in-process only")
     for s in sizes:
-        if s not in ("64", "imix", "1500"):
-            raise SystemExit("unknown size %r (64, imix, 1500)" % s)
+        if s not in ("64", "imix", "1500", "1420"):
+            raise SystemExit("unknown size %r (64, imix, 1500; 1420 = the IPsec scenarios' 1500)" % s)
     main_app = "memif" if two else "npsd"
-    cases = []  # (app, scenario, size); app: npsd, l3fwd (in-process), memif, testpmd (two-process)
+    cases = []  # (app, scenario, size); app: npsd, l3fwd, secgw (in-process), memif, testpmd (two-process)
+    # The IPsec group: every IPSEC_SET scenario at every size (1500 read as 1420), with ipsec-secgw after each.
+    names = [m for n in names for m in (IPSEC_SET if n == "ipsec" else [n])]
+    if opts.secgw and opts.workers != 1 and any(scenario(n) and scenario(n)["ipsec"] for n in names):
+        log("bench: no ipsec-secgw reference with --workers %d (it runs one lcore here)" % opts.workers)
     for n in names:
+        if scenario(n) is not None and scenario(n)["ipsec"]:
+            for s in dict.fromkeys(ipsec_size(x) for x in sizes):
+                if (main_app, n, s) not in cases:
+                    cases.append((main_app, n, s))
+                if opts.secgw and opts.workers == 1 and ("secgw", n, s) not in cases:
+                    cases.append(("secgw", n, s))
+            continue
         members = scale_members(n)
         if members is not None:
             for m in members:
@@ -1432,6 +1769,8 @@ def main():
                     cases.append((main_app, m, "64"))
             continue
         for s in sizes:
+            if s == "1420":  # the IPsec scenarios' size only
+                continue
             if (main_app, n, s) not in cases:
                 cases.append((main_app, n, s))
             if not two and opts.l3fwd and scenario(n)["l3fwd"] and ("l3fwd", n, s) not in cases:
@@ -1461,6 +1800,7 @@ def main():
     def save():
         doc = {"meta": info, "results": results, "scale": scale_table(results, failures),
                "comparison": comparison(results), "firewall": fw_table(results), "nat": nat_table(results),
+               "ipsec": ipsec_table(results),
                "failures": failures,
                "elapsed_seconds": round(time.monotonic() - t_start, 1)}
         with open(out_json + ".tmp", "w") as f:
@@ -1486,7 +1826,7 @@ def main():
             elif app == "testpmd":
                 r = twoproc().run_testpmd_case(opts, size, seq, log)
             else:
-                fn = run_npsd if app == "npsd" else run_l3fwd
+                fn = {"npsd": run_npsd, "l3fwd": run_l3fwd, "secgw": run_secgw}[app]
                 r = fn(opts, name, sc, size, opts.tsc_hz, seq)
                 s = r["summary"]
                 log("        %.2f Mpps  %.0f cycles/packet (core)%s" % (

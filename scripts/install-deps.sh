@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config
 	libdpdk-dev dpdk dpdk-dev dpdk-doc
-	libconfig-dev libcunit1-dev libpcap-dev libnuma-dev libipsec-mb-dev libmicrohttpd-dev
+	libconfig-dev libcunit1-dev libpcap-dev libnuma-dev libipsec-mb-dev libmicrohttpd-dev librte-crypto-ipsec-mb23
 	python3-scapy python3-cryptography systemd iperf3 iproute2 iputils-ping iputils-tracepath traceroute tcpdump tshark procps
 )
 
