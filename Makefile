@@ -115,6 +115,7 @@ nat-test: all
 # IPsec tiers alone: pcap interop with scapy's ESP, replay, bad input, MTU; then network namespaces.
 ipsec-test: all
 	bash nf/ipsec/test/run_pcap.sh
+	bash nf/ipsec/test/run.sh
 
 # All tiers: unit, pcap-in/pcap-out (incl. the bad-input corpus), end-to-end in network namespaces.
 test: deps
@@ -131,6 +132,7 @@ test: deps
 	bash nf/dslite/test/run_pcap.sh
 	bash nf/nat/test/run.sh
 	bash nf/ipsec/test/run_pcap.sh
+	bash nf/ipsec/test/run.sh
 	bash test/deploy/run.sh
 	bash bench/run --smoke --no-make
 

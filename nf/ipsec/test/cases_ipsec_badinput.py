@@ -10,7 +10,7 @@ import struct
 
 from harness import case
 from ipsec_pcap_common import (Tun, Plan, run_plan, ipsec_router, inner4, inner6, from_tenant, to_tenant, fwd_l3,
-                               tunnel_rows, wan_frame, VLAN_OTHER, OTHER4, X4, H_X, GW4, GW6, IP, IPv6, UDP, Raw,
+                               tunnel_rows, wan_frame, VLAN_OTHER, OTHER4, X4, H_X, GW4, GW6, IP, IPv6, Raw,
                                ALGS)
 from peer import SA, pad_len  # noqa: E402
 from scapy.layers.inet6 import IPv6ExtHdrFragment  # noqa: E402

@@ -5,11 +5,9 @@ outbound one listed; follow_peer moves the tunnel's peer on an authenticated pac
 duplicates; the SA control API refuses what it must (and never echoes a key); an ICMP error about a decrypted
 packet goes back through the tunnel.
 """
-import struct
-
 from harness import case
 from ipsec_pcap_common import (Tun, Plan, run_plan, ipsec_router, inner4, inner6, from_tenant, to_tenant, fwd_l3,
-                               tunnel_rows, sa_rows, peer_addr, peer_mac, spi_owner, IP, IPv6, ICMP, UDP, Raw, T4,
+                               tunnel_rows, sa_rows, peer_addr, peer_mac, spi_owner, IP, ICMP, UDP, Raw, T4,
                                site4)
 from peer import SA
 

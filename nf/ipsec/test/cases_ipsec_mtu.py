@@ -5,10 +5,8 @@ packet, reassembling to the packet forwarded); IPv6 gets packet too big; a packe
 through a tunnel with mss_clamp have their MSS lowered both ways (checksums right), smaller MSS and other segments
 untouched.
 """
-import struct
-
 from harness import case, icmp4_error, icmp6_error
-from ipsec_pcap_common import (Tun, Plan, run_plan, ipsec_router, from_tenant, to_tenant, fwd_l3, payload, split_output,
+from ipsec_pcap_common import (Tun, Plan, run_plan, ipsec_router, from_tenant, to_tenant, fwd_l3, payload,
                                check_esp_out, site4, site6, T4, T6, LAN4, LAN6, R_LAN, H_T, IP, IPv6, UDP, TCP)
 
 WORKERS = (1, 2)

@@ -142,7 +142,6 @@ def icv_first(c):
     decryption (esp_replay even though its ICV is also wrong)."""
     t = Tun(1, window=64)
     p = Plan()
-    from ipsec_pcap_common import from_tenant  # noqa: F401
     good = [inner4(1, n, 30, dst_site=False) for n in range(4)]
     p.plain(t.esp_in(good[0], seq=1), to_tenant(good[0]), {"decrypted": 1})
     p.barrier()

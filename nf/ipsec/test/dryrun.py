@@ -26,7 +26,7 @@ class Stop(Exception):
 def main(argv):
     npsd = None
     if len(argv) > 2 and argv[1] == "--check-config":
-        npsd = argv[2]
+        npsd = os.path.abspath(argv[2])
         argv = argv[2:]
     prefixes = argv[1:]
     harness.load_cases()

@@ -30,7 +30,6 @@ harness could not run. npsd's pid is kept in WORKDIR/npsd.pid for run.sh's clean
 """
 import os
 import socket
-import subprocess
 import sys
 import time
 import traceback
@@ -89,6 +88,10 @@ def boot_conf(work, workers, spec, sas):
                '      mss_clamp = %d;\n      sas = ( %s ); }' % (GW[o], PEER[o][0], "true" if spec["udp"] else "false",
                                                                   MSS, ",\n              ".join(sas)))
         out.append("ipsec: {\n  tunnels = (\n%s\n  );\n};" % tun)
+    else:
+        # IPsec runs only when its section is in the boot file (its tables are sized at boot); the controller adds
+        # the tunnels and SAs
+        out.append("ipsec: { max_sas = 1024; };")
     return "\n".join(out) + "\n"
 
 
@@ -166,7 +169,8 @@ class Tier:
                     ["sysctl", "-qw", "net.ipv4.conf.all.send_redirects=0"],
                     # routes to the tenant, or the kernel answers the site's IPv6 with "no route" (with one and
                     # forwarding off it drops them quietly: the bridge takes them)
-                    ["ip", "route", "add", "default", "via", GW[4]], ["ip", "-6", "route", "add", "default", "via", GW[6]]):
+                    ["ip", "route", "add", "default", "via", GW[4]],
+                    ["ip", "-6", "route", "add", "default", "via", GW[6]]):
             pe.exec(cmd, self.logf)
         for cmd in (["ip", "link", "set", "ips-s0", "name", "eth0"], ["ip", "link", "set", "lo", "up"],
                     ["ip", "link", "set", "eth0", "mtu", str(TUN_MTU)], ["ip", "link", "set", "eth0", "up"],
@@ -211,7 +215,7 @@ class Tier:
         self.n = Npsd(NPSD, NPSCTL, self.work, "%dw" % w, path)
         self.n.start()
         self.v = IpsecView(self.n)
-        self.ev = EventSub(self.n.sock, "ipsec")
+        self.ev = EventSub(self.n.sock, "ipsec,config")  # config: the key check covers its events too
         if spec["via_ctl"]:
             words = ["ipsec", "tunnel", "add", "interface", "t1", "transport_vrf", "underlay", "local", GW[o],
                      "remote", PEER[o][0], "udp_encap", "on" if spec["udp"] else "off", "mss_clamp", str(MSS)]
@@ -246,8 +250,10 @@ class Tier:
         t = self.v.tunnels().get("t1", {})
         b = self.bridge.snapshot()
         drops = {k: v for k, v in self.v.drops().items() if v}
+        ports = [{k: v for k, v in x.items() if k in ("port", "rx_packets", "tx_packets", "rx_missed", "rx_errors")}
+                 for x in (self.n.ctl("show", "stats").get("data") or {}).get("ports", [])]
         self.note("%s ipsec show tunnels t1: %s" % (what, t), "%s bridge: %s" % (what, b),
-                  "%s drops: %s" % (what, drops))
+                  "%s drops: %s" % (what, drops), "%s ports: %s" % (what, ports))
         return t, b
 
     def streams(self, seconds, pps, tag, during=None):
@@ -298,7 +304,6 @@ class Tier:
                     % b["last_err"])
 
     def t_tcp(self):
-        from ips_e2e_lib import tcp_connect as _  # noqa: F401
         servers = []
         try:
             for srv_host, cli_host, dst in ((self.hosts["ten"], self.hosts["site"], TEN4),

@@ -400,7 +400,6 @@ def split_output(frames):
 
 def check_wan_frame(c, f, tun):
     """Ethernet + outer header of an ESP frame npsd sent to tunnel tun's peer; returns the outer l3 bytes."""
-    dst = ":".join("%02x" % x for x in f[:6])
     src = ":".join("%02x" % x for x in f[6:12])
     et = struct.unpack("!H", f[16:18])[0]
     l3 = f[18:]

@@ -507,7 +507,7 @@ def selftest(verbose=False):
                                     except PeerError as e:
                                         if e.reason != "icv":
                                             problems.append("%s: wrong seq-hi gave %s" % (tag, e))
-                            except Exception as e:  # noqa: BLE001
+                            except Exception:  # noqa: BLE001
                                 import traceback
                                 problems.append("%s: %s" % (tag, traceback.format_exc()))
                             if verbose:
