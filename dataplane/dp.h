@@ -153,7 +153,7 @@ struct worker {
 	uint64_t icmp_tokens, icmp_last_ms;
 	struct rte_mempool *frag_direct, *frag_indirect;
 	uint64_t pkts_created;  /* extra packets made by fragmentation (IPv4 forwarding, DS-Lite encapsulation) */
-	uint64_t pkts_absorbed; /* packets merged into others by reassembly (n fragments in, one out: n - 1) */
+	uint64_t pkts_absorbed; /* packets merged into others by reassembly (n fragments in, one out: n - 1), and IPsec NAT-T keepalives consumed */
 	struct iface_counters *ifc_stats; /* dp.max_ifaces entries, zeroed when an id is (re)used */
 };
 

@@ -98,6 +98,17 @@ const char *ctl_cmd_usage(const struct ctl_cmd *c, char *buf, size_t len)
 	return buf;
 }
 
+/* 16 or more hex digits (after an optional 0x) could be key material (IPsec keys): such a word is never quoted. */
+static bool looks_like_name(const char *w)
+{
+	if (w[0] == '0' && (w[1] == 'x' || w[1] == 'X'))
+		w += 2;
+	size_t n = 0;
+	while (isxdigit((unsigned char)w[n]))
+		n++;
+	return w[n] != '\0' || n < 16;
+}
+
 /* Unknown or incomplete command: name what was typed and, when its first words exist, the commands they start. */
 static void explain_unknown(const struct ctl_cmd *table, size_t n, const struct ctl_req *req, int depth, char *err,
 			    size_t errlen)
@@ -167,12 +178,14 @@ const struct ctl_cmd *ctl_dispatch(const struct ctl_cmd *table, size_t n, const 
 
 	for (int i = best_words; i < req->ntok; i += 2) {
 		const char *key = req->tok[i];
+		/* A word in a key's place may be a misplaced value (a secret key): never quote what looks like one. */
+		const char *shown = looks_like_name(key) ? key : "(a value, not quoted)";
 		if (!word_in_list(best->required, key) && !word_in_list(best->optional, key))
-			return refuse_args(best, status, err, errlen, "unknown key '%.64s'", key);
+			return refuse_args(best, status, err, errlen, "unknown key '%.64s'", shown);
 		if (ctl_arg(args, key) != NULL)
-			return refuse_args(best, status, err, errlen, "duplicate key '%.64s'", key);
+			return refuse_args(best, status, err, errlen, "duplicate key '%.64s'", shown);
 		if (i + 1 == req->ntok)
-			return refuse_args(best, status, err, errlen, "key '%.64s' has no value", key);
+			return refuse_args(best, status, err, errlen, "key '%.64s' has no value", shown);
 		args->key[args->n] = key;
 		args->val[args->n] = req->tok[i + 1];
 		args->n++;

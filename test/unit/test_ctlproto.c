@@ -415,6 +415,20 @@ static void test_dispatch_bad_args(void)
 	expect_bad_args("route add vrf blue vrf red prefix 10.0.0.0/8", "duplicate key 'vrf'");
 	expect_bad_args("route add vrf blue prefix", "key 'prefix' has no value");
 	expect_bad_args("route add 10.0.0.0/8", "unknown key '10.0.0.0/8'");
+	/* A misplaced value that may be key material (16+ hex digits) is never quoted back. */
+	static const char secret[] = "00112233445566778899aabbccddeeff";
+	char line[160], err[CTL_ERR_MAX];
+	const char *const forms[] = {"route add vrf blue prefix 10.0.0.0/8 %s 1", "route add vrf blue prefix 10.0.0.0/8 via 1 %s",
+				     "route add vrf blue prefix 10.0.0.0/8 0x%s x"};
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct ctl_args args;
+		int status = 0;
+		snprintf(line, sizeof(line), forms[i], secret);
+		CU_ASSERT_PTR_NULL(dispatch(line, &args, &status, err));
+		CU_ASSERT_EQUAL(status, EINVAL);
+		CU_ASSERT(strstr(err, "0011223344") == NULL);
+		CU_ASSERT(strstr(err, "(a value, not quoted)") != NULL);
+	}
 }
 
 static void test_cmd_usage(void)
