@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dataplane/dp.h"
+#include "dataplane/flow_steer.h"
 #include "lib/conf/conf.h"
 #include "nf/nf.h"
 
@@ -80,7 +81,12 @@ int nf_apply_section(int ext_slot, const void *model, char *err, size_t errlen)
 		snprintf(err, errlen, "no network function owns config section %d", ext_slot);
 		return EINVAL;
 	}
-	return d->apply(model, err, errlen);
+	int rc = d->apply(model, err, errlen);
+	/* Steering follows the new tables (NAT port blocks, AFTR addresses); until the rules are in, the software
+	 * hand-off takes any packet that lands on the wrong worker. */
+	if (rc == 0 && d->steer != NULL && dp.qs != NULL)
+		flow_steer_apply(NULL);
+	return rc;
 }
 
 int nf_export_sections(struct npsgw_conf *conf)
