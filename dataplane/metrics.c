@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <rte_ethdev.h>
@@ -11,6 +12,7 @@
 #include "dataplane/cp.h"
 #include "dataplane/events.h"
 #include "dataplane/metrics.h"
+#include "nf/nf.h"
 
 #define MAX_NODES 256
 #define MIN_GAP_MS 10 /* readers asking for fresh counters get at most one snapshot per this: floods cost little */
@@ -31,7 +33,39 @@ static void snapshot_free(struct metrics_snapshot *s)
 	free(s->nodes);
 	free(s->ifaces);
 	free(s->vrfs);
+	free(s->nf);
 	free(s);
+}
+
+struct nf_sink {
+	struct metrics_snapshot *s;
+	uint32_t cap;
+	bool failed;
+};
+
+static void nf_sample_add(void *cookie, const char *family, const char *type, const char *help, const char *iface,
+			  const char *vrf, uint64_t value)
+{
+	struct nf_sink *k = cookie;
+	if (k->failed)
+		return;
+	if (k->s->n_nf == k->cap) {
+		uint32_t cap = k->cap ? k->cap * 2 : 64;
+		struct metrics_nf_sample *grown = realloc(k->s->nf, cap * sizeof(*grown));
+		if (grown == NULL) {
+			k->failed = true;
+			return;
+		}
+		k->s->nf = grown;
+		k->cap = cap;
+	}
+	struct metrics_nf_sample *o = &k->s->nf[k->s->n_nf++];
+	snprintf(o->family, sizeof(o->family), "%s", family);
+	snprintf(o->type, sizeof(o->type), "%s", type);
+	o->help = help;
+	snprintf(o->iface, sizeof(o->iface), "%s", iface ? iface : "");
+	snprintf(o->vrf, sizeof(o->vrf), "%s", vrf ? vrf : "");
+	o->value = value;
 }
 
 static void take_ports(struct metrics_snapshot *s)
@@ -136,7 +170,9 @@ static struct metrics_snapshot *take(void)
 	take_ports(s);
 	memcpy(s->control, dp.ctl_counters, sizeof(s->control));
 	events_stats(&s->events_queued, &s->events_dropped);
-	if (take_nodes(s) < 0 || take_ifaces_vrfs(s) < 0) {
+	struct nf_sink sink = {.s = s};
+	nf_metrics(nf_sample_add, &sink);
+	if (sink.failed || take_nodes(s) < 0 || take_ifaces_vrfs(s) < 0) {
 		snapshot_free(s);
 		return NULL;
 	}

@@ -66,6 +66,16 @@ struct metrics_vrf {
 	struct iface_counters c;
 };
 
+/* A network function's sample (nf_desc.metrics): help points at the function's static text. */
+struct metrics_nf_sample {
+	char family[64];
+	char type[8];
+	const char *help;
+	char iface[CONF_NAME_MAX];
+	char vrf[CONF_NAME_MAX];
+	uint64_t value;
+};
+
 struct metrics_snapshot {
 	uint64_t seq;     /* 1, 2, ...: one more per snapshot published */
 	uint64_t time_ms; /* wall clock (Unix ms) when it was taken */
@@ -81,6 +91,8 @@ struct metrics_snapshot {
 	uint32_t n_vrfs;
 	struct metrics_vrf *vrfs;
 	uint64_t events_queued, events_dropped; /* control-socket event frames (dataplane/events.h) */
+	uint32_t n_nf;
+	struct metrics_nf_sample *nf; /* the functions' samples, families one after the other */
 	int refs; /* under the mutex: the published slot holds one, each reader one */
 };
 

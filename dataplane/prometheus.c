@@ -136,12 +136,34 @@ static void ifaces_vrfs(const struct metrics_snapshot *s, struct sbuf *out)
 	}
 }
 
+/* The functions' samples: a family's HELP/TYPE before its first sample; empty labels left out. */
+static void nf_samples(const struct metrics_snapshot *s, struct sbuf *out)
+{
+	for (uint32_t i = 0; i < s->n_nf; i++) {
+		const struct metrics_nf_sample *x = &s->nf[i];
+		if (i == 0 || strcmp(x->family, s->nf[i - 1].family) != 0)
+			family(out, x->family, x->type, x->help);
+		const char *ln[2] = {NULL, NULL}, *lv[2] = {NULL, NULL};
+		int n = 0;
+		if (x->iface[0] != '\0') {
+			ln[n] = "interface";
+			lv[n++] = x->iface;
+		}
+		if (x->vrf[0] != '\0') {
+			ln[n] = "vrf";
+			lv[n++] = x->vrf;
+		}
+		sample(out, x->family, x->value, ln[0], lv[0], ln[1], lv[1], NULL, NULL);
+	}
+}
+
 void prometheus_render(const struct metrics_snapshot *s, struct sbuf *out)
 {
 	ports(s, out);
 	nodes(s, out);
 	drops_control_totals(s, out);
 	ifaces_vrfs(s, out);
+	nf_samples(s, out);
 	family(out, "npsgw_events_queued_total", "counter", "Control-socket event frames queued to subscribers.");
 	sample(out, "npsgw_events_queued_total", s->events_queued, NULL, NULL, NULL, NULL, NULL, NULL);
 	family(out, "npsgw_events_dropped_total", "counter", "Event frames dropped: a subscriber's queue was full.");

@@ -98,6 +98,18 @@ static int vrf_row(const struct metrics_snapshot *s, unsigned i, struct row *r)
 	return 0;
 }
 
+/* The network functions' samples (IPsec tunnel health...): one row each. */
+static int nf_row(const struct metrics_snapshot *s, unsigned i, struct row *r)
+{
+	if (i >= s->n_nf)
+		return -1;
+	str(r, "metric", s->nf[i].family);
+	str(r, "interface", s->nf[i].iface);
+	str(r, "vrf", s->nf[i].vrf);
+	num(r, "value", s->nf[i].value);
+	return 0;
+}
+
 static size_t row_size(const struct row *r)
 {
 	size_t n = 0;
@@ -216,9 +228,10 @@ static row_fn table_of(const char *cmd, bool *one)
 		{"/npsgw/nodes", "/npsgw/node", node_row},
 		{"/npsgw/interfaces", "/npsgw/interface", iface_row},
 		{"/npsgw/vrfs", "/npsgw/vrf", vrf_row},
+		{"/npsgw/functions", NULL, nf_row}, /* no one-row form: a metric has a sample per tunnel */
 	};
 	for (size_t i = 0; i < RTE_DIM(tables); i++) {
-		*one = strcmp(cmd, tables[i].row) == 0;
+		*one = tables[i].row != NULL && strcmp(cmd, tables[i].row) == 0;
 		if (*one || strcmp(cmd, tables[i].table) == 0)
 			return tables[i].fn;
 	}
@@ -284,6 +297,8 @@ int telemetry_init(void)
 		{"/npsgw/interface", cb_table, "One interface's packet counters. Parameters: interface name"},
 		{"/npsgw/vrfs", cb_table, "VRF packet counters by column. Parameters: first row"},
 		{"/npsgw/vrf", cb_table, "One VRF's packet counters. Parameters: VRF name"},
+		{"/npsgw/functions", cb_table,
+		 "Network functions' metrics (IPsec tunnel health...), one row per sample. Parameters: first row"},
 		{"/npsgw/drops", cb_flat, "Packets dropped, by reason. Takes no parameters"},
 		{"/npsgw/control", cb_flat, "Control thread counters (ARP, NDP, neighbours). Takes no parameters"},
 		{"/npsgw/totals", cb_flat, "Packets received, created, sent, dropped, punted. Takes no parameters"},

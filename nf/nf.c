@@ -122,6 +122,13 @@ void nf_stats(struct ctl_reply *r)
 			nf_registry[i]->stats(r);
 }
 
+void nf_metrics(nf_metric_fn *add, void *sink)
+{
+	for (size_t i = 0; i < nf_count; i++)
+		if (nf_registry[i]->metrics != NULL)
+			nf_registry[i]->metrics(add, sink);
+}
+
 void nf_fini(void)
 {
 	for (size_t i = nf_count; i-- > 0;)

@@ -34,6 +34,14 @@ struct nf_local_reg {
 
 struct flow_plan; /* dataplane/flow_steer.h */
 
+/*
+ * One sample of a function's metric for the metrics snapshot (Prometheus, telemetry): family name (counters end in
+ * _total), "counter" or "gauge", help text (a string that lives as long as the program), labels interface and vrf
+ * ("" = no such label). Samples of one family come one after the other.
+ */
+typedef void nf_metric_fn(void *sink, const char *family, const char *type, const char *help, const char *interface,
+			  const char *vrf, uint64_t value);
+
 struct nf_desc {
 	const char *name;
 	const struct conf_ext_ops *conf;        /* its config section, or NULL */
@@ -64,6 +72,8 @@ struct nf_desc {
 	void (*poll)(uint64_t now_ms);
 	/* Counters for `show stats` (one table) and the metrics snapshot. */
 	void (*stats)(struct ctl_reply *r);
+	/* Its metrics for the snapshot (control thread): add(sink, ...) once per sample. Optional. */
+	void (*metrics)(nf_metric_fn *add, void *sink);
 	/* rte_flow steering: add this function's rules (queue per worker, early drops) to plan. Optional. */
 	void (*steer)(struct flow_plan *plan);
 	/* Shutdown, after the workers stopped. */
@@ -89,6 +99,7 @@ int nf_export_sections(struct npsgw_conf *conf);
 void nf_iface_changed(void);
 void nf_poll(uint64_t now_ms);
 void nf_stats(struct ctl_reply *r);
+void nf_metrics(nf_metric_fn *add, void *sink);
 void nf_fini(void);
 /* Does the boot configuration boot run function d? (a function with a config section runs only with it) */
 bool nf_configured(const struct nf_desc *d, const struct npsgw_conf *boot);

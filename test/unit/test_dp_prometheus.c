@@ -41,11 +41,18 @@ void metrics_snapshot_put(const struct metrics_snapshot *s)
 static struct node_stat nodes[2] = {{"port_rx-p0q0", 100, 7, 5000}, {"ip4_lookup", 3, 7, 210}};
 static struct metrics_iface ifaces[2] = {{"a", "main", {1, 2, 3, 4}}, {"c.200", "tenant-\"x\"", {5, 6, 7, 8}}};
 static struct metrics_vrf vrfs[2] = {{"main", {1, 2, 3, 4}}, {"tenant-\"x\"", {5, 6, 7, 8}}};
+/* A function's samples (nf_desc.metrics): two families, labels optional. */
+static struct metrics_nf_sample nf_samples[3] = {
+	{"npsgw_ipsec_tunnel_rx_packets_total", "counter", "Inner packets decrypted.", "site1", "tenant-\"x\"", 42},
+	{"npsgw_ipsec_tunnel_rx_packets_total", "counter", "Inner packets decrypted.", "site2", "main", 7},
+	{"npsgw_ipsec_tunnel_up", "gauge", "Tunnel up.", "site1", "", 1},
+};
 
 static void fill_snapshot(void)
 {
 	snap = (struct metrics_snapshot){.seq = 3, .time_ms = 1700000000123ull, .n_ports = 2, .n_nodes = 2,
 					 .nodes = nodes, .n_ifaces = 2, .ifaces = ifaces, .n_vrfs = 2, .vrfs = vrfs,
+					 .n_nf = 3, .nf = nf_samples,
 					 .events_queued = 12, .events_dropped = 1};
 	snprintf(snap.ports[0].name, CONF_NAME_MAX, "p0");
 	snap.ports[0].link_up = true;
@@ -111,6 +118,10 @@ static void test_render(void)
 	CU_ASSERT_FALSE_FATAL(out.oom);
 	check_format(out.data);
 	CU_ASSERT(has_line(out.data, "# TYPE npsgw_port_rx_packets_total counter"));
+	CU_ASSERT(has_line(out.data, "# TYPE npsgw_ipsec_tunnel_rx_packets_total counter"));
+	CU_ASSERT(has_line(out.data, "npsgw_ipsec_tunnel_rx_packets_total{interface=\"site1\",vrf=\"tenant-\\\"x\\\"\"} 42"));
+	CU_ASSERT(has_line(out.data, "npsgw_ipsec_tunnel_rx_packets_total{interface=\"site2\",vrf=\"main\"} 7"));
+	CU_ASSERT(has_line(out.data, "npsgw_ipsec_tunnel_up{interface=\"site1\"} 1"));
 	CU_ASSERT(has_line(out.data, "npsgw_port_rx_packets_total{port=\"p0\"} 10"));
 	CU_ASSERT(has_line(out.data, "npsgw_port_rx_nombuf_total{port=\"p0\"} 17"));
 	CU_ASSERT(has_line(out.data, "npsgw_port_rx_packets_total{port=\"we\\\\ird\\nport\"} 18446744073709551615"));
