@@ -40,7 +40,8 @@ enum metrics_port_counter {
 	X(tx, "Packets the workers sent.")                                                                            \
 	X(drops, "Packets the workers dropped, all reasons.")                                                         \
 	X(punted, "Packets the workers passed to the control thread.")                                               \
-	X(absorbed, "Packets the workers merged into others (reassembly: n fragments in, one packet out).")
+	X(absorbed, "Packets the workers consumed without a drop: fragments merged by reassembly (n in, one out) and "    \
+		    "IPsec NAT-T keepalives.")
 
 enum metrics_total {
 #define METRICS_TOTAL_ENUM(n, help) MT_##n,

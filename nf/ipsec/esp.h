@@ -43,6 +43,9 @@ enum esp_status {
 	ESP_ERR_BAD_PADDING,     /* esp_bad_padding */
 	ESP_ERR_BAD_NEXT_HEADER, /* esp_bad_next_header */
 	ESP_ERR_DUMMY,           /* esp_dummy */
+	ESP_ERR_ECN_NOT_ECT,     /* esp_ecn_not_ect */
+	ESP_ERR_UDP6_ZERO_CSUM,  /* ipsec_udp6_zero_csum */
+	ESP_ERR_UDP_BAD_CSUM,    /* ipsec_udp_bad_csum */
 	ESP_ERR_NO_ROOM,         /* ipsec_no_room */
 	ESP_ERR_CRYPTO,          /* ipsec_crypto_error */
 };
@@ -53,6 +56,7 @@ struct esp_in {
 	uint16_t esp_len;  /* bytes from the ESP header to the end of the ICV */
 	uint8_t family;    /* outer: 4 or 6 */
 	uint8_t udp;       /* arrived in UDP (RFC 3948) */
+	uint8_t outer_ecn; /* the outer header's ECN field (RFC 6040 decapsulation) */
 	uint16_t src_port; /* with udp: outer UDP source port, host order */
 	uint32_t spi;      /* host order */
 	uint32_t seq;      /* low-order 32 bits, host order */
@@ -61,7 +65,10 @@ struct esp_in {
 
 /*
  * Parse the outer header of m (one segment; data at the outer IP header) up to the SPI and sequence number; trims
- * link-layer padding beyond the IP length. ESP_OK, or OUTER_TRUNCATED, FRAGMENT, KEEPALIVE, NOT_ESP, TRUNCATED.
+ * link-layer padding beyond the IP length. ESP_OK, or OUTER_TRUNCATED, FRAGMENT, KEEPALIVE, NOT_ESP, TRUNCATED,
+ * UDP6_ZERO_CSUM (UDP over IPv6 without checksum: RFC 8200 8.1; RFC 6936 zero checksums are not enabled),
+ * UDP_BAD_CSUM (a keepalive or non-ESP packet whose UDP checksum is wrong: ESP in UDP is not checked, its ICV is
+ * stronger, RFC 3948 3.1.2).
  */
 enum esp_status esp_in_parse(struct rte_mbuf *m, struct esp_in *in);
 
@@ -76,7 +83,9 @@ enum esp_status esp_decap_prepare(struct rte_mbuf *m, const struct esp_in *in, c
 /*
  * After a successful decryption: check the padding and next header, strip everything but the inner packet (data at
  * its IP header, trimmed to its own length: TFC padding goes). *family = 4 or 6. ESP_OK, BAD_PADDING,
- * BAD_NEXT_HEADER (also: inner packet inconsistent with it) or DUMMY.
+ * BAD_NEXT_HEADER (also: inner packet inconsistent with it), DUMMY or ECN_NOT_ECT.
+ * ECN (RFC 6040 4.2, normal mode): the outer ECN (in->outer_ecn) is combined into the inner header: CE over ECT(0)
+ * or ECT(1) sets CE, ECT(1) over ECT(0) sets ECT(1) (IPv4 header checksum updated); CE over Not-ECT: ECN_NOT_ECT.
  */
 enum esp_status esp_decap_finish(struct rte_mbuf *m, const struct esp_in *in, const struct ipsec_sa *sa,
 				 uint8_t *family);
@@ -92,13 +101,22 @@ enum esp_status esp_encap_prepare(struct rte_mbuf *m, const struct ipsec_sa *sa,
 /* After encryption: the outer UDP checksum for IPv6 (RFC 8200: zero not allowed); nothing otherwise. */
 void esp_encap_finish(struct rte_mbuf *m, const struct ipsec_tunnel_params *p);
 
+/*
+ * Would esp_encap_prepare find room for the inner packet of m for sa towards p (checked before a sequence number is
+ * taken: a number taken and not sent looks like loss to the peer)? Also refuses what prepare would (not IPv4/IPv6,
+ * chained). ESP_OK, NO_ROOM or BAD_NEXT_HEADER.
+ */
+enum esp_status esp_encap_check(const struct rte_mbuf *m, const struct ipsec_sa *sa,
+				const struct ipsec_tunnel_params *p);
+
 /* Bytes esp_encap_prepare adds in front of / behind an inner packet of len bytes. */
 unsigned esp_encap_head_len(const struct ipsec_sa *sa, const struct ipsec_tunnel_params *p);
 unsigned esp_encap_tail_len(const struct ipsec_sa *sa, unsigned len);
 
 /*
  * TCP MSS clamp (RFC 4459 style, on the inner packet): when ip (len bytes, IPv4 or IPv6, data at the IP header) is
- * an unfragmented TCP SYN with an MSS option above mss, lower it and fix the TCP checksum. Returns true if changed.
+ * an unfragmented TCP SYN with an MSS option above the limit, lower it and fix the TCP checksum. mss is the IPv4
+ * MSS (tunnel MTU - 40); an IPv6 SYN gets mss - 20, its IP header being 20 bytes longer. True if changed.
  */
 bool esp_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss);
 

@@ -21,6 +21,7 @@ static enum esp_status parse_ip4(struct rte_mbuf *m, uint8_t *p, uint32_t len, u
 	if (total < len)
 		rte_pktmbuf_trim(m, (uint16_t)(len - total)); /* link-layer padding */
 	in->family = 4;
+	in->outer_ecn = p[1] & 3;
 	memcpy(in->src, p + 12, 4);
 	memset(in->src + 4, 0, 12);
 	*proto = p[9];
@@ -46,9 +47,18 @@ static enum esp_status parse_ip6(struct rte_mbuf *m, uint8_t *p, uint32_t len, u
 	if (frag)
 		return ESP_ERR_FRAGMENT;
 	in->family = 6;
+	in->outer_ecn = (p[1] >> 4) & 3;
 	memcpy(in->src, p + 8, 16);
 	*off = (uint32_t)o;
 	return ESP_OK;
+}
+
+/* Does the UDP datagram u (ulen bytes) carried by the IP header ip verify (RFC 768 / RFC 8200 8.1)? */
+static bool udp_sum_ok(const uint8_t *ip, uint8_t family, const uint8_t *u, uint32_t ulen)
+{
+	uint32_t s = family == 4 ? inet_csum_add(0, ip + 12, 8) + IPPROTO_UDP + ulen
+				 : ip6_pseudo_sum(ip, ulen, IPPROTO_UDP);
+	return inet_csum_fold(inet_csum_add(s, u, ulen)) == 0;
 }
 
 enum esp_status esp_in_parse(struct rte_mbuf *m, struct esp_in *in)
@@ -79,15 +89,22 @@ enum esp_status esp_in_parse(struct rte_mbuf *m, struct esp_in *in)
 		if (off + ulen < len)
 			rte_pktmbuf_trim(m, (uint16_t)(len - off - ulen));
 		len = off + ulen;
+		uint16_t sum = csum_rd16(p + off + 6);
+		if (sum == 0 && in->family == 6)
+			return ESP_ERR_UDP6_ZERO_CSUM; /* RFC 8200 8.1 (no RFC 6936 exception configured) */
 		in->udp = 1;
 		in->src_port = csum_rd16(p + off);
+		uint32_t uoff = off;
 		off += UDP_HDR_LEN;
 		uint32_t plen = len - off;
-		/* RFC 3948 2.2 / 2.3: a lone 0xff is a keepalive; four zero bytes mark a non-ESP (IKE) packet. */
-		if (plen == 1 && p[off] == 0xff)
-			return ESP_ERR_KEEPALIVE;
-		if (plen >= 4 && csum_rd32(p + off) == 0)
-			return ESP_ERR_NOT_ESP;
+		/* RFC 3948 2.2 / 2.3: a lone 0xff is a keepalive; four zero bytes mark a non-ESP (IKE) packet. Both are
+		 * judged by their UDP checksum (no ICV protects them); ESP in UDP is left to its ICV (RFC 3948). */
+		bool keepalive = plen == 1 && p[off] == 0xff, marker = plen >= 4 && csum_rd32(p + off) == 0;
+		if (unlikely(keepalive || marker)) {
+			if (sum != 0 && !udp_sum_ok(p, in->family, p + uoff, ulen))
+				return ESP_ERR_UDP_BAD_CSUM;
+			return keepalive ? ESP_ERR_KEEPALIVE : ESP_ERR_NOT_ESP;
+		}
 	} else if (proto != ESP_PROTO) {
 		return ESP_ERR_OUTER_TRUNCATED;
 	}
@@ -153,6 +170,38 @@ enum esp_status esp_decap_prepare(struct rte_mbuf *m, const struct esp_in *in, c
 	return ESP_OK;
 }
 
+#define ECN_NOT_ECT 0
+#define ECN_ECT1 1
+#define ECN_ECT0 2
+#define ECN_CE 3
+
+/*
+ * RFC 6040 4.2 (normal mode) on the inner header ip of family 4|6, outer ECN outer (not Not-ECT): false when the
+ * packet must be dropped (CE over Not-ECT). Inner Not-ECT under ECT stays; ECT(0) under ECT(1) becomes ECT(1); any
+ * ECT under CE becomes CE. The IPv4 header checksum follows the change.
+ */
+static bool ecn_decap(uint8_t *ip, uint8_t family, uint8_t outer)
+{
+	uint8_t tos = family == 4 ? ip[1] : (uint8_t)((ip[0] << 4) | (ip[1] >> 4)), inner = tos & 3, next = inner;
+	if (inner == ECN_NOT_ECT)
+		return outer != ECN_CE;
+	if (outer == ECN_CE)
+		next = ECN_CE;
+	else if (outer == ECN_ECT1 && inner == ECN_ECT0)
+		next = ECN_ECT1;
+	if (next == inner)
+		return true;
+	uint8_t ntos = (uint8_t)((tos & 0xfc) | next);
+	if (family == 4) {
+		uint16_t old = csum_rd16(ip), new = (uint16_t)((ip[0] << 8) | ntos);
+		ip[1] = ntos;
+		csum_wr16(ip + 10, csum_update16(csum_rd16(ip + 10), old, new));
+	} else {
+		ip[1] = (uint8_t)((ip[1] & 0x0f) | (ntos << 4));
+	}
+	return true;
+}
+
 enum esp_status esp_decap_finish(struct rte_mbuf *m, const struct esp_in *in, const struct ipsec_sa *sa,
 				 uint8_t *family)
 {
@@ -188,6 +237,8 @@ enum esp_status esp_decap_finish(struct rte_mbuf *m, const struct esp_in *in, co
 	} else {
 		return ESP_ERR_BAD_NEXT_HEADER;
 	}
+	if (in->outer_ecn != ECN_NOT_ECT && !ecn_decap(inner, *family, in->outer_ecn))
+		return ESP_ERR_ECN_NOT_ECT;
 	rte_pktmbuf_adj(m, (uint16_t)(in->esp_off + ESP_HDR_LEN + k->iv_len));
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - keep));
 	return ESP_OK;

@@ -45,6 +45,9 @@ bool esp_mss_clamp(uint8_t *ip, uint32_t len, uint16_t mss)
 	uint8_t *tcp = tcp_of(ip, len, &tlen);
 	if (tcp == NULL || !(tcp[13] & TCP_FLAG_SYN))
 		return false;
+	/* The configured value is the IPv4 MSS (tunnel MTU - 20 - 20): IPv6's header is 20 bytes longer. */
+	if ((ip[0] >> 4) == 6)
+		mss = mss > 20 ? (uint16_t)(mss - 20) : mss;
 	uint32_t doff = (tcp[12] >> 4) * 4u;
 	if (doff < 20 || doff > tlen)
 		return false;

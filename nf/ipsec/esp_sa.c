@@ -42,7 +42,7 @@ struct ipsec_sa *ipsec_sa_create(const struct ipsec_sa_conf *c, uint16_t iface, 
 	sa->hard_bytes = c->hard_bytes;
 	sa->soft_packets = c->soft_packets;
 	sa->hard_packets = c->hard_packets;
-	sa->seq_limit = c->esn ? UINT64_MAX : UINT32_MAX;
+	ipsec_sa_seq_start(sa, 0);
 	ipsec_replay_init(&sa->replay, c->replay_window);
 	if (ipsec_sa_init_crypto(sa, c->alg, c->key, c->key_len, c->auth_key, c->auth_key_len, err, errlen) != 0) {
 		ipsec_sa_destroy(sa);
@@ -73,6 +73,24 @@ void ipsec_sa_sum(const struct ipsec_sa *sa, struct ipsec_sa_stats *out, uint64_
 	}
 	if (lost != NULL)
 		*lost = sa->dir == IPSEC_DIR_IN ? __atomic_load_n(&sa->replay.lost, __ATOMIC_RELAXED) : 0;
+}
+
+uint64_t ipsec_sa_seq_space(bool esn)
+{
+	/* Workers refuse once they see a number past the limit; until then each may add one chunk's worth more. */
+	return esn ? UINT64_MAX - (uint64_t)IPSEC_MAX_WORKERS * IPSEC_CRYPTO_BURST : UINT32_MAX;
+}
+
+void ipsec_sa_seq_start(struct ipsec_sa *sa, uint64_t seq_start)
+{
+	uint64_t space = ipsec_sa_seq_space(sa->esn);
+	sa->seq_out = seq_start;
+	sa->seq_limit = space;
+	sa->seq_limit_hard = 0;
+	if (sa->hard_packets != 0 && seq_start <= space && sa->hard_packets <= space - seq_start) {
+		sa->seq_limit = seq_start + sa->hard_packets;
+		sa->seq_limit_hard = 1;
+	}
 }
 
 uint64_t ipsec_sa_seq_used(const struct ipsec_sa *sa)

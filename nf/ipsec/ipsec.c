@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * IPsec's registry hooks (nf/nf.h): boot sizing of the tables (always: tunnels and SAs normally come from the
- * controller at run time, even when the boot file has no "ipsec" section), apply, export, interface changes, poll
- * and counters, shutdown. Control thread only; the workers read `ipsec` (ipsec_sa.h) under RCU.
+ * IPsec's registry hooks (nf/nf.h): boot sizing of the tables, apply, export, interface changes, poll and counters,
+ * shutdown. Control thread only; the workers read `ipsec` (ipsec_sa.h) under RCU.
+ *
+ * IPsec runs when the boot file has an "ipsec" section (`ipsec: { };` is enough: tunnels and SAs normally come from
+ * the controller at run time). Without one nothing is allocated, like nat and dslite whose tables are also sized
+ * at boot: ipsec.workers stays NULL (the nodes drop what reaches them: esp_unknown_spi, ipsec_no_tunnel), every
+ * `ipsec` command and a reload adding the section are refused with IPSEC_NOT_CONFIGURED (restart to enable it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,15 +22,12 @@ int ipsec_nf_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 {
 	int slot = conf_ext_slot("ipsec");
 	const struct ipsec_conf *c = slot >= 0 ? conf->ext[slot] : NULL;
-	uint32_t max_sas = c != NULL ? c->max_sas : IPSEC_CONF_MAX_SAS_DEFAULT;
 	section_present = false;
-	int rc = ipsec_cp_init(max_sas, dp.n_workers, dp.max_ifaces, err, errlen);
-	if (rc != 0 && c == NULL) {
-		/* IPsec is not configured: the gateway runs without it (ipsec commands say why) */
-		fprintf(stderr, "npsd: ipsec: not running: %s\n", err);
+	if (c == NULL) {
+		memset(&ipsec_cp, 0, sizeof(ipsec_cp)); /* not running: no tables, commands refused */
 		return 0;
 	}
-	return rc;
+	return ipsec_cp_init(c->max_sas, dp.n_workers, dp.max_ifaces, err, errlen);
 }
 
 int ipsec_nf_apply(const void *model, char *err, size_t errlen)
@@ -37,7 +38,7 @@ int ipsec_nf_apply(const void *model, char *err, size_t errlen)
 	return rc;
 }
 
-/* The running configuration; none when there is no section and no tunnel (a file without one compares equal). */
+/* The running configuration; none when IPsec is not running (no section at boot). */
 void *ipsec_nf_export(void)
 {
 	if (!ipsec_cp.running || (!section_present && ipsec_cp.n_tunnels == 0))
@@ -63,6 +64,7 @@ void ipsec_nf_stats(struct ctl_reply *r)
 
 void ipsec_nf_fini(void)
 {
-	ipsec_cp_fini();
+	if (ipsec_cp.running)
+		ipsec_cp_fini();
 	section_present = false;
 }

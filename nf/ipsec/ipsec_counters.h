@@ -9,6 +9,7 @@
 	X(udp_encap_rx, "ESP packets received in UDP (RFC 3948)")                                                     \
 	X(udp_encap_tx, "ESP packets sent in UDP (RFC 3948)")                                                          \
 	X(natt_keepalive, "NAT-T keepalives (one 0xff byte in UDP 4500) received: absorbed")                          \
+	X(dummy, "ESP dummy packets (next header 59) authenticated and discarded (also the drop node esp_dummy)")     \
 	X(mss_clamped, "TCP SYNs whose MSS option was lowered to the tunnel's mss")                                    \
 	X(handoff_out, "ESP packets handed to the worker owning their inbound SA")                                    \
 	X(handoff_in, "ESP packets received from other workers")                                                       \

@@ -27,6 +27,7 @@ struct ipsec_cp ipsec_cp;
 struct retire_list {
 	void **items;
 	uint8_t *kinds;
+	uint32_t *key_slots; /* RETIRE_SA: the SA's slot in the keys-seen table (its final state is saved there) */
 	size_t n, cap;
 };
 
@@ -36,10 +37,11 @@ static struct retire_list retired;
 /* something was unpublished: the next flush waits for the workers even with nothing to free */
 static bool sync_pending;
 
-static void retire_free_one(uint8_t kind, void *item)
+static void retire_free_one(uint8_t kind, void *item, uint32_t key_slot)
 {
 	switch (kind) {
 	case RETIRE_SA:
+		ipsec_keys_release(key_slot, item);
 		ipsec_sa_destroy(item);
 		break;
 	case RETIRE_TUNNEL:
@@ -61,11 +63,11 @@ void ipsec_cp_retire_flush(void)
 	dp_synchronize();
 	sync_pending = false;
 	for (size_t i = 0; i < retired.n; i++)
-		retire_free_one(retired.kinds[i], retired.items[i]);
+		retire_free_one(retired.kinds[i], retired.items[i], retired.key_slots[i]);
 	retired.n = 0;
 }
 
-static void retire(uint8_t kind, void *item)
+static void retire_slot(uint8_t kind, void *item, uint32_t key_slot)
 {
 	if (kind != RETIRE_HASH_POS && item == NULL)
 		return;
@@ -77,17 +79,26 @@ static void retire(uint8_t kind, void *item)
 		uint8_t *kinds = items != NULL ? realloc(retired.kinds, cap) : NULL;
 		if (kinds != NULL)
 			retired.kinds = kinds;
-		if (items == NULL || kinds == NULL) {
+		uint32_t *slots = kinds != NULL ? realloc(retired.key_slots, cap * sizeof(*slots)) : NULL;
+		if (slots != NULL)
+			retired.key_slots = slots;
+		if (items == NULL || kinds == NULL || slots == NULL) {
 			/* no room to defer: wait for the workers now, then free everything including this one */
 			ipsec_cp_retire_flush();
 			dp_synchronize();
-			retire_free_one(kind, item);
+			retire_free_one(kind, item, key_slot);
 			return;
 		}
 		retired.cap = cap;
 	}
 	retired.items[retired.n] = item;
+	retired.key_slots[retired.n] = key_slot;
 	retired.kinds[retired.n++] = kind;
+}
+
+static void retire(uint8_t kind, void *item)
+{
+	retire_slot(kind, item, 0);
 }
 
 /* ---- boot ---- */
@@ -96,6 +107,7 @@ int ipsec_cp_init(uint32_t max_sas, unsigned n_workers, uint32_t max_ifaces, cha
 {
 	memset(&ipsec_cp, 0, sizeof(ipsec_cp));
 	memset(&ipsec, 0, sizeof(ipsec));
+	ipsec_keys_reset(); /* a new secret: fingerprints of this run mean nothing in another */
 	if (n_workers == 0 || n_workers > IPSEC_MAX_WORKERS) {
 		snprintf(err, errlen, "ipsec: %u workers (expected 1..%d)", n_workers, IPSEC_MAX_WORKERS);
 		return EINVAL;
@@ -151,9 +163,10 @@ void ipsec_cp_fini(void)
 	ipsec_cp.n_tunnels = 0;
 	/* the workers are stopped: nothing to wait for */
 	for (size_t i = 0; i < retired.n; i++)
-		retire_free_one(retired.kinds[i], retired.items[i]);
+		retire_free_one(retired.kinds[i], retired.items[i], retired.key_slots[i]);
 	free(retired.items);
 	free(retired.kinds);
+	free(retired.key_slots);
 	retired = (struct retire_list){0};
 	struct ipsec_worker *ws = ipsec.workers;
 	for (unsigned i = 0; ws != NULL && i < ipsec.n_workers; i++)
@@ -166,6 +179,7 @@ void ipsec_cp_fini(void)
 	free(ipsec_cp.by_iface);
 	memset(&ipsec, 0, sizeof(ipsec));
 	memset(&ipsec_cp, 0, sizeof(ipsec_cp));
+	ipsec_keys_free();
 }
 
 /* ---- records ---- */
@@ -176,10 +190,13 @@ static void cp_sa_drop(struct ipsec_cp_sa *s, bool now)
 		ipsec_sa_conf_wipe(s->conf);
 		free(s->conf);
 	}
-	if (now)
+	ipsec_keys_uninstalled(s->key_slot);
+	if (now) {
+		ipsec_keys_release(s->key_slot, s->sa);
 		ipsec_sa_destroy(s->sa);
-	else
-		retire(RETIRE_SA, s->sa);
+	} else {
+		retire_slot(RETIRE_SA, s->sa, s->key_slot);
+	}
 	ipsec_cp.n_sas--;
 	*s = (struct ipsec_cp_sa){0};
 }
@@ -251,14 +268,14 @@ void ipsec_cp_dormant(struct ipsec_cp_tunnel *rec, const char *why)
 
 /* A params block for an outer side (NULL when out of memory). */
 struct ipsec_tunnel_params *ipsec_cp_params_make(const struct ipsec_tunnel_conf *c, const struct addr *remote,
-						 uint16_t remote_port, uint32_t tvrf)
+						 uint16_t remote_port, bool udp_encap, uint32_t tvrf)
 {
 	struct ipsec_tunnel_params *p = rte_zmalloc("ipsec-params", sizeof(*p), RTE_CACHE_LINE_SIZE);
 	if (p == NULL)
 		return NULL;
 	p->transport_vrf = tvrf;
 	p->family = c->local.family;
-	p->udp_encap = c->udp_encap;
+	p->udp_encap = udp_encap;
 	p->follow_peer = c->follow_peer;
 	p->mss = c->mss_clamp;
 	p->remote_port = remote_port;
@@ -267,10 +284,14 @@ struct ipsec_tunnel_params *ipsec_cp_params_make(const struct ipsec_tunnel_conf 
 	return p;
 }
 
-/* Publish p as the outer side of published rec; the old one is retired. */
+/*
+ * Publish p as the outer side of published rec; the old one is retired. Each block gets the next generation: a peer
+ * move the workers posted against an older one is stale (ipsec_cp_poll.c).
+ */
 void ipsec_cp_params_publish(struct ipsec_cp_tunnel *rec, struct ipsec_tunnel_params *p)
 {
 	struct ipsec_tunnel_params *old = rec->t->params;
+	p->gen = ++rec->params_gen;
 	__atomic_store_n(&rec->t->params, p, __ATOMIC_RELEASE);
 	retire(RETIRE_PARAMS, old);
 }
@@ -281,7 +302,7 @@ int ipsec_cp_params_republish(struct ipsec_cp_tunnel *rec)
 	if (!rec->published)
 		return 0;
 	struct ipsec_tunnel_params *p = ipsec_cp_params_make(&rec->conf, &rec->remote, rec->remote_port,
-							     rec->transport_vrf);
+							     rec->udp_encap, rec->transport_vrf);
 	if (p == NULL)
 		return ENOMEM;
 	ipsec_cp_params_publish(rec, p);
@@ -324,9 +345,11 @@ int ipsec_cp_publish(struct ipsec_cp_tunnel *rec)
 		ipsec_cp_dormant(rec, "another tunnel holds the interface id");
 		return 0;
 	}
-	struct ipsec_tunnel_params *p = ipsec_cp_params_make(&rec->conf, &rec->remote, rec->remote_port, tvrf);
+	struct ipsec_tunnel_params *p = ipsec_cp_params_make(&rec->conf, &rec->remote, rec->remote_port,
+							     rec->udp_encap, tvrf);
 	if (p == NULL)
 		return ENOMEM;
+	p->gen = ++rec->params_gen;
 	struct ipsec_tunnel *t = rec->t;
 	rte_free(t->params); /* never visible since the last synchronize */
 	t->iface = ifc->id;
@@ -377,7 +400,7 @@ static int check_running(char *err, size_t errlen)
 {
 	if (ipsec_cp.running)
 		return 0;
-	snprintf(err, errlen, "IPsec is not running (its tables could not be built at boot: see the npsd log)");
+	snprintf(err, errlen, IPSEC_NOT_CONFIGURED);
 	return ENOTSUP;
 }
 
@@ -442,6 +465,7 @@ struct ipsec_cp_tunnel *ipsec_cp_record_new(const struct ipsec_tunnel_conf *tc)
 	rec->conf.n_sas = 0;
 	rec->remote = tc->remote;
 	rec->remote_port = tc->remote_port;
+	rec->udp_encap = tc->udp_encap;
 	rec->active_out = -1;
 	ipsec_cp_dormant(rec, "not published yet");
 	rec->t = ipsec_tunnel_create(0, 0, ipsec.n_workers, SOCKET_ID_ANY);
@@ -527,16 +551,20 @@ int ipsec_cp_tunnel_set(const char *interface, const struct ipsec_tunnel_change 
 	struct ipsec_tunnel_conf saved = rec->conf;
 	struct addr saved_remote = rec->remote;
 	uint16_t saved_port = rec->remote_port;
+	bool saved_encap = rec->udp_encap;
 	rec->conf = next;
 	/* the controller's word on the peer replaces whatever follow_peer learned */
 	if (ch->has_remote)
 		rec->remote = next.remote;
 	if (ch->has_remote_port)
 		rec->remote_port = next.remote_port;
+	if (ch->has_udp_encap)
+		rec->udp_encap = next.udp_encap;
 	if ((rc = ipsec_cp_params_republish(rec)) != 0) {
 		rec->conf = saved;
 		rec->remote = saved_remote;
 		rec->remote_port = saved_port;
+		rec->udp_encap = saved_encap;
 		snprintf(err, errlen, "tunnel %s: out of memory", interface);
 		return rc;
 	}
@@ -609,19 +637,26 @@ static struct ipsec_cp_sa *sa_find(struct ipsec_cp_tunnel *rec, uint8_t dir, uin
 
 /* A data-path SA for c on rec (keys expanded), with its control entry filled; 0 or errno with err. */
 int ipsec_cp_sa_build(const struct ipsec_cp_tunnel *rec, const struct ipsec_sa_conf *c, bool from_config,
-		      struct ipsec_cp_sa *out, char *err, size_t errlen)
+		      bool allow_installed, struct ipsec_cp_sa *out, char *err, size_t errlen)
 {
 	char why[CP_ERR_MAX];
+	uint32_t slot;
 	*out = (struct ipsec_cp_sa){.created_ms = cp_now_ms()};
+	int rc = ipsec_keys_acquire(c, allow_installed, &slot, err, errlen);
+	if (rc != 0)
+		return rc;
 	out->sa = ipsec_sa_create(c, rec->published ? rec->t->iface : 0, ipsec.n_workers, SOCKET_ID_ANY, why,
 				  sizeof(why));
 	if (out->sa == NULL) {
+		ipsec_keys_release(slot, NULL);
 		snprintf(err, errlen, "SA 0x%x: %s", c->spi, why);
 		return ENOMEM;
 	}
+	out->key_slot = slot;
 	if (from_config) {
 		out->conf = malloc(sizeof(*out->conf));
 		if (out->conf == NULL) {
+			ipsec_keys_release(slot, NULL);
 			ipsec_sa_destroy(out->sa);
 			out->sa = NULL;
 			snprintf(err, errlen, "SA 0x%x: out of memory", c->spi);
@@ -639,8 +674,17 @@ void ipsec_cp_sa_discard(struct ipsec_cp_sa *s)
 		ipsec_sa_conf_wipe(s->conf);
 		free(s->conf);
 	}
+	ipsec_keys_release(s->key_slot, NULL);
 	ipsec_sa_destroy(s->sa);
 	*s = (struct ipsec_cp_sa){0};
+}
+
+/* Before s's SA becomes visible: it goes on where an earlier SA with its identity and key stopped. */
+static void sa_carry(struct ipsec_cp_sa *s)
+{
+	if (ipsec_keys_retired_pending(s->key_slot))
+		ipsec_cp_retire_flush(); /* its last holder is retired, not freed: the workers let go, state final */
+	ipsec_keys_carry(s->key_slot, s->sa);
 }
 
 /* Checks of sa add: room, SPI uniqueness. 0 or errno with err. */
@@ -693,6 +737,7 @@ int ipsec_cp_sa_attach(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *s)
 {
 	if (rec->published)
 		s->sa->iface = rec->t->iface; /* not visible yet: built before the tunnel had its interface */
+	sa_carry(s);
 	if (s->sa->dir == IPSEC_DIR_IN) {
 		if (rec->published && spi_publish(s->sa) != 0)
 			return ENOSPC;
@@ -704,6 +749,7 @@ int ipsec_cp_sa_attach(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *s)
 		if (rec->published)
 			__atomic_store_n(&rec->t->out_sa, s->sa, __ATOMIC_RELEASE);
 	}
+	ipsec_keys_installed(s->key_slot);
 	ipsec_cp.n_sas++;
 	return 0;
 }
@@ -722,16 +768,17 @@ int ipsec_cp_sa_add(const char *interface, const struct ipsec_sa_conf *c, bool f
 	struct ipsec_cp_sa s;
 	if ((rc = sa_add_check(rec, c, err, errlen)) != 0)
 		return rc;
-	uint64_t seq_limit = c->esn ? UINT64_MAX : UINT32_MAX;
-	if (seq_start != 0 && (c->dir != IPSEC_DIR_OUT || seq_start > seq_limit)) {
+	if (seq_start != 0 && (c->dir != IPSEC_DIR_OUT || seq_start > ipsec_sa_seq_space(c->esn))) {
+		char why[96];
+		snprintf(why, sizeof(why), "beyond the sequence space (last usable %llu %s esn)",
+			 (unsigned long long)ipsec_sa_seq_space(c->esn), c->esn ? "with" : "without");
 		snprintf(err, errlen, "seq %llu: %s", (unsigned long long)seq_start,
-			 c->dir != IPSEC_DIR_OUT ? "only an outbound SA starts at a given sequence number"
-						 : "beyond the sequence space (2^32 - 1 without esn)");
+			 c->dir != IPSEC_DIR_OUT ? "only an outbound SA starts at a given sequence number" : why);
 		return EINVAL;
 	}
-	if ((rc = ipsec_cp_sa_build(rec, c, from_config, &s, err, errlen)) != 0)
+	if ((rc = ipsec_cp_sa_build(rec, c, from_config, false, &s, err, errlen)) != 0)
 		return rc;
-	s.sa->seq_out = seq_start; /* not visible yet */
+	ipsec_sa_seq_start(s.sa, seq_start); /* not visible yet (never below where the same key stopped: attach) */
 	if ((rc = ipsec_cp_sa_attach(rec, &s)) != 0) {
 		ipsec_cp_sa_discard(&s);
 		snprintf(err, errlen, "SPI table full (raise ipsec.max_sas)");
@@ -745,8 +792,10 @@ int ipsec_cp_sa_add(const char *interface, const struct ipsec_sa_conf *c, bool f
 void ipsec_cp_sa_swap(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *old, struct ipsec_cp_sa *s)
 {
 	struct ipsec_sa *prev = old->sa;
+	uint32_t prev_slot = old->key_slot;
 	if (rec->published)
 		s->sa->iface = rec->t->iface;
+	sa_carry(s);
 	if (rec->published) {
 		if (prev->dir == IPSEC_DIR_IN) {
 			uint32_t spi = prev->spi;
@@ -761,7 +810,9 @@ void ipsec_cp_sa_swap(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *old, stru
 		ipsec_sa_conf_wipe(old->conf);
 		free(old->conf);
 	}
-	retire(RETIRE_SA, prev);
+	ipsec_keys_uninstalled(prev_slot);
+	ipsec_keys_installed(s->key_slot);
+	retire_slot(RETIRE_SA, prev, prev_slot);
 	uint32_t order = old->order;
 	*old = *s;
 	old->order = order;
@@ -790,26 +841,19 @@ int ipsec_cp_sa_replace(const char *interface, const struct ipsec_sa_conf *c, ch
 		snprintf(err, errlen, "%s", why);
 		return EINVAL;
 	}
-	struct ipsec_cp_sa s;
-	if ((rc = ipsec_cp_sa_build(rec, c, old->conf != NULL, &s, err, errlen)) != 0)
-		return rc;
-	if (ipsec_cp_sa_same_keys(old->sa, s.sa)) {
+	if (ipsec_keys_same(c, old->key_slot)) {
 		/* the same SA: a fresh copy would send its sequence numbers (GCM's IVs) again and forget its window */
-		ipsec_cp_sa_discard(&s);
 		if ((rc = ipsec_cp_sa_limits_check(old->sa, c, err, errlen)) != 0)
 			return rc;
 		ipsec_cp_sa_limits_update(old, c);
 		return 0;
 	}
+	struct ipsec_cp_sa s;
+	if ((rc = ipsec_cp_sa_build(rec, c, old->conf != NULL, false, &s, err, errlen)) != 0)
+		return rc;
 	ipsec_cp_sa_swap(rec, old, &s);
 	ipsec_cp_retire_flush();
 	return 0;
-}
-
-bool ipsec_cp_sa_same_keys(const struct ipsec_sa *a, const struct ipsec_sa *b)
-{
-	/* expanded keys are a function of the keys (both zeroed before expansion): equal schedules, equal keys */
-	return a->alg == b->alg && memcmp(&a->crypto, &b->crypto, sizeof(a->crypto)) == 0;
 }
 
 int ipsec_cp_sa_limits_check(const struct ipsec_sa *sa, const struct ipsec_sa_conf *c, char *err, size_t errlen)

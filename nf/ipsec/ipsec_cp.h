@@ -31,6 +31,9 @@
 #include "nf/ipsec/ipsec_conf.h"
 #include "nf/ipsec/ipsec_sa.h"
 
+/* Why every operation is refused when the boot file had no "ipsec" section (the tables are sized at boot). */
+#define IPSEC_NOT_CONFIGURED "IPsec is not configured at boot: add an ipsec section (ipsec: { };) and restart"
+
 #define IPSEC_LIFETIME_BUDGET 512 /* SAs whose lifetimes one poll checks (the walk resumes where it stopped) */
 
 struct ipsec_cp_sa {
@@ -38,6 +41,7 @@ struct ipsec_cp_sa {
 	struct ipsec_sa_conf *conf;   /* origin config: the SA as the file says it (export; wiped on free); else NULL */
 	uint64_t created_ms;
 	uint32_t order;               /* origin config: its position in the file (export keeps the file's order) */
+	uint32_t key_slot;            /* its key in the keys-seen table (ipsec_cp_keys.c), 0: none */
 };
 
 struct ipsec_cp_tunnel {
@@ -47,6 +51,8 @@ struct ipsec_cp_tunnel {
 	char dormant_why[96];           /* why not published ("interface site1 does not exist"); "" when published */
 	struct addr remote;             /* the peer now: conf.remote, or where follow_peer moved it */
 	uint16_t remote_port;
+	bool udp_encap;                 /* encapsulation now: conf.udp_encap, or on since the peer went behind a NAT */
+	uint32_t params_gen;            /* generation of the last params published (ipsec_tunnel_params.gen) */
 	uint32_t transport_vrf;         /* VRF slot, valid while published */
 	uint64_t peer_moves;            /* follow_peer moves so far */
 	struct ipsec_cp_sa in[IPSEC_CONF_SA_IN_MAX];
@@ -58,7 +64,7 @@ struct ipsec_cp_tunnel {
 
 /* The control side's state (nf/ipsec/ipsec_cp.c). */
 struct ipsec_cp {
-	bool running;                    /* tables built at init: operations are accepted */
+	bool running;                    /* the boot file had an ipsec section, tables built: operations accepted */
 	uint32_t max_sas, n_sas;         /* every SA object (in and out, published or dormant) */
 	struct ipsec_cp_tunnel **tunnels; /* in configuration order */
 	size_t n_tunnels, cap_tunnels;
@@ -122,12 +128,29 @@ enum ipsec_event_kind { IPSEC_EV_SOFT, IPSEC_EV_HARD, IPSEC_EV_SEQ_EXHAUSTED };
 /* An SA's lifetime or sequence space ran out; limit names it ("bytes", "packets", "sequence"). */
 void ipsec_event_sa(enum ipsec_event_kind kind, const struct ipsec_cp_tunnel *rec, const struct ipsec_sa *sa,
 		    const char *limit, uint64_t value, uint64_t threshold);
+/* udp_encap_on: the move came in UDP to a tunnel without udp_encap, which is now on (the peer is behind a NAT). */
 void ipsec_event_peer_moved(const struct ipsec_cp_tunnel *rec, const struct addr *old_addr, uint16_t old_port,
-			    const struct addr *new_addr, uint16_t new_port, uint32_t spi);
+			    const struct addr *new_addr, uint16_t new_port, uint32_t spi, bool udp_encap_on);
 
 /* Counters for display (ipsec_stats.c): the workers' IPSEC_COUNTERS summed, the "ipsec" stats table. */
 void ipsec_counters_sum(uint64_t cnt[IPSEC_CNT_COUNT]);
+/* Keys remembered since start-up (ipsec_cp_keys.c: fingerprints, 32 bytes each). */
+uint32_t ipsec_keys_count(void);
 void ipsec_stats_table(struct ctl_reply *r);
+
+/*
+ * Per-tunnel health metrics (ipsec_ctl_metrics.c), ready for the core's metrics snapshot: add() is called once per
+ * (family, tunnel) with family "npsgw_ipsec_tunnel_<counter>_total" (type "counter") or "npsgw_ipsec_tunnel_up"
+ * (type "gauge"), its help text (static strings), the labels interface (the tunnel's) and vrf (its tenant VRF, ""
+ * while dormant without its interface), and the value. Families are consecutive. Control thread only.
+ */
+typedef void ipsec_metric_fn(void *sink, const char *family, const char *type, const char *help,
+			     const char *interface, const char *vrf, uint64_t value);
+void ipsec_tunnel_metrics(ipsec_metric_fn *add, void *sink);
+
+/* rte_flow steering of inbound ESP to the SA's owner worker (nf/ipsec/ipsec_steer.c, nf_desc.steer). */
+struct flow_plan;
+void ipsec_steer(struct flow_plan *plan);
 
 /* The registry hooks (struct nf_desc, nf/nf.h), in ipsec.c. */
 struct npsgw_conf;

@@ -96,6 +96,72 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The plan of record rec, NULL when the section drops it. */
+static const struct plan_tunnel *plan_of(const struct plan *p, const struct ipsec_cp_tunnel *rec)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->t[i].rec == rec)
+			return &p->t[i];
+	return NULL;
+}
+
+/* Does step 1 remove entry s of rec (its tunnel leaves the section, or the section drops it)? */
+static bool plan_removes(const struct plan *p, const struct ipsec_cp_tunnel *rec, const struct ipsec_cp_sa *s)
+{
+	const struct plan_tunnel *keep = plan_of(p, rec);
+	if (keep == NULL)
+		return true;
+	if (s->conf == NULL)
+		return false; /* a control-socket SA stays */
+	for (size_t j = 0; j < keep->mc->n_sas; j++)
+		if (keep->match[j] == s)
+			return false;
+	return true;
+}
+
+/* The installed entry holding key slot (its record in *rec), NULL when none. */
+static const struct ipsec_cp_sa *key_holder(uint32_t slot, const struct ipsec_cp_tunnel **rec)
+{
+	for (size_t r = 0; r < ipsec_cp.n_tunnels; r++) {
+		const struct ipsec_cp_tunnel *t = ipsec_cp.tunnels[r];
+		for (unsigned e = 0; e < t->n_in + t->n_out; e++) {
+			const struct ipsec_cp_sa *s = e < t->n_in ? &t->in[e] : &t->out[e - t->n_in];
+			if (s->key_slot == slot) {
+				*rec = t;
+				return s;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A built SA whose key is installed right now (a tunnel renamed, an SA moved): allowed only when step 1 removes
+ * the SA holding it, so that it is freed, its state final, before the new one goes on from there (one SA per key).
+ * 0, or EEXIST with err.
+ */
+static int plan_check_keys(const struct plan *p, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_tunnel *pt = &p->t[i];
+		for (size_t k = 0; k < pt->mc->n_sas; k++) {
+			const struct ipsec_cp_tunnel *rec = NULL;
+			uint32_t slot = pt->built[k].key_slot;
+			if (pt->built[k].sa == NULL || ipsec_keys_installed_count(slot) == 0)
+				continue;
+			const struct ipsec_cp_sa *s = key_holder(slot, &rec);
+			if (s == NULL || plan_removes(p, rec, s))
+				continue;
+			snprintf(err, errlen,
+				 "ipsec: tunnel %s: SA 0x%x: its key is installed already (%s SA 0x%x of tunnel %s, "
+				 "which stays): one SA per key, install fresh keys", pt->mc->interface,
+				 pt->mc->sas[k].spi, ipsec_dir_name(s->sa->dir), s->sa->spi, rec->conf.interface);
+			return EEXIST;
+		}
+	}
+	return 0;
+}
+
 /* Counts and SPI uniqueness of the state the plan leads to. */
 static int plan_check(const struct ipsec_conf *m, const struct plan *p, char *err, size_t errlen)
 {
@@ -196,7 +262,7 @@ static int plan_tunnel(struct plan_tunnel *pt, const struct ipsec_tunnel_conf *m
 			pt->sas_changed |= e->order != k;
 		} else if (e == NULL || !ipsec_sa_conf_equal(e->conf, c)) {
 			pt->sas_changed = true;
-			int rc = ipsec_cp_sa_build(rec, c, true, &pt->built[k], err, errlen);
+			int rc = ipsec_cp_sa_build(rec, c, true, true, &pt->built[k], err, errlen);
 			if (rc != 0)
 				return rc;
 		} else if (e->order != k) {
@@ -220,8 +286,10 @@ static int plan_tunnel(struct plan_tunnel *pt, const struct ipsec_tunnel_conf *m
 			pt->unpublish = true; /* goes dormant */
 			return 0;
 		}
+		bool encap_changed = rec->conf.udp_encap != mc->udp_encap;
+		bool encap = peer_changed || encap_changed ? mc->udp_encap : rec->udp_encap;
 		pt->params = ipsec_cp_params_make(mc, peer_changed ? &mc->remote : &rec->remote,
-						  peer_changed ? mc->remote_port : rec->remote_port, pt->tvrf);
+						  peer_changed ? mc->remote_port : rec->remote_port, encap, pt->tvrf);
 		if (pt->params == NULL)
 			goto nomem;
 	}
@@ -273,10 +341,14 @@ static void apply_changes(struct plan *p)
 		if (pt->is_new) {
 			ipsec_cp_record_insert(rec);
 		} else if (!ipsec_tunnel_conf_same_params(&rec->conf, mc)) {
+			/* the file's word on the peer replaces what follow_peer learned (address, port, NAT) */
 			if (!addr_equal(&rec->conf.remote, &mc->remote) || rec->conf.remote_port != mc->remote_port) {
 				rec->remote = mc->remote;
 				rec->remote_port = mc->remote_port;
+				rec->udp_encap = mc->udp_encap;
 			}
+			if (rec->conf.udp_encap != mc->udp_encap)
+				rec->udp_encap = mc->udp_encap;
 			rec->conf = *mc;
 			rec->conf.sas = NULL;
 			rec->conf.n_sas = 0;
@@ -329,10 +401,10 @@ int ipsec_cp_apply(const struct ipsec_conf *m, char *err, size_t errlen)
 {
 	size_t n = m != NULL ? m->n_tunnels : 0;
 	if (!ipsec_cp.running) {
-		if (n == 0)
+		if (m == NULL)
 			return 0;
-		snprintf(err, errlen,
-			 "ipsec: IPsec is not running (its tables could not be built at boot: see the npsd log)");
+		/* a section added by a reload: the tables are sized at boot (like nat and dslite) */
+		snprintf(err, errlen, "ipsec: " IPSEC_NOT_CONFIGURED);
 		return ENOTSUP;
 	}
 	if (m != NULL && m->max_sas != ipsec_cp.max_sas) {
@@ -351,6 +423,8 @@ int ipsec_cp_apply(const struct ipsec_conf *m, char *err, size_t errlen)
 		rc = plan_tunnel(&p.t[i], &m->tunnels[i], err, errlen);
 	if (rc == 0)
 		rc = plan_check(m, &p, err, errlen);
+	if (rc == 0)
+		rc = plan_check_keys(&p, err, errlen);
 	if (rc != 0) {
 		plan_free(&p, true);
 		return rc;

@@ -28,29 +28,41 @@ static bool sa_of(const struct ipsec_cp_tunnel *rec, uint32_t spi)
 	return false;
 }
 
-/* One move; true when the tunnel's peer changed. */
+/*
+ * One move; true when the tunnel's peer changed. A move is judged against the params block the worker compared the
+ * packet's source with (mv->gen): when another one was published since (`ipsec tunnel set`, an earlier move, a
+ * config change), the move is stale and ignored, so the controller's word is never undone by packets that were
+ * already queued; if the peer really is elsewhere, its next packet posts again against the new block.
+ * A move that came in UDP to a tunnel without udp_encap turns udp_encap on: the peer went behind a NAT, which only
+ * lets ESP in UDP through (RFC 3948); it stays on (NAT-T peers accept both) until `ipsec tunnel set udp_encap off`.
+ */
 static bool peer_move(const struct ipsec_peer_move *mv)
 {
 	struct ipsec_cp_tunnel *rec = ipsec_cp_tunnel_of_iface(mv->iface);
 	if (rec == NULL || !rec->published || !rec->conf.follow_peer || !sa_of(rec, mv->spi) ||
-	    mv->family != rec->conf.local.family)
+	    mv->family != rec->conf.local.family || mv->gen != rec->t->params->gen)
 		return false;
 	struct addr next = {.family = mv->family};
 	memcpy(next.bytes, mv->addr, mv->family == 4 ? 4 : 16);
 	uint16_t port = mv->udp ? mv->port : rec->remote_port;
-	if (addr_equal(&next, &rec->remote) && port == rec->remote_port)
-		return false; /* another worker's post of the same move */
+	bool encap = rec->udp_encap || mv->udp;
+	if (addr_equal(&next, &rec->remote) && port == rec->remote_port && encap == rec->udp_encap)
+		return false; /* nothing new */
 	struct addr old = rec->remote;
 	uint16_t old_port = rec->remote_port;
+	bool old_encap = rec->udp_encap;
 	rec->remote = next;
 	rec->remote_port = port;
+	rec->udp_encap = encap;
 	if (ipsec_cp_params_republish(rec) != 0) {
 		rec->remote = old;
 		rec->remote_port = old_port;
+		rec->udp_encap = old_encap;
 		return false; /* out of memory: the next packet from there posts again */
 	}
+
 	rec->peer_moves++;
-	ipsec_event_peer_moved(rec, &old, old_port, &next, port, mv->spi);
+	ipsec_event_peer_moved(rec, &old, old_port, &next, port, mv->spi, encap != old_encap);
 	return true;
 }
 
@@ -81,7 +93,10 @@ static void sa_check(const struct ipsec_cp_tunnel *rec, struct ipsec_sa *sa)
 	if (sa->dir == IPSEC_DIR_OUT && !sa->exhausted_reported &&
 	    __atomic_load_n(&sa->seq_exhausted, __ATOMIC_RELAXED)) {
 		sa->exhausted_reported = 1;
-		ipsec_event_sa(IPSEC_EV_SEQ_EXHAUSTED, rec, sa, "sequence", ipsec_sa_seq_used(sa), sa->seq_limit);
+		/* a limit that is the hard packet lifetime is reported as such (below), not as the sequence space */
+		if (!sa->seq_limit_hard)
+			ipsec_event_sa(IPSEC_EV_SEQ_EXHAUSTED, rec, sa, "sequence", ipsec_sa_seq_used(sa),
+				       sa->seq_limit);
 	}
 	if (sa->hard_reported || (sa->soft_bytes | sa->soft_packets | sa->hard_bytes | sa->hard_packets) == 0)
 		return;

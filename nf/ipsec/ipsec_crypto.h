@@ -95,7 +95,10 @@ struct ipsec_crypto_op {
 	uint8_t icv_saved[IPSEC_ICV_LEN]; /* decrypt: the received ICV when icv is overwritten by seq-hi */
 };
 
-/* Run n (<= IPSEC_CRYPTO_BURST) operations on mb; each op's status says how it went. */
+/*
+ * Run n (<= IPSEC_CRYPTO_BURST) operations on mb; each op's status says how it went. CBC ops are not validated by
+ * the library (NOCHECK): cipher_len must be a non-zero multiple of 16 and auth_len non-zero.
+ */
 void ipsec_crypto_run(IMB_MGR *mb, struct ipsec_crypto_op *ops, unsigned n);
 
 #endif

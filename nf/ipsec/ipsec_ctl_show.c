@@ -20,8 +20,7 @@ static int check_running(struct ctl_reply *r)
 {
 	if (ipsec_cp.running)
 		return 0;
-	return ctl_reply_error(r, ENOTSUP, "IPsec is not running (its tables could not be built at boot: see the npsd "
-			       "log)");
+	return ctl_reply_error(r, ENOTSUP, IPSEC_NOT_CONFIGURED);
 }
 
 /* The tunnel the "interface" argument names (NULL: all); -1 after an error reply. */
@@ -65,7 +64,7 @@ static void tunnel_row(struct ctl_table *t, const struct ipsec_cp_tunnel *rec)
 		snprintf(in_spis + l, sizeof(in_spis) - l, "%s0x%x", i ? "," : "", rec->in[i].sa->spi);
 	}
 	ctl_table_row(t, rec->conf.interface, ifc != NULL ? vrf_name(ifc->vrf) : "-", rec->conf.transport_vrf, local,
-		      remote, U64(c[0], rec->remote_port), rec->conf.udp_encap ? "on" : "off",
+		      remote, U64(c[0], rec->remote_port), rec->udp_encap ? "on" : "off",
 		      rec->conf.follow_peer ? "on" : "off", U64(c[1], rec->conf.mss_clamp), state, out_spi,
 		      in_spis[0] ? in_spis : "-", U64(c[2], st.rx_packets), U64(c[3], st.rx_bytes),
 		      U64(c[4], st.tx_packets), U64(c[5], st.tx_bytes), U64(c[6], st.icv_failed), U64(c[7], st.replay),
@@ -189,7 +188,10 @@ void ipsec_stats_table(struct ctl_reply *r)
 	nf_stats_row(t, "peer_moves_applied", ipsec_cp.peer_moves_applied,
 		     "follow_peer moves published (outbound traffic went to the new peer)");
 	nf_stats_row(t, "peer_moves_ignored", ipsec_cp.peer_moves_ignored,
-		     "peer moves posted but not applied (repeats, follow_peer off, SA gone)");
+		     "peer moves posted but not applied (repeats, stale: the tunnel was set since, follow_peer off, "
+		     "SA gone)");
+	nf_stats_row(t, "keys_seen", ipsec_keys_count(),
+		     "keys given to SAs since start-up (fingerprints: a key serves one SA identity until restart)");
 	for (int i = 0; i < IPSEC_CNT_COUNT; i++)
 		nf_stats_row(t, names[i], cnt[i], descs[i]);
 }

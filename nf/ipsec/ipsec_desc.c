@@ -73,5 +73,7 @@ const struct nf_desc ipsec_nf = {
 	.iface_changed = ipsec_nf_iface_changed,
 	.poll = ipsec_nf_poll,
 	.stats = ipsec_nf_stats,
+	.steer = ipsec_steer,
+	.metrics = ipsec_tunnel_metrics,
 	.fini = ipsec_nf_fini,
 };

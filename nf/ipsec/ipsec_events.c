@@ -58,16 +58,16 @@ void ipsec_event_sa(enum ipsec_event_kind kind, const struct ipsec_cp_tunnel *re
 }
 
 void ipsec_event_peer_moved(const struct ipsec_cp_tunnel *rec, const struct addr *old_addr, uint16_t old_port,
-			    const struct addr *new_addr, uint16_t new_port, uint32_t spi)
+			    const struct addr *new_addr, uint16_t new_port, uint32_t spi, bool udp_encap_on)
 {
 	char old_text[ADDR_STR_MAX], new_text[ADDR_STR_MAX], spi_text[16];
 	addr_fmt(old_addr, old_text, sizeof(old_text));
 	addr_fmt(new_addr, new_text, sizeof(new_text));
 	snprintf(spi_text, sizeof(spi_text), "0x%x", spi);
 	bool v6 = new_addr->family == 6;
-	syslog(LOG_DAEMON | LOG_NOTICE, "ipsec: peer_moved interface=%s spi=%s old=%s%s%s:%u new=%s%s%s:%u",
+	syslog(LOG_DAEMON | LOG_NOTICE, "ipsec: peer_moved interface=%s spi=%s old=%s%s%s:%u new=%s%s%s:%u%s",
 	       rec->conf.interface, spi_text, v6 ? "[" : "", old_text, v6 ? "]" : "", old_port, v6 ? "[" : "", new_text,
-	       v6 ? "]" : "", new_port);
+	       v6 ? "]" : "", new_port, udp_encap_on ? " udp_encap=on (peer behind a NAT)" : "");
 	if (!event_wanted(EV_IPSEC))
 		return;
 	struct sbuf b;
@@ -79,6 +79,8 @@ void ipsec_event_peer_moved(const struct ipsec_cp_tunnel *rec, const struct addr
 	sbuf_printf(&b, ",\"old_port\":%u", old_port);
 	nf_json_member(&b, "new_remote", new_text);
 	sbuf_printf(&b, ",\"new_port\":%u", new_port);
+	if (udp_encap_on)
+		sbuf_printf(&b, ",\"udp_encap\":true"); /* the tunnel switched to ESP in UDP */
 	if (!b.oom)
 		event_publish(EV_IPSEC, "ipsec", b.data + 1);
 	sbuf_free(&b);

@@ -45,6 +45,12 @@ static inline rte_edge_t ipsec_status_drop(enum esp_status st)
 		return IPSEC_DROP_esp_dummy;
 	case ESP_ERR_NO_ROOM:
 		return IPSEC_DROP_ipsec_no_room;
+	case ESP_ERR_ECN_NOT_ECT:
+		return IPSEC_DROP_esp_ecn_not_ect;
+	case ESP_ERR_UDP6_ZERO_CSUM:
+		return IPSEC_DROP_ipsec_udp6_zero_csum;
+	case ESP_ERR_UDP_BAD_CSUM:
+		return IPSEC_DROP_ipsec_udp_bad_csum;
 	default:
 		return IPSEC_DROP_ipsec_crypto_error;
 	}

@@ -60,7 +60,10 @@ int ipsec_worker_init(struct ipsec_worker *w, unsigned index, int socket, char *
 		w->mb = NULL;
 		return -1;
 	}
-	w->ip_id = index << 12; /* workers start apart: fewer equal outer IPv4 IDs in flight */
+	/* Workers start evenly apart in the 16-bit ID space (index << 12 overflowed past 16 workers: collisions). */
+	unsigned n = ipsec.n_workers != 0 ? ipsec.n_workers : IPSEC_MAX_WORKERS;
+	w->ip_id = index * (65536u / n);
+	w->round = 1;
 	return 0;
 }
 

@@ -54,14 +54,17 @@ struct in_chunk {
 	struct ipsec_sa *cand_sa[IPSEC_CHUNK];
 	struct ipsec_tunnel *cand_t[IPSEC_CHUNK];
 	const struct ipsec_tunnel_params *cand_p[IPSEC_CHUNK];
-	/* SAs of the round: their window top as the round began, and as the packets in flight would leave it */
-	unsigned n_slots, last_slot;
+	/* SAs of the round (found by the SA's rx_round stamp and rx_slot, no search): their window top as the round
+	 * began, as the packets in flight would leave it, and the list of those packets (op indexes, op_next) */
+	uint32_t round;
+	unsigned n_slots;
 	struct ipsec_sa *slot_sa[IPSEC_CHUNK];
 	uint64_t slot_top[IPSEC_CHUNK], slot_vtop[IPSEC_CHUNK];
+	uint8_t slot_ops[IPSEC_CHUNK]; /* first op + 1; 0 none */
 	/* to decrypt */
 	struct ipsec_crypto_op ops[IPSEC_CHUNK];
 	uint8_t op_in[IPSEC_CHUNK];   /* index in in[] / pm[] */
-	uint8_t op_slot[IPSEC_CHUNK];
+	uint8_t op_next[IPSEC_CHUNK]; /* next op + 1 on the same slot; 0 none */
 	struct ipsec_sa *op_sa[IPSEC_CHUNK];
 	struct ipsec_tunnel *op_t[IPSEC_CHUNK];
 	const struct ipsec_tunnel_params *op_p[IPSEC_CHUNK];
@@ -112,6 +115,25 @@ static void parse(struct in_chunk *c, struct rte_mbuf *m)
 	emit(c, ipsec_status_drop(st), m);
 }
 
+/* What classify and decide will read for packet i: its tunnel, params, this worker's stats, its window word. */
+static inline void prefetch_next(const struct in_chunk *c, unsigned i)
+{
+	const struct ipsec_sa *sa = c->data[i];
+	if (sa == NULL || sa->owner != c->me)
+		return;
+	struct ipsec_tunnel *t = ipsec_tunnel_get(sa->iface);
+	if (t != NULL) {
+		rte_prefetch0(t->params);
+		rte_prefetch0(&t->stats[c->me]);
+	}
+	rte_prefetch0(&sa->stats[c->me]);
+	const struct ipsec_replay *r = &sa->replay;
+	if (r->n_words != 0) {
+		uint64_t full = (r->top & ~(uint64_t)UINT32_MAX) | c->in[i].seq; /* ESN: the likely high half */
+		rte_prefetch0(&r->bits[(full >> 6) % r->n_words]);
+	}
+}
+
 /* 2. The SA, its owner, its tunnel. */
 static void classify(struct in_chunk *c, unsigned i, struct ipsec_sa *sa)
 {
@@ -148,27 +170,30 @@ static void classify(struct in_chunk *c, unsigned i, struct ipsec_sa *sa)
 	c->cand_p[k] = p;
 }
 
-static unsigned slot_of(struct in_chunk *c, struct ipsec_sa *sa)
+/*
+ * The round's slot of sa: the SA carries the round that last gave it a slot and which (owner-written fields: only
+ * this worker decides for it). The slot's own SA is compared too: a stamp left by a round 2^32 rounds ago is not
+ * trusted.
+ */
+static inline unsigned slot_of(struct in_chunk *c, struct ipsec_sa *sa)
 {
-	if (likely(c->n_slots > 0 && c->slot_sa[c->last_slot] == sa))
-		return c->last_slot;
-	unsigned s = 0;
-	while (s < c->n_slots && c->slot_sa[s] != sa)
-		s++;
-	if (s == c->n_slots) {
-		c->slot_sa[s] = sa;
-		c->slot_top[s] = c->slot_vtop[s] = sa->replay.top;
-		c->n_slots++;
-	}
-	c->last_slot = s;
+	unsigned s = sa->rx_slot;
+	if (likely(sa->rx_round == c->round && s < c->n_slots && c->slot_sa[s] == sa))
+		return s;
+	s = c->n_slots++;
+	sa->rx_round = c->round;
+	sa->rx_slot = (uint8_t)s;
+	c->slot_sa[s] = sa;
+	c->slot_top[s] = c->slot_vtop[s] = sa->replay.top;
+	c->slot_ops[s] = 0;
 	return s;
 }
 
-/* Is a packet of this round in flight with sequence number full on slot s? */
+/* Is a packet of this round in flight with sequence number full on slot s? (Only the slot's own packets.) */
 static bool in_flight(const struct in_chunk *c, unsigned s, uint64_t full)
 {
-	for (unsigned k = 0; k < c->n_ops; k++)
-		if (c->op_slot[k] == s && c->op_seq[k] == full)
+	for (unsigned e = c->slot_ops[s]; e != 0; e = c->op_next[e - 1])
+		if (c->op_seq[e - 1] == full)
 			return true;
 	return false;
 }
@@ -200,7 +225,8 @@ static void decide(struct in_chunk *c, unsigned k)
 		replay_drop(c, sa, c->cand_t[k], m); /* stays so whatever the packets in flight do */
 		return;
 	}
-	if (unlikely(seq <= vtop) && ((r->window != 0 && vtop - seq >= r->window) || in_flight(c, s, seq))) {
+	/* Anti-replay off (window 0): no verdict depends on another packet (only ESN inference, above). */
+	if (unlikely(seq <= vtop) && r->window != 0 && (vtop - seq >= r->window || in_flight(c, s, seq))) {
 		c->wait[c->n_wait++] = (uint8_t)k; /* replayed or too old only if those in flight verify */
 		return;
 	}
@@ -213,7 +239,8 @@ static void decide(struct in_chunk *c, unsigned k)
 	if (seq > vtop)
 		c->slot_vtop[s] = seq;
 	c->op_in[j] = (uint8_t)i;
-	c->op_slot[j] = (uint8_t)s;
+	c->op_next[j] = c->slot_ops[s];
+	c->slot_ops[s] = (uint8_t)(j + 1);
 	c->op_sa[j] = sa;
 	c->op_t[j] = c->cand_t[k];
 	c->op_p[j] = c->cand_p[k];
@@ -227,18 +254,19 @@ static inline bool peer_moved(const struct esp_in *in, const struct ipsec_tunnel
 		return false; /* a tunnel keeps its outer family */
 	if (memcmp(in->src, p->remote, p->family == 4 ? 4 : 16) != 0)
 		return true;
-	return in->udp && in->src_port != p->remote_port;
+	/* ESP in UDP on a tunnel without udp_encap: a NAT appeared (the move's udp = 1 switches it on) */
+	return in->udp && (!p->udp_encap || in->src_port != p->remote_port);
 }
 
 /* Tell the control thread (once per millisecond per worker at most: it republishes the endpoint soon after). */
 static void post_peer_move(struct in_chunk *c, const struct ipsec_tunnel *t, const struct ipsec_sa *sa,
-			   const struct esp_in *in)
+			   const struct esp_in *in, const struct ipsec_tunnel_params *p)
 {
 	if (c->w->peer_posted_ms == c->wk->now_ms)
 		return;
 	c->w->peer_posted_ms = c->wk->now_ms;
 	struct ipsec_peer_move mv = {.iface = t->iface, .port = in->udp ? in->src_port : 0, .spi = sa->spi,
-				     .family = in->family, .udp = in->udp};
+				     .family = in->family, .udp = in->udp, .gen = p->gen};
 	memcpy(mv.addr, in->src, sizeof(mv.addr));
 	if (rte_ring_mp_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)) == 0)
 		c->w->cnt[IPSEC_CNT_peer_moved]++;
@@ -266,6 +294,9 @@ static void finish(struct in_chunk *c, unsigned k)
 		return;
 	}
 	uint64_t lost;
+	/* Only a packet newer than any seen may move the peer: an old one (replayed within the window, or late) from
+	 * a former address must not take the tunnel back there. */
+	bool newest = c->op_seq[k] > sa->replay.top;
 	if (unlikely(ipsec_replay_update(&sa->replay, c->op_seq[k], &lost) != IPSEC_REPLAY_OK)) {
 		replay_drop(c, sa, t, m); /* not expected: decide() let through only what sequential order would */
 		return;
@@ -277,14 +308,19 @@ static void finish(struct in_chunk *c, unsigned k)
 	uint8_t family;
 	enum esp_status st = esp_decap_finish(m, &c->in[i], sa, &family);
 	if (unlikely(st != ESP_OK)) {
-		sa->stats[c->me].decrypt_errors++;
-		ts->decrypt_errors++;
+		if (st == ESP_ERR_DUMMY) {
+			sa->stats[c->me].dummy++; /* authenticated traffic flow confidentiality filler, not an error */
+			c->w->cnt[IPSEC_CNT_dummy]++;
+		} else if (st != ESP_ERR_ECN_NOT_ECT) {
+			sa->stats[c->me].decrypt_errors++;
+			ts->decrypt_errors++;
+		}
 		emit(c, ipsec_status_drop(st), m);
 		return;
 	}
 	const struct ipsec_tunnel_params *p = c->op_p[k];
-	if (unlikely(p->follow_peer) && peer_moved(&c->in[i], p))
-		post_peer_move(c, t, sa, &c->in[i]);
+	if (unlikely(p->follow_peer) && newest && peer_moved(&c->in[i], p))
+		post_peer_move(c, t, sa, &c->in[i], p);
 	const struct iface *ifc = iface_get(t->iface);
 	if (unlikely(ifc == NULL || !ifc->up)) {
 		emit(c, IN_NEXT_IFACE_DOWN, m);
@@ -326,13 +362,16 @@ static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_c
 			if ((hits >> i) & 1) {
 				const struct ipsec_sa *sa = c->data[i];
 				rte_prefetch0(sa);
-				rte_prefetch0(&sa->replay);
+				rte_prefetch0(&sa->rx_round); /* the window's line: rx stamp, top, n_words */
 			} else {
 				c->data[i] = NULL;
 			}
 		}
-		for (unsigned i = 0; i < c->n_parsed; i++)
+		for (unsigned i = 0; i < c->n_parsed; i++) {
+			if (i + 1 < c->n_parsed)
+				prefetch_next(c, i + 1);
 			classify(c, i, c->data[i]);
+		}
 	}
 	if (c->n_ho > 0) {
 		void *unsent[IPSEC_CHUNK];
@@ -344,6 +383,9 @@ static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_c
 	}
 	while (c->n_cand > 0) {
 		c->n_ops = c->n_wait = c->n_slots = 0;
+		if (unlikely(++c->w->round == 0))
+			c->w->round = 1; /* 0 = "no round" in a fresh SA */
+		c->round = c->w->round;
 		for (unsigned k = 0; k < c->n_cand; k++)
 			decide(c, k);
 		if (c->n_ops > 0) {

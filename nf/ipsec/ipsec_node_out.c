@@ -4,13 +4,17 @@
  * ip6_rewrite: TTL and tunnel MTU done, data at the inner IP header, pm->out_iface = the tunnel's interface).
  *
  * A chunk of at most 64 packets:
- *  1. the tunnel (by interface), its outer parameters and its outbound SA; MSS clamp on TCP SYNs;
- *  2. sequence numbers: one atomic fetch-add per run of packets of the same SA (any worker may send on any SA);
- *     numbers past the SA's last (2^32 - 1, or 2^64 - 1 with ESN) are refused and the SA marked exhausted;
+ *  1. the tunnel (by interface), its outer parameters and its outbound SA; head/tail room checked (before any
+ *     sequence number is taken: a number taken and not sent looks like loss to the peer); MSS clamp on TCP SYNs;
+ *  2. sequence numbers: the chunk's packets grouped by SA, one atomic fetch-add per SA (a plain add with one
+ *     worker); numbers past the SA's limit (sequence space, or the exact hard packet lifetime) are refused and the
+ *     SA marked exhausted;
  *  3. ESP layout (esp_encap_prepare: outer IPv4/IPv6, UDP with udp_encap, ESP header, IV, trailer);
  *  4. one crypto burst; the encrypted packet goes to ip4_lookup / ip6_lookup in the tunnel's transport VRF as a
  *     packet of the router's own (PKT_F_LOCAL_ORIGIN: no TTL decrement).
  */
+#include <string.h>
+
 #include <rte_graph_worker.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -24,17 +28,24 @@ enum {
 	OUT_NEXT_COUNT
 };
 
+#define GRP_HASH 128 /* open addressing over at most IPSEC_CHUNK SAs: half full at worst */
+
 struct out_chunk {
 	struct ipsec_worker *w;
 	struct worker *wk;
 	unsigned me;
-	unsigned n_out, n_sel, n_ops;
+	unsigned n_out, n_sel, n_ops, n_grp;
 	/* packets with a usable SA, before their sequence numbers */
 	struct rte_mbuf *sel_m[IPSEC_CHUNK];
 	struct ipsec_sa *sel_sa[IPSEC_CHUNK];
+	uint8_t sel_grp[IPSEC_CHUNK];
 	struct ipsec_tunnel *sel_t[IPSEC_CHUNK];
 	const struct ipsec_tunnel_params *sel_p[IPSEC_CHUNK];
-	uint64_t sel_seq[IPSEC_CHUNK];
+	/* SAs of the chunk: packets wanting a number, then the next number to give and how many are left */
+	struct ipsec_sa *grp_sa[IPSEC_CHUNK];
+	uint32_t grp_want[IPSEC_CHUNK];
+	uint64_t grp_next[IPSEC_CHUNK], grp_avail[IPSEC_CHUNK];
+	uint8_t grp_hash[GRP_HASH]; /* group index + 1 by SA pointer hash; 0 free */
 	/* to encrypt */
 	struct ipsec_crypto_op ops[IPSEC_CHUNK];
 	uint8_t op_sel[IPSEC_CHUNK];
@@ -47,6 +58,18 @@ static inline void emit(struct out_chunk *c, rte_edge_t e, struct rte_mbuf *m)
 {
 	c->out_m[c->n_out] = m;
 	c->out_e[c->n_out++] = e;
+}
+
+static inline uint8_t group_of(struct out_chunk *c, struct ipsec_sa *sa);
+
+static inline void prefetch_tunnel(const struct out_chunk *c, struct rte_mbuf *m)
+{
+	struct ipsec_tunnel *t = ipsec_tunnel_get(pkt_meta(m)->out_iface);
+	if (t == NULL)
+		return;
+	rte_prefetch0(t->params);
+	rte_prefetch0(t->out_sa);
+	rte_prefetch0(&t->stats[c->me]);
 }
 
 /* 1. Tunnel and SA. */
@@ -74,6 +97,11 @@ static void select_sa(struct out_chunk *c, struct rte_mbuf *m)
 		emit(c, IPSEC_DROP_ipsec_no_room, m);
 		return;
 	}
+	enum esp_status st = esp_encap_check(m, sa, p);
+	if (unlikely(st != ESP_OK)) {
+		emit(c, ipsec_status_drop(st), m);
+		return;
+	}
 	if (p->mss != 0 && esp_mss_clamp(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), p->mss))
 		c->w->cnt[IPSEC_CNT_mss_clamped]++;
 	unsigned k = c->n_sel++;
@@ -81,40 +109,79 @@ static void select_sa(struct out_chunk *c, struct rte_mbuf *m)
 	c->sel_sa[k] = sa;
 	c->sel_t[k] = t;
 	c->sel_p[k] = p;
-	rte_prefetch0(&sa->seq_out);
+	c->sel_grp[k] = group_of(c, sa);
 }
 
-/* 2. Sequence numbers for a run [a, b) of packets on one SA: one atomic add; 0 marks a refused packet. */
-static void take_seqs(struct out_chunk *c, unsigned a, unsigned b)
+/* The chunk's group of sa (one sequence number reservation per SA per chunk). */
+static inline uint8_t group_of(struct out_chunk *c, struct ipsec_sa *sa)
 {
-	struct ipsec_sa *sa = c->sel_sa[a];
-	uint64_t want = b - a, first = 0, avail = 0;
+	unsigned g = c->n_grp - 1;
+	if (likely(c->n_grp > 0 && c->grp_sa[g] == sa)) {
+		c->grp_want[g]++;
+		return (uint8_t)g;
+	}
+	unsigned h = (unsigned)(((uintptr_t)sa >> 6) * 0x9e3779b1u) >> 25; /* 7 bits */
+	for (;; h = (h + 1) & (GRP_HASH - 1)) {
+		unsigned e = c->grp_hash[h];
+		if (e == 0)
+			break;
+		if (c->grp_sa[e - 1] == sa) {
+			c->grp_want[e - 1]++;
+			return (uint8_t)(e - 1);
+		}
+	}
+	g = c->n_grp++;
+	c->grp_hash[h] = (uint8_t)(g + 1);
+	c->grp_sa[g] = sa;
+	c->grp_want[g] = 1;
+	rte_prefetch0(&sa->seq_out);
+	return (uint8_t)g;
+}
+
+/*
+ * 2. Sequence numbers for the group g: one atomic add (a plain one when this is the only worker); a worker adds at
+ * most one chunk past the limit before it sees the SA exhausted, and the limit leaves that headroom below 2^64
+ * (ipsec_sa_seq_space): seq_out never wraps.
+ */
+static void take_seqs(struct out_chunk *c, unsigned g)
+{
+	struct ipsec_sa *sa = c->grp_sa[g];
+	uint64_t want = c->grp_want[g], first = 0, avail = 0;
 	if (likely(!__atomic_load_n(&sa->seq_exhausted, __ATOMIC_RELAXED))) {
 		/* The counter holds the last number handed out: ours are first .. first + want - 1. */
-		first = __atomic_fetch_add(&sa->seq_out, want, __ATOMIC_RELAXED) + 1;
+		if (ipsec.n_workers == 1) {
+			first = __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED) + 1;
+			__atomic_store_n(&sa->seq_out, first - 1 + want, __ATOMIC_RELAXED);
+		} else {
+			first = __atomic_fetch_add(&sa->seq_out, want, __ATOMIC_RELAXED) + 1;
+		}
 		if (first <= sa->seq_limit && first != 0)
 			avail = RTE_MIN(want, sa->seq_limit - first + 1);
 		if (avail < want)
 			__atomic_store_n(&sa->seq_exhausted, 1, __ATOMIC_RELAXED);
 	}
-	for (unsigned k = a; k < b; k++)
-		c->sel_seq[k] = k - a < avail ? first + (k - a) : 0;
+	c->grp_next[g] = first;
+	c->grp_avail[g] = avail;
 }
 
 /* 3. The ESP layout of a packet with its number. */
 static void prepare(struct out_chunk *c, unsigned k)
 {
 	struct rte_mbuf *m = c->sel_m[k];
-	if (unlikely(c->sel_seq[k] == 0)) {
+	unsigned g = c->sel_grp[k];
+	if (unlikely(c->grp_avail[g] == 0)) {
+		struct ipsec_sa *sa = c->sel_sa[k];
 		c->sel_t[k]->stats[c->me].no_sa++;
-		c->sel_sa[k]->stats[c->me].refused++;
-		emit(c, IPSEC_DROP_ipsec_seq_exhausted, m);
+		sa->stats[c->me].refused++;
+		/* past the hard packet lifetime (exact: the limit), or out of sequence numbers */
+		emit(c, sa->seq_limit_hard ? IPSEC_DROP_ipsec_sa_expired : IPSEC_DROP_ipsec_seq_exhausted, m);
 		return;
 	}
+	c->grp_avail[g]--;
+	uint64_t seq = c->grp_next[g]++;
 	unsigned j = c->n_ops;
 	uint32_t len = rte_pktmbuf_data_len(m);
-	enum esp_status st =
-		esp_encap_prepare(m, c->sel_sa[k], c->sel_p[k], c->sel_seq[k], (uint16_t)c->w->ip_id++, &c->ops[j]);
+	enum esp_status st = esp_encap_prepare(m, c->sel_sa[k], c->sel_p[k], seq, (uint16_t)c->w->ip_id++, &c->ops[j]);
 	if (unlikely(st != ESP_OK)) {
 		emit(c, ipsec_status_drop(st), m);
 		return;
@@ -156,19 +223,20 @@ static void finish(struct out_chunk *c, unsigned j)
 static void out_chunk(struct rte_graph *graph, struct rte_node *node, struct out_chunk *c, struct rte_mbuf **m,
 		      unsigned n)
 {
-	c->n_out = c->n_sel = c->n_ops = 0;
+	c->n_out = c->n_sel = c->n_ops = c->n_grp = 0;
+	memset(c->grp_hash, 0, sizeof(c->grp_hash));
+	/* Prefetch ahead: the packet's data, then (a step later) its tunnel, params, out SA and this worker's stats. */
+	for (unsigned i = 0; i < n && i < 2; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 	for (unsigned i = 0; i < n; i++) {
+		if (i + 2 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + 2], void *));
 		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
+			prefetch_tunnel(c, m[i + 1]);
 		select_sa(c, m[i]);
 	}
-	for (unsigned a = 0; a < c->n_sel;) {
-		unsigned b = a + 1;
-		while (b < c->n_sel && c->sel_sa[b] == c->sel_sa[a])
-			b++;
-		take_seqs(c, a, b);
-		a = b;
-	}
+	for (unsigned g = 0; g < c->n_grp; g++)
+		take_seqs(c, g);
 	for (unsigned k = 0; k < c->n_sel; k++)
 		prepare(c, k);
 	if (c->n_ops > 0) {

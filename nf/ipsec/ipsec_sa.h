@@ -13,8 +13,9 @@
  *     seq_out       any worker: atomic fetch-add (outbound SAs);
  *     seq_exhausted set by a worker (relaxed) when it refused a packet for want of sequence numbers;
  *     expired       set by the control thread (relaxed) when a hard lifetime is reached: workers then refuse it;
- *     replay        written by the SA's owner worker only (inbound SAs; owner = spi % n_workers): the packets of
- *                   an inbound SA are handed to the owner before the replay check (nf/nf_node.h nf_hand_off);
+ *     replay, rx_round, rx_slot  written by the SA's owner worker only (inbound SAs; owner = spi % n_workers):
+ *                   the packets of an inbound SA are handed to the owner before the replay check (nf/nf_node.h
+ *                   nf_hand_off); rx_round/rx_slot are ipsec_in's per-burst bookkeeping (zero at creation);
  *     stats[w]      written by worker w only; the control thread sums them (torn reads tolerated);
  *     soft_reported / hard_reported: control thread only (events already emitted).
  * - struct ipsec_tunnel: id and vrf immutable; params and out_sa are published pointers; stats[w] per worker;
@@ -81,6 +82,7 @@ struct ipsec_sa_stats {
 	uint64_t replay;          /* in: dropped by the window */
 	uint64_t decrypt_errors;  /* in: bad padding / next header after a good ICV */
 	uint64_t refused;         /* out: no sequence number left, or expired */
+	uint64_t dummy;           /* in: authenticated dummy packets (next header 59, RFC 4303 2.6): discarded */
 } __rte_cache_aligned;
 
 struct ipsec_sa {
@@ -94,7 +96,8 @@ struct ipsec_sa {
 	uint16_t n_workers;    /* entries of stats[] */
 	uint32_t replay_window;
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets; /* 0 = none */
-	uint64_t seq_limit;    /* outbound: last usable sequence number: UINT32_MAX, or UINT64_MAX with ESN */
+	uint64_t seq_limit;    /* outbound: last usable sequence number (ipsec_sa_seq_start() computes it) */
+	uint8_t seq_limit_hard; /* outbound: seq_limit is the hard packet lifetime (refusals are ipsec_sa_expired) */
 	/* ---- flags ---- */
 	uint8_t expired;       /* control -> workers (relaxed): hard lifetime reached, refuse */
 	uint8_t seq_exhausted; /* worker -> control (relaxed) */
@@ -103,7 +106,9 @@ struct ipsec_sa {
 	/* ---- outbound: any worker ---- */
 	uint64_t seq_out __rte_cache_aligned; /* last sequence number handed out (0: none); atomic fetch-add */
 	/* ---- inbound: the owner worker only ---- */
-	struct ipsec_replay replay __rte_cache_aligned;
+	uint32_t rx_round __rte_cache_aligned; /* ipsec_in: the owner's round that last gave rx_slot (0 none) */
+	uint8_t rx_slot;                       /* ipsec_in: this SA's slot in that round */
+	struct ipsec_replay replay;
 	/* ---- per worker ---- */
 	struct ipsec_sa_stats stats[] __rte_cache_aligned;
 };
@@ -118,6 +123,7 @@ struct ipsec_tunnel_params {
 	uint16_t remote_port;   /* host order; UDP destination with udp_encap (4500 unless told) */
 	uint8_t local[16];      /* network order; IPv4 in [0..3] */
 	uint8_t remote[16];
+	uint32_t gen;           /* bumped by the control thread on every publish; peer moves carry the one they saw */
 };
 
 /* Per-worker counters of one tunnel (written by that worker only). */
@@ -145,15 +151,17 @@ struct ipsec_peer_move {
 	uint16_t port;     /* new remote UDP source port (host order); 0 without UDP encapsulation */
 	uint32_t spi;      /* inbound SA that authenticated it */
 	uint8_t family;
-	uint8_t udp;       /* arrived in UDP */
+	uint8_t udp;       /* arrived in UDP: on a tunnel without udp_encap, switch it on (a NAT appeared) */
 	uint8_t addr[16];  /* new remote address, network order */
+	uint32_t gen;      /* params generation the worker compared against: stale (a newer publish) = ignore */
 };
 
 /* One worker's IPsec engine (written by that worker only, except handoff: any worker enqueues). */
 struct ipsec_worker {
 	IMB_MGR *mb;
 	struct rte_ring *handoff;  /* inbound ESP of the SAs this worker owns, data at the outer L3 header */
-	uint32_t ip_id;            /* outer IPv4 identification */
+	uint32_t ip_id;            /* outer IPv4 identification (16 bits used; workers start 65536 / n apart) */
+	uint32_t round;            /* ipsec_in rounds (struct ipsec_sa rx_round stamps); never 0 once running */
 	uint64_t peer_posted_ms;   /* rate limit of peer moves (one per ms per worker) */
 	uint64_t cnt[IPSEC_CNT_COUNT];
 } __rte_cache_aligned;
@@ -208,6 +216,16 @@ void ipsec_sa_destroy(struct ipsec_sa *sa);
 void ipsec_sa_sum(const struct ipsec_sa *sa, struct ipsec_sa_stats *out, uint64_t *lost);
 /* Sequence numbers handed out so far (outbound), capped at the limit. */
 uint64_t ipsec_sa_seq_used(const struct ipsec_sa *sa);
+/*
+ * Outbound: the last number counted as sent (the next packet carries seq_start + 1) and the limit that follows:
+ * min(sequence space, seq_start + hard_packets) (exact hard packet lifetime). The space leaves headroom of
+ * IPSEC_MAX_WORKERS * IPSEC_CRYPTO_BURST below 2^64 so that workers' fetch-adds past the limit never wrap seq_out.
+ * ipsec_sa_create calls it with 0 (from hard_packets of its conf); the control thread calls it instead of writing
+ * seq_out (`seq N`), before publishing. Sets seq_out, seq_limit, seq_limit_hard.
+ */
+void ipsec_sa_seq_start(struct ipsec_sa *sa, uint64_t seq_start);
+/* The sequence space of an SA: 2^32 - 1 without ESN, 2^64 - 1 minus the workers' headroom with. */
+uint64_t ipsec_sa_seq_space(bool esn);
 
 /* A tunnel with zeroed counters, params and out_sa NULL (the caller sets params before publishing). */
 struct ipsec_tunnel *ipsec_tunnel_create(uint16_t iface, uint32_t vrf, unsigned n_workers, int socket);

@@ -23,6 +23,9 @@
 
 #include "nf/ipsec/ipsec_cp.c"
 #include "nf/ipsec/ipsec_cp_apply.c"
+#include "nf/ipsec/ipsec_cp_keys.c"
+#include "nf/ipsec/ipsec.c"
+#include "nf/ipsec/ipsec_ctl_metrics.c"
 #include "nf/ipsec/ipsec_cp_poll.c"
 
 /* ---- the fake core ---- */
@@ -82,6 +85,7 @@ struct recorded_event {
 	uint32_t spi;
 	struct addr old_addr, new_addr;
 	uint16_t old_port, new_port;
+	bool udp_encap_on;
 };
 static struct recorded_event events[16];
 static unsigned n_events;
@@ -99,7 +103,7 @@ void ipsec_event_sa(enum ipsec_event_kind kind, const struct ipsec_cp_tunnel *re
 }
 
 void ipsec_event_peer_moved(const struct ipsec_cp_tunnel *rec, const struct addr *old_addr, uint16_t old_port,
-			    const struct addr *new_addr, uint16_t new_port, uint32_t spi)
+			    const struct addr *new_addr, uint16_t new_port, uint32_t spi, bool udp_encap_on)
 {
 	if (n_events < 16) {
 		struct recorded_event *e = &events[n_events++];
@@ -109,7 +113,12 @@ void ipsec_event_peer_moved(const struct ipsec_cp_tunnel *rec, const struct addr
 		e->new_addr = *new_addr;
 		e->old_port = old_port;
 		e->new_port = new_port;
+		e->udp_encap_on = udp_encap_on;
 	}
+}
+
+void ipsec_stats_table(struct ctl_reply *r)
+{
 }
 
 static void iface_set(uint16_t id, const char *name, uint32_t vrf, bool tunnel)
@@ -154,11 +163,15 @@ static struct ipsec_tunnel_conf tunnel(const char *name, const char *local, cons
 	return tc;
 }
 
+/* A key of its own per (spi, dir, last_key_byte): one key never serves two SAs (ipsec_cp_keys.c refuses it). */
 static struct ipsec_sa_conf sa_conf(uint32_t spi, uint8_t dir, uint8_t last_key_byte)
 {
 	struct ipsec_sa_conf sa = {.spi = spi, .dir = dir, .alg = IPSEC_ALG_AES_GCM_128, .replay_window = 1024};
 	char why[64];
 	sa.key_len = (uint8_t)ipsec_hex_parse(K20, sa.key, sizeof(sa.key), why, sizeof(why));
+	sa.key[0] = (uint8_t)(spi >> 8);
+	sa.key[1] = (uint8_t)spi;
+	sa.key[2] = dir;
 	sa.key[19] = last_key_byte;
 	return sa;
 }
@@ -406,6 +419,9 @@ static struct ipsec_conf *model_load(const char *text)
 #define KA "00112233445566778899aabbccddeeff0102030a"
 #define KB "00112233445566778899aabbccddeeff0102030b"
 #define KC "00112233445566778899aabbccddeeff0102030c"
+#define KD "00112233445566778899aabbccddeeff0102030d"
+#define KE "00112233445566778899aabbccddeeff0102030e"
+#define T9 "{ interface = \"site9\"; transport_vrf = \"underlay\"; local = \"192.0.2.1\"; remote = \"198.51.100.2\"; "
 
 static void test_apply(void)
 {
@@ -450,7 +466,7 @@ static void test_apply(void)
 	struct ipsec_conf *m2 = model_load(
 		"ipsec: { max_sas = 16; tunnels = ( " T1 "sas = ( " SA_GCM("0x1001", "in", KC) ", "
 		"{ spi = 0x2001; direction = \"out\"; alg = \"aes-gcm-128\"; key = \"" KB "\"; hard_packets = 99; }, "
-		SA_GCM("0x2002", "out", KA) " ); }, " T2 "follow_peer = false; mss_clamp = 1300; } ); };");
+		SA_GCM("0x2002", "out", KD) " ); }, " T2 "follow_peer = false; mss_clamp = 1300; } ); };");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m2);
 	CU_ASSERT_EQUAL_FATAL(ipsec_cp_apply(m2, err, sizeof(err)), 0);
 	struct ipsec_cp_tunnel *r1 = ipsec_cp_tunnel_find("site1");
@@ -485,6 +501,271 @@ static void test_apply(void)
 	ipsec_conf_free(m1);
 	ipsec_conf_free(m2);
 	ipsec_conf_free(m3);
+}
+
+/* ---- keys installed since start-up: never twice from sequence number 1, never with an empty window ---- */
+
+static void test_keys(void)
+{
+	fresh();
+	struct ipsec_tunnel_conf tc = tunnel("site1", "192.0.2.1", "198.51.100.2");
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_tunnel_add(&tc, err, sizeof(err)), 0);
+	tc = tunnel("site2", "192.0.2.1", "198.51.100.3");
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_tunnel_add(&tc, err, sizeof(err)), 0);
+
+	/* sa replace K1 -> K2 -> K1 (outbound): the sequence numbers of K1 go on */
+	struct ipsec_sa_conf k1 = sa_conf(0x2001, IPSEC_DIR_OUT, 1), k2 = sa_conf(0x2001, IPSEC_DIR_OUT, 2);
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_sa_add("site1", &k1, false, 0, err, sizeof(err)), 0);
+	ipsec.tunnels[3]->out_sa->seq_out = 100; /* sent 100 packets */
+	CU_ASSERT_EQUAL(ipsec_cp_sa_replace("site1", &k2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->seq_out, 0);
+	ipsec.tunnels[3]->out_sa->seq_out = 5;
+	CU_ASSERT_EQUAL(ipsec_cp_sa_replace("site1", &k1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->seq_out, 100); /* the next packet carries 101: no IV again */
+	ipsec.tunnels[3]->out_sa->seq_out = 150;
+	/* sa del + sa add, even asking for seq 0 or a lower one: never back */
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site1", IPSEC_DIR_OUT, 0x2001, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site1", &k1, false, 20, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->seq_out, 150);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site1", IPSEC_DIR_OUT, 0x2001, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site1", &k1, false, 200, err, sizeof(err)), 0); /* forward is fine */
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->seq_out, 200);
+	/* K2 (deleted with its SA) under K1's SPI on another tunnel: same identity, goes on from 5 */
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site2", &k2, false, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec.tunnels[4]->out_sa->seq_out, 5);
+
+	/* with a hard packet lifetime, the exact limit counts from where the key goes on */
+	struct ipsec_sa_conf k3 = sa_conf(0x2003, IPSEC_DIR_OUT, 3);
+	k3.hard_packets = 50;
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_sa_add("site2", &k3, false, 0, err, sizeof(err)), 0);
+	struct ipsec_sa *o3 = ipsec.tunnels[4]->out_sa;
+	CU_ASSERT(o3->seq_limit == 50 && o3->seq_limit_hard);
+	o3->seq_out = 40;
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site2", IPSEC_DIR_OUT, 0x2003, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_sa_add("site2", &k3, false, 0, err, sizeof(err)), 0);
+	o3 = ipsec.tunnels[4]->out_sa;
+	CU_ASSERT(o3->seq_out == 40 && o3->seq_limit == 90);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site2", IPSEC_DIR_OUT, 0x2003, err, sizeof(err)), 0);
+
+	/* the same key under another SPI or direction: refused, also after its SA is gone; nothing changed */
+	struct ipsec_sa_conf other = k1;
+	other.spi = 0x2002;
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site1", &other, false, 0, err, sizeof(err)), EEXIST);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "key already used by another SA since start-up"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "install fresh keys"));
+	CU_ASSERT_PTR_NULL(strstr(err, "00112233"));
+	other.dir = IPSEC_DIR_IN;
+	other.spi = 0x2001;
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site2", &other, false, 0, err, sizeof(err)), EEXIST);
+	CU_ASSERT_EQUAL(ipsec_cp.n_sas, 2);
+	/* one key, two SAs at once (same SPI on two tunnels): refused */
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site2", IPSEC_DIR_OUT, 0x2001, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site1", &k2, false, 0, err, sizeof(err)), EEXIST); /* listed SPI there */
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site1", IPSEC_DIR_OUT, 0x2001, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site1", &k2, false, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site2", &k2, false, 0, err, sizeof(err)), EEXIST);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "installed already"));
+
+	/* inbound: deleted and added again, its window remembers: replays of captured packets stay refused */
+	struct ipsec_sa_conf in1 = sa_conf(0x1001, IPSEC_DIR_IN, 1);
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_sa_add("site1", &in1, false, 0, err, sizeof(err)), 0);
+	uint64_t lost;
+	CU_ASSERT_EQUAL(ipsec_replay_update(&spi_lookup(0x1001)->replay, 500, &lost), IPSEC_REPLAY_OK);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del(NULL, IPSEC_DIR_IN, 0x1001, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_sa_add("site1", &in1, false, 0, err, sizeof(err)), 0);
+	const struct ipsec_replay *r = &spi_lookup(0x1001)->replay;
+	uint64_t full;
+	CU_ASSERT_EQUAL(r->top, 500);
+	CU_ASSERT_EQUAL(ipsec_replay_check(r, 500, false, &full), IPSEC_REPLAY_DUP);
+	CU_ASSERT_EQUAL(ipsec_replay_check(r, 1, false, &full), IPSEC_REPLAY_DUP);
+	CU_ASSERT_EQUAL(ipsec_replay_check(r, 501, false, &full), IPSEC_REPLAY_OK);
+	CU_ASSERT_EQUAL(ipsec_replay_check(r, 563, false, &full), IPSEC_REPLAY_OK);
+	/* replaced by K2 and back: the window is K1's again */
+	struct ipsec_sa_conf in2 = sa_conf(0x1001, IPSEC_DIR_IN, 2);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_replace("site1", &in2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(spi_lookup(0x1001)->replay.top, 0);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_replace("site1", &in1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(spi_lookup(0x1001)->replay.top, 500);
+	/* tunnel deleted and added again with the SA: still there */
+	CU_ASSERT_EQUAL(ipsec_cp_tunnel_del("site1", err, sizeof(err)), 0);
+	tc = tunnel("site1", "192.0.2.1", "198.51.100.2");
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_tunnel_add(&tc, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_sa_add("site1", &in1, false, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(spi_lookup(0x1001)->replay.top, 500);
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_sa_add("site1", &k2, false, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->seq_out, 5);
+}
+
+/* Config rollback, the undo of a failed commit, a renamed tunnel: whole sections go through the same table. */
+static void test_keys_apply(void)
+{
+	fresh();
+	iface_set(5, "site9", 1, true);
+	struct ipsec_conf *m1 = model_load("ipsec: { max_sas = 16; tunnels = ( " T1 "sas = ( "
+					   SA_GCM("0x1001", "in", KA) ", " SA_GCM("0x2001", "out", KB) " ); } ); };");
+	struct ipsec_conf *m2 = model_load("ipsec: { max_sas = 16; tunnels = ( " T1 "sas = ( "
+					   SA_GCM("0x1001", "in", KC) ", " SA_GCM("0x2001", "out", KD) " ); } ); };");
+	/* site1 renamed site9, the same SAs */
+	struct ipsec_conf *m3 = model_load("ipsec: { max_sas = 16; tunnels = ( " T9 "sas = ( "
+					   SA_GCM("0x1001", "in", KA) ", " SA_GCM("0x2001", "out", KB) " ); } ); };");
+	/* KB under another SPI; KE twice */
+	struct ipsec_conf *bad1 = model_load("ipsec: { max_sas = 16; tunnels = ( " T1 "sas = ( "
+					     SA_GCM("0x1001", "in", KA) ", " SA_GCM("0x2002", "out", KB) " ); } ); };");
+	struct ipsec_conf *bad2 = model_load("ipsec: { max_sas = 16; tunnels = ( " T1 "sas = ( "
+					     SA_GCM("0x1002", "in", KE) ", " SA_GCM("0x2003", "out", KE) " ); } ); };");
+	CU_ASSERT_FATAL(m1 != NULL && m2 != NULL && m3 != NULL && bad1 != NULL && bad2 != NULL);
+
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_apply(m1, err, sizeof(err)), 0);
+	ipsec.tunnels[3]->out_sa->seq_out = 77;
+	uint64_t lost;
+	CU_ASSERT_EQUAL(ipsec_replay_update(&spi_lookup(0x1001)->replay, 300, &lost), IPSEC_REPLAY_OK);
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_apply(m2, err, sizeof(err)), 0);
+	CU_ASSERT(ipsec.tunnels[3]->out_sa->seq_out == 0 && spi_lookup(0x1001)->replay.top == 0);
+	ipsec.tunnels[3]->out_sa->seq_out = 9;
+	/* rollback (or a failed commit's undo re-applying the old model) */
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_apply(m1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->seq_out, 77);
+	CU_ASSERT_EQUAL(spi_lookup(0x1001)->replay.top, 300);
+	ipsec.tunnels[3]->out_sa->seq_out = 80;
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_apply(m2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->seq_out, 9);
+
+	/* refused whole, nothing changed; a key of a refused section is not bound to the SPI it had there */
+	CU_ASSERT_EQUAL(ipsec_cp_apply(bad1, err, sizeof(err)), EEXIST);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "key already used by another SA since start-up"));
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->seq_out, 9);
+	CU_ASSERT_EQUAL(ipsec_cp_apply(bad2, err, sizeof(err)), EEXIST);
+	CU_ASSERT_EQUAL(ipsec_cp.n_sas, 2);
+	struct ipsec_sa_conf ke = sa_conf(0x2004, IPSEC_DIR_OUT, 0);
+	char why[64];
+	ipsec_hex_parse(KE, ke.key, sizeof(ke.key), why, sizeof(why));
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site1", &ke, false, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site1", IPSEC_DIR_OUT, 0x2004, err, sizeof(err)), 0);
+
+	/* renamed tunnel: the SAs keep going on the new one */
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_apply(m1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_apply(m3, err, sizeof(err)), 0);
+	CU_ASSERT(ipsec.tunnels[3] == NULL && ipsec.tunnels[5] != NULL);
+	CU_ASSERT_EQUAL(ipsec.tunnels[5]->out_sa->seq_out, 80);
+	CU_ASSERT_EQUAL(spi_lookup(0x1001)->replay.top, 300);
+	/* a key installed on a tunnel the section keeps cannot appear on another one */
+	struct ipsec_conf *bad3 = model_load("ipsec: { max_sas = 16; tunnels = ( " T9 "sas = ( "
+					     SA_GCM("0x1001", "in", KA) ", " SA_GCM("0x2001", "out", KB) " ); }, "
+					     T1 "sas = ( " SA_GCM("0x2001", "out", KB) " ); } ); };");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad3);
+	CU_ASSERT_EQUAL(ipsec_cp_apply(bad3, err, sizeof(err)), EEXIST);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "installed already"));
+	CU_ASSERT_EQUAL(ipsec_cp.n_tunnels, 1);
+	ipsec_conf_free(bad3);
+	ipsec_conf_free(m1);
+	ipsec_conf_free(m2);
+	ipsec_conf_free(m3);
+	ipsec_conf_free(bad1);
+	ipsec_conf_free(bad2);
+}
+
+/* ---- no ipsec section at boot: not running ---- */
+
+static void test_not_configured(void)
+{
+	ipsec_cp_fini();
+	core_reset();
+	struct npsgw_conf conf = {0}; /* no "ipsec" section */
+	CU_ASSERT_EQUAL_FATAL(ipsec_nf_init(&conf, err, sizeof(err)), 0);
+	CU_ASSERT(!ipsec_cp.running && ipsec.workers == NULL && ipsec.tunnels == NULL && ipsec.spi == NULL &&
+		  ipsec.peer_ring == NULL); /* nothing allocated */
+	struct ipsec_tunnel_conf tc = tunnel("site1", "192.0.2.1", "198.51.100.2");
+	CU_ASSERT_EQUAL(ipsec_cp_tunnel_add(&tc, err, sizeof(err)), ENOTSUP);
+	CU_ASSERT_STRING_EQUAL(err, "IPsec is not configured at boot: add an ipsec section (ipsec: { };) and restart");
+	CU_ASSERT_EQUAL(sa_add("site1", 0x1001, IPSEC_DIR_IN, 1), ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "ipsec: { };"));
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del(NULL, IPSEC_DIR_IN, 0x1001, err, sizeof(err)), ENOTSUP);
+	CU_ASSERT_EQUAL(ipsec_nf_apply(NULL, err, sizeof(err)), 0);
+	struct ipsec_conf *m = model_load("ipsec: { };");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(ipsec_nf_apply(m, err, sizeof(err)), ENOTSUP); /* a reload cannot add it: sized at boot */
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "restart"));
+	ipsec_conf_free(m);
+	CU_ASSERT_PTR_NULL(ipsec_nf_export());
+	ipsec_nf_poll(now_ms);
+	ipsec_cp_iface_changed();
+	ipsec_nf_fini();
+}
+
+/* ---- health metrics ---- */
+
+struct metric_rows {
+	unsigned n, families;
+	char last_family[64];
+	struct {
+		char family[64], type[8], interface[32], vrf[32];
+		uint64_t value;
+	} row[64];
+};
+
+static void metric_add(void *sink, const char *family, const char *type, const char *help, const char *interface,
+		       const char *vrf, uint64_t value)
+{
+	struct metric_rows *m = sink;
+	if (strcmp(m->last_family, family) != 0) {
+		m->families++;
+		snprintf(m->last_family, sizeof(m->last_family), "%s", family);
+	}
+	CU_ASSERT(help != NULL && help[0] != '\0');
+	if (m->n < 64) {
+		snprintf(m->row[m->n].family, sizeof(m->row[0].family), "%s", family);
+		snprintf(m->row[m->n].type, sizeof(m->row[0].type), "%s", type);
+		snprintf(m->row[m->n].interface, sizeof(m->row[0].interface), "%s", interface);
+		snprintf(m->row[m->n].vrf, sizeof(m->row[0].vrf), "%s", vrf);
+		m->row[m->n++].value = value;
+	}
+}
+
+static uint64_t metric(const struct metric_rows *m, const char *family, const char *interface)
+{
+	for (unsigned i = 0; i < m->n; i++)
+		if (strcmp(m->row[i].family, family) == 0 && strcmp(m->row[i].interface, interface) == 0)
+			return m->row[i].value;
+	return UINT64_MAX;
+}
+
+static void test_metrics(void)
+{
+	fresh();
+	struct ipsec_tunnel_conf tc = tunnel("site1", "192.0.2.1", "198.51.100.2");
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_tunnel_add(&tc, err, sizeof(err)), 0);
+	tc = tunnel("site2", "192.0.2.1", "198.51.100.3");
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_tunnel_add(&tc, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(sa_add("site1", 0x2001, IPSEC_DIR_OUT, 1), 0);
+	struct ipsec_tunnel *t = ipsec.tunnels[3];
+	t->stats[0].rx_packets = 3;
+	t->stats[1].rx_packets = 4;
+	t->stats[1].tx_bytes = 1500;
+	t->stats[0].icv_failed = 2;
+	t->stats[1].replay = 5;
+	t->stats[0].lost = 6;
+	t->stats[1].decrypt_errors = 7;
+	ipsec.tunnels[4]->stats[0].no_sa = 8;
+	struct metric_rows m = {0};
+	ipsec_tunnel_metrics(metric_add, &m);
+	CU_ASSERT_EQUAL(m.families, 11); /* 9 counters, peer moves, up: each once, tunnels together */
+	CU_ASSERT_EQUAL(m.n, 22);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_rx_packets_total", "site1"), 7);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_tx_bytes_total", "site1"), 1500);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_icv_failed_total", "site1"), 2);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_replay_total", "site1"), 5);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_lost_total", "site1"), 6);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_decrypt_errors_total", "site1"), 7);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_no_sa_total", "site2"), 8);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_up", "site1"), 1);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_up", "site2"), 0); /* no outbound SA */
+	CU_ASSERT(strcmp(m.row[0].vrf, "t1") == 0 && strcmp(m.row[0].type, "counter") == 0);
+	CU_ASSERT_STRING_EQUAL(m.row[m.n - 1].type, "gauge");
+	/* not running: nothing */
+	ipsec_cp_fini();
+	m = (struct metric_rows){0};
+	ipsec_tunnel_metrics(metric_add, &m);
+	CU_ASSERT_EQUAL(m.n, 0);
 }
 
 /* ---- poll: lifetimes, exhaustion, peer moves ---- */
@@ -532,10 +813,26 @@ static void test_poll(void)
 	ipsec_cp_poll(now_ms);
 	CU_ASSERT_EQUAL_FATAL(n_events, 3);
 	CU_ASSERT(strcmp(events[2].what, "exhausted") == 0 && events[2].spi == 0x2001);
+	/* a sequence limit that is the hard packet lifetime: reported as the hard lifetime, not exhaustion */
+	c = sa_conf(0x2002, IPSEC_DIR_OUT, 3);
+	c.hard_packets = 10;
+	CU_ASSERT_EQUAL(ipsec_cp_sa_add("site1", &c, false, 0, err, sizeof(err)), 0);
+	struct ipsec_sa *hard_out = ipsec.tunnels[3]->out_sa;
+	CU_ASSERT_FATAL(hard_out->spi == 0x2002 && hard_out->seq_limit_hard);
+	hard_out->stats[0].packets = 10;
+	__atomic_store_n(&hard_out->seq_exhausted, 1, __ATOMIC_RELAXED);
+	ipsec_cp_poll(now_ms);
+	ipsec_cp_poll(now_ms);
+	CU_ASSERT_EQUAL_FATAL(n_events, 4);
+	CU_ASSERT(strcmp(events[3].what, "hard") == 0 && events[3].spi == 0x2002 && hard_out->expired);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site1", IPSEC_DIR_OUT, 0x2002, err, sizeof(err)), 0);
+	n_events = 3;
 
 	/* a peer move: published, one event; repeats and strangers ignored */
-	struct ipsec_peer_move mv = {.iface = 3, .port = 0, .spi = 0x1001, .family = 4, .addr = {203, 0, 113, 9}};
 	const struct ipsec_tunnel_params *p0 = ipsec.tunnels[3]->params;
+	uint32_t gen0 = p0->gen; /* p0 is freed once replaced */
+	struct ipsec_peer_move mv = {.iface = 3, .port = 0, .spi = 0x1001, .family = 4, .addr = {203, 0, 113, 9},
+				     .gen = p0->gen};
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
 	struct ipsec_peer_move stranger = mv;
@@ -545,6 +842,7 @@ static void test_poll(void)
 	ipsec_cp_poll(now_ms);
 	const struct ipsec_tunnel_params *p1 = ipsec.tunnels[3]->params;
 	CU_ASSERT(p1 != p0 && p1->remote[0] == 203 && p1->remote[3] == 9 && p1->remote_port == 4500);
+	CU_ASSERT(p1->gen == gen0 + 1 && !p1->udp_encap && !events[3].udp_encap_on);
 	CU_ASSERT_EQUAL_FATAL(n_events, 4);
 	CU_ASSERT(strcmp(events[3].what, "peer_moved") == 0 && events[3].old_addr.bytes[0] == 198 &&
 		  events[3].new_addr.bytes[3] == 9);
@@ -554,14 +852,48 @@ static void test_poll(void)
 	char buf[ADDR_STR_MAX];
 	CU_ASSERT_STRING_EQUAL(addr_fmt(&x->tunnels[0].remote, buf, sizeof(buf)), "198.51.100.2");
 	ipsec_conf_free(x);
+	/* moves queued before a `tunnel set remote` are stale: the controller's word wins */
+	uint32_t gen1 = p1->gen;
+	mv.gen = gen1;
+	mv.addr[3] = 11;
+	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
+	struct ipsec_tunnel_change set = {.has_remote = true};
+	addr_parse("192.0.2.77", &set.remote);
+	CU_ASSERT_EQUAL(ipsec_cp_tunnel_set("site1", &set, err, sizeof(err)), 0);
+	const struct ipsec_tunnel_params *p2 = ipsec.tunnels[3]->params;
+	CU_ASSERT_EQUAL(p2->gen, gen1 + 1);
+	uint32_t gen2 = p2->gen;
+	ipsec_cp_poll(now_ms);
+	CU_ASSERT(ipsec.tunnels[3]->params == p2 && p2->remote[3] == 77 && n_events == 4);
+	CU_ASSERT_EQUAL(ipsec_cp.peer_moves_ignored, 3);
+	/* a move in UDP to a tunnel without udp_encap: the peer went behind a NAT, udp_encap turns on */
+	mv = (struct ipsec_peer_move){.iface = 3, .port = 61000, .spi = 0x1001, .family = 4, .udp = 1,
+				      .addr = {203, 0, 113, 12}, .gen = p2->gen};
+	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
+	ipsec_cp_poll(now_ms);
+	const struct ipsec_tunnel_params *p3 = ipsec.tunnels[3]->params;
+	CU_ASSERT(p3->udp_encap && p3->remote_port == 61000 && p3->remote[3] == 12 && p3->gen == gen2 + 1);
+	CU_ASSERT_EQUAL_FATAL(n_events, 5);
+	CU_ASSERT(events[4].udp_encap_on && events[4].new_port == 61000);
+	/* the same peer again in plain ESP: stays in UDP (NAT-T peers take both) */
+	mv.udp = 0;
+	mv.port = 0;
+	mv.gen = p3->gen;
+	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
+	ipsec_cp_poll(now_ms);
+	CU_ASSERT(ipsec.tunnels[3]->params == p3 && n_events == 5);
+	x = ipsec_cp_export();
+	CU_ASSERT(!x->tunnels[0].udp_encap); /* learned, not configuration */
+	ipsec_conf_free(x);
 	/* follow_peer off: moves are ignored */
 	struct ipsec_tunnel_change ch = {.has_follow_peer = true, .follow_peer = false};
 	CU_ASSERT_EQUAL(ipsec_cp_tunnel_set("site1", &ch, err, sizeof(err)), 0);
 	mv.addr[3] = 10;
+	mv.gen = ipsec.tunnels[3]->params->gen;
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
 	ipsec_cp_poll(now_ms);
-	CU_ASSERT_EQUAL(ipsec.tunnels[3]->params->remote[3], 9);
-	CU_ASSERT_EQUAL(n_events, 4);
+	CU_ASSERT_EQUAL(ipsec.tunnels[3]->params->remote[3], 12);
+	CU_ASSERT_EQUAL(n_events, 5);
 }
 
 int main(void)
@@ -587,6 +919,10 @@ int main(void)
 		{"dormant tunnels come back with their SAs", test_dormant},
 		{"whole sections: apply, keep, refuse, export", test_apply},
 		{"poll: lifetimes, exhaustion, peer moves", test_poll},
+		{"keys since start-up: sa replace/del/add, refusals", test_keys},
+		{"no ipsec section at boot: not running, refused", test_not_configured},
+		{"per-tunnel health metrics", test_metrics},
+		{"keys since start-up: rollback, refused sections, renamed tunnel", test_keys_apply},
 	};
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;

@@ -479,6 +479,7 @@ static void test_no_room(void)
 	uint32_t len = rte_pktmbuf_data_len(m);
 	csum_wr16(rte_pktmbuf_mtod(m, uint8_t *) + 2, 200);
 	struct ipsec_crypto_op op;
+	CU_ASSERT_EQUAL(esp_encap_check(m, out, &p), ESP_ERR_NO_ROOM); /* before a sequence number is taken */
 	CU_ASSERT_EQUAL(esp_encap_prepare(m, out, &p, 1, 1, &op), ESP_ERR_NO_ROOM);
 	CU_ASSERT_EQUAL(rte_pktmbuf_data_len(m), len);
 	CU_ASSERT_EQUAL(rte_pktmbuf_mtod(m, uint8_t *)[0], 0x45);
@@ -486,9 +487,137 @@ static void test_no_room(void)
 	m = rte_pktmbuf_alloc(pool);
 	m->data_off = 10; /* headroom too small for IPv6 + UDP + ESP + IV */
 	memcpy(rte_pktmbuf_append(m, sizeof(inner)), inner, sizeof(inner));
+	CU_ASSERT_EQUAL(esp_encap_check(m, out, &p), ESP_ERR_NO_ROOM);
 	CU_ASSERT_EQUAL(esp_encap_prepare(m, out, &p, 1, 1, &op), ESP_ERR_NO_ROOM);
 	rte_pktmbuf_free(m);
+	/* Room enough: check passes; not IPv4/IPv6: refused like prepare would. */
+	m = mbuf_with(inner, sizeof(inner));
+	CU_ASSERT_EQUAL(esp_encap_check(m, out, &p), ESP_OK);
+	rte_pktmbuf_mtod(m, uint8_t *)[0] = 0x55;
+	CU_ASSERT_EQUAL(esp_encap_check(m, out, &p), ESP_ERR_BAD_NEXT_HEADER);
+	rte_pktmbuf_free(m);
 	ipsec_sa_destroy(out);
+}
+
+/* The inner ECN field after decapsulating a packet whose inner ECN is inner under an outer ECN of outer. */
+static enum esp_status ecn_trip(uint8_t outer_fam, uint8_t fam, uint8_t inner_ecn, uint8_t outer_ecn, uint8_t *got)
+{
+	static uint8_t inner[300];
+	struct ipsec_sa *out = sa_make(IPSEC_ALG_AES_GCM_128, IPSEC_DIR_OUT, 0x6000, false, 3);
+	struct ipsec_sa *in = sa_make(IPSEC_ALG_AES_GCM_128, IPSEC_DIR_IN, 0x6000, false, 3);
+	struct ipsec_tunnel_params p;
+	params_make(&p, outer_fam, false);
+	inner_make(inner, fam, sizeof(inner), (uint8_t)(0xb8 | inner_ecn));
+	struct rte_mbuf *m = mbuf_with(inner, sizeof(inner));
+	CU_ASSERT_EQUAL_FATAL(encap(m, out, &p, 1), ESP_OK);
+	uint8_t *o = rte_pktmbuf_mtod(m, uint8_t *);
+	/* the outer header carries the inner DSCP + ECN (RFC 4301 5.1.2.1, RFC 6040 normal mode) ... */
+	uint8_t otos = outer_fam == 4 ? o[1] : (uint8_t)((o[0] << 4) | (o[1] >> 4));
+	CU_ASSERT_EQUAL(otos, 0xb8 | inner_ecn);
+	/* ... then a router on the way changes its ECN (IPv4: checksum kept right) */
+	if (outer_fam == 4) {
+		uint16_t old = csum_rd16(o);
+		o[1] = (uint8_t)((o[1] & 0xfc) | outer_ecn);
+		csum_wr16(o + 10, csum_update16(csum_rd16(o + 10), old, csum_rd16(o)));
+	} else {
+		o[1] = (uint8_t)((o[1] & 0xcf) | (outer_ecn << 4));
+	}
+	uint8_t got_fam = 0;
+	enum esp_status st = decap(m, in, &got_fam);
+	if (st == ESP_OK) {
+		const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+		*got = fam == 4 ? ip[1] & 3 : (ip[1] >> 4) & 3;
+		uint8_t dscp = fam == 4 ? ip[1] & 0xfc : (uint8_t)(((ip[0] << 4) | (ip[1] >> 4)) & 0xfc);
+		CU_ASSERT_EQUAL(dscp, 0xb8);
+		if (fam == 4) {
+			CU_ASSERT_EQUAL(ip4_check(ip, rte_pktmbuf_data_len(m)), IP4_OK);
+		} else {
+			CU_ASSERT_EQUAL(csum_rd32(ip) & 0xfffff, 0x12345); /* flow label untouched */
+		}
+	}
+	rte_pktmbuf_free(m);
+	ipsec_sa_destroy(out);
+	ipsec_sa_destroy(in);
+	return st;
+}
+
+static void test_ecn(void)
+{
+	/* RFC 6040 4.2 table: rows = inner Not-ECT, ECT(0), ECT(1), CE; columns = outer Not-ECT, ECT(0), ECT(1), CE. */
+	static const int want[4][4] = {
+		{0, 0, 0, -1}, /* CE over Not-ECT: drop */
+		{2, 2, 1, 3},
+		{1, 1, 1, 3},
+		{3, 3, 3, 3},
+	};
+	static const uint8_t code[4] = {0, 2, 1, 3}; /* Not-ECT, ECT(0), ECT(1), CE */
+	for (uint8_t outer_fam = 4; outer_fam <= 6; outer_fam += 2)
+		for (uint8_t fam = 4; fam <= 6; fam += 2)
+			for (int i = 0; i < 4; i++)
+				for (int o = 0; o < 4; o++) {
+					uint8_t got = 0xff;
+					enum esp_status st = ecn_trip(outer_fam, fam, code[i], code[o], &got);
+					if (want[i][o] < 0) {
+						CU_ASSERT_EQUAL(st, ESP_ERR_ECN_NOT_ECT);
+					} else {
+						CU_ASSERT_EQUAL(st, ESP_OK);
+						CU_ASSERT_EQUAL(got, want[i][o]);
+					}
+				}
+}
+
+/* Outer UDP checksums: IPv6 zero refused; keepalives and non-ESP packets verified when they carry one. */
+static void test_udp_checksums(void)
+{
+	struct esp_in in;
+	uint8_t b[128] = {0};
+	b[0] = 0x45;
+	csum_wr16(b + 2, 29);
+	b[8] = 64;
+	b[9] = IPPROTO_UDP;
+	memcpy(b + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	csum_wr16(b + 20, 4500);
+	csum_wr16(b + 22, 4500);
+	csum_wr16(b + 24, 9);
+	b[28] = 0xff;
+	uint16_t sum = inet_csum_fold(inet_csum_add(inet_csum_add(0, b + 12, 8) + IPPROTO_UDP + 9, b + 20, 9));
+	csum_wr16(b + 26, sum);
+	struct rte_mbuf *m = mbuf_with(b, 29);
+	CU_ASSERT_EQUAL(esp_in_parse(m, &in), ESP_ERR_KEEPALIVE);
+	rte_pktmbuf_free(m);
+	csum_wr16(b + 26, (uint16_t)(sum ^ 0x0100));
+	m = mbuf_with(b, 29);
+	CU_ASSERT_EQUAL(esp_in_parse(m, &in), ESP_ERR_UDP_BAD_CSUM);
+	rte_pktmbuf_free(m);
+	/* Non-ESP marker with a wrong checksum. */
+	csum_wr16(b + 2, 40);
+	csum_wr16(b + 24, 20);
+	b[28] = 0;
+	m = mbuf_with(b, 40);
+	CU_ASSERT_EQUAL(esp_in_parse(m, &in), ESP_ERR_UDP_BAD_CSUM);
+	rte_pktmbuf_free(m);
+	csum_wr16(b + 26, 0); /* IPv4: none */
+	m = mbuf_with(b, 40);
+	CU_ASSERT_EQUAL(esp_in_parse(m, &in), ESP_ERR_NOT_ESP);
+	rte_pktmbuf_free(m);
+	/* ESP in UDP over IPv6 without checksum: refused (RFC 8200 8.1); with one: left to the ICV. */
+	memset(b, 0, sizeof(b));
+	b[0] = 0x60;
+	csum_wr16(b + 4, 32);
+	b[6] = IPPROTO_UDP;
+	b[7] = 64;
+	csum_wr16(b + 40, 4500);
+	csum_wr16(b + 42, 4500);
+	csum_wr16(b + 44, 32);
+	csum_wr32(b + 48, 0x1001);
+	csum_wr32(b + 52, 1);
+	m = mbuf_with(b, 72);
+	CU_ASSERT_EQUAL(esp_in_parse(m, &in), ESP_ERR_UDP6_ZERO_CSUM);
+	rte_pktmbuf_free(m);
+	csum_wr16(b + 46, 0x1234);
+	m = mbuf_with(b, 72);
+	CU_ASSERT_EQUAL(esp_in_parse(m, &in), ESP_OK);
+	rte_pktmbuf_free(m);
 }
 
 /* An IPv4 or IPv6 TCP SYN with options opts (olen bytes, a multiple of 4) and a valid checksum. */
@@ -548,10 +677,12 @@ static void test_mss_clamp(void)
 			set_tcp_sum(b, fam, len);
 			CU_ASSERT_TRUE(esp_mss_clamp(b, (uint32_t)len, 1360));
 			size_t mo = (fam == 4 ? 20 : 40) + 20 + (o ? 3 : 2);
-			CU_ASSERT_EQUAL(csum_rd16(b + mo), 1360);
+			/* The configured value is the IPv4 MSS: IPv6 SYNs get 20 less (longer IP header). */
+			uint16_t want = fam == 4 ? 1360 : 1340;
+			CU_ASSERT_EQUAL(csum_rd16(b + mo), want);
 			CU_ASSERT_EQUAL(tcp_sum(b, fam, len), 0); /* still valid */
 			CU_ASSERT_FALSE(esp_mss_clamp(b, (uint32_t)len, 1400)); /* already below */
-			CU_ASSERT_EQUAL(csum_rd16(b + mo), 1360);
+			CU_ASSERT_EQUAL(csum_rd16(b + mo), want);
 		}
 		/* SYN-ACK is clamped too; a plain ACK is not. */
 		size_t len = syn_make(b, fam, even, sizeof(even), 0x12);
@@ -587,6 +718,20 @@ static void test_sa_create(void)
 	CU_ASSERT_EQUAL(sa->owner, 0x1234 % 3);
 	CU_ASSERT_EQUAL(sa->iface, 3);
 	CU_ASSERT_EQUAL(sa->seq_limit, UINT32_MAX);
+	CU_ASSERT_FALSE(sa->seq_limit_hard);
+	/* Exact hard packet lifetime: the limit is the start + hard_packets, within the space. */
+	sa->hard_packets = 10;
+	ipsec_sa_seq_start(sa, 100);
+	CU_ASSERT(sa->seq_out == 100 && sa->seq_limit == 110 && sa->seq_limit_hard);
+	ipsec_sa_seq_start(sa, UINT32_MAX - 5);
+	CU_ASSERT(sa->seq_limit == UINT32_MAX && !sa->seq_limit_hard);
+	sa->esn = true;
+	sa->hard_packets = 0;
+	ipsec_sa_seq_start(sa, 0);
+	/* ESN: headroom below 2^64 so that the workers' fetch-adds past the limit never wrap seq_out to 0. */
+	CU_ASSERT(sa->seq_limit <= UINT64_MAX - (uint64_t)IPSEC_MAX_WORKERS * IPSEC_CRYPTO_BURST);
+	sa->esn = false;
+	ipsec_sa_seq_start(sa, 0);
 	CU_ASSERT_EQUAL(sa->replay.window, 4096);
 	CU_ASSERT_EQUAL((uintptr_t)&sa->crypto % 64, 0);
 	CU_ASSERT_EQUAL((uintptr_t)&sa->seq_out % 64, 0);
@@ -631,6 +776,8 @@ int main(void)
 		{"malformed: padding, next header, dummy, ICV, truncated", test_malformed},
 		{"outer parsing: keepalive, non-ESP, trims, fragments, IPv6 options", test_outer_parsing},
 		{"no head or tail room", test_no_room},
+		{"ECN: RFC 6040 decapsulation table, DSCP/ECN copied on encapsulation", test_ecn},
+		{"outer UDP checksums: IPv6 zero, keepalive / non-ESP verified", test_udp_checksums},
 		{"TCP MSS clamp", test_mss_clamp},
 		{"SA and tunnel building", test_sa_create},
 	};

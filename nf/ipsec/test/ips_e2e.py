@@ -57,6 +57,20 @@ ROUNDS = {  # worker count -> the tunnel of that round
 }
 
 
+METRICS_PORT = 19471  # Prometheus endpoint of the tier's npsd (the tunnel health metrics are checked there)
+
+
+def scrape_tunnel(family, iface):
+    """The value of npsgw_ipsec_tunnel_<family>_total{interface=iface,...} on the metrics endpoint, or None."""
+    import urllib.request
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % METRICS_PORT, timeout=5).read().decode()
+    prefix = 'npsgw_ipsec_tunnel_%s_total{interface="%s",' % (family, iface)
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return int(line.rsplit(" ", 1)[1])
+    return None
+
+
 def boot_conf(work, workers, spec, sas):
     out = []
     if workers == 1:
@@ -65,6 +79,7 @@ def boot_conf(work, workers, spec, sas):
         out.append('eal: { lcores = "0-2"; memory_mb = 1024; hugepages = "no"; file_prefix = "%s";\n'
                    '       extra_args = [ "--lcores=0@0,1@1,2@1" ]; };' % PREFIX)
     out.append('control: { socket = "%s"; };' % os.path.join(work, "npsd.sock"))
+    out.append('metrics: { listen = "127.0.0.1:%d"; interval_ms = 100; };' % METRICS_PORT)
     devs = ["ips-ten", "ips-peer"]
     out.append("devices = (\n%s\n);" % ",\n".join(
         '  { name = "p%d"; vdev = "net_af_packet%d,iface=%s,qpairs=%d"; rx_queues = %d; }'
@@ -347,6 +362,11 @@ class Tier:
                                                                                  st.get("decrypted"), rx_peer))
         drops = {k: v for k, v in self.v.drops().items() if v and (k.startswith("esp_") or k.startswith("ipsec_"))}
         self.expect(not drops, "no IPsec drops (%s)" % drops)
+        # The same health counters on the Prometheus endpoint (snapshots every 100 ms).
+        time.sleep(0.5)
+        m_rx, m_tx = scrape_tunnel("rx_packets", "t1"), scrape_tunnel("tx_packets", "t1")
+        self.expect(m_rx == rx and m_tx == tx, "Prometheus npsgw_ipsec_tunnel_{rx,tx}_packets_total{interface=\"t1\"} "
+                    "%s/%s = ipsec show tunnels %s/%s" % (m_rx, m_tx, rx, tx))
 
     def expect_no_keys(self):
         """No key of any SA of the run (nor a 16-hex-digit piece of one) in ipsec show tunnels / sas / stats, show
@@ -476,7 +496,8 @@ class Tier:
         if "seq" not in line:
             return "skip: `ipsec sa add` has no initial sequence number option (%s)" % line.strip()[:100]
         sa_ = self.new_sa("exhaust")
-        top = (1 << 64) - 1 if sa_.esn else (1 << 32) - 1
+        # With ESN the last usable number leaves 64 workers x 64 packets of headroom below 2^64 (docs/IPSEC.md).
+        top = (1 << 64) - 1 - 64 * 64 if sa_.esn else (1 << 32) - 1
         sa_.rx_top = top - 3  # the peer infers seq-hi from the last number it saw
         self.bridge.add_rx_sa(sa_)
         prev = self.sa_out
