@@ -285,6 +285,9 @@ int32_t ct_lookup(struct ct_table *t, const struct ct_key *k, uint32_t hash);
  */
 int32_t ct_insert(struct ct_table *t, const struct ct_key *k, uint32_t hash, unsigned init_side, uint64_t now_ms);
 struct ct_session *ct_session(struct ct_table *t, int32_t idx);
+/* The session array itself (ct_table_capacity() entries, by session index): for owners that read their sessions
+ * per packet without a call (the array never moves). */
+struct ct_session *ct_sessions(struct ct_table *t);
 const struct ct_session *ct_session_const(const struct ct_table *t, uint32_t idx);
 /* The key of session idx (from the hash's key store); NULL when the slot is free. */
 const struct ct_key *ct_session_key(const struct ct_table *t, uint32_t idx);

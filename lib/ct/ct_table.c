@@ -308,6 +308,11 @@ struct ct_session *ct_session(struct ct_table *t, int32_t idx)
 	return &t->sessions[idx];
 }
 
+struct ct_session *ct_sessions(struct ct_table *t)
+{
+	return t->sessions;
+}
+
 const struct ct_session *ct_session_const(const struct ct_table *t, uint32_t idx)
 {
 	if (idx >= t->n_slots)

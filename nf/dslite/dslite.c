@@ -71,14 +71,7 @@ static int worker_create(unsigned i, const struct dslite_conf *c, char *err, siz
 	uint32_t max = nat.workers[i].max_subs;
 	dw->max_b4 = max == 0 || max > DSLITE_B4_MAX ? DSLITE_B4_MAX : RTE_MAX(max, 1024u);
 	snprintf(name, sizeof(name), "dsl-b4-w%u", i);
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = dw->max_b4,
-		.key_len = sizeof(struct dslite_b4_key),
-		.hash_func = rte_hash_crc,
-		.socket_id = socket,
-	};
-	dw->b4s = rte_hash_create(&hp);
+	dw->b4s = nat_hash_create(name, dw->max_b4, sizeof(struct dslite_b4_key), 0, socket);
 	dw->b4 = rte_zmalloc_socket("dsl-b4", sizeof(*dw->b4) * dw->max_b4, RTE_CACHE_LINE_SIZE, socket);
 	dw->reass = dslite_reass_create(c->reassembly_max, dsl.reass_cycles, socket);
 	if (dw->b4s == NULL || dw->b4 == NULL || dw->reass == NULL) {

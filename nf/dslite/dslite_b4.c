@@ -5,6 +5,7 @@
  * last block released) and the B4 has been quiet for DSLITE_B4_GRACE_MS, the house recycles the index: no session,
  * mapping or fragment-map entry can name it any more. Worker only (its own table).
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_hash.h>
@@ -19,6 +20,26 @@ int32_t dslite_b4_find(struct dslite_worker *dw, uint16_t aftr, const uint8_t b4
 	return pos >= 0 && (uint32_t)pos < dw->max_b4 ? pos : -1;
 }
 
+/* A B4 the lookup missed: a new entry (worker clock now), or -1 when the table is full. */
+static int32_t b4_add(struct dslite_worker *dw, const struct dslite_b4_key *k, hash_sig_t sig, uint64_t now)
+{
+	int32_t pos = rte_hash_add_key_with_hash(dw->b4s, k, sig);
+	if (pos < 0 || (uint32_t)pos >= dw->max_b4) {
+		if (pos >= 0)
+			rte_hash_del_key_with_hash(dw->b4s, k, sig);
+		return -1;
+	}
+	struct dslite_b4 *e = &dw->b4[pos];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->addr, k->addr, 16);
+	e->aftr = (uint16_t)k->aftr;
+	e->created_ms = e->last_ms = now;
+	__atomic_store_n(&e->used, 1, __ATOMIC_RELEASE);
+	dw->n_b4++;
+	dw->cnt[DSLITE_CNT_b4_created]++;
+	return pos;
+}
+
 int32_t dslite_b4_get(struct dslite_worker *dw, const struct dslite_aftr_rt *a, const uint8_t b4[16], uint64_t now)
 {
 	struct dslite_b4_key k = {.aftr = a->slot};
@@ -29,21 +50,30 @@ int32_t dslite_b4_get(struct dslite_worker *dw, const struct dslite_aftr_rt *a, 
 		dw->b4[pos].last_ms = now;
 		return pos;
 	}
-	pos = rte_hash_add_key_with_hash(dw->b4s, &k, sig);
-	if (pos < 0 || (uint32_t)pos >= dw->max_b4) {
-		if (pos >= 0)
-			rte_hash_del_key_with_hash(dw->b4s, &k, sig);
-		return -1;
+	return b4_add(dw, &k, sig, now);
+}
+
+void dslite_b4_get_bulk(struct dslite_worker *dw, const struct dslite_b4_key *const *keys, unsigned n, uint64_t now,
+			int32_t *pos)
+{
+	if (n == 0)
+		return;
+	if (rte_hash_lookup_bulk(dw->b4s, (const void **)(uintptr_t)keys, n, pos) != 0)
+		for (unsigned i = 0; i < n; i++)
+			pos[i] = -ENOENT;
+	for (unsigned i = 0; i < n; i++) {
+		if (likely(pos[i] >= 0)) {
+			dw->b4[pos[i]].last_ms = now;
+			continue;
+		}
+		/* A new B4 (in order: a later packet of the same B4 finds the entry this one makes). */
+		hash_sig_t sig = rte_hash_hash(dw->b4s, keys[i]);
+		pos[i] = rte_hash_lookup_with_hash(dw->b4s, keys[i], sig);
+		if (pos[i] >= 0)
+			dw->b4[pos[i]].last_ms = now;
+		else
+			pos[i] = b4_add(dw, keys[i], sig, now);
 	}
-	struct dslite_b4 *e = &dw->b4[pos];
-	memset(e, 0, sizeof(*e));
-	memcpy(e->addr, b4, 16);
-	e->aftr = a->slot;
-	e->created_ms = e->last_ms = now;
-	__atomic_store_n(&e->used, 1, __ATOMIC_RELEASE);
-	dw->n_b4++;
-	dw->cnt[DSLITE_CNT_b4_created]++;
-	return pos;
 }
 
 void dslite_b4_reap(struct dslite_worker *dw, struct nat_worker *nw, uint64_t now)

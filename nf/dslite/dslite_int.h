@@ -149,6 +149,13 @@ static inline bool dslite_is_local4(const struct dslite_aftr_rt *a, uint32_t dst
 
 /* Worker: the softwire index of (aftr, B4), created when new; -1 when the table is full. */
 int32_t dslite_b4_get(struct dslite_worker *dw, const struct dslite_aftr_rt *a, const uint8_t b4[16], uint64_t now);
+/*
+ * Worker: dslite_b4_get() for n <= 64 keys (aftr and addr set, the rest zero) with one bulk hash lookup; the B4s it
+ * misses are made in order, so a later key of the same new B4 finds the entry an earlier one made. pos[i] = the
+ * softwire index, or -1 when the table is full.
+ */
+void dslite_b4_get_bulk(struct dslite_worker *dw, const struct dslite_b4_key *const *keys, unsigned n, uint64_t now,
+			int32_t *pos);
 /* Worker: the softwire index of (aftr, B4) when known, else -1 (no creation). */
 int32_t dslite_b4_find(struct dslite_worker *dw, uint16_t aftr, const uint8_t b4[16]);
 /* Worker: recycle B4s whose subscriber is gone (a budget per call). */

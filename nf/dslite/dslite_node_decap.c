@@ -9,6 +9,13 @@
  * checked, is translated in2out by the NAT engine (realm = the B4's softwire) with its MSS clamped, and goes to
  * ip4_lookup in the AFTR's IPv4 VRF.
  *
+ * A chunk of at most 64 packets goes in phases, so that the table lookups of its packets overlap their cache
+ * misses instead of waiting for each in turn: (1) per packet, everything that needs no table (AFTR, B4 prefix,
+ * hand-off, reassembly, inner header checks, parse); (2) one bulk lookup of the B4s (new ones made in order);
+ * (3) one bulk session lookup, the sessions and their mappings prefetched; (4) in arrival order: track or open,
+ * rewrite, on to ip4_lookup. What an open in (4) changes (a session evicted, one opened by an earlier packet of
+ * the chunk) is seen by the later packets of the chunk.
+ *
  * Hot path: no lock, no syscall, no allocation (the B4 table and the engine's tables are preallocated).
  */
 #include <rte_byteorder.h>
@@ -22,6 +29,7 @@
 #include "nf/dslite/dslite_int.h"
 #include "nf/dslite/dslite_pkt.h"
 #include "nf/dslite/dslite_reass.h"
+#include "nf/nf_node.h"
 
 enum {
 #define DECAP_NEXT_ENUM(n, d) DECAP_NEXT_##n,
@@ -34,6 +42,8 @@ enum {
 };
 #define DECAP_NEXT_NAT0 (DECAP_NEXT_IP4_LOOKUP - NAT_DROP_COUNT) /* first of the NAT reasons, in their order */
 #define DECAP_HELD UINT16_MAX                         /* the packet was kept (hand-off, reassembly) */
+#define DECAP_QUEUED (UINT16_MAX - 1)                 /* a softwire packet, queued for phases 2 to 4 */
+#define DECAP_CHUNK 64
 
 struct decap_ctx {
 	struct rte_graph *graph;
@@ -103,90 +113,50 @@ static inline bool hand_off(struct decap_ctx *c, struct rte_mbuf *m, const uint8
 	return true;
 }
 
-/* The NAT in2out of the inner IPv4 packet at ip (len bytes may be read, total from its header) of softwire sw. */
-static rte_edge_t translate(struct decap_ctx *c, const struct dslite_aftr_rt *a, uint32_t realm, const uint8_t *b4,
-			   uint8_t *ip, uint32_t len)
+/*
+ * A softwire packet on its B4's worker, from phase 1 to phase 4 (decap_process): its inner IPv4 packet checked and
+ * parsed (phase 1), its B4's softwire index (phase 2: one bulk lookup), its session (phase 3: one bulk lookup and
+ * prefetches), its translation (phase 4, in arrival order).
+ */
+struct decap_sw {
+	struct rte_mbuf *m;
+	const struct dslite_aftr_rt *a;
+	uint8_t *ip;          /* the inner IPv4 header */
+	uint32_t len4;        /* its bytes, from the IPv6 payload length */
+	uint8_t parse;        /* enum nat_parse_err of pk */
+	int16_t lookup;       /* its session lookup (phase 3), -1 when none */
+	int32_t sw;           /* softwire index, -1 when the B4 table is full */
+	struct nat_pkt pk;
+};
+
+struct decap_chunk {
+	unsigned n_sw, n_lk, n_out;
+	struct decap_sw sw[DECAP_CHUNK];
+	struct dslite_b4_key b4k[DECAP_CHUNK];
+	const struct dslite_b4_key *b4kp[DECAP_CHUNK];
+	int32_t b4pos[DECAP_CHUNK];
+	/* session lookups */
+	struct nat_tuple t[DECAP_CHUNK];
+	struct ct_key key[DECAP_CHUNK];
+	const struct ct_key *keyp[DECAP_CHUNK];
+	uint32_t hash[DECAP_CHUNK];
+	int32_t idx[DECAP_CHUNK];
+	uint8_t side[DECAP_CHUNK];
+	/* what leaves, in order */
+	void *out_m[DECAP_CHUNK];
+	rte_edge_t out_e[DECAP_CHUNK];
+};
+
+static inline void emit(struct decap_chunk *ch, rte_edge_t e, struct rte_mbuf *m)
 {
-	struct nat_pkt k;
-	enum nat_parse_err pe = nat_parse(ip, len, &k);
-	switch (pe) {
-	case NAT_PARSE_OK:
-		break;
-	case NAT_PARSE_TRUNCATED:
-		return DECAP_NEXT_dslite_inner_truncated;
-	case NAT_PARSE_BAD_HDR:
-		return DECAP_NEXT_dslite_inner_inconsistent;
-	case NAT_PARSE_EMB_TRUNCATED:
-	case NAT_PARSE_EMB_BAD:
-		return DECAP_NEXT_nat_icmp_bad_embedded;
-	default:
-		return DECAP_NEXT_nat_l4_truncated;
-	}
-	struct nat_worker *nw = c->nw;
-	if (k.kind == NAT_KIND_FRAG_LATER) {
-		const struct nat_frag_ent *fe = nat_frag_get(nw, realm, k.src, k.dst, k.frag_id, k.proto, c->now);
-		if (fe == NULL)
-			return DECAP_NEXT_nat_frag_no_first;
-		nat_xlat(ip, &k, NAT_IN2OUT, fe->new_src, 0);
-		cnt(c, DSLITE_CNT_inner_frag_translated);
-		return DECAP_NEXT_IP4_LOOKUP;
-	}
-	if (k.kind == NAT_KIND_OTHER)
-		return DECAP_NEXT_nat_proto_unsupported;
-
-	struct nat_tuple t = {.vrf = realm, .proto = k.proto, .src = k.src, .dst = k.dst, .sport = k.sport,
-			      .dport = k.dport};
-	if (k.kind == NAT_KIND_ICMP_ERROR) {
-		/* An inside host's error about a packet it received: the session is the quoted packet's (RFC 5508). */
-		if (!k.emb.has_ports)
-			return DECAP_NEXT_nat_icmp_bad_embedded;
-		t = (struct nat_tuple){.vrf = realm, .proto = k.emb.proto, .src = k.emb.dst, .dst = k.emb.src,
-				       .sport = k.emb.dport, .dport = k.emb.sport};
-		struct ct_key key;
-		nat_in_key(&key, &t);
-		int32_t idx = ct_lookup(nw->ct, &key, ct_key_hash(&key));
-		if (idx < 0)
-			return DECAP_NEXT_nat_icmp_no_session;
-		const struct nat_mapping *mp = nat_sess_map(nw, idx);
-		nat_xlat_icmp_error(ip, &k, NAT_IN2OUT, mp->pub_addr, mp->pub_addr, mp->pub_port);
-		return DECAP_NEXT_IP4_LOOKUP;
-	}
-
-	struct ct_pkt cp;
-	nat_ct_pkt(&cp, k.proto, ip + k.ihl, k.total_len - k.ihl, k.total_len);
-	struct ct_key key;
-	unsigned side = nat_in_key(&key, &t);
-	uint32_t hash = ct_key_hash(&key);
-	int32_t idx = ct_lookup(nw->ct, &key, hash);
-	if (idx >= 0) {
-		int rc = nat_track(nw, idx, false, &cp, c->now);
-		if (rc < 0)
-			return nat_drop_edge(rc);
-		if (rc == NAT_TRACK_RESTART) { /* a new SYN on a closed session: open anew */
-			nat_session_delete(nw, idx);
-			idx = -1;
-		}
-	}
-	if (idx < 0) {
-		idx = nat_in2out_open(nw, &a->lim, b4, &t, &key, hash, side, &cp, c->now);
-		if (idx == NAT_PASS)
-			return DECAP_NEXT_nat_proto_unsupported;
-		if (idx < 0)
-			return nat_drop_edge(idx);
-	}
-	const struct nat_mapping *mp = nat_sess_map(nw, idx);
-	if (k.proto == NAT_PROTO_TCP && a->mss_clamp != 0 &&
-	    nat_tcp_mss_clamp(ip + k.ihl, k.total_len - k.ihl, a->mss_clamp) == NAT_MSS_CLAMPED)
-		cnt(c, DSLITE_CNT_mss_clamped_in);
-	nat_xlat(ip, &k, NAT_IN2OUT, mp->pub_addr, mp->pub_port);
-	if (k.mf && !nat_frag_put(nw, realm, k.src, k.dst, k.frag_id, k.proto, 1, mp->pub_addr, k.dst, mp->out_vrf,
-				  c->now))
-		return DECAP_NEXT_nat_frag_table_full;
-	return DECAP_NEXT_IP4_LOOKUP; /* counted as decapsulated (NAT's in2out counts nat4_in2out's packets) */
+	ch->out_m[ch->n_out] = m;
+	ch->out_e[ch->n_out++] = e;
 }
 
-/* A whole softwire packet (reassembled if it came in fragments), on its B4's worker. */
-static rte_edge_t softwire(struct decap_ctx *c, const struct dslite_aftr_rt *a, struct rte_mbuf *m)
+/* Phase 1 of a whole softwire packet (reassembled if it came in fragments) on its B4's worker: the checks that
+ * need no table; queued for its B4 (DECAP_QUEUED) or dropped (its edge). */
+static rte_edge_t softwire_prepare(struct decap_ctx *c, struct decap_chunk *ch, const struct dslite_aftr_rt *a,
+				   struct rte_mbuf *m)
 {
 	if (c->nw == NULL || nat_pool_get(a->lim.pool) == NULL)
 		return DECAP_NEXT_dslite_nat_off;
@@ -214,25 +184,167 @@ static rte_edge_t softwire(struct decap_ctx *c, const struct dslite_aftr_rt *a, 
 	default:
 		return DECAP_NEXT_dslite_inner_bad;
 	}
-	uint8_t b4[16];
-	memcpy(b4, p + 8, 16);
 	uint8_t *ip = p + DSLITE_IP6_HDR;
 	uint32_t dst = csum_rd32(ip + 16);
 	if (dslite_is_local4(a, dst))
 		return DECAP_NEXT_dslite_inner_to_aftr;
 	if (nat_addr_lookup(__atomic_load_n(&nat.addr_index, __ATOMIC_ACQUIRE), a->pool_vrf, dst) != NAT_NIL)
 		return DECAP_NEXT_dslite_inner_to_pool;
-	int32_t sw = dslite_b4_get(c->dw, a, b4, c->now);
-	if (sw < 0)
-		return DECAP_NEXT_dslite_b4_table_full;
-	rte_edge_t e = translate(c, a, NAT_REALM_B4 | (uint32_t)sw, b4, ip, len4);
-	if (e != DECAP_NEXT_IP4_LOOKUP)
-		return e;
-	c->dw->b4[sw].pkts_in++;
-	rte_pktmbuf_adj(m, DSLITE_IP6_HDR);
-	pkt_meta(m)->vrf = a->vrf;
-	cnt(c, DSLITE_CNT_decapsulated);
+	unsigned i = ch->n_sw++;
+	struct decap_sw *e = &ch->sw[i];
+	e->m = m;
+	e->a = a;
+	e->ip = ip;
+	e->len4 = len4;
+	e->lookup = -1;
+	e->parse = (uint8_t)nat_parse(ip, len4, &e->pk);
+	ch->b4k[i] = (struct dslite_b4_key){.aftr = a->slot};
+	memcpy(ch->b4k[i].addr, p + 8, 16);
+	ch->b4kp[i] = &ch->b4k[i];
+	return DECAP_QUEUED;
+}
+
+/* What a parse error of the inner packet is counted as. */
+static rte_edge_t parse_drop(enum nat_parse_err pe)
+{
+	switch (pe) {
+	case NAT_PARSE_TRUNCATED:
+		return DECAP_NEXT_dslite_inner_truncated;
+	case NAT_PARSE_BAD_HDR:
+		return DECAP_NEXT_dslite_inner_inconsistent;
+	case NAT_PARSE_EMB_TRUNCATED:
+	case NAT_PARSE_EMB_BAD:
+		return DECAP_NEXT_nat_icmp_bad_embedded;
+	default:
+		return DECAP_NEXT_nat_l4_truncated;
+	}
+}
+
+/* Phase 3 (before the bulk lookup) for softwire entry i whose B4 is known: its session key, or, for what needs no
+ * session lookup of its own, nothing (phase 4 deals with it). */
+static void session_key(struct decap_chunk *ch, unsigned i)
+{
+	struct decap_sw *e = &ch->sw[i];
+	if (e->sw < 0 || e->parse != NAT_PARSE_OK ||
+	    (e->pk.kind != NAT_KIND_PORTS && e->pk.kind != NAT_KIND_ICMP_QUERY))
+		return;
+	const struct nat_pkt *k = &e->pk;
+	unsigned j = ch->n_lk++;
+	e->lookup = (int16_t)j;
+	ch->t[j] = (struct nat_tuple){.vrf = NAT_REALM_B4 | (uint32_t)e->sw, .proto = k->proto, .src = k->src,
+				      .dst = k->dst, .sport = k->sport, .dport = k->dport};
+	ch->side[j] = (uint8_t)nat_in_key_hash(&ch->key[j], &ch->hash[j], &ch->t[j]);
+	ch->keyp[j] = &ch->key[j];
+}
+
+/* Phase 4 for a packet with a session lookup: track or open, clamp, rewrite. */
+static rte_edge_t translate_lookup(struct decap_ctx *c, struct decap_chunk *ch, struct nat_burst *f,
+				   struct decap_sw *e, unsigned j)
+{
+	struct nat_worker *nw = c->nw;
+	const struct nat_pkt *k = &e->pk;
+	uint8_t *ip = e->ip;
+	struct ct_pkt cp;
+	nat_ct_pkt(&cp, k->proto, ip + k->ihl, k->total_len - k->ihl, k->total_len);
+	int32_t idx = nat_burst_session(f, nw, ch->key, ch->hash, ch->idx, j);
+	if (idx >= 0) {
+		int rc = nat_track(nw, idx, false, &cp, c->now);
+		if (rc < 0)
+			return nat_drop_edge(rc);
+		if (rc == NAT_TRACK_RESTART) { /* a new SYN on a closed session: open anew */
+			f->touched = true;
+			nat_session_delete(nw, idx);
+			idx = -1;
+		}
+	}
+	if (idx < 0) {
+		f->touched = true;
+		idx = nat_in2out_open(nw, &e->a->lim, ch->b4k[e - ch->sw].addr, &ch->t[j], &ch->key[j], ch->hash[j],
+				      ch->side[j], &cp, c->now);
+		if (idx == NAT_PASS)
+			return DECAP_NEXT_nat_proto_unsupported;
+		if (idx < 0)
+			return nat_drop_edge(idx);
+	}
+	const struct nat_mapping *mp = nat_sess_map(nw, idx);
+	if (k->proto == NAT_PROTO_TCP && e->a->mss_clamp != 0 &&
+	    nat_tcp_mss_clamp(ip + k->ihl, k->total_len - k->ihl, e->a->mss_clamp) == NAT_MSS_CLAMPED)
+		cnt(c, DSLITE_CNT_mss_clamped_in);
+	nat_xlat(ip, k, NAT_IN2OUT, mp->pub_addr, mp->pub_port);
+	if (k->mf && !nat_frag_put(nw, ch->t[j].vrf, k->src, k->dst, k->frag_id, k->proto, 1, mp->pub_addr, k->dst,
+				  mp->out_vrf, c->now))
+		return DECAP_NEXT_nat_frag_table_full;
+	return DECAP_NEXT_IP4_LOOKUP; /* counted as decapsulated (NAT's in2out counts nat4_in2out's packets) */
+}
+
+/* Phase 4 for a packet without a session lookup of its own: non-first fragments, other protocols, ICMP errors. */
+static rte_edge_t translate_other(struct decap_ctx *c, struct decap_sw *e)
+{
+	struct nat_worker *nw = c->nw;
+	const struct nat_pkt *k = &e->pk;
+	uint32_t realm = NAT_REALM_B4 | (uint32_t)e->sw;
+	if (k->kind == NAT_KIND_FRAG_LATER) {
+		const struct nat_frag_ent *fe = nat_frag_get(nw, realm, k->src, k->dst, k->frag_id, k->proto, c->now);
+		if (fe == NULL)
+			return DECAP_NEXT_nat_frag_no_first;
+		nat_xlat(e->ip, k, NAT_IN2OUT, fe->new_src, 0);
+		cnt(c, DSLITE_CNT_inner_frag_translated);
+		return DECAP_NEXT_IP4_LOOKUP;
+	}
+	if (k->kind != NAT_KIND_ICMP_ERROR)
+		return DECAP_NEXT_nat_proto_unsupported;
+	/* An inside host's error about a packet it received: the session is the quoted packet's (RFC 5508). */
+	if (!k->emb.has_ports)
+		return DECAP_NEXT_nat_icmp_bad_embedded;
+	struct nat_tuple t = {.vrf = realm, .proto = k->emb.proto, .src = k->emb.dst, .dst = k->emb.src,
+			      .sport = k->emb.dport, .dport = k->emb.sport};
+	struct ct_key key;
+	nat_in_key(&key, &t);
+	int32_t idx = ct_lookup(nw->ct, &key, ct_key_hash(&key));
+	if (idx < 0)
+		return DECAP_NEXT_nat_icmp_no_session;
+	const struct nat_mapping *mp = nat_sess_map(nw, idx);
+	nat_xlat_icmp_error(e->ip, k, NAT_IN2OUT, mp->pub_addr, mp->pub_addr, mp->pub_port);
 	return DECAP_NEXT_IP4_LOOKUP;
+}
+
+/* Phases 2 to 4 for the chunk's softwire packets. */
+static void softwires(struct decap_ctx *c, struct decap_chunk *ch)
+{
+	struct nat_worker *nw = c->nw;
+	dslite_b4_get_bulk(c->dw, ch->b4kp, ch->n_sw, c->now, ch->b4pos);
+	for (unsigned i = 0; i < ch->n_sw; i++) {
+		ch->sw[i].sw = ch->b4pos[i];
+		session_key(ch, i);
+	}
+	struct nat_burst f = {.touched = false};
+	if (ch->n_lk > 0) {
+		ct_lookup_bulk(nw->ct, ch->keyp, ch->hash, ch->n_lk, ch->idx);
+		/* the sessions are on their way (ct_lookup_bulk); their mappings next */
+		for (unsigned j = 0; j < ch->n_lk; j++)
+			if (ch->idx[j] >= 0)
+				rte_prefetch0(nat_sess_map(nw, ch->idx[j]));
+		nat_burst_start(&f, nw);
+	}
+	for (unsigned i = 0; i < ch->n_sw; i++) {
+		struct decap_sw *e = &ch->sw[i];
+		rte_edge_t edge;
+		if (e->sw < 0)
+			edge = DECAP_NEXT_dslite_b4_table_full;
+		else if (e->parse != NAT_PARSE_OK)
+			edge = parse_drop((enum nat_parse_err)e->parse);
+		else if (e->lookup >= 0)
+			edge = translate_lookup(c, ch, &f, e, (unsigned)e->lookup);
+		else
+			edge = translate_other(c, e);
+		if (edge == DECAP_NEXT_IP4_LOOKUP) {
+			c->dw->b4[e->sw].pkts_in++;
+			rte_pktmbuf_adj(e->m, DSLITE_IP6_HDR);
+			pkt_meta(e->m)->vrf = e->a->vrf;
+			cnt(c, DSLITE_CNT_decapsulated);
+		}
+		emit(ch, edge, e->m);
+	}
 }
 
 /* An ICMPv6 error about a softwire packet (RFC 6333 section 6): packet too big becomes ICMPv4 fragmentation
@@ -265,7 +377,7 @@ static rte_edge_t icmp6_error(struct decap_ctx *c, const struct dslite_aftr_rt *
 }
 
 /* One IPv6 packet of the transport VRF: its edge, or DECAP_HELD. */
-static rte_edge_t decap_one(struct decap_ctx *c, struct rte_mbuf *m)
+static rte_edge_t decap_one(struct decap_ctx *c, struct decap_chunk *ch, struct rte_mbuf *m)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	rte_edge_t pass = feat_next_edge(FEAT_IP6_IN, (unsigned)dsl.feat_decap + 1, pm->vrf);
@@ -313,14 +425,15 @@ static rte_edge_t decap_one(struct decap_ctx *c, struct rte_mbuf *m)
 		/* n fragments in, one packet out: the worker's accounting (rx + created = tx + drops + punted + absorbed) */
 		c->w->pkts_absorbed += absorbed;
 		cnt(c, DSLITE_CNT_reassembled);
-		m = r;
-		/* carry on with the reassembled packet; the caller enqueues the mbuf it passed, so send from here */
-		rte_node_enqueue_x1(c->graph, c->node, softwire(c, a, m), m);
+		/* carry on with the reassembled packet in place of the fragment (the caller only knows the latter) */
+		rte_edge_t e = softwire_prepare(c, ch, a, r);
+		if (e != DECAP_QUEUED)
+			emit(ch, e, r);
 		return DECAP_HELD;
 	}
 	if (p[6] != NAT_PROTO_IPIP)
 		return DECAP_NEXT_dslite_bad_ext;
-	return softwire(c, a, m);
+	return softwire_prepare(c, ch, a, m);
 }
 
 static uint16_t decap_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
@@ -346,12 +459,21 @@ static uint16_t decap_process(struct rte_graph *graph, struct rte_node *node, vo
 	};
 	if (c.nw != NULL)
 		c.nw->now_ms = c.now;
-	for (uint16_t i = 0; i < nb_objs; i++) {
-		if (i + 1 < nb_objs)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		rte_edge_t e = decap_one(&c, pkts[i]);
-		if (e != DECAP_HELD)
-			rte_node_enqueue_x1(graph, node, e, pkts[i]);
+	struct decap_chunk ch;
+	for (uint16_t d = 0; d < nb_objs; d += DECAP_CHUNK) {
+		uint16_t n = RTE_MIN((uint16_t)(nb_objs - d), (uint16_t)DECAP_CHUNK);
+		ch.n_sw = ch.n_lk = ch.n_out = 0;
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[d + i];
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[d + i + 1], void *));
+			rte_edge_t e = decap_one(&c, &ch, m);
+			if (e != DECAP_HELD && e != DECAP_QUEUED)
+				emit(&ch, e, m);
+		}
+		if (ch.n_sw > 0)
+			softwires(&c, &ch);
+		nf_flush_runs(graph, node, ch.out_m, ch.out_e, ch.n_out);
 	}
 	return nb_objs;
 }

@@ -38,9 +38,9 @@ static void share_usage(const struct nat_ports *np, uint32_t slot, uint32_t *use
 		return;
 	*used = a->n_used;
 	*owned = a->n_owned;
-	for (uint32_t k = 0; a->blocks != NULL && k < a->n_owned; k++)
-		if (a->blocks[k].sub != NAT_NIL)
-			*ports += a->blocks[k].used;
+	for (uint32_t k = 0; a->mem != NULL && k < a->n_owned; k++)
+		if (nat_ports_block_at(a, k)->sub != NAT_NIL)
+			*ports += nat_ports_block_at(a, k)->used;
 }
 
 static void address_row(struct ctl_table *t, const struct nat_paddr *p)

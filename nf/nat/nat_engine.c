@@ -33,10 +33,14 @@ struct nat_addr_index *nat_addr_index_build(const struct nat_paddr *const *paddr
 	if (ix == NULL)
 		return NULL;
 	ix->mask = size - 1;
+	ix->lo = UINT32_MAX;
+	ix->hi = 0;
 	for (uint32_t i = 0; i < size; i++)
 		ix->e[i].slot = NAT_NIL;
 	for (uint32_t k = 0; k < n; k++) {
 		const struct nat_paddr *p = paddrs[k];
+		ix->lo = RTE_MIN(ix->lo, p->addr);
+		ix->hi = RTE_MAX(ix->hi, p->addr);
 		uint32_t i = nat_mix32(p->vrf, p->addr) & ix->mask;
 		while (ix->e[i].slot != NAT_NIL && !(ix->e[i].vrf == p->vrf && ix->e[i].addr == p->addr))
 			i = (i + 1) & ix->mask;
@@ -134,6 +138,71 @@ static void release_cb(void *arg, struct ct_table *t, uint32_t idx)
 	sess_release(arg, idx);
 }
 
+/* The engine's keys (8, 12 and 20 bytes, DS-Lite's B4 key 20) hashed and compared in a few instructions: rte_hash
+ * would run its generic CRC loop and memcmp() on every operation. Same values as rte_hash_crc(). */
+static inline uint64_t rd64(const void *p, unsigned off)
+{
+	uint64_t v;
+	memcpy(&v, (const char *)p + off, sizeof(v));
+	return v;
+}
+
+static inline uint32_t rd32(const void *p, unsigned off)
+{
+	uint32_t v;
+	memcpy(&v, (const char *)p + off, sizeof(v));
+	return v;
+}
+
+static uint32_t key8_hash(const void *k, uint32_t len, uint32_t init)
+{
+	return rte_hash_crc_8byte(rd64(k, 0), init);
+}
+
+static uint32_t key12_hash(const void *k, uint32_t len, uint32_t init)
+{
+	return rte_hash_crc_4byte(rd32(k, 8), rte_hash_crc_8byte(rd64(k, 0), init));
+}
+
+static uint32_t key20_hash(const void *k, uint32_t len, uint32_t init)
+{
+	return rte_hash_crc_4byte(rd32(k, 16), rte_hash_crc_8byte(rd64(k, 8), rte_hash_crc_8byte(rd64(k, 0), init)));
+}
+
+static int key8_cmp(const void *a, const void *b, size_t len)
+{
+	return rd64(a, 0) != rd64(b, 0);
+}
+
+static int key12_cmp(const void *a, const void *b, size_t len)
+{
+	return ((rd64(a, 0) ^ rd64(b, 0)) | (rd32(a, 8) ^ rd32(b, 8))) != 0;
+}
+
+static int key20_cmp(const void *a, const void *b, size_t len)
+{
+	return ((rd64(a, 0) ^ rd64(b, 0)) | (rd64(a, 8) ^ rd64(b, 8)) | (rd32(a, 16) ^ rd32(b, 16))) != 0;
+}
+
+struct rte_hash *nat_hash_create(const char *name, uint32_t entries, uint32_t key_len, uint32_t extra_flag,
+				 int socket)
+{
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = entries,
+		.key_len = key_len,
+		.hash_func = key_len == 8 ? key8_hash : key_len == 12 ? key12_hash : key_len == 20 ? key20_hash
+										: rte_hash_crc,
+		.hash_func_init_val = 0x5a17c0de,
+		.socket_id = socket,
+		.extra_flag = (uint8_t)extra_flag,
+	};
+	struct rte_hash *h = rte_hash_create(&hp);
+	if (h != NULL && (key_len == 8 || key_len == 12 || key_len == 20))
+		rte_hash_set_cmp_func(h, key_len == 8 ? key8_cmp : key_len == 12 ? key12_cmp : key20_cmp);
+	return h;
+}
+
 /* The engine's hashes get the session table's bucket headroom (ct_hash_entries()): at steady state (table full,
  * evicting) an insert finds room in the key's own buckets. Arrays indexed by key positions are sized to the
  * entries, not to the live maximum. */
@@ -141,16 +210,8 @@ static struct rte_hash *hash_create(const char *what, unsigned index, uint32_t e
 {
 	char name[RTE_HASH_NAMESIZE];
 	snprintf(name, sizeof(name), "nat-%s-w%u", what, index);
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = entries,
-		.key_len = key_len,
-		.hash_func = rte_hash_crc,
-		.hash_func_init_val = 0x5a17c0de,
-		.socket_id = socket,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE, /* an insert fails only when every key slot is taken */
-	};
-	return rte_hash_create(&hp);
+	/* extendable buckets: an insert fails only when every key slot is taken */
+	return nat_hash_create(name, entries, key_len, RTE_HASH_EXTRA_FLAGS_EXT_TABLE, socket);
 }
 
 int nat_worker_create(struct nat_worker *w, unsigned index, unsigned n_workers, int socket,
@@ -167,10 +228,14 @@ int nat_worker_create(struct nat_worker *w, unsigned index, unsigned n_workers, 
 	if ((w->ct = ct_table_create(name, socket, &p)) == NULL)
 		goto err;
 	ct_set_release_cb(w->ct, release_cb, w);
+	w->sess = ct_sessions(w->ct);
 	uint32_t cap = ct_table_capacity(w->ct);
 	/* The limits are enforced with n_maps / n_subs; the hashes (and the arrays indexed by their key positions)
 	 * are larger for bucket headroom. */
-	w->map_limit = cap;
+	/* A mapping lives only while it has sessions, so mappings <= sessions <= cap, except for the one an open makes
+	 * before its session: with cap + 1 a full table that evicts (when_full) still takes a new flow when every
+	 * session has a mapping of its own. */
+	w->map_limit = cap + 1;
 	w->sub_limit = RTE_MAX(1024u, cap / 8);
 	w->max_maps = ct_hash_entries(w->map_limit);
 	w->max_subs = ct_hash_entries(w->sub_limit);
@@ -400,9 +465,13 @@ static int dyn_port(struct nat_worker *w, uint32_t si, const struct nat_limits *
 	struct nat_sub *sub = &w->sub[si];
 	unsigned pi = nat_proto_index(proto);
 	if (sub->paddr != NAT_NIL && sub->n_blocks > 0) {
+		/* the block holding the inside port, when it is one of the subscriber's (its own list: the allocator's
+		 * record of that block's owner is a cache miss on a random block) */
 		uint32_t ref = nat_ports_block_of(w->ports, sub->paddr, want);
-		if (ref != NAT_NIL && nat_ports_block_sub(w->ports, ref) == si &&
-		    nat_ports_port_alloc(w->ports, ref, pi, want, port) == 0)
+		bool own = false;
+		for (unsigned b = 0; ref != NAT_NIL && b < sub->n_blocks && !own; b++)
+			own = sub->blocks[b] == ref;
+		if (own && nat_ports_port_alloc(w->ports, ref, pi, want, port) == 0)
 			return 0;
 		for (unsigned b = 0; b < sub->n_blocks; b++)
 			if (nat_ports_port_alloc(w->ports, sub->blocks[b], pi, want, port) == 0)
@@ -415,13 +484,16 @@ static int dyn_port(struct nat_worker *w, uint32_t si, const struct nat_limits *
 	return nat_ports_port_alloc(w->ports, ref, pi, want, port) == 0 ? 0 : NAT_DROP_nat_pool_exhausted + 1;
 }
 
+/* A dynamic mapping for t; sig: the hash of its inside key in map_in (the caller's lookup computed it). */
 static int32_t map_new_dynamic(struct nat_worker *w, const struct nat_limits *lim, const uint8_t *b4,
-			       const struct nat_tuple *t)
+			       const struct nat_tuple *t, hash_sig_t sig)
 {
 	uint32_t si = sub_get(w, t->vrf, (t->vrf & NAT_REALM_B4) ? 0 : t->src, b4);
 	if (si == NAT_NIL)
 		return NAT_ERR(NAT_DROP_nat_session_full);
 	struct nat_sub *sub = &w->sub[si];
+	if (sub->n_blocks > 0) /* where dyn_port() usually finds the port, below */
+		nat_ports_block_prefetch(w->ports, sub->blocks[0]);
 	sub->max_sessions = lim->max_sessions;
 	sub->max_blocks = (uint8_t)RTE_MIN(lim->max_blocks, (uint32_t)NAT_SUB_MAX_BLOCKS);
 	sub->pool = lim->pool;
@@ -431,17 +503,17 @@ static int32_t map_new_dynamic(struct nat_worker *w, const struct nat_limits *li
 		return NAT_ERR(NAT_DROP_nat_quota_sessions);
 	}
 	struct nat_mkey ik = {.vrf = t->vrf, .addr = t->src, .port = t->sport, .proto = t->proto};
-	int32_t pos = w->n_maps < w->map_limit ? rte_hash_add_key(w->map_in, &ik) : -ENOSPC;
+	int32_t pos = w->n_maps < w->map_limit ? rte_hash_add_key_with_hash(w->map_in, &ik, sig) : -ENOSPC;
 	if (pos < 0 || (uint32_t)pos >= w->max_maps) {
 		if (pos >= 0)
-			rte_hash_del_key(w->map_in, &ik);
+			rte_hash_del_key_with_hash(w->map_in, &ik, sig);
 		sub_maybe_free(w, si);
 		return NAT_ERR(NAT_DROP_nat_session_full);
 	}
 	uint16_t port;
 	int rc = dyn_port(w, si, lim, t->proto, t->sport, &port);
 	if (rc != 0) {
-		rte_hash_del_key(w->map_in, &ik);
+		rte_hash_del_key_with_hash(w->map_in, &ik, sig);
 		sub_maybe_free(w, si);
 		return NAT_ERR(rc - 1);
 	}
@@ -449,7 +521,7 @@ static int32_t map_new_dynamic(struct nat_worker *w, const struct nat_limits *li
 	struct nat_mkey ok = {.vrf = p->vrf, .addr = p->addr, .port = port, .proto = t->proto};
 	if (rte_hash_add_key_data(w->map_out, &ok, (void *)(uintptr_t)pos) != 0) {
 		nat_ports_port_free(w->ports, sub->paddr, nat_proto_index(t->proto), port, w->now_ms);
-		rte_hash_del_key(w->map_in, &ik);
+		rte_hash_del_key_with_hash(w->map_in, &ik, sig);
 		sub_maybe_free(w, si);
 		return NAT_ERR(NAT_DROP_nat_session_full);
 	}
@@ -465,18 +537,6 @@ static int32_t map_new_dynamic(struct nat_worker *w, const struct nat_limits *li
 }
 
 /* ---- Sessions ---- */
-
-static inline rte_edge_t verdict_drop(int v)
-{
-	switch (v) {
-	case CT_INVALID_FLAGS:
-		return NAT_DROP_nat_tcp_bad_flags;
-	case CT_OUT_OF_WINDOW:
-		return NAT_DROP_nat_tcp_out_of_window;
-	default:
-		return NAT_DROP_nat_tcp_bad_state;
-	}
-}
 
 static void okey_of(struct nat_worker *w, uint32_t idx, struct nat_okey *ok)
 {
@@ -565,18 +625,9 @@ static int32_t sess_open(struct nat_worker *w, uint32_t mi, const struct ct_key 
 	int v = ct_track(w->ct, idx, init_side, cp, now);
 	if (v != CT_OK) {
 		nat_session_delete(w, idx);
-		return NAT_ERR(verdict_drop(v));
+		return NAT_ERR(nat_verdict_drop(v));
 	}
 	return idx;
-}
-
-int nat_track(struct nat_worker *w, int32_t idx, bool inbound, const struct ct_pkt *cp, uint64_t now)
-{
-	unsigned side = nat_sess_inside_side(w, idx) ^ (inbound ? 1u : 0u);
-	int v = ct_track(w->ct, idx, side, cp, now);
-	if (likely(v == CT_OK))
-		return 0;
-	return v == CT_RESTART ? NAT_TRACK_RESTART : NAT_ERR(verdict_drop(v));
 }
 
 static int tcp_may_open(struct nat_worker *w, uint8_t proto, const struct ct_pkt *cp)
@@ -598,7 +649,8 @@ int32_t nat_in2out_open(struct nat_worker *w, const struct nat_limits *lim, cons
 	if (rc != 0)
 		return NAT_ERR(rc - 1);
 	struct nat_mkey ik = {.vrf = t->vrf, .addr = t->src, .port = t->sport, .proto = t->proto};
-	int32_t mi = rte_hash_lookup(w->map_in, &ik);
+	hash_sig_t sig = rte_hash_hash(w->map_in, &ik);
+	int32_t mi = rte_hash_lookup_with_hash(w->map_in, &ik, sig);
 	if (mi >= 0) {
 		const struct nat_mapping *m = &w->maps[mi];
 		if (m->sub != NAT_NIL && w->sub[m->sub].n_sessions >= w->sub[m->sub].max_sessions) {
@@ -613,7 +665,7 @@ int32_t nat_in2out_open(struct nat_worker *w, const struct nat_limits *lim, cons
 		if (st != NULL)
 			mi = map_new_static(w, st);
 		if (mi < 0) {
-			mi = map_new_dynamic(w, lim, b4, t);
+			mi = map_new_dynamic(w, lim, b4, t, sig);
 			if (mi < 0)
 				return mi;
 		}

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 
 #include "nf/nat/nat_int.h"
@@ -60,6 +61,10 @@ struct nat_tuple {
 int nat_worker_create(struct nat_worker *w, unsigned index, unsigned n_workers, int socket,
 		      const struct ct_params *sessions);
 void nat_worker_free(struct nat_worker *w);
+/* An rte_hash of the engine (or DS-Lite) with its keys' own hash and compare functions (8, 12 or 20-byte keys; other
+ * lengths: rte_hash's). Control thread. */
+struct rte_hash *nat_hash_create(const char *name, uint32_t entries, uint32_t key_len, uint32_t extra_flag,
+				 int socket);
 /* Builders of the published lookup objects (plain calloc; free with nat_*_free). NULL when out of memory. */
 struct nat_addr_index *nat_addr_index_build(const struct nat_paddr *const *paddrs, uint32_t n);
 void nat_addr_index_free(struct nat_addr_index *ix);
@@ -70,11 +75,17 @@ const struct nat_static_rt *nat_static_by_in(const struct nat_statics *s, uint32
 const struct nat_static_rt *nat_static_by_out(const struct nat_statics *s, uint32_t vrf, uint8_t proto,
 					      uint32_t addr, uint16_t port);
 
-/* The ct key of an outbound packet (inside src -> dst); returns the inside endpoint's key side. */
-static inline unsigned nat_in_key(struct ct_key *k, const struct nat_tuple *t)
+/* The ct key of an outbound packet (inside src -> dst) and, when hash is not NULL, its ct_key_hash() (from the
+ * words in registers: no reading back of the key just written); returns the inside endpoint's key side. */
+static inline unsigned nat_in_key_hash(struct ct_key *k, uint32_t *hash, const struct nat_tuple *t)
 {
 	rte_be32_t s = rte_cpu_to_be_32(t->src), d = rte_cpu_to_be_32(t->dst);
-	return ct_key_build(k, t->vrf, 4, t->proto, &s, &d, t->sport, t->dport);
+	return ct_key_build_hash(k, hash, t->vrf, 4, t->proto, &s, &d, t->sport, t->dport);
+}
+
+static inline unsigned nat_in_key(struct ct_key *k, const struct nat_tuple *t)
+{
+	return nat_in_key_hash(k, NULL, t);
 }
 
 /* The outside key of an inbound packet (remote src -> public dst). */
@@ -90,13 +101,77 @@ int32_t nat_out_lookup(struct nat_worker *w, const struct nat_okey *k);
 /* The mapping of a session. */
 static inline struct nat_mapping *nat_sess_map(struct nat_worker *w, int32_t idx)
 {
-	return &w->maps[ct_session(w->ct, idx)->user[NAT_SESS_MAP]];
+	return &w->maps[w->sess[idx].user[NAT_SESS_MAP]];
+}
+
+/*
+ * Sessions removed from w's table so far (expired, evicted, flushed, deleted). A session index looked up before a
+ * call that may remove sessions (an open: ct_insert reaps or evicts when the table is full; a delete) is still
+ * valid only while this has not moved: the freed index may hold another flow's new session by then.
+ */
+static inline uint64_t nat_sess_removed(struct nat_worker *w)
+{
+	const struct ct_stats *st = ct_table_stats(w->ct);
+	return st->expired + st->evicted + st->flushed + st->deleted;
+}
+
+/*
+ * A burst's bulk session lookup, used while its packets are handled one after the other (nat4_in2out,
+ * dslite_decap). A hit goes stale once a session may have been removed (nat_sess_removed()); a miss once an earlier
+ * packet of the burst with the same key may have opened the session. nat_burst_session() checks both, cheaply in
+ * the usual cases: nothing opened or deleted yet (established flows), no earlier miss with a key hash like this one
+ * (new flows: a 256-bit filter of the misses' hashes spares the search).
+ */
+struct nat_burst {
+	uint64_t removed0; /* nat_sess_removed() at the bulk lookup */
+	bool touched;      /* set by the caller when it opens or deletes a session */
+	uint64_t seen[4];  /* bit (hash >> 24) of every miss so far */
+};
+
+static inline void nat_burst_start(struct nat_burst *b, struct nat_worker *w)
+{
+	b->removed0 = nat_sess_removed(w);
+	b->touched = false;
+	b->seen[0] = b->seen[1] = b->seen[2] = b->seen[3] = 0;
+}
+
+/* The session of lookup j of the burst (keys, hashes and bulk results idx[] of its lookups 0..j), as it is now. */
+static inline int32_t nat_burst_session(struct nat_burst *b, struct nat_worker *w, const struct ct_key *keys,
+					const uint32_t *hash, const int32_t *idx, unsigned j)
+{
+	if (idx[j] >= 0) {
+		if (unlikely(b->touched) && nat_sess_removed(w) != b->removed0)
+			return ct_lookup(w->ct, &keys[j], hash[j]);
+		return idx[j];
+	}
+	uint32_t bit = hash[j] >> 24;
+	uint64_t mask = 1ull << (bit & 63);
+	bool maybe = (b->seen[bit >> 6] & mask) != 0;
+	b->seen[bit >> 6] |= mask;
+	if (maybe)
+		for (unsigned j2 = 0; j2 < j; j2++)
+			if (hash[j2] == hash[j])
+				return ct_lookup(w->ct, &keys[j], hash[j]);
+	return -1;
 }
 
 /* Key side of the inside endpoint of session idx (packets from inside come from it). */
 static inline unsigned nat_sess_inside_side(struct nat_worker *w, int32_t idx)
 {
-	return ct_session(w->ct, idx)->user[NAT_SESS_FLAGS] & NAT_SF_INSIDE_SIDE1;
+	return w->sess[idx].user[NAT_SESS_FLAGS] & NAT_SF_INSIDE_SIDE1;
+}
+
+/* The drop reason of a ct verdict other than CT_OK and CT_RESTART. */
+static inline unsigned nat_verdict_drop(int v)
+{
+	switch (v) {
+	case CT_INVALID_FLAGS:
+		return NAT_DROP_nat_tcp_bad_flags;
+	case CT_OUT_OF_WINDOW:
+		return NAT_DROP_nat_tcp_out_of_window;
+	default:
+		return NAT_DROP_nat_tcp_bad_state;
+	}
 }
 
 /*
@@ -105,7 +180,15 @@ static inline unsigned nat_sess_inside_side(struct nat_worker *w, int32_t idx)
  * opens anew.
  */
 #define NAT_TRACK_RESTART 1
-int nat_track(struct nat_worker *w, int32_t idx, bool inbound, const struct ct_pkt *cp, uint64_t now);
+
+static inline int nat_track(struct nat_worker *w, int32_t idx, bool inbound, const struct ct_pkt *cp, uint64_t now)
+{
+	unsigned side = nat_sess_inside_side(w, idx) ^ (inbound ? 1u : 0u);
+	int v = ct_track(w->ct, idx, side, cp, now);
+	if (likely(v == CT_OK))
+		return 0;
+	return v == CT_RESTART ? NAT_TRACK_RESTART : NAT_ERR(nat_verdict_drop(v));
+}
 
 /* New outbound flow (its ct lookup missed). b4: DS-Lite's B4 address for the logs, or NULL. */
 int32_t nat_in2out_open(struct nat_worker *w, const struct nat_limits *lim, const uint8_t *b4,

@@ -141,7 +141,8 @@ struct nat_addr_index_ent {
 	uint32_t slot;      /* NAT_NIL: empty */
 };
 struct nat_addr_index {
-	uint32_t mask; /* entries - 1 (power of 2, at least twice the addresses) */
+	uint32_t mask;   /* entries - 1 (power of 2, at least twice the addresses) */
+	uint32_t lo, hi; /* the lowest and highest public address of any VRF: most packets are outside, no probe */
 	struct nat_addr_index_ent e[];
 };
 
@@ -253,6 +254,7 @@ struct nat_log_rec {
 struct nat_worker {
 	unsigned index;
 	struct ct_table *ct;         /* sessions keyed by the inside tuple, realm in ct_key.vrf */
+	struct ct_session *sess;     /* ct_sessions(ct): the hot path indexes it directly */
 	struct rte_hash *sess_out;   /* struct nat_okey -> session index (key data) */
 	struct rte_hash *map_in;     /* struct nat_mkey (inside) -> key position = mapping index */
 	struct rte_hash *map_out;    /* struct nat_mkey (public) -> mapping index (key data) */
@@ -336,7 +338,7 @@ static inline uint32_t nat_mix32(uint32_t a, uint32_t b)
 /* The public address slot of (outside VRF, addr host order); NAT_NIL when not a public address. */
 static inline uint32_t nat_addr_lookup(const struct nat_addr_index *ix, uint32_t vrf, uint32_t addr)
 {
-	if (ix == NULL)
+	if (ix == NULL || addr < ix->lo || addr > ix->hi)
 		return NAT_NIL;
 	for (uint32_t i = nat_mix32(vrf, addr) & ix->mask;; i = (i + 1) & ix->mask) {
 		const struct nat_addr_index_ent *e = &ix->e[i];

@@ -51,8 +51,13 @@ static uint16_t hairpin_process(struct rte_graph *graph, struct rte_node *node, 
 	const struct nat_addr_index *ix = __atomic_load_n(&nat.addr_index, __ATOMIC_ACQUIRE);
 	bool on = __atomic_load_n(&nat.workers, __ATOMIC_ACQUIRE) != NULL && ix != NULL;
 	rte_edge_t e[HP_CHUNK];
+	/* Usually every packet goes on along the arc: while they all take one edge, they are not enqueued (held back
+	 * packets are objs[0, held)); at the end the whole stream moves to that node at once. */
+	rte_edge_t first = RTE_EDGE_ID_INVALID;
+	uint16_t held = 0;
 	for (uint16_t d = 0; d < nb_objs; d += HP_CHUNK) {
 		uint16_t n = RTE_MIN((uint16_t)(nb_objs - d), (uint16_t)HP_CHUNK);
+		bool same = held == d;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[d + i];
 			if (on && hairpin_dst(m, ix)) {
@@ -61,6 +66,17 @@ static uint16_t hairpin_process(struct rte_graph *graph, struct rte_node *node, 
 			} else {
 				e[i] = pass_edge(pkt_meta(m)->vrf);
 			}
+			if (first == RTE_EDGE_ID_INVALID)
+				first = e[i];
+			same = same && e[i] == first;
+		}
+		if (same) {
+			held = (uint16_t)(d + n);
+			continue;
+		}
+		if (held > 0) {
+			rte_node_enqueue(graph, node, first, objs, held);
+			held = 0;
 		}
 		for (uint16_t a = 0; a < n;) { /* runs of one edge, enqueued together */
 			uint16_t b = a + 1;
@@ -70,6 +86,8 @@ static uint16_t hairpin_process(struct rte_graph *graph, struct rte_node *node, 
 			a = b;
 		}
 	}
+	if (held > 0)
+		rte_node_next_stream_move(graph, node, first); /* held == nb_objs: every packet */
 	return nb_objs;
 }
 

@@ -5,8 +5,9 @@
  * inside) and its next hop's interface is in the tenant pool's VRF; others go on untouched.
  *
  * A chunk of at most 64 packets: (1) parse, hand packets of another worker's subscriber to it, translate ICMP
- * errors (their session is looked up alone), build session keys; (2) one bulk session lookup; (3) track hits, open
- * the misses (engine), rewrite (nat_xlat.h); (4) non-first fragments, after their first fragment of the same
+ * errors (their session is looked up alone), build session keys; (2) one bulk session lookup, the sessions found and
+ * their mappings prefetched; (3) track hits, open the misses (engine; nat_burst_session() keeps the bulk answers
+ * true across opens and evictions), rewrite (nat_xlat.h); (4) non-first fragments, after their first fragment of the same
  * chunk (back to back on the wire) was translated in (3). A packet to a public address of the pool goes,
  * source translated, to nat4_out2in in the pool's VRF (hairpinning: the mapping's filtering applies there). Such
  * packets normally come from nat4_hairpin (the tenant's input arc, before the route lookup, marked with
@@ -49,6 +50,7 @@ struct in_chunk {
 	uint64_t now;
 	unsigned me;
 	unsigned n_out, nl, nh, nlater;
+	struct nat_burst burst; /* the bulk lookup's freshness in phase 3 */
 	struct nat_pkt pk[NAT_CHUNK];
 	const struct nat_tenant *ten[NAT_CHUNK];
 	uint8_t lk[NAT_CHUNK];
@@ -82,13 +84,15 @@ static inline uint8_t *l3(struct rte_mbuf *m)
 	return rte_pktmbuf_mtod(m, uint8_t *);
 }
 
-/* Translated: on to the next feature, or (destination a public address, hairpinning on) to out2in. */
+/* Translated: on to the next feature, or (destination a public address, hairpinning on) to out2in. A packet from
+ * nat4_hairpin is known to be one already (for_nat() checked its destination): no second probe. */
 static void done(struct in_chunk *c, struct rte_mbuf *m, const struct nat_tenant *ten, uint32_t dst)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	c->w->cnt[NAT_CNT_in2out]++;
-	if (ten->hairpinning &&
-	    nat_addr_lookup(__atomic_load_n(&nat.addr_index, __ATOMIC_ACQUIRE), ten->out_vrf, dst) != NAT_NIL) {
+	if (pm->nh == NAT_NH_HAIRPIN ||
+	    (ten->hairpinning &&
+	     nat_addr_lookup(__atomic_load_n(&nat.addr_index, __ATOMIC_ACQUIRE), ten->out_vrf, dst) != NAT_NIL)) {
 		c->w->cnt[NAT_CNT_hairpinned]++;
 		pm->vrf = ten->out_vrf;
 		emit(c, IN_NEXT_OUT2IN, m);
@@ -186,9 +190,8 @@ static bool prepare(struct in_chunk *c, struct rte_mbuf *m, unsigned i)
 	c->ten[j] = ten;
 	c->t[j] = (struct nat_tuple){.vrf = ten->realm, .proto = k->proto, .src = k->src, .dst = k->dst,
 				     .sport = k->sport, .dport = k->dport};
-	c->side[j] = (uint8_t)nat_in_key(&c->key[j], &c->t[j]);
+	c->side[j] = (uint8_t)nat_in_key_hash(&c->key[j], &c->hash[j], &c->t[j]);
 	c->keyp[j] = &c->key[j];
-	c->hash[j] = ct_key_hash(&c->key[j]);
 	return true;
 }
 
@@ -213,37 +216,22 @@ static void decide(struct in_chunk *c, struct rte_mbuf *m, unsigned j)
 	struct nat_worker *w = c->w;
 	struct ct_pkt cp;
 	nat_ct_pkt(&cp, k->proto, l3(m) + k->ihl, (uint32_t)k->total_len - k->ihl, k->total_len);
-	int32_t idx = c->idx[j];
+	int32_t idx = nat_burst_session(&c->burst, w, c->key, c->hash, c->idx, j);
 	if (idx >= 0) {
 		int rc = nat_track(w, idx, false, &cp, c->now);
 		if (rc == NAT_TRACK_RESTART) {
+			c->burst.touched = true;
 			nat_session_delete(w, idx);
-			/* later packets of the chunk that found it look again */
-			for (unsigned j2 = j + 1; j2 < c->nl; j2++)
-				if (c->idx[j2] == idx)
-					c->idx[j2] = ct_lookup(w->ct, &c->key[j2], c->hash[j2]);
 			idx = -1;
 		} else if (rc != 0) {
 			emit(c, NAT_ERR_DROP(rc), m);
 			return;
 		}
-	} else if (idx < 0 && j > 0) {
-		idx = ct_lookup(w->ct, &c->key[j], c->hash[j]); /* opened by an earlier packet of this chunk? */
-		if (idx >= 0) {
-			int rc = nat_track(w, idx, false, &cp, c->now);
-			if (rc != 0 && rc != NAT_TRACK_RESTART) {
-				emit(c, NAT_ERR_DROP(rc), m);
-				return;
-			}
-			if (rc == NAT_TRACK_RESTART) {
-				nat_session_delete(w, idx);
-				idx = -1;
-			}
-		}
 	}
 	if (idx < 0) {
 		const struct nat_limits lim = {.pool = ten->pool, .filtering = ten->filtering,
 					       .max_sessions = ten->max_sessions, .max_blocks = ten->max_blocks};
+		c->burst.touched = true;
 		idx = nat_in2out_open(w, &lim, NULL, &c->t[j], &c->key[j], c->hash[j], c->side[j], &cp, c->now);
 		if (idx < 0) {
 			emit(c, NAT_ERR_DROP(idx), m);
@@ -290,14 +278,11 @@ static void in2out_chunk(struct rte_graph *graph, struct rte_node *node, struct 
 		prepare(&c, m[i], i);
 	}
 	if (c.nl > 0) {
-		ct_lookup_bulk(c.w->ct, c.keyp, c.hash, c.nl, c.idx);
-		for (unsigned j = 0; j < c.nl; j++) {
-			if (c.idx[j] >= 0) {
-				const uint8_t *s = (const uint8_t *)ct_session(c.w->ct, c.idx[j]);
-				rte_prefetch0(s);
-				rte_prefetch0(s + RTE_CACHE_LINE_SIZE);
-			}
-		}
+		ct_lookup_bulk(c.w->ct, c.keyp, c.hash, c.nl, c.idx); /* prefetches the sessions it finds */
+		for (unsigned j = 0; j < c.nl; j++) /* and their mappings, which phase 3 reads */
+			if (c.idx[j] >= 0)
+				rte_prefetch0(nat_sess_map(c.w, c.idx[j]));
+		nat_burst_start(&c.burst, c.w);
 		for (unsigned j = 0; j < c.nl; j++)
 			decide(&c, m[c.lk[j]], j);
 	}

@@ -6,6 +6,12 @@
 
 #include "nf/nat/nat_ports.h"
 
+_Static_assert(sizeof(struct nat_block) % sizeof(uint64_t) == 0, "the bitmaps follow the block, 8-byte aligned");
+
+/* Blocks are laid out a cache line apart (and their bitmaps right behind them). */
+#define NAT_PORTS_LINE 64u
+#define NAT_PORTS_LINE_ALIGN(n) (((n) + NAT_PORTS_LINE - 1) / NAT_PORTS_LINE * NAT_PORTS_LINE)
+
 struct nat_ports *nat_ports_create(uint32_t max_addrs, unsigned worker, unsigned n_workers)
 {
 	if (n_workers == 0 || worker >= n_workers || max_addrs == 0 || max_addrs > 0x10000)
@@ -30,8 +36,7 @@ void nat_ports_free(struct nat_ports *np)
 	if (np == NULL)
 		return;
 	for (uint32_t s = 0; s < np->max_addrs; s++) {
-		free(np->addr[s].blocks);
-		free(np->addr[s].bits);
+		free(np->addr[s].mem);
 	}
 	free(np->addr);
 	free(np);
@@ -39,7 +44,7 @@ void nat_ports_free(struct nat_ports *np)
 
 static inline uint64_t *port_bits(const struct nat_addr_share *a, uint32_t k, unsigned pi)
 {
-	return &a->bits[((size_t)k * NAT_PI_COUNT + pi) * a->words];
+	return (uint64_t *)(void *)(a->mem + (size_t)k * a->stride + sizeof(struct nat_block)) + (size_t)pi * a->words;
 }
 
 /* Block number (within the address) of this worker's k-th block. */
@@ -65,20 +70,19 @@ int nat_ports_addr_add(struct nat_ports *np, uint32_t slot, uint16_t port_lo, ui
 		return EINVAL;
 	uint32_t n_owned = n_blocks > np->worker ? (n_blocks - np->worker + np->n_workers - 1) / np->n_workers : 0;
 	uint32_t words = (block_size + 63u) / 64u;
-	struct nat_block *blocks = calloc(n_owned ? n_owned : 1, sizeof(*blocks));
-	uint64_t *bits = calloc((size_t)(n_owned ? n_owned : 1) * NAT_PI_COUNT * words, sizeof(uint64_t));
-	if (blocks == NULL || bits == NULL) {
-		free(blocks);
-		free(bits);
+	uint32_t stride = NAT_PORTS_LINE_ALIGN(sizeof(struct nat_block) + NAT_PI_COUNT * words * sizeof(uint64_t));
+	size_t bytes = (size_t)(n_owned ? n_owned : 1) * stride;
+	uint8_t *mem = aligned_alloc(NAT_PORTS_LINE, bytes);
+	if (mem == NULL)
 		return ENOMEM;
-	}
-	free(a->blocks);
-	free(a->bits);
+	memset(mem, 0, bytes);
+	free(a->mem);
 	*a = (struct nat_addr_share){.port_lo = port_lo, .block_size = block_size, .n_blocks = n_blocks,
-				     .n_owned = n_owned, .words = words, .blocks = blocks, .bits = bits};
+				     .n_owned = n_owned, .words = words, .stride = stride, .mem = mem};
 	for (uint32_t k = 0; k < n_owned; k++) {
-		blocks[k].sub = NAT_NIL;
-		blocks[k].idle_next = blocks[k].idle_prev = NAT_NIL;
+		struct nat_block *blk = nat_ports_block_at(a, k);
+		blk->sub = NAT_NIL;
+		blk->idle_next = blk->idle_prev = NAT_NIL;
 		/* bits beyond block_size in the last word are set for good: never found free */
 		for (unsigned pi = 0; pi < NAT_PI_COUNT; pi++) {
 			uint64_t *b = port_bits(a, k, pi);
@@ -99,8 +103,7 @@ int nat_ports_addr_remove(struct nat_ports *np, uint32_t slot)
 	struct nat_addr_share *a = &np->addr[slot];
 	if (a->n_used > 0)
 		return EBUSY;
-	free(a->blocks);
-	free(a->bits);
+	free(a->mem);
 	memset(a, 0, sizeof(*a));
 	return 0;
 }
@@ -133,19 +136,19 @@ int nat_ports_block_alloc(struct nat_ports *np, uint32_t slot, uint32_t sub, uin
 	uint32_t k = NAT_NIL;
 	if (want_port >= a->port_lo) {
 		uint32_t b = ((uint32_t)want_port - a->port_lo) / a->block_size;
-		if (b < a->n_blocks && b % np->n_workers == np->worker && a->blocks[b / np->n_workers].sub == NAT_NIL &&
+		if (b < a->n_blocks && b % np->n_workers == np->worker && nat_ports_block_at(a, b / np->n_workers)->sub == NAT_NIL &&
 		    !reserved_block(reserved, b))
 			k = b / np->n_workers;
 	}
 	for (uint32_t n = 0; k == NAT_NIL && n < a->n_owned; n++) {
 		uint32_t c = (a->next_k + n) % a->n_owned;
-		if (a->blocks[c].sub == NAT_NIL && !reserved_block(reserved, block_no(np, c)))
+		if (nat_ports_block_at(a, c)->sub == NAT_NIL && !reserved_block(reserved, block_no(np, c)))
 			k = c;
 	}
 	if (k == NAT_NIL)
 		return ENOSPC;
 	a->next_k = (k + 1) % a->n_owned;
-	struct nat_block *blk = &a->blocks[k];
+	struct nat_block *blk = nat_ports_block_at(a, k);
 	blk->sub = sub;
 	blk->used = 0;
 	blk->idle = false;
@@ -158,7 +161,7 @@ int nat_ports_block_alloc(struct nat_ports *np, uint32_t slot, uint32_t sub, uin
 
 static inline struct nat_block *block_of_ref(const struct nat_ports *np, uint32_t ref)
 {
-	return &np->addr[NAT_REF_SLOT(ref)].blocks[NAT_REF_K(ref)];
+	return nat_ports_block_at(&np->addr[NAT_REF_SLOT(ref)], NAT_REF_K(ref));
 }
 
 static void idle_unlink(struct nat_ports *np, uint32_t ref)
@@ -238,7 +241,11 @@ uint32_t nat_ports_block_of(const struct nat_ports *np, uint32_t slot, uint16_t 
 	if (port < a->port_lo)
 		return NAT_NIL;
 	uint32_t b = ((uint32_t)port - a->port_lo) / a->block_size;
-	if (b >= a->n_blocks || b % np->n_workers != np->worker)
+	if (b >= a->n_blocks)
+		return NAT_NIL;
+	if (np->n_workers == 1) /* no division (this runs for every mapping made and freed) */
+		return NAT_REF(slot, b);
+	if (b % np->n_workers != np->worker)
 		return NAT_NIL;
 	return NAT_REF(slot, b / np->n_workers);
 }
@@ -247,7 +254,7 @@ int nat_ports_port_alloc(struct nat_ports *np, uint32_t ref, unsigned pi, uint16
 {
 	struct nat_addr_share *a = &np->addr[NAT_REF_SLOT(ref)];
 	uint32_t k = NAT_REF_K(ref);
-	struct nat_block *b = &a->blocks[k];
+	struct nat_block *b = nat_ports_block_at(a, k);
 	uint64_t *bits = port_bits(a, k, pi);
 	uint16_t first = block_first_port(np, a, k);
 	uint32_t off = NAT_NIL;
@@ -259,8 +266,7 @@ int nat_ports_port_alloc(struct nat_ports *np, uint32_t ref, unsigned pi, uint16
 	if (off == NAT_NIL) {
 		/* word by word from the hint, wrapping once */
 		uint32_t w0 = b->hint[pi] / 64;
-		for (uint32_t n = 0; n <= a->words && off == NAT_NIL; n++) {
-			uint32_t wi = (w0 + n) % a->words;
+		for (uint32_t n = 0, wi = w0; n <= a->words && off == NAT_NIL; n++, wi = wi + 1 < a->words ? wi + 1 : 0) {
 			uint64_t freebits = ~bits[wi];
 			if (n == 0)
 				freebits &= ~0ull << (b->hint[pi] % 64); /* from the hint on in its own word */
@@ -273,7 +279,7 @@ int nat_ports_port_alloc(struct nat_ports *np, uint32_t ref, unsigned pi, uint16
 			return ENOSPC;
 	}
 	bits[off / 64] |= 1ull << (off % 64);
-	b->hint[pi] = (uint16_t)((off + 1) % a->block_size);
+	b->hint[pi] = (uint16_t)(off + 1 < a->block_size ? off + 1 : 0);
 	if (b->used++ == 0)
 		idle_unlink(np, ref);
 	*port = (uint16_t)(first + off);
@@ -287,7 +293,7 @@ bool nat_ports_port_used(const struct nat_ports *np, uint32_t slot, unsigned pi,
 		return false;
 	const struct nat_addr_share *a = &np->addr[slot];
 	uint32_t k = NAT_REF_K(ref);
-	if (a->blocks[k].sub == NAT_NIL)
+	if (nat_ports_block_at(a, k)->sub == NAT_NIL)
 		return false;
 	uint32_t i = port - block_first_port(np, a, k);
 	return (port_bits(a, k, pi)[i / 64] >> (i % 64)) & 1;
@@ -300,7 +306,7 @@ void nat_ports_port_free(struct nat_ports *np, uint32_t slot, unsigned pi, uint1
 		return;
 	struct nat_addr_share *a = &np->addr[slot];
 	uint32_t k = NAT_REF_K(ref);
-	struct nat_block *b = &a->blocks[k];
+	struct nat_block *b = nat_ports_block_at(a, k);
 	uint32_t i = port - block_first_port(np, a, k);
 	uint64_t *w = &port_bits(a, k, pi)[i / 64];
 	if (b->sub == NAT_NIL || !((*w >> (i % 64)) & 1))

@@ -52,9 +52,17 @@ struct nat_addr_share {
 	uint32_t n_used;   /* owned blocks allocated to subscribers */
 	uint32_t words;    /* 64-bit words per port bitmap */
 	uint32_t next_k;   /* where the search for a free block starts */
-	struct nat_block *blocks; /* n_owned */
-	uint64_t *bits;           /* [k][proto][words]: set = port in use (port 0 is set for good) */
+	uint32_t stride;   /* bytes per block in mem: its struct nat_block, then its port bitmaps */
+	/* n_owned blocks, each a struct nat_block followed by [proto][words] bitmap words (set = port in use; port 0
+	 * is set for good), cache-line aligned: a port allocation reads one line when block_size <= 64 */
+	uint8_t *mem;
 };
+
+/* This worker's k-th block of an address. */
+static inline struct nat_block *nat_ports_block_at(const struct nat_addr_share *a, uint32_t k)
+{
+	return (struct nat_block *)(void *)(a->mem + (size_t)k * a->stride);
+}
 
 struct nat_ports {
 	unsigned worker, n_workers;
@@ -79,6 +87,12 @@ static inline int nat_ports_owner(uint16_t port_lo, uint16_t block_size, uint32_
 		return -1;
 	uint32_t b = ((uint32_t)port - port_lo) / block_size;
 	return b < n_blocks ? (int)(b % n_workers) : -1;
+}
+
+/* Bring in block ref (a port allocation or release in it reads that line first). */
+static inline void nat_ports_block_prefetch(const struct nat_ports *np, uint32_t ref)
+{
+	__builtin_prefetch(nat_ports_block_at(&np->addr[NAT_REF_SLOT(ref)], NAT_REF_K(ref)));
 }
 
 /* Control thread. NULL when out of memory or worker >= n_workers. */

@@ -87,6 +87,30 @@ struct nat_pkt {
 	struct nat_emb emb; /* NAT_KIND_ICMP_ERROR only */
 };
 
+/*
+ * Fields that are read together (the tuple a caller copies out: both addresses, both ports) are written with one
+ * store each: a load of two fields written by two narrower stores cannot be forwarded from the store buffer and
+ * waits until they reach the cache, every packet.
+ */
+_Static_assert(offsetof(struct nat_pkt, dport) == offsetof(struct nat_pkt, sport) + 2, "ports adjacent");
+_Static_assert(offsetof(struct nat_pkt, dst) == offsetof(struct nat_pkt, src) + 4, "addresses adjacent");
+
+static inline void nat_pkt_set_ports(struct nat_pkt *k, uint16_t sport, uint16_t dport)
+{
+	const struct {
+		uint16_t s, d;
+	} both = {sport, dport};
+	memcpy(&k->sport, &both, sizeof(both));
+}
+
+static inline void nat_pkt_set_addrs(struct nat_pkt *k, uint32_t src, uint32_t dst)
+{
+	const struct {
+		uint32_t s, d;
+	} both = {src, dst};
+	memcpy(&k->src, &both, sizeof(both));
+}
+
 /* ICMPv4 types that are errors (RFC 792, RFC 1812): a packet is quoted after the 8-byte header. */
 static inline bool nat_icmp_is_error(uint8_t type)
 {
@@ -154,8 +178,7 @@ static inline enum nat_parse_err nat_parse(const uint8_t *p, uint32_t len, struc
 	k->proto = p[9];
 	k->ihl = (uint16_t)ihl;
 	k->total_len = (uint16_t)total;
-	k->src = csum_rd32(p + 12);
-	k->dst = csum_rd32(p + 16);
+	nat_pkt_set_addrs(k, csum_rd32(p + 12), csum_rd32(p + 16));
 	uint16_t fo = csum_rd16(p + 6);
 	k->frag_id = csum_rd16(p + 4);
 	k->frag_off = (uint16_t)((fo & 0x1fffu) * 8);
@@ -175,8 +198,7 @@ static inline enum nat_parse_err nat_parse(const uint8_t *p, uint32_t len, struc
 		uint32_t doff = (l4[12] >> 4) * 4u;
 		if (doff < 20 || doff > l4len)
 			return short_l4;
-		k->sport = csum_rd16(l4);
-		k->dport = csum_rd16(l4 + 2);
+		nat_pkt_set_ports(k, csum_rd16(l4), csum_rd16(l4 + 2));
 		k->tcp_flags = l4[13];
 		k->kind = NAT_KIND_PORTS;
 		return NAT_PARSE_OK;
@@ -184,8 +206,7 @@ static inline enum nat_parse_err nat_parse(const uint8_t *p, uint32_t len, struc
 	case NAT_PROTO_UDP:
 		if (l4len < 8)
 			return short_l4;
-		k->sport = csum_rd16(l4);
-		k->dport = csum_rd16(l4 + 2);
+		nat_pkt_set_ports(k, csum_rd16(l4), csum_rd16(l4 + 2));
 		k->kind = NAT_KIND_PORTS;
 		return NAT_PARSE_OK;
 	case NAT_PROTO_ICMP:
@@ -198,7 +219,7 @@ static inline enum nat_parse_err nat_parse(const uint8_t *p, uint32_t len, struc
 			return nat_parse_emb(l4 + 8, l4len - 8, k->dst, &k->emb);
 		}
 		if (nat_icmp_has_id(l4[0])) {
-			k->sport = k->dport = csum_rd16(l4 + 4);
+			nat_pkt_set_ports(k, csum_rd16(l4 + 4), csum_rd16(l4 + 4));
 			k->kind = NAT_KIND_ICMP_QUERY;
 		}
 		return NAT_PARSE_OK;

@@ -31,12 +31,13 @@ static struct nat_pool *pool;
 static struct nat_paddr paddr;
 static uint64_t now = 1000000;
 
-/* One pool of one address, ports [lo, hi] in blocks of bs. */
-static void setup(uint16_t lo, uint16_t hi, uint16_t bs)
+/* One pool of one address, ports [lo, hi] in blocks of bs; a session table of max_sessions with policy full. */
+static void setup_table(uint16_t lo, uint16_t hi, uint16_t bs, uint32_t max_sessions, enum ct_full_policy full)
 {
 	struct ct_params p;
 	ct_params_default(&p);
-	p.max_sessions = 4096;
+	p.max_sessions = max_sessions;
+	p.full_policy = full;
 	memset(&nat, 0, sizeof(nat));
 	nat.n_workers = 1;
 	nat.block_idle_ms = 120000;
@@ -54,6 +55,11 @@ static void setup(uint16_t lo, uint16_t hi, uint16_t bs)
 	const struct nat_paddr *pa[1] = {&paddr};
 	nat.addr_index = nat_addr_index_build(pa, 1);
 	nat.workers = &W;
+}
+
+static void setup(uint16_t lo, uint16_t hi, uint16_t bs)
+{
+	setup_table(lo, hi, bs, 4096, CT_FULL_REFUSE);
 }
 
 static void teardown(void)
@@ -313,6 +319,127 @@ static void test_static(void)
 	teardown();
 }
 
+/* The public address index against a linear scan: addresses in several VRFs, probes at, around and between them
+ * (the range check must not hide an address), and the empty index. */
+static void test_addr_index(void)
+{
+	enum { N = 300 };
+	static struct nat_paddr pa[N];
+	const struct nat_paddr *pp[N];
+	srand(7);
+	for (unsigned i = 0; i < N; i++) {
+		/* clustered (a few /24s) plus a few far apart, VRFs 1..3 */
+		uint32_t a = i % 50 == 0 ? (uint32_t)rand() * 2654435761u : 0xc6336400u + (uint32_t)(rand() % 1024);
+		pa[i] = (struct nat_paddr){.addr = a, .vrf = 1 + (uint32_t)(rand() % 3), .slot = (uint16_t)i};
+		pp[i] = &pa[i];
+	}
+	struct nat_addr_index *ix = nat_addr_index_build(pp, N);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+	unsigned found = 0;
+	for (unsigned q = 0; q < 200000; q++) {
+		const struct nat_paddr *b = &pa[rand() % N];
+		uint32_t addr = b->addr + (uint32_t)(rand() % 5) - 2, vrf = (uint32_t)(rand() % 5);
+		if (q % 4 == 0)
+			addr = (uint32_t)rand() * 2654435761u;
+		uint32_t want = NAT_NIL;
+		for (unsigned i = 0; i < N; i++)
+			if (pa[i].addr == addr && pa[i].vrf == vrf)
+				want = i; /* a duplicate (vrf, addr) (not in a real configuration): the last one built */
+		uint32_t got = nat_addr_lookup(ix, vrf, addr);
+		if (got != want) {
+			CU_FAIL("lookup differs from the linear scan");
+			break;
+		}
+		found += got != NAT_NIL;
+	}
+	CU_ASSERT_TRUE(found > 1000); /* the probes did hit addresses */
+	nat_addr_index_free(ix);
+	struct nat_addr_index *empty = nat_addr_index_build(pp, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(empty);
+	CU_ASSERT_EQUAL(nat_addr_lookup(empty, 1, pa[0].addr), NAT_NIL);
+	CU_ASSERT_EQUAL(nat_addr_lookup(empty, 0, 0), NAT_NIL);
+	nat_addr_index_free(empty);
+}
+
+/* nat_sess_removed() moves when an open evicts a session from a full table, whose index the new session may take
+ * over at once: what makes a session index looked up before the open stale (the nodes look it up again). */
+static void test_removed_on_evict(void)
+{
+	setup_table(1024, 65535, 512, 64, CT_FULL_EVICT_TRANSITORY);
+	uint32_t cap = ct_table_capacity(W.ct);
+	int32_t first = -1;
+	for (uint32_t i = 0; i < cap; i++) {
+		int32_t idx = out_udp(&lim_default, H1 + i % 8, (uint16_t)(2000 + i), R1, 53);
+		CU_ASSERT_TRUE_FATAL(idx >= 0);
+		if (i == 0)
+			first = idx;
+	}
+	uint64_t before = nat_sess_removed(&W);
+	int32_t stale = first; /* as a bulk lookup of the oldest flow would have found it */
+	int32_t idx = out_udp(&lim_default, H2 + 100, 9999, R2, 53);
+	CU_ASSERT_TRUE_FATAL(idx >= 0);
+	CU_ASSERT_EQUAL(nat_sess_removed(&W), before + 1);
+	CU_ASSERT_EQUAL(idx, stale); /* the evicted session's index now holds another flow */
+	CU_ASSERT_NOT_EQUAL(map_of(idx)->in_addr, H1);
+	/* a delete moves it too */
+	before = nat_sess_removed(&W);
+	nat_session_delete(&W, idx);
+	CU_ASSERT_EQUAL(nat_sess_removed(&W), before + 1);
+	teardown();
+}
+
+/* A burst's bulk lookup as the nodes use it (nat_burst_session()): a miss finds the session an earlier packet of
+ * the burst opened; a hit on a session an earlier open evicted is a miss, not the evicted index's new tenant. */
+static void test_burst(void)
+{
+	setup_table(1024, 65535, 512, 64, CT_FULL_EVICT_TRANSITORY);
+	struct ct_pkt cp = {.wscale = 0xff, .bytes = 100};
+	struct nat_tuple t[3] = {
+		{.vrf = REALM, .proto = 17, .src = H1, .dst = R1, .sport = 1111, .dport = 53},
+		{.vrf = REALM, .proto = 17, .src = H1, .dst = R1, .sport = 1111, .dport = 53}, /* the same flow again */
+		{.vrf = REALM, .proto = 17, .src = H2, .dst = R1, .sport = 2222, .dport = 53},
+	};
+	struct ct_key keys[3];
+	uint32_t hash[3];
+	int32_t idx[3];
+	unsigned side[3];
+	for (unsigned j = 0; j < 3; j++) {
+		side[j] = nat_in_key_hash(&keys[j], &hash[j], &t[j]);
+		idx[j] = ct_lookup(W.ct, &keys[j], hash[j]);
+		CU_ASSERT_EQUAL(idx[j], -1);
+	}
+	struct nat_burst b;
+	nat_burst_start(&b, &W);
+	CU_ASSERT_EQUAL(nat_burst_session(&b, &W, keys, hash, idx, 0), -1);
+	b.touched = true;
+	int32_t s0 = nat_in2out_open(&W, &lim_default, NULL, &t[0], &keys[0], hash[0], side[0], &cp, now);
+	CU_ASSERT_TRUE_FATAL(s0 >= 0);
+	CU_ASSERT_EQUAL(nat_burst_session(&b, &W, keys, hash, idx, 1), s0); /* opened by packet 0 */
+	CU_ASSERT_EQUAL(nat_burst_session(&b, &W, keys, hash, idx, 2), -1);
+
+	/* fill the table; the oldest flow is t[0] */
+	uint32_t cap = ct_table_capacity(W.ct);
+	for (uint32_t i = 1; i < cap; i++)
+		CU_ASSERT_TRUE_FATAL(out_udp(&lim_default, H1 + 1 + i % 8, (uint16_t)(3000 + i), R2, 53) >= 0);
+	/* a burst: a new flow, then t[0] (a hit in the bulk lookup) */
+	struct nat_tuple u[2] = {{.vrf = REALM, .proto = 17, .src = H2 + 50, .dst = R2, .sport = 4444, .dport = 9},
+				 t[0]};
+	for (unsigned j = 0; j < 2; j++) {
+		side[j] = nat_in_key_hash(&keys[j], &hash[j], &u[j]);
+		idx[j] = ct_lookup(W.ct, &keys[j], hash[j]);
+	}
+	CU_ASSERT_EQUAL(idx[0], -1);
+	CU_ASSERT_EQUAL(idx[1], s0);
+	nat_burst_start(&b, &W);
+	CU_ASSERT_EQUAL(nat_burst_session(&b, &W, keys, hash, idx, 0), -1);
+	b.touched = true;
+	int32_t n0 = nat_in2out_open(&W, &lim_default, NULL, &u[0], &keys[0], hash[0], side[0], &cp, now);
+	CU_ASSERT_TRUE_FATAL(n0 >= 0);
+	CU_ASSERT_EQUAL(n0, s0); /* t[0]'s session was evicted and its index reused */
+	CU_ASSERT_EQUAL(nat_burst_session(&b, &W, keys, hash, idx, 1), -1); /* not the new flow's session */
+	teardown();
+}
+
 int main(void)
 {
 	char *eal_args[] = {"test", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
@@ -334,6 +461,9 @@ int main(void)
 		{"pool exhaustion and draining", test_exhaustion},
 		{"release chain on a fake clock", test_release_chain},
 		{"static mapping", test_static},
+		{"public address index against a linear scan", test_addr_index},
+		{"sessions removed: eviction and delete", test_removed_on_evict},
+		{"burst lookups stay fresh across opens and evictions", test_burst},
 	};
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
