@@ -54,6 +54,7 @@ void ipsec_nf_iface_changed(void)
 void ipsec_nf_poll(uint64_t now_ms)
 {
 	ipsec_cp_poll(now_ms);
+	ipsec_steer_refresh(now_ms);
 }
 
 void ipsec_nf_stats(struct ctl_reply *r)

@@ -148,6 +148,13 @@ typedef void ipsec_metric_fn(void *sink, const char *family, const char *type, c
 			     const char *interface, const char *vrf, uint64_t value);
 void ipsec_tunnel_metrics(ipsec_metric_fn *add, void *sink);
 
+/*
+ * The SAs or tunnels changed over the control socket: rebuild the steering plan (ESP by SPI) from the control loop,
+ * at most once a second, so that a controller installing thousands of SAs does not rebuild it thousands of times.
+ */
+void ipsec_steer_stale(void);
+void ipsec_steer_refresh(uint64_t now_ms);
+
 /* rte_flow steering of inbound ESP to the SA's owner worker (nf/ipsec/ipsec_steer.c, nf_desc.steer). */
 struct flow_plan;
 void ipsec_steer(struct flow_plan *plan);

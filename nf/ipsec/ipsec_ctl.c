@@ -168,6 +168,7 @@ int ipsec_cmd_tunnel_add(struct ctl_ctx *ctx, const struct ctl_args *a, struct c
 	tc.mss_clamp = (uint16_t)mss;
 	if ((rc = ipsec_cp_tunnel_add(&tc, err, sizeof(err))) != 0)
 		return ctl_reply_error(r, rc, "%s", err);
+	ipsec_steer_stale();
 	return 0;
 }
 
@@ -189,6 +190,7 @@ int ipsec_cmd_tunnel_set(struct ctl_ctx *ctx, const struct ctl_args *a, struct c
 	ch.mss_clamp = (uint16_t)mss;
 	if ((rc = ipsec_cp_tunnel_set(name, &ch, err, sizeof(err))) != 0)
 		return ctl_reply_error(r, rc, "%s", err);
+	ipsec_steer_stale();
 	return 0;
 }
 
@@ -199,6 +201,7 @@ int ipsec_cmd_tunnel_del(struct ctl_ctx *ctx, const struct ctl_args *a, struct c
 	if ((rc = arg_name(a, "interface", name, err, sizeof(err))) != 0 ||
 	    (rc = ipsec_cp_tunnel_del(name, err, sizeof(err))) != 0)
 		return ctl_reply_error(r, rc, "%s", err);
+	ipsec_steer_stale();
 	return 0;
 }
 
@@ -250,6 +253,7 @@ static int sa_add_or_replace(const struct ctl_args *a, struct ctl_reply *r, bool
 	ipsec_sa_conf_wipe(&sa);
 	if (rc != 0)
 		return ctl_reply_error(r, rc, "%s", err);
+	ipsec_steer_stale();
 	return 0;
 }
 
@@ -279,5 +283,6 @@ int ipsec_cmd_sa_del(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_r
 		return ctl_reply_error(r, rc, "%s", err);
 	if ((rc = ipsec_cp_sa_del(by_tunnel ? name : NULL, dir, spi, err, sizeof(err))) != 0)
 		return ctl_reply_error(r, rc, "%s", err);
+	ipsec_steer_stale();
 	return 0;
 }

@@ -66,3 +66,21 @@ void ipsec_steer(struct flow_plan *plan)
 		flow_plan_note(plan, "ipsec: %u SAs of udp_encap tunnels (ESP in UDP: no SPI match): software hand-off",
 			       udp_skipped);
 }
+
+#define STEER_REFRESH_MS 1000
+static bool steer_stale;
+static uint64_t steer_applied_ms;
+
+void ipsec_steer_stale(void)
+{
+	steer_stale = true;
+}
+
+void ipsec_steer_refresh(uint64_t now_ms)
+{
+	if (!steer_stale || now_ms - steer_applied_ms < STEER_REFRESH_MS)
+		return;
+	steer_stale = false;
+	steer_applied_ms = now_ms;
+	flow_steer_apply(NULL);
+}

@@ -56,6 +56,12 @@ struct vrf *vrf_by_name(const char *name)
 	return NULL;
 }
 
+/* Steering (nf/ipsec/ipsec_steer.c) needs the core's flow plan: the control side only asks for a refresh. */
+void ipsec_steer_refresh(uint64_t now_ms)
+{
+	(void)now_ms;
+}
+
 void dp_synchronize(void)
 {
 	syncs++;

@@ -51,7 +51,7 @@ cleanup() {
 	nps_del_host dpl-h1 dpl-h1
 	nps_del_host dpl-h2 dpl-h2
 	ip link del dpl-l1 2>/dev/null
-	for p in dpl-vio dpl-vhost dpl-life dpl-sc dpl-flow dpl-shim dpl-note; do
+	for p in dpl-vio dpl-vhost dpl-life dpl-sc dpl-flow dpl-shim dpl-esp dpl-note; do
 		rm -rf "/var/run/dpdk/$p"
 		rm -f /dev/hugepages/${p}map_*
 	done
@@ -519,6 +519,41 @@ flow_section() {
 		{ check "npsd starts with the masking engine" false; return; }
 	check "with port masks: 8 masked rules, the owner bit of the port (0x0010) picks the worker's queue" \
 		bash -c "[ \$(grep -c 'prio=1 .*/0x0010 -> queue' '$F') = 8 ] && grep -q 'dport=0x0000/0x0010 -> queue 1' '$F' && grep -q 'dport=0x0010/0x0010 -> queue 0' '$F'"
+	stop_npsd
+
+	# 4. IPsec: inbound ESP by SPI to the SA's owner worker (spi % 2), SAs added over the control socket as a
+	#    controller does (the plan follows within a second); ESP in UDP stays with the software hand-off.
+	: >"$F"
+	SOCK=$WORK/esp.sock
+	{
+		eal_line dpl-esp 1024 no
+		cat <<EOF2
+devices = ( { name = "t0"; vdev = "net_null0"; rx_queues = 2; }, { name = "n0"; vdev = "net_null1"; rx_queues = 2; } );
+workers = ( { lcore = 1; rx = ( "t0:1", "n0:0" ); }, { lcore = 2; rx = ( "t0:0", "n0:1" ); } );
+vrfs = ( { name = "underlay"; id = 1; fib = "compact"; }, { name = "t1"; id = 2; fib = "compact"; } );
+interfaces = ( { name = "wan0"; device = "t0"; vrf = "underlay"; addresses = [ "192.0.2.1/24" ]; },
+               { name = "lan0"; device = "n0"; vrf = "t1"; addresses = [ "10.1.0.1/24" ]; },
+               { name = "site1"; kind = "ipsec"; vrf = "t1"; },
+               { name = "site2"; kind = "ipsec"; vrf = "t1"; } );
+ipsec: { tunnels = ( { interface = "site1"; transport_vrf = "underlay"; local = "192.0.2.1"; remote = "192.0.2.2"; },
+                     { interface = "site2"; transport_vrf = "underlay"; local = "192.0.2.1"; remote = "192.0.2.3";
+                       udp_encap = true; } ); };
+EOF2
+	} >"$WORK/esp.conf"
+	start_npsd esp "$WORK/esp.conf" LD_PRELOAD="$WORK/flow_shim.so" FLOW_SHIM_PORTS=0 FLOW_SHIM_LOG="$F" ||
+		{ check "npsd starts with IPsec tunnels" false; return; }
+	ctl ipsec sa add interface site1 direction in spi 4096 alg aes-gcm-128 key 000102030405060708090a0b0c0d0e0f10111213 >/dev/null
+	ctl ipsec sa add interface site1 direction in spi 4097 alg aes-gcm-128 key 101112131415161718191a1b1c1d1e1f20212223 >/dev/null
+	ctl ipsec sa add interface site2 direction in spi 4098 alg aes-gcm-128 key 202122232425262728292a2b2c2d2e2f30313233 >/dev/null
+	sleep 1.5
+	check "ESP spi 0x1000 (owner worker 0, which polls t0 queue 1) -> queue 1, spi 0x1001 (worker 1) -> queue 0" \
+		bash -c "grep -q 'dst=192.0.2.1/32 proto=50 esp spi=0x00001000 -> queue 1' '$F' && grep -q 'dst=192.0.2.1/32 proto=50 esp spi=0x00001001 -> queue 0' '$F'"
+	check "ESP in UDP (site2, udp_encap) gets no SPI rule: software hand-off, said in show flow" \
+		bash -c "! grep -q 'spi=0x00001002' '$F' && ctl show flow | grep -q 'ipsec: 1 SAs of udp_encap tunnels'"
+	ctl ipsec sa del spi 4097 >/dev/null
+	sleep 1.5
+	check "an SA deleted over the control socket loses its rule within a second (the other keeps its own)" \
+		bash -c "[ \"\$(ctl --json show flow | jget \"[sum(1 for r in d['rules'] if 'spi 0x%x ' % s in r['match']) for s in (4096, 4097)]\")\" = '[1, 0]' ]"
 	stop_npsd
 }
 
