@@ -12,6 +12,7 @@
 
 #include "lib/conf/conf.h"
 #include "nf/fw/fw_conf.h"
+#include "nf/nf_conf_test.h"
 
 /* Core model: lan0, wan0 in vrf main; x0 in vrf other. */
 static const char core_text[] =
@@ -24,34 +25,21 @@ static const char core_text[] =
 
 static struct npsgw_conf *core;
 
+static int read_section(const config_setting_t *s, const struct npsgw_conf *core, const char *file, void **model,
+			char *err, size_t errlen)
+{
+	return fw_conf_read(s, core, file, (struct fw_conf **)model, err, errlen);
+}
+
 /* Read the "firewall" setting of text; NULL with err filled on failure. */
 static struct fw_conf *load_fw(const char *text, char err[CONF_ERR_MAX])
 {
-	config_t cfg;
-	config_init(&cfg);
-	err[0] = '\0';
-	struct fw_conf *c = NULL;
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		snprintf(err, CONF_ERR_MAX, "libconfig: line %d: %s", config_error_line(&cfg),
-			 config_error_text(&cfg));
-	} else {
-		const config_setting_t *s = config_lookup(&cfg, "firewall");
-		if (s == NULL)
-			snprintf(err, CONF_ERR_MAX, "no firewall section");
-		else if (fw_conf_read(s, core, "fw.conf", &c, err, CONF_ERR_MAX) < 0)
-			c = NULL;
-	}
-	config_destroy(&cfg);
-	return c;
+	return nf_conf_test_load(text, "firewall", read_section, core, "fw.conf", err);
 }
 
 static struct fw_conf *load_ok(const char *text)
 {
-	char err[CONF_ERR_MAX];
-	struct fw_conf *c = load_fw(text, err);
-	if (c == NULL)
-		fprintf(stderr, "\nunexpected error: %s\n", err);
-	return c;
+	return nf_conf_test_load_ok(text, "firewall", read_section, core, "fw.conf");
 }
 
 static const char full_text[] =

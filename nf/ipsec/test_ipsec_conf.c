@@ -13,6 +13,7 @@
 #include "lib/conf/conf.h"
 #include "lib/conf/conf_ext.h"
 #include "nf/ipsec/ipsec_conf.h"
+#include "nf/nf_conf_test.h"
 
 /* Core model: tenant VRF t1, transport VRF underlay, tunnel interfaces site1..site3, a port interface wan0. */
 static const char core_text[] =
@@ -32,32 +33,21 @@ static struct npsgw_conf *core;
 /* A recognisable key: its hex must never show in an error message. */
 #define SECRET "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2"
 
+static int read_section(const config_setting_t *s, const struct npsgw_conf *core, const char *file, void **model,
+			char *err, size_t errlen)
+{
+	return ipsec_conf_read(s, core, file, (struct ipsec_conf **)model, err, errlen);
+}
+
+/* Read the "ipsec" setting of text; NULL with err filled on failure. */
 static struct ipsec_conf *load_ipsec(const char *text, char err[CONF_ERR_MAX])
 {
-	config_t cfg;
-	config_init(&cfg);
-	err[0] = '\0';
-	struct ipsec_conf *c = NULL;
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		snprintf(err, CONF_ERR_MAX, "libconfig: line %d: %s", config_error_line(&cfg), config_error_text(&cfg));
-	} else {
-		const config_setting_t *s = config_lookup(&cfg, "ipsec");
-		if (s == NULL)
-			snprintf(err, CONF_ERR_MAX, "no ipsec section");
-		else if (ipsec_conf_read(s, core, "ips.conf", &c, err, CONF_ERR_MAX) < 0)
-			c = NULL;
-	}
-	config_destroy(&cfg);
-	return c;
+	return nf_conf_test_load(text, "ipsec", read_section, core, "ips.conf", err);
 }
 
 static struct ipsec_conf *load_ok(const char *text)
 {
-	char err[CONF_ERR_MAX];
-	struct ipsec_conf *c = load_ipsec(text, err);
-	if (c == NULL)
-		fprintf(stderr, "\nunexpected error: %s\n", err);
-	return c;
+	return nf_conf_test_load_ok(text, "ipsec", read_section, core, "ips.conf");
 }
 
 static const char full_text[] =

@@ -12,6 +12,7 @@
 
 #include "lib/conf/conf.h"
 #include "nf/nat/nat_conf.h"
+#include "nf/nf_conf_test.h"
 
 /* Core model: the outside VRF internet, tenant VRFs t1..t3. */
 static const char core_text[] = "devices = ( { name = \"p0\"; vdev = \"net_null0\"; } );\n"
@@ -21,33 +22,21 @@ static const char core_text[] = "devices = ( { name = \"p0\"; vdev = \"net_null0
 
 static struct npsgw_conf *core;
 
+static int read_section(const config_setting_t *s, const struct npsgw_conf *core, const char *file, void **model,
+			char *err, size_t errlen)
+{
+	return nat_conf_read(s, core, file, (struct nat_conf **)model, err, errlen);
+}
+
 /* Read the "nat" setting of text; NULL with err filled on failure. */
 static struct nat_conf *load_nat(const char *text, char err[CONF_ERR_MAX])
 {
-	config_t cfg;
-	config_init(&cfg);
-	err[0] = '\0';
-	struct nat_conf *c = NULL;
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		snprintf(err, CONF_ERR_MAX, "libconfig: line %d: %s", config_error_line(&cfg), config_error_text(&cfg));
-	} else {
-		const config_setting_t *s = config_lookup(&cfg, "nat");
-		if (s == NULL)
-			snprintf(err, CONF_ERR_MAX, "no nat section");
-		else if (nat_conf_read(s, core, "nat.conf", &c, err, CONF_ERR_MAX) < 0)
-			c = NULL;
-	}
-	config_destroy(&cfg);
-	return c;
+	return nf_conf_test_load(text, "nat", read_section, core, "nat.conf", err);
 }
 
 static struct nat_conf *load_ok(const char *text)
 {
-	char err[CONF_ERR_MAX];
-	struct nat_conf *c = load_nat(text, err);
-	if (c == NULL)
-		fprintf(stderr, "\nunexpected error: %s\n", err);
-	return c;
+	return nf_conf_test_load_ok(text, "nat", read_section, core, "nat.conf");
 }
 
 static const char full_text[] =
