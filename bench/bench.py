@@ -654,6 +654,20 @@ def npsd_stats(npsctl, sock):
     return json.loads(r.stdout)["data"]
 
 
+def graph_profile(npsctl, sock, on):
+    """Node timing on or off (`npsctl graph profile state on|off`): npsd runs without it (the TSC reads cost ~6
+    cycles per packet), so the per-node figures come from a window of their own."""
+    r = subprocess.run([npsctl, "-s", sock, "graph", "profile", "state", "on" if on else "off"], capture_output=True,
+                       text=True, timeout=20)
+    if r.returncode != 0:
+        raise BenchError("npsctl graph profile: %s" % (r.stderr.strip() or r.stdout.strip()))
+
+
+# The figures made of node cycles: measured in the profiled window only (graph_profile), not in the others.
+NODE_KEYS = ("cpp_nodes", "cpp_processing", "cpp_rx", "cpp_idle_polls", "graph_share_of_core", "cpp_fw", "cpp_nat",
+             "cpp_ipsec")
+
+
 def flat_counters(data):
     """The counters of an npsctl --json reply as {"TABLE.NAME": value}: a table of (counter, value) rows gives one
     entry per row; any other table the sum of each numeric column over its rows (per-worker rows); a plain number
@@ -864,8 +878,8 @@ def l3fwd_window(a, b, tsc_hz, workers, frame_bytes):
         "rx_packets": b["rx"] - a["rx"], "misrouted": back})
 
 
-def run_windows(sample, window, opts, tsc_hz, workers, frame_bytes, proc):
-    time.sleep(opts.warmup)
+def run_windows(sample, window, opts, tsc_hz, workers, frame_bytes, proc, warmup=None):
+    time.sleep(opts.warmup if warmup is None else warmup)
     out = []
     a = sample()
     for _ in range(opts.runs):
@@ -922,8 +936,15 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
                                      % ", ".join(FW_CREATED))
                 return c >= sc["destinations"]
             wait_for(all_open, proc, opts.start_timeout, "npsd (opening %d sessions)" % sc["destinations"])
-        wins = run_windows(lambda: sample_npsd(opts.npsctl, sock, proc, fw is not None, nat is not None), npsd_window,
-                           opts, tsc_hz, opts.workers, frame_bytes(sc, meta), proc)
+        sample = lambda: sample_npsd(opts.npsctl, sock, proc, fw is not None, nat is not None)  # noqa: E731
+        # The warm-up is the profiled window: node cycles (per-node table, nodes, proc) come from it; the measured
+        # windows that follow run as npsd runs in service, without node timing.
+        graph_profile(opts.npsctl, sock, True)
+        a = sample()
+        time.sleep(max(1.0, opts.warmup))
+        prof = npsd_window(a, sample(), tsc_hz, opts.workers, frame_bytes(sc, meta))
+        graph_profile(opts.npsctl, sock, False)
+        wins = run_windows(sample, npsd_window, opts, tsc_hz, opts.workers, frame_bytes(sc, meta), proc, warmup=0.2)
         mem = proc.memory()
     finally:
         proc.stop(signal.SIGTERM)
@@ -939,11 +960,15 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
     if sc["ipsec"]:
         ipsec_windows(sc, meta, wins)
         keys += ["cpp_ipsec", "gbps_esp", "ipsec_node_share"]
+    for w in wins:
+        for k in NODE_KEYS:
+            w.pop(k, None)
     res = {"app": "npsd", "scenario": name, "size": size, "family": sc["family"], "routes": sc["routes"],
            "vrfs": max(1, sc["vrfs"]), "destinations": sc["destinations"], "doc": sc["doc"], "pcap": meta,
            "startup_seconds": round(startup, 2),
            "memory": mem, "config": os.path.basename(conf), "windows": wins, "warnings": [],
-           "summary": summarize(wins, keys)}
+           "summary": summarize(wins, keys), "profile_window": prof}
+    res["summary"].update(summarize([prof], NODE_KEYS))
     if fw:
         res["firewall"] = dict(fw)
     if sc["nat"]:
@@ -973,7 +998,7 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
         res["warnings"].append("fewer NAT sessions opened than packets forwarded (%.3f per packet)"
                                % min(w.get("nat_sessions_per_packet", 0) for w in wins))
     contention(res)
-    res["median_window_nodes"] = sorted(wins, key=lambda w: w["mpps"])[len(wins) // 2]["nodes"]
+    res["median_window_nodes"] = prof["nodes"]
     return res
 
 
@@ -1913,6 +1938,7 @@ def smoke(opts):
         proc = Proc([opts.npsd, "-c", conf], os.path.join(opts.workdir, prefix + ".log"), prefix)
         try:
             wait_for(lambda: npsd_stats(opts.npsctl, sock)["totals"][0]["tx"] > 0, proc, 120, "npsd")
+            graph_profile(opts.npsctl, sock, True)
             a = sample_npsd(opts.npsctl, sock, proc)
             time.sleep(1)
             b = sample_npsd(opts.npsctl, sock, proc)

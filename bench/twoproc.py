@@ -296,6 +296,7 @@ def start_npsd(opts, sc, pcap, prefix, devices, **kw):
     B.npsd_config(conf, sc, pcap, 1, opts.huge, sock, prefix, opts.data, devices=devices, **kw)
     proc = B.Proc([opts.npsd, "-c", conf], os.path.join(wd, prefix + ".log"), prefix)
     B.wait_for(lambda: B.npsd_stats(opts.npsctl, sock)["totals"], proc, opts.start_timeout, "npsd")
+    B.graph_profile(opts.npsctl, sock, True)  # the proc column is made of node cycles: a little slower, documented
     return proc, sock, conf
 
 

@@ -165,6 +165,7 @@ def main():
                 if npsd.poll() is not None or time.time() > end:
                     raise BenchError("npsd did not start: see %s/npsd.log" % work)
                 time.sleep(0.2)
+        npsctl(bin_dir, work, "graph", "profile", "state", "on")  # its cycles column is made of node cycles
         tp.send("start")
         time.sleep(args.warmup)
         windows = []

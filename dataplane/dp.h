@@ -186,6 +186,7 @@ struct dp {
 	struct npsgw_conf *conf;
 	struct rte_rcu_qsbr *qs; /* NULL until the workers start */
 	volatile bool quit;
+	bool graph_profile; /* time every node call (`graph profile on`); read once per graph walk */
 
 	struct port ports[DP_MAX_PORTS];
 	uint16_t n_ports;

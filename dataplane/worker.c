@@ -13,6 +13,7 @@
 #include <rte_malloc.h>
 
 #include "dataplane/cp.h"
+#include "dataplane/graph_walk.h"
 
 #define CTL_TX_BURST 32
 
@@ -35,7 +36,7 @@ static int worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(dp.qs, w->index);
 	while (!__atomic_load_n(&dp.quit, __ATOMIC_RELAXED)) {
 		w->now_ms = cp_now_ms();
-		rte_graph_walk(w->graph);
+		graph_walk(w->graph, __atomic_load_n(&dp.graph_profile, __ATOMIC_RELAXED));
 		if (w->index == 0)
 			drain_ctl_tx(w);
 		rte_rcu_qsbr_quiescent(dp.qs, w->index);

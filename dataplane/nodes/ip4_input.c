@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ip4_input: RFC 1812 header checks (lib/hdr/ip_checks.h); trims Ethernet padding; multicast is not routed. */
+/*
+ * ip4_input: RFC 1812 header checks (lib/hdr/ip_checks.h); trims Ethernet padding; multicast is not routed. Frames
+ * from a port pass the same checks inline in eth_input, which sends here only what it cannot pass straight to the
+ * lookup (a drop to name, or input features); packets of the functions (decapsulated, hairpinned) come here.
+ */
 #include <rte_ip.h>
 
-#include "dataplane/feature.h"
-#include "dataplane/nodes/nodes.h"
-#include "lib/hdr/ip_checks.h"
+#include "dataplane/nodes/ip4_input.h"
 
 enum {
 	IP4_IN_NEXT_LOOKUP,
@@ -20,7 +22,7 @@ enum {
 	IP4_IN_NEXT_COUNT
 };
 
-/* enum ip4_verdict -> edge */
+/* ip4_input_verdict() -> edge; IP4_IN_FEATURES is handled apart (the VRF's first feature). */
 static const rte_edge_t verdict_edge[] = {
 	[IP4_OK] = IP4_IN_NEXT_LOOKUP,
 	[IP4_TRUNCATED] = IP4_IN_NEXT_DROP_TRUNCATED,
@@ -30,26 +32,18 @@ static const rte_edge_t verdict_edge[] = {
 	[IP4_BAD_CHECKSUM] = IP4_IN_NEXT_DROP_BAD_CHECKSUM,
 	[IP4_MARTIAN_SRC] = IP4_IN_NEXT_DROP_MARTIAN_SRC,
 	[IP4_MARTIAN_DST] = IP4_IN_NEXT_DROP_MARTIAN_DST,
+	[IP4_IN_MCAST] = IP4_IN_NEXT_DROP_MCAST,
+	[IP4_IN_L2_GROUP] = IP4_IN_NEXT_DROP_L2_GROUP,
 };
 
 static inline rte_edge_t ip4_classify(struct rte_mbuf *m)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	enum ip4_verdict v = ip4_check(p, rte_pktmbuf_data_len(m));
-	if (unlikely(v != IP4_OK))
-		return verdict_edge[v];
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p;
-	uint8_t d0 = p[16];
-	if (unlikely(d0 >= 224 || ip->dst_addr == RTE_BE32(0xffffffff)))
-		return IP4_IN_NEXT_DROP_MCAST;
-	if (unlikely(pkt_meta(m)->flags & PKT_F_L2_GROUP))
-		return IP4_IN_NEXT_DROP_L2_GROUP;
-	uint16_t total = rte_be_to_cpu_16(ip->total_length);
-	if (unlikely(rte_pktmbuf_data_len(m) > total))
-		rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - total);
-	if (unlikely(feat_any(FEAT_IP4_IN, pkt_meta(m)->vrf)))
+	unsigned v = ip4_input_verdict(m);
+	if (likely(v == IP4_OK))
+		return IP4_IN_NEXT_LOOKUP;
+	if (v == IP4_IN_FEATURES)
 		return feat_next_edge(FEAT_IP4_IN, FEAT_FROM_SOURCE, pkt_meta(m)->vrf); /* network functions */
-	return IP4_IN_NEXT_LOOKUP;
+	return verdict_edge[v];
 }
 
 static uint16_t ip4_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)

@@ -3,14 +3,12 @@
  * ip6_input: RFC 8200 header checks; multicast and link-local destinations are decided here because the FIB
  * cannot (fe80::/64 exists on every link): all-nodes and solicited-node multicast and our own link-local address
  * go to ip6_local (NDP, echo); other multicast is dropped; a link-local destination that is not ours is never
- * forwarded.
+ * forwarded. Frames from a port that are plain unicast (ip6_input.h) skip this node: eth_input sends them to
+ * ip6_lookup itself.
  */
 #include <rte_ip.h>
 
-#include "dataplane/nodes/ip6_util.h"
-#include "dataplane/feature.h"
-#include "dataplane/nodes/nodes.h"
-#include "lib/hdr/ip_checks.h"
+#include "dataplane/nodes/ip6_input.h"
 
 enum {
 	IP6_IN_NEXT_LOOKUP,
@@ -37,6 +35,8 @@ static const rte_edge_t verdict_edge[] = {
 
 static inline rte_edge_t ip6_classify(struct rte_mbuf *m)
 {
+	if (likely(ip6_input_plain(m)))
+		return IP6_IN_NEXT_LOOKUP;
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	enum ip6_verdict v = ip6_check(p, rte_pktmbuf_data_len(m));
 	if (unlikely(v != IP6_OK))

@@ -224,7 +224,7 @@ static void test_cbc_sha256_kat(void)
 		 "e1bcfab72575e2e6bf3c295819d72914");
 }
 
-/* A full burst of every algorithm and many lengths: the job manager completes CBC jobs out of submission order. */
+/* A full burst of every algorithm and many lengths (CBC ops are run in length order, not submission order). */
 static void test_mixed_burst(void)
 {
 	static struct ipsec_crypto_key keys[IPSEC_ALG_COUNT];
@@ -272,6 +272,57 @@ static void test_mixed_burst(void)
 		ipsec_crypto_key_wipe(&keys[a]);
 }
 
+/*
+ * One run mixing directions: CBC ops are run in groups of one direction and key size, each group's results must land
+ * on its own ops. Odd ops decrypt what an earlier run encrypted; even ops encrypt a copy of the same plaintexts as a
+ * separate all-encrypt run, which gives the expected ciphertext and ICV.
+ */
+static void test_mixed_directions(void)
+{
+	enum { N = 48 };
+	static struct ipsec_crypto_key keys[2];
+	static uint8_t plain[N][512], work[N][512], want[N][512];
+	static struct ipsec_crypto_op ops[N], ref[N];
+	uint8_t key[32], auth[32];
+	char err[128];
+	for (unsigned i = 0; i < 32; i++) {
+		key[i] = (uint8_t)(i * 11 + 3);
+		auth[i] = (uint8_t)(i * 5 + 9);
+	}
+	CU_ASSERT_EQUAL_FATAL(ipsec_crypto_key_init(&keys[0], IPSEC_ALG_AES_CBC_128_SHA256, key, 16, auth, 32, err,
+						    sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(ipsec_crypto_key_init(&keys[1], IPSEC_ALG_AES_CBC_256_SHA256, key, 32, auth, 32, err,
+						    sizeof(err)), 0);
+	srand(11);
+	for (unsigned i = 0; i < N; i++) {
+		uint32_t len = 16 * (1 + (uint32_t)(rand() % 25));
+		for (unsigned b = 0; b < sizeof(plain[i]); b++)
+			plain[i][b] = (uint8_t)rand();
+		memcpy(want[i], plain[i], sizeof(plain[i]));
+		ref[i] = (struct ipsec_crypto_op){.key = &keys[(i / 2) % 2], .buf = want[i], .cipher_off = 24,
+						  .cipher_len = len, .auth_off = 8, .auth_len = len + 16,
+						  .icv = want[i] + 24 + len, .encrypt = 1};
+		memset(ref[i].iv, (int)(i + 1), sizeof(ref[i].iv));
+	}
+	ipsec_crypto_run(mb, ref, N); /* want = every packet encrypted, ICV appended */
+	for (unsigned i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(ref[i].status, IPSEC_CRYPTO_OK);
+		memcpy(work[i], i % 2 ? want[i] : plain[i], sizeof(work[i]));
+		ops[i] = ref[i];
+		ops[i].buf = work[i];
+		ops[i].icv = work[i] + 24 + ref[i].cipher_len;
+		ops[i].encrypt = i % 2 == 0;
+	}
+	ipsec_crypto_run(mb, ops, N);
+	for (unsigned i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(ops[i].status, IPSEC_CRYPTO_OK);
+		size_t n = 24 + ref[i].cipher_len + (i % 2 ? 0 : IPSEC_ICV_LEN); /* decrypt leaves the received ICV */
+		CU_ASSERT(memcmp(work[i], i % 2 ? plain[i] : want[i], n) == 0);
+	}
+	ipsec_crypto_key_wipe(&keys[0]);
+	ipsec_crypto_key_wipe(&keys[1]);
+}
+
 static void test_key_checks(void)
 {
 	static struct ipsec_crypto_key k;
@@ -311,6 +362,7 @@ int main(void)
 		{"HMAC-SHA-256 known answers (RFC 4231 TC1-5)", test_hmac_sha256_rfc4231},
 		{"AES-CBC-128/256 (SP 800-38A) + HMAC-SHA-256-128", test_cbc_sha256_kat},
 		{"a burst mixing algorithms and lengths", test_mixed_burst},
+		{"a burst mixing directions and key sizes", test_mixed_directions},
 		{"key length checks and wipe", test_key_checks},
 	};
 	if (CU_initialize_registry() != CUE_SUCCESS)

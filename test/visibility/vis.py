@@ -404,25 +404,25 @@ def dst_of(steps):
 
 EXPECTED_PATHS = {
     # dst: (input interface and VRF, nodes, what the last node says)
-    "192.0.2.5": ("in a, VRF main", ["eth_input", "ip4_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
+    "192.0.2.5": ("in a, VRF main", ["eth_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
                   "sent on p1, interface b"),
-    "2001:db8:100::5": ("in a, VRF main", ["eth_input", "ip6_input", "ip6_lookup", "ip6_rewrite", "port_tx-p1"],
+    "2001:db8:100::5": ("in a, VRF main", ["eth_input", "ip6_lookup", "ip6_rewrite", "port_tx-p1"],
                         "sent on p1, interface b"),
-    "10.0.0.1": ("in a, VRF main", ["eth_input", "ip4_input", "ip4_lookup", "ip4_local", "ip4_lookup",
+    "10.0.0.1": ("in a, VRF main", ["eth_input", "ip4_lookup", "ip4_local", "ip4_lookup",
                                     "ip4_rewrite", "port_tx-p0"], "sent on p0, interface a"),
-    "2001:db8:a::1": ("in a, VRF main", ["eth_input", "ip6_input", "ip6_lookup", "ip6_local", "ip6_lookup",
+    "2001:db8:a::1": ("in a, VRF main", ["eth_input", "ip6_lookup", "ip6_local", "ip6_lookup",
                                          "ip6_rewrite", "port_tx-p0"], "sent on p0, interface a"),
-    "8.8.8.8": ("in a, VRF main", ["eth_input", "ip4_input", "ip4_lookup", "drop_no_route"],
+    "8.8.8.8": ("in a, VRF main", ["eth_input", "ip4_lookup", "drop_no_route"],
                 "dropped: no route in the VRF"),
-    "2001:db8:dead::5": ("in a, VRF main", ["eth_input", "ip6_input", "ip6_lookup", "drop_blackhole"],
+    "2001:db8:dead::5": ("in a, VRF main", ["eth_input", "ip6_lookup", "drop_blackhole"],
                          "dropped: blackhole route"),
-    "2001:db8:ffff::1": ("in a, VRF main", ["eth_input", "ip6_input", "ip6_lookup", "drop_no_route"],
+    "2001:db8:ffff::1": ("in a, VRF main", ["eth_input", "ip6_lookup", "drop_no_route"],
                          "dropped: no route in the VRF"),
-    "198.51.100.5": ("in a, VRF main", ["eth_input", "ip4_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
+    "198.51.100.5": ("in a, VRF main", ["eth_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
                      "sent on p1, interface rb"),
-    "2001:db8:300::5": ("in a, VRF main", ["eth_input", "ip6_input", "ip6_lookup", "ip6_rewrite", "port_tx-p1"],
+    "2001:db8:300::5": ("in a, VRF main", ["eth_input", "ip6_lookup", "ip6_rewrite", "port_tx-p1"],
                         "sent on p1, interface rb"),
-    "198.51.100.6": ("in ra, VRF red", ["eth_input", "ip4_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
+    "198.51.100.6": ("in ra, VRF red", ["eth_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
                      "sent on p1, interface rb"),
 }
 
@@ -460,7 +460,7 @@ def trace_paths(r, workers):
         expect(e["steps"][0][1] == first, "%s: eth_input says %r, expected %r" % (dst, e["steps"][0][1], first))
         expect(e["steps"][-1][1] == last, "%s: last step says %r, expected %r" % (dst, e["steps"][-1][1], last))
         vrf = "VRF red" if "red" in first else "VRF main"
-        look = e["steps"][2][1]
+        look = e["steps"][nodes.index("ip4_lookup" if "." in dst else "ip6_lookup")][1]  # the first lookup
         expect(look.startswith("%s, dst %s, route " % (vrf, dst)) and not look.endswith("route none") or
                nodes[-1] == "drop_no_route" and look.endswith("route none"), "%s: lookup says %r" % (dst, look))
         idx = [i for i, f in enumerate(frames) if dst in (f.getlayer(IP).dst if f.haslayer(IP)
@@ -524,45 +524,53 @@ def path_check(r, *args):
 PATH_CASES = [
     # (args, nodes, verdict)
     (["in", "a", "src", "10.0.0.2", "dst", "192.0.2.199"],
-     ["eth_input", "ip4_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
+     ["eth_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
      "verdict: would leave on port p1 (interface b) via 10.0.1.2 dev b (%s)" % GW_B),
     (["in", "a", "src", "2001:db8:a::2", "dst", "2001:db8:100::199", "proto", "tcp", "dport", "443"],
-     ["eth_input", "ip6_input", "ip6_lookup", "ip6_rewrite", "port_tx-p1"],
+     ["eth_input", "ip6_lookup", "ip6_rewrite", "port_tx-p1"],
      "verdict: would leave on port p1 (interface b) via 2001:db8:b::2 dev b (%s)" % GW_B),
-    (["in", "a", "src", "10.0.0.2", "dst", "8.8.8.8"], ["eth_input", "ip4_input", "ip4_lookup", "drop_no_route"],
+    (["in", "a", "src", "10.0.0.2", "dst", "8.8.8.8"], ["eth_input", "ip4_lookup", "drop_no_route"],
      "verdict: dropped at ip4_lookup: no route in the VRF (drop_no_route)"),
     (["in", "a", "src", "2001:db8:a::2", "dst", "2001:db8:ffff::1"],
-     ["eth_input", "ip6_input", "ip6_lookup", "drop_no_route"],
+     ["eth_input", "ip6_lookup", "drop_no_route"],
      "verdict: dropped at ip6_lookup: no route in the VRF (drop_no_route)"),
-    (["in", "a", "src", "10.0.0.2", "dst", "203.0.113.199"], ["eth_input", "ip4_input", "ip4_lookup", "drop_blackhole"],
+    (["in", "a", "src", "10.0.0.2", "dst", "203.0.113.199"], ["eth_input", "ip4_lookup", "drop_blackhole"],
      "verdict: dropped at ip4_lookup: blackhole route (drop_blackhole)"),
     (["in", "a", "src", "2001:db8:a::2", "dst", "2001:db8:dead::199", "size", "1000"],
-     ["eth_input", "ip6_input", "ip6_lookup", "drop_blackhole"],
+     ["eth_input", "ip6_lookup", "drop_blackhole"],
      "verdict: dropped at ip6_lookup: blackhole route (drop_blackhole)"),
     (["in", "a", "src", "10.0.0.2", "dst", "10.0.0.1", "proto", "icmp"],
-     ["eth_input", "ip4_input", "ip4_lookup", "ip4_local", "ip4_lookup", "ip4_rewrite", "port_tx-p0"],
+     ["eth_input", "ip4_lookup", "ip4_local", "ip4_lookup", "ip4_rewrite", "port_tx-p0"],
      "verdict: would leave on port p0 (interface a) via 10.0.0.2 dev a (%s)" % H_A),
     (["in", "a", "src", "2001:db8:a::2", "dst", "2001:db8:a::1", "proto", "icmp"],
-     ["eth_input", "ip6_input", "ip6_lookup", "ip6_local", "ip6_lookup", "ip6_rewrite", "port_tx-p0"],
+     ["eth_input", "ip6_lookup", "ip6_local", "ip6_lookup", "ip6_rewrite", "port_tx-p0"],
      "verdict: would leave on port p0 (interface a) via 2001:db8:a::2 dev a (%s)" % H_A),
     (["in", "a", "src", "10.0.0.2", "dst", "192.0.2.199", "ttl", "1"],
-     ["eth_input", "ip4_input", "ip4_lookup", "ip4_rewrite", "icmp4_error", "ip4_lookup", "ip4_rewrite",
+     ["eth_input", "ip4_lookup", "ip4_rewrite", "icmp4_error", "ip4_lookup", "ip4_rewrite",
       "port_tx-p0"], "verdict: would leave on port p0 (interface a) via 10.0.0.2 dev a (%s)" % H_A),
     (["in", "a", "src", "2001:db8:a::2", "dst", "2001:db8:100::199", "ttl", "1"],
-     ["eth_input", "ip6_input", "ip6_lookup", "ip6_rewrite", "icmp6_error", "ip6_lookup", "ip6_rewrite",
+     ["eth_input", "ip6_lookup", "ip6_rewrite", "icmp6_error", "ip6_lookup", "ip6_rewrite",
       "port_tx-p0"], "verdict: would leave on port p0 (interface a) via 2001:db8:a::2 dev a (%s)" % H_A),
     (["in", "a", "src", "10.0.0.2", "dst", "198.51.100.199"],
-     ["eth_input", "ip4_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
+     ["eth_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
      "verdict: would leave on port p1 (interface rb) via 10.2.1.2 dev rb (%s)" % GW_RB),
     (["in", "a", "src", "2001:db8:a::2", "dst", "2001:db8:300::199", "proto", "icmp"],
-     ["eth_input", "ip6_input", "ip6_lookup", "ip6_rewrite", "port_tx-p1"],
+     ["eth_input", "ip6_lookup", "ip6_rewrite", "port_tx-p1"],
      "verdict: would leave on port p1 (interface rb) via 2001:db8:2b::2 dev rb (%s)" % GW_RB),
     (["in", "ra", "vrf", "red", "src", "10.2.0.2", "dst", "198.51.100.199"],
-     ["eth_input", "ip4_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
+     ["eth_input", "ip4_lookup", "ip4_rewrite", "port_tx-p1"],
      "verdict: would leave on port p1 (interface rb) via 10.2.1.2 dev rb (%s)" % GW_RB),
-    (["in", "ra", "src", "10.2.0.2", "dst", "192.0.2.199"], ["eth_input", "ip4_input", "ip4_lookup",
+    (["in", "ra", "src", "10.2.0.2", "dst", "192.0.2.199"], ["eth_input", "ip4_lookup",
                                                              "drop_no_route"],
      "verdict: dropped at ip4_lookup: no route in the VRF (drop_no_route)"),
+    # Valid unicast packets go from eth_input straight to the lookup; the others pass ip4_input / ip6_input,
+    # which name their drop.
+    (["in", "a", "src", "127.0.0.1", "dst", "192.0.2.199"], ["eth_input", "ip4_input", "drop_ip4_martian_src"],
+     "verdict: dropped at ip4_input: IPv4 source is 0/8, 127/8, multicast, class E or broadcast "
+     "(drop_ip4_martian_src)"),
+    (["in", "a", "src", "2001:db8:a::2", "dst", "ff0e::1"], ["eth_input", "ip6_input", "drop_ip6_mcast"],
+     "verdict: dropped at ip6_input: IPv6 multicast destination not handled (only NDP and echo to all-nodes are) "
+     "(drop_ip6_mcast)"),
 ]
 
 
@@ -774,9 +782,40 @@ def serving_after(r):
     expect(v.startswith("verdict: would leave on port p1"), "path-check %r" % v)
 
 
+def node_cycles(r):
+    return {n["node"]: (n["packets"], n["cycles"]) for n in r.ctl_ok("show", "stats")["nodes"]}
+
+
+def graph_profile(r):
+    """Node timing is off by default: packets are counted, cycles do not grow; on, they do; off again, they stop."""
+    expect(r.ctl_ok("graph", "profile")["graph"] == [{"profile": "off"}], "profile not off by default")
+    j = r.ctl("graph", "profile", "state", "maybe")
+    expect(j["status"] != 0 and j["_exit"] == 1 and "bad state 'maybe' (expected on or off)" in j.get("error", ""),
+           "bad state accepted: %s" % j)
+    f = from_a(IP(src="10.0.0.2", dst="192.0.2.5") / UDP() / payload(40))
+
+    def send_and_read():
+        before = node_cycles(r)
+        r.send([f] * 20)
+        time.sleep(0.3)
+        after = node_cycles(r)
+        a, b = before.get("ip4_lookup", (0, 0)), after.get("ip4_lookup", (0, 0))  # listed once it has run
+        pk, cyc = b[0] - a[0], b[1] - a[1]
+        return pk, cyc
+    pk, cyc = send_and_read()
+    expect(pk == 20 and cyc == 0, "profile off: ip4_lookup +%d packets, +%d cycles (want 20, 0)" % (pk, cyc))
+    expect(r.ctl_ok("graph", "profile", "state", "on")["graph"] == [{"profile": "on"}], "profile not on")
+    pk, cyc = send_and_read()
+    expect(pk == 20 and cyc > 0, "profile on: ip4_lookup +%d packets, +%d cycles (want 20, > 0)" % (pk, cyc))
+    r.ctl_ok("graph", "profile", "state", "off")
+    pk, cyc = send_and_read()
+    expect(pk == 20 and cyc == 0, "profile off again: ip4_lookup +%d packets, +%d cycles" % (pk, cyc))
+
+
 def group_badinput():
     r = new_router("badinput")
     try:
+        check("graph profile: node cycles only while on", graph_profile, r)
         check("bad requests: clear errors, exit 1, still serving", bad_requests, r)
         check("bad requests: streamed capture, reader killed", reader_gone, r)
         check("bad requests: forwarding and path-check after", serving_after, r)
