@@ -21,7 +21,7 @@
 #define IPSEC_IV_MAX 16
 #define IPSEC_GCM_SALT_LEN 4
 #define IPSEC_AAD_MAX 12      /* SPI + 64-bit ESN */
-#define IPSEC_CRYPTO_BURST 64 /* ops per ipsec_crypto_run() at most */
+#define IPSEC_CRYPTO_BURST 128 /* ops per ipsec_crypto_run() at most: the library's burst limit (IMB_MAX_BURST_SIZE) */
 
 /* An SA's key material, expanded: immutable once built; wiped (ipsec_crypto_key_wipe) before its memory is freed. */
 struct ipsec_crypto_key {

@@ -3,7 +3,7 @@
  * ipsec_in: ESP (IPv4/IPv6 protocol 50) and ESP in UDP 4500 (RFC 3948) addressed to the router, from ip4_local /
  * ip6_local (data at the outer IP header, pm->vrf = the VRF it arrived in), and from ipsec_house (handed off).
  *
- * A chunk of at most 64 packets:
+ * A chunk of at most 128 packets (IPSEC_CHUNK):
  *  1. parse the outer headers (esp_in_parse); NAT-T keepalives are absorbed, IKE (non-ESP marker) dropped;
  *  2. one bulk lookup of the SPIs; packets of an SA owned by another worker go to its ring (nf_hand_off) before
  *     anything touches the SA's window; the tunnel must exist, be up and use the VRF the packet arrived in;
@@ -355,16 +355,21 @@ static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_c
 		parse(c, m[i]);
 	}
 	if (c->n_parsed > 0) {
-		uint64_t hits = 0;
-		if (rte_hash_lookup_bulk_data(ipsec.spi, c->keyp, c->n_parsed, &hits, c->data) < 0)
-			hits = 0;
+		/* rte_hash looks up at most RTE_HASH_LOOKUP_BULK_MAX (64) keys at a time: the chunk in pieces. */
+		for (unsigned i = 0; i < c->n_parsed; i += RTE_HASH_LOOKUP_BULK_MAX) {
+			unsigned n_keys = RTE_MIN(c->n_parsed - i, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
+			uint64_t hits = 0;
+			if (rte_hash_lookup_bulk_data(ipsec.spi, &c->keyp[i], n_keys, &hits, &c->data[i]) < 0)
+				hits = 0;
+			for (unsigned k = 0; k < n_keys; k++)
+				if (!((hits >> k) & 1))
+					c->data[i + k] = NULL;
+		}
 		for (unsigned i = 0; i < c->n_parsed; i++) {
-			if ((hits >> i) & 1) {
-				const struct ipsec_sa *sa = c->data[i];
+			const struct ipsec_sa *sa = c->data[i];
+			if (sa != NULL) {
 				rte_prefetch0(sa);
 				rte_prefetch0(&sa->rx_round); /* the window's line: rx stamp, top, n_words */
-			} else {
-				c->data[i] = NULL;
 			}
 		}
 		for (unsigned i = 0; i < c->n_parsed; i++) {

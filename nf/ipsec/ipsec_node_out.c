@@ -3,7 +3,7 @@
  * ipsec4_out / ipsec6_out: inner IPv4 / IPv6 packets routed out of an interface of kind "ipsec" (from ip4_rewrite /
  * ip6_rewrite: TTL and tunnel MTU done, data at the inner IP header, pm->out_iface = the tunnel's interface).
  *
- * A chunk of at most 64 packets:
+ * A chunk of at most 128 packets (IPSEC_CHUNK):
  *  1. the tunnel (by interface), its outer parameters and its outbound SA; head/tail room checked (before any
  *     sequence number is taken: a number taken and not sent looks like loss to the peer); MSS clamp on TCP SYNs;
  *  2. sequence numbers: the chunk's packets grouped by SA, one atomic fetch-add per SA (a plain add with one
@@ -28,7 +28,7 @@ enum {
 	OUT_NEXT_COUNT
 };
 
-#define GRP_HASH 128 /* open addressing over at most IPSEC_CHUNK SAs: half full at worst */
+#define GRP_HASH 256 /* open addressing over at most IPSEC_CHUNK SAs: half full at worst */
 
 struct out_chunk {
 	struct ipsec_worker *w;
@@ -120,7 +120,7 @@ static inline uint8_t group_of(struct out_chunk *c, struct ipsec_sa *sa)
 		c->grp_want[g]++;
 		return (uint8_t)g;
 	}
-	unsigned h = (unsigned)(((uintptr_t)sa >> 6) * 0x9e3779b1u) >> 25; /* 7 bits */
+	unsigned h = (unsigned)(((uintptr_t)sa >> 6) * 0x9e3779b1u) >> 24; /* 8 bits */
 	for (;; h = (h + 1) & (GRP_HASH - 1)) {
 		unsigned e = c->grp_hash[h];
 		if (e == 0)

@@ -16,6 +16,7 @@ NPSGW_PCAP_KEEP=1; kept after a failure only with NPSGW_PCAP_KEEP=1 (the log is 
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -39,6 +40,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 NPSD = os.environ.get("NPSD", os.path.join(REPO, "build", "npsd"))
 NPSCTL = os.environ.get("NPSCTL", os.path.join(REPO, "build", "npsctl"))
+
+
+def _port_rx_burst():
+    """Frames port_rx reads per graph walk (PORT_RX_BURST in dataplane/nodes/port_rx.c): cases that need frames in
+    separate walks put more dropped fillers than this between them."""
+    src = open(os.path.join(REPO, "dataplane", "nodes", "port_rx.c")).read()
+    m = re.search(r"^#define PORT_RX_BURST (\d+)", src, re.M)
+    if m is None:
+        raise RuntimeError("no PORT_RX_BURST in dataplane/nodes/port_rx.c")
+    return int(m.group(1))
+
+
+PORT_RX_BURST = _port_rx_burst()
 
 DROP_REASONS = []  # filled from dataplane/drop_reasons.h
 

@@ -496,8 +496,8 @@ class Tier:
         if "seq" not in line:
             return "skip: `ipsec sa add` has no initial sequence number option (%s)" % line.strip()[:100]
         sa_ = self.new_sa("exhaust")
-        # With ESN the last usable number leaves 64 workers x 64 packets of headroom below 2^64 (docs/IPSEC.md).
-        top = (1 << 64) - 1 - 64 * 64 if sa_.esn else (1 << 32) - 1
+        # With ESN the last usable number leaves 64 workers x 128 packets of headroom below 2^64 (docs/IPSEC.md).
+        top = (1 << 64) - 1 - 64 * 128 if sa_.esn else (1 << 32) - 1
         sa_.rx_top = top - 3  # the peer infers seq-hi from the last number it saw
         self.bridge.add_rx_sa(sa_)
         prev = self.sa_out

@@ -20,7 +20,7 @@ import struct
 import sys
 from collections import Counter
 
-from harness import REPO, CaseFail, Raw, csum  # noqa: F401
+from harness import PORT_RX_BURST, REPO, CaseFail, Raw, csum  # noqa: F401
 from scapy.all import Ether, Dot1Q, IP, IPv6, UDP, TCP, ICMP  # noqa: F401
 from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6ExtHdrFragment  # noqa: F401
 
@@ -327,7 +327,7 @@ def expect_ipsec(c, counts, got, loose=None):
 # ---------------------------------------------------------------------------------------------------------------
 # A run's plan
 
-BARRIER_FRAMES = 40  # more than an rx burst (32)
+BARRIER_FRAMES = PORT_RX_BURST + 8  # more than an rx burst
 
 
 def barrier_frame():

@@ -29,7 +29,7 @@ import struct
 import time
 from collections import Counter
 
-from harness import REPO, CaseFail, Raw, csum  # noqa
+from harness import PORT_RX_BURST, REPO, CaseFail, Raw, csum  # noqa
 from scapy.all import Ether, Dot1Q, IP, IPv6, UDP, TCP, ICMP  # noqa
 from scapy.layers.inet6 import IPv6ExtHdrFragment
 
@@ -623,7 +623,7 @@ def SESS(**kw):
     return d
 
 
-BARRIER_FRAMES = 40  # more than an rx burst (32)
+BARRIER_FRAMES = PORT_RX_BURST + 8  # more than an rx burst
 
 
 def barrier_frame():

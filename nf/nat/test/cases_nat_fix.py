@@ -3,19 +3,17 @@
 hairpinning when the pool's VRF blackholes the pool prefix.
 
 nat-fix-burst-*: why a reply in the rx burst of its request is not translated (a property of the graph walk, not a
-NAT bug). port_rx reads at most 32 frames per graph walk (PORT_RX_BURST); in one walk ip4_input hands the pool
-VRF's packets to nat4_out2in (IPv4 input arc) before the tenant's packets reach nat4_in2out (forward arc, after
-ip4_lookup), so a reply read in the same walk as its request is looked up before the request made the mapping, and
-passes untouched (out2in_passed). With 30 dropped fillers between them, request + fillers + reply are 32 frames:
-one walk, the reply passes. With 31 fillers the reply is the 33rd frame: next walk, translated.
+NAT bug). port_rx reads at most PORT_RX_BURST frames per graph walk (read from dataplane/nodes/port_rx.c); in one
+walk ip4_input hands the pool VRF's packets to nat4_out2in (IPv4 input arc) before the tenant's packets reach
+nat4_in2out (forward arc, after ip4_lookup), so a reply read in the same walk as its request is looked up before the
+request made the mapping, and passes untouched (out2in_passed). With PORT_RX_BURST - 2 dropped fillers between
+them, request + fillers + reply are one rx burst: one walk, the reply passes. With one filler more the reply is in
+the next burst: next walk, translated.
 """
-from harness import case
+from harness import PORT_RX_BURST, case
 from cases_nat_common import (IP, UDP, TCP, A, B, I, P, SUB1, NEW, ROUTES, VRFS, Plan, nat_router, nat_section,
                               tenant, interfaces, neighbours, from_t1, from_t2, from_net, to_t1, to_t2, to_net,
                               payload, xl, ip4_of, pres_port, run_plan, barrier_frame, sub_owner, block_owner)
-
-PORT_RX_BURST = 32
-
 
 def fillers(p, n):
     """n frames dropped at once (eth_unknown_vlan), without NAT."""
@@ -37,7 +35,7 @@ def burst_plan(c, gap):
 
 @case("nat-fix-burst-same")
 def nat_fix_burst_same(c):
-    """Request and reply read in one graph walk (2 + 30 fillers = 32 frames = one rx burst): the reply reaches
+    """Request and reply read in one graph walk (2 + PORT_RX_BURST - 2 fillers = one rx burst): the reply reaches
     nat4_out2in before nat4_in2out opened the mapping, so it passes untouched (out2in_passed) and is routed on to
     the upstream gateway like any transit packet."""
     r, p, a, pa = burst_plan(c, PORT_RX_BURST - 2)
@@ -47,8 +45,8 @@ def nat_fix_burst_same(c):
 
 @case("nat-fix-burst-next")
 def nat_fix_burst_next(c):
-    """Same input with one filler more: the reply is frame 33, read by the next walk, after the request made the
-    mapping: translated to the inside host."""
+    """Same input with one filler more: the reply is frame PORT_RX_BURST + 1, read by the next walk, after the
+    request made the mapping: translated to the inside host."""
     r, p, a, pa = burst_plan(c, PORT_RX_BURST - 1)
     p.fwd(a, to_t1(xl(ip4_of(a), dst=A)), out2in=1)
     run_plan(c, r, p)
