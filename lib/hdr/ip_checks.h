@@ -32,6 +32,30 @@ enum ip6_verdict {
 };
 
 /*
+ * A 64-bit sum of native-order words (end-around carries kept or not) folded to 16 bits, still native order: the
+ * same one's-complement sum modulo 0xffff.
+ */
+static inline uint16_t inet_csum_fold64(uint64_t acc)
+{
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+/* The same, as a running sum in the network-order convention of inet_csum_add (byte-swapped on little-endian). */
+static inline uint32_t inet_csum_fold64_net(uint64_t acc)
+{
+	uint16_t f = inet_csum_fold64(acc);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	f = __builtin_bswap16(f);
+#endif
+	return f;
+}
+
+/*
  * One's-complement sum helpers (RFC 1071). The running sum is kept in network-order words ("big-endian
  * convention") so callers can add host-order constants (pseudo-header lengths, protocol). The loop sums native
  * 32-bit chunks, which is the same sum modulo 0xffff, and byte-swaps the folded result once.
@@ -54,14 +78,7 @@ static inline uint32_t inet_csum_add(uint32_t sum, const void *data, size_t len)
 		p += 2;
 		len -= 2;
 	}
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	acc = __builtin_bswap16((uint16_t)acc);
-#endif
-	sum += (uint32_t)acc;
+	sum += inet_csum_fold64_net(acc);
 	if (len)
 		sum += (uint32_t)p[0] << 8;
 	return sum;
@@ -82,12 +99,7 @@ static inline bool ip4_hdr20_csum_ok(const uint8_t *p)
 {
 	uint32_t w[5];
 	__builtin_memcpy(w, p, 20);
-	uint64_t acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-	return acc == 0xffff;
+	return inet_csum_fold64((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]) == 0xffff;
 }
 
 /* Check an IPv4 header at p with len bytes available from p to the end of the frame. */

@@ -186,16 +186,7 @@ static uint32_t sum_wide(const uint8_t *p, uint32_t len)
 		acc += w;
 		acc += acc < w;
 	}
-	uint32_t tail = inet_csum_add(0, p, len); /* network order already */
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	acc = __builtin_bswap16((uint16_t)acc);
-#endif
-	return (uint32_t)acc + tail;
+	return inet_csum_fold64_net(acc) + inet_csum_add(0, p, len); /* the tail: network order already */
 }
 
 void esp_encap_finish(struct rte_mbuf *m, const struct ipsec_tunnel_params *p)
