@@ -14,28 +14,44 @@
 #define NPSGW_CSUM_H
 
 #include <stdint.h>
+#include <string.h>
 
-/* Big-endian 16/32-bit field at p as a host-order number, and back. */
+/*
+ * Big-endian 16/32-bit field at p as a host-order number, and back: one unaligned load or store and a byte swap
+ * (byte by byte, the compiler kept two or four narrow accesses, which later wide loads of the header then waited on).
+ */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CSUM_BE16(v) __builtin_bswap16(v)
+#define CSUM_BE32(v) __builtin_bswap32(v)
+#else
+#define CSUM_BE16(v) (v)
+#define CSUM_BE32(v) (v)
+#endif
+
 static inline uint16_t csum_rd16(const uint8_t *p)
 {
-	return (uint16_t)((p[0] << 8) | p[1]);
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return CSUM_BE16(v);
 }
 
 static inline uint32_t csum_rd32(const uint8_t *p)
 {
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return CSUM_BE32(v);
 }
 
 static inline void csum_wr16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	v = CSUM_BE16(v);
+	memcpy(p, &v, 2);
 }
 
 static inline void csum_wr32(uint8_t *p, uint32_t v)
 {
-	csum_wr16(p, (uint16_t)(v >> 16));
-	csum_wr16(p + 2, (uint16_t)v);
+	v = CSUM_BE32(v);
+	memcpy(p, &v, 4);
 }
 
 /* Delta of a 16-bit word changing from old to new (at an even offset from the start of the summed data). */

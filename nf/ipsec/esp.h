@@ -90,6 +90,14 @@ enum esp_status esp_decap_prepare(struct rte_mbuf *m, const struct esp_in *in, c
 enum esp_status esp_decap_finish(struct rte_mbuf *m, const struct esp_in *in, const struct ipsec_sa *sa,
 				 uint8_t *family);
 
+/* An op on sa's keys, with the fields a burst reads taken from the SA's first line (already in cache). */
+static inline void esp_op_key(struct ipsec_crypto_op *op, const struct ipsec_sa *sa)
+{
+	op->key = &sa->crypto;
+	op->alg = sa->alg;
+	op->aes_len = sa->aes_len;
+}
+
 /*
  * Encapsulate the inner packet of m (data at its IPv4/IPv6 header, one segment) for sa with sequence number seq
  * (64 bits; the low half on the wire) towards p: outer headers, ESP header, IV, trailer; op filled. ip_id: outer

@@ -118,13 +118,13 @@ enum esp_status esp_in_parse(struct rte_mbuf *m, struct esp_in *in)
 }
 
 /* Bytes of payload (inner packet + padding + trailer) of an ESP packet of esp_len bytes, or -1 when impossible. */
-static int32_t payload_len(const struct ipsec_crypto_key *k, uint32_t esp_len)
+static int32_t payload_len(const struct ipsec_sa *sa, uint32_t esp_len)
 {
-	uint32_t over = ESP_HDR_LEN + k->iv_len + IPSEC_ICV_LEN;
+	uint32_t over = ESP_HDR_LEN + sa->iv_len + IPSEC_ICV_LEN;
 	if (esp_len < over + ESP_TRAILER_LEN)
 		return -1;
 	uint32_t plen = esp_len - over;
-	if (plen % k->align != 0)
+	if ((plen & (sa->align - 1u)) != 0) /* align: 4 or 16 */
 		return -1;
 	return (int32_t)plen;
 }
@@ -132,19 +132,18 @@ static int32_t payload_len(const struct ipsec_crypto_key *k, uint32_t esp_len)
 enum esp_status esp_decap_prepare(struct rte_mbuf *m, const struct esp_in *in, const struct ipsec_sa *sa,
 				  uint64_t full, struct ipsec_crypto_op *op)
 {
-	const struct ipsec_crypto_key *k = &sa->crypto;
-	int32_t plen = payload_len(k, in->esp_len);
+	int32_t plen = payload_len(sa, in->esp_len);
 	if (plen < 0)
 		return ESP_ERR_TRUNCATED;
 	uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *), *esp = base + in->esp_off;
-	op->key = k;
+	esp_op_key(op, sa);
 	op->buf = base;
 	op->encrypt = 0;
 	op->icv = esp + in->esp_len - IPSEC_ICV_LEN;
-	op->cipher_off = in->esp_off + ESP_HDR_LEN + k->iv_len;
+	op->cipher_off = in->esp_off + ESP_HDR_LEN + sa->iv_len;
 	op->cipher_len = (uint32_t)plen;
-	if (ipsec_alg_is_gcm(k->alg)) {
-		memcpy(op->iv, k->salt, IPSEC_GCM_SALT_LEN);
+	if (ipsec_alg_is_gcm(sa->alg)) {
+		memcpy(op->iv, sa->salt, IPSEC_GCM_SALT_LEN);
 		memcpy(op->iv + IPSEC_GCM_SALT_LEN, esp + ESP_HDR_LEN, IPSEC_GCM_IV_LEN);
 		memcpy(op->aad, esp, 4);
 		if (sa->esn) {
@@ -158,7 +157,7 @@ enum esp_status esp_decap_prepare(struct rte_mbuf *m, const struct esp_in *in, c
 	} else {
 		memcpy(op->iv, esp + ESP_HDR_LEN, IPSEC_CBC_IV_LEN);
 		op->auth_off = in->esp_off;
-		op->auth_len = ESP_HDR_LEN + k->iv_len + (uint32_t)plen;
+		op->auth_len = ESP_HDR_LEN + sa->iv_len + (uint32_t)plen;
 		if (sa->esn) {
 			/* The ICV covers seq-hi right after the trailer (RFC 4303 2.2.1): put it where the ICV was. */
 			memcpy(op->icv_saved, op->icv, IPSEC_ICV_LEN);
@@ -205,9 +204,8 @@ static bool ecn_decap(uint8_t *ip, uint8_t family, uint8_t outer)
 enum esp_status esp_decap_finish(struct rte_mbuf *m, const struct esp_in *in, const struct ipsec_sa *sa,
 				 uint8_t *family)
 {
-	const struct ipsec_crypto_key *k = &sa->crypto;
-	uint32_t plen = (uint32_t)payload_len(k, in->esp_len); /* checked by esp_decap_prepare */
-	uint8_t *inner = rte_pktmbuf_mtod(m, uint8_t *) + in->esp_off + ESP_HDR_LEN + k->iv_len;
+	uint32_t plen = (uint32_t)payload_len(sa, in->esp_len); /* checked by esp_decap_prepare */
+	uint8_t *inner = rte_pktmbuf_mtod(m, uint8_t *) + in->esp_off + ESP_HDR_LEN + sa->iv_len;
 	const uint8_t *trailer = inner + plen - ESP_TRAILER_LEN;
 	uint32_t pad = trailer[0];
 	uint8_t nh = trailer[1];
@@ -239,7 +237,7 @@ enum esp_status esp_decap_finish(struct rte_mbuf *m, const struct esp_in *in, co
 	}
 	if (in->outer_ecn != ECN_NOT_ECT && !ecn_decap(inner, *family, in->outer_ecn))
 		return ESP_ERR_ECN_NOT_ECT;
-	rte_pktmbuf_adj(m, (uint16_t)(in->esp_off + ESP_HDR_LEN + k->iv_len));
+	rte_pktmbuf_adj(m, (uint16_t)(in->esp_off + ESP_HDR_LEN + sa->iv_len));
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - keep));
 	return ESP_OK;
 }

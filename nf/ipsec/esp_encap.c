@@ -14,17 +14,18 @@ static inline unsigned outer_len(const struct ipsec_tunnel_params *p)
 
 unsigned esp_encap_head_len(const struct ipsec_sa *sa, const struct ipsec_tunnel_params *p)
 {
-	return outer_len(p) + ESP_HDR_LEN + sa->crypto.iv_len;
+	return outer_len(p) + ESP_HDR_LEN + sa->iv_len;
 }
 
-static inline unsigned pad_len(const struct ipsec_crypto_key *k, unsigned len)
+/* Padding that makes payload + trailer a multiple of the SA's alignment (4 or 16: a mask, not a division). */
+static inline unsigned pad_len(const struct ipsec_sa *sa, unsigned len)
 {
-	return (k->align - (len + ESP_TRAILER_LEN) % k->align) % k->align;
+	return (0u - (len + ESP_TRAILER_LEN)) & (sa->align - 1u);
 }
 
 unsigned esp_encap_tail_len(const struct ipsec_sa *sa, unsigned len)
 {
-	return pad_len(&sa->crypto, len) + ESP_TRAILER_LEN + IPSEC_ICV_LEN;
+	return pad_len(sa, len) + ESP_TRAILER_LEN + IPSEC_ICV_LEN;
 }
 
 enum esp_status esp_encap_check(const struct rte_mbuf *m, const struct ipsec_sa *sa,
@@ -87,7 +88,6 @@ enum esp_status esp_encap_prepare(struct rte_mbuf *m, const struct ipsec_sa *sa,
 				  const struct ipsec_tunnel_params *p, uint64_t seq, uint16_t ip_id,
 				  struct ipsec_crypto_op *op)
 {
-	const struct ipsec_crypto_key *k = &sa->crypto;
 	const uint8_t *inner = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
 	uint8_t nh, tos;
@@ -102,8 +102,8 @@ enum esp_status esp_encap_prepare(struct rte_mbuf *m, const struct ipsec_sa *sa,
 	} else {
 		return ESP_ERR_BAD_NEXT_HEADER;
 	}
-	unsigned pad = pad_len(k, len), tail = pad + ESP_TRAILER_LEN + IPSEC_ICV_LEN;
-	unsigned ol = outer_len(p), head = ol + ESP_HDR_LEN + k->iv_len;
+	unsigned pad = pad_len(sa, len), tail = pad + ESP_TRAILER_LEN + IPSEC_ICV_LEN;
+	unsigned ol = outer_len(p), head = ol + ESP_HDR_LEN + sa->iv_len;
 	if (rte_pktmbuf_tailroom(m) < tail || rte_pktmbuf_headroom(m) < head)
 		return ESP_ERR_NO_ROOM;
 	uint8_t *t = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)tail);
@@ -119,15 +119,15 @@ enum esp_status esp_encap_prepare(struct rte_mbuf *m, const struct ipsec_sa *sa,
 	uint32_t plen = len + pad + ESP_TRAILER_LEN;
 	csum_wr32(esp, sa->spi);
 	csum_wr32(esp + 4, (uint32_t)seq);
-	op->key = k;
+	esp_op_key(op, sa);
 	op->buf = base;
 	op->encrypt = 1;
 	op->icv = t + pad + ESP_TRAILER_LEN;
-	if (ipsec_alg_is_gcm(k->alg)) {
+	if (ipsec_alg_is_gcm(sa->alg)) {
 		/* RFC 4106 3.1: the IV only has to be unique per key: the sequence number is. */
 		csum_wr32(ivf, (uint32_t)(seq >> 32));
 		csum_wr32(ivf + 4, (uint32_t)seq);
-		memcpy(op->iv, k->salt, IPSEC_GCM_SALT_LEN);
+		memcpy(op->iv, sa->salt, IPSEC_GCM_SALT_LEN);
 		memcpy(op->iv + IPSEC_GCM_SALT_LEN, ivf, IPSEC_GCM_IV_LEN);
 		memcpy(op->aad, esp, 4);
 		if (sa->esn) {

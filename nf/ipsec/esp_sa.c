@@ -14,7 +14,12 @@ int ipsec_sa_init_crypto(struct ipsec_sa *sa, uint8_t alg, const uint8_t *key, s
 {
 	if (ipsec_crypto_key_init(&sa->crypto, alg, key, key_len, auth_key, auth_key_len, err, errlen) != 0)
 		return -1;
-	sa->alg = alg;
+	/* The per-packet fields on the SA's first line. */
+	sa->alg = sa->crypto.alg;
+	sa->aes_len = sa->crypto.aes_len;
+	sa->iv_len = sa->crypto.iv_len;
+	sa->align = sa->crypto.align;
+	memcpy(sa->salt, sa->crypto.salt, sizeof(sa->salt));
 	return 0;
 }
 

@@ -155,9 +155,10 @@ static void gcm_run(IMB_MGR *mb, struct ipsec_crypto_op *op)
 {
 	const struct ipsec_crypto_key *k = op->key;
 	struct gcm_context_data ctx;
+	bool aes128 = op->aes_len == 16;
 	uint8_t *p = op->buf + op->cipher_off;
 	if (op->encrypt) {
-		if (k->aes_len == 16)
+		if (aes128)
 			IMB_AES128_GCM_ENC(mb, &k->gcm, &ctx, p, p, op->cipher_len, op->iv, op->aad, op->aad_len, op->tag,
 					   IPSEC_ICV_LEN);
 		else
@@ -166,7 +167,7 @@ static void gcm_run(IMB_MGR *mb, struct ipsec_crypto_op *op)
 		memcpy(op->icv, op->tag, IPSEC_ICV_LEN);
 		op->status = IPSEC_CRYPTO_OK;
 	} else {
-		if (k->aes_len == 16)
+		if (aes128)
 			IMB_AES128_GCM_DEC(mb, &k->gcm, &ctx, p, p, op->cipher_len, op->iv, op->aad, op->aad_len, op->tag,
 					   IPSEC_ICV_LEN);
 		else
@@ -182,7 +183,7 @@ static void job_fill_cbc(IMB_JOB *job, const struct ipsec_crypto_op *op)
 	const struct ipsec_crypto_key *k = op->key;
 	job->enc_keys = k->cbc.enc;
 	job->dec_keys = k->cbc.dec;
-	job->key_len_in_bytes = k->aes_len;
+	job->key_len_in_bytes = op->aes_len;
 	job->src = op->buf;
 	job->dst = op->buf + op->cipher_off;
 	job->cipher_start_src_offset_in_bytes = op->cipher_off;
@@ -258,7 +259,7 @@ void ipsec_crypto_run(IMB_MGR *mb, struct ipsec_crypto_op *ops, unsigned n)
 	unsigned n_cbc = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct ipsec_crypto_op *op = &ops[i];
-		if (ipsec_alg_is_gcm(op->key->alg)) {
+		if (ipsec_alg_is_gcm(op->alg)) {
 			gcm_run(mb, op); /* no lanes in 1.3: runs as called */
 			cls[i] = LEN_CLASSES;
 			continue;
@@ -283,7 +284,7 @@ void ipsec_crypto_run(IMB_MGR *mb, struct ipsec_crypto_op *ops, unsigned n)
 		unsigned m = 0;
 		for (unsigned k = 0; k < n_cbc; k++) {
 			struct ipsec_crypto_op *op = &ops[order[k]];
-			if ((bool)op->encrypt == encrypt && op->key->aes_len == aes_len)
+			if ((bool)op->encrypt == encrypt && op->aes_len == aes_len)
 				grp[m++] = op;
 		}
 		if (m > 0)

@@ -37,7 +37,7 @@ struct ipsec_crypto_key {
 	uint8_t alg;      /* enum ipsec_conf_alg */
 	uint8_t aes_len;  /* AES key bytes: 16 or 32 */
 	uint8_t iv_len;   /* bytes of IV on the wire: 8 (GCM) or 16 (CBC) */
-	uint8_t align;    /* ESP payload+trailer alignment: 4 (GCM) or 16 (CBC block) */
+	uint8_t align;    /* ESP payload+trailer alignment: 4 (GCM) or 16 (CBC block); a power of two (masks use it) */
 	uint8_t salt[IPSEC_GCM_SALT_LEN]; /* GCM: nonce = salt || IV (RFC 4106 4) */
 };
 
@@ -82,6 +82,8 @@ enum ipsec_crypto_status {
  */
 struct ipsec_crypto_op {
 	const struct ipsec_crypto_key *key;
+	uint8_t alg;                 /* = key->alg, and aes_len = key->aes_len: the caller copies them from a line it */
+	uint8_t aes_len;             /*   has in cache (ESP: the SA's first) so that a burst reads only key schedules */
 	uint8_t *buf;
 	uint8_t *icv;
 	uint32_t cipher_off, cipher_len;

@@ -86,25 +86,29 @@ struct ipsec_sa_stats {
 } __rte_cache_aligned;
 
 struct ipsec_sa {
-	/* ---- immutable once published ---- */
-	uint32_t spi;          /* host order */
-	uint8_t dir;           /* enum ipsec_conf_dir */
-	uint8_t alg;           /* enum ipsec_conf_alg (also in crypto.alg) */
-	bool esn;              /* 64-bit sequence numbers (RFC 4304) */
-	uint16_t iface;        /* the tunnel's interface id */
-	uint16_t owner;        /* inbound: worker owning the replay window = spi % n_workers */
+	/* ---- first line: what every packet of the SA reads, and the outbound counter (one line instead of four: when
+	 * every packet has another SA, as with 1000 tunnels, each line is a miss) ---- */
+	uint32_t spi;          /* host order; immutable */
+	uint8_t dir;           /* enum ipsec_conf_dir; immutable */
+	uint8_t alg;           /* enum ipsec_conf_alg; immutable; this and the next four copy crypto's (at creation) */
+	uint8_t aes_len;       /* AES key bytes: 16 or 32 */
+	uint8_t iv_len;        /* IV bytes on the wire: 8 (GCM) or 16 (CBC) */
+	uint8_t align;         /* payload + trailer alignment: 4 (GCM) or 16 (CBC); a power of two */
+	uint8_t salt[IPSEC_GCM_SALT_LEN]; /* GCM nonce salt */
+	bool esn;              /* 64-bit sequence numbers (RFC 4304); immutable */
+	uint16_t iface;        /* the tunnel's interface id; immutable */
+	uint16_t owner;        /* inbound: worker owning the replay window = spi % n_workers; immutable */
+	uint8_t seq_limit_hard; /* outbound: seq_limit is the hard packet lifetime (refusals are ipsec_sa_expired) */
+	uint8_t expired;       /* control -> workers (relaxed): hard lifetime reached, refuse */
+	uint8_t seq_exhausted; /* worker -> control (relaxed) */
+	uint64_t seq_limit;    /* outbound: last usable sequence number (ipsec_sa_seq_start() computes it) */
+	uint64_t seq_out;      /* outbound, any worker: last sequence number handed out (0: none); atomic fetch-add */
+	/* ---- immutable once published, read by the control side ---- */
 	uint16_t n_workers;    /* entries of stats[] */
 	uint32_t replay_window;
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets; /* 0 = none */
-	uint64_t seq_limit;    /* outbound: last usable sequence number (ipsec_sa_seq_start() computes it) */
-	uint8_t seq_limit_hard; /* outbound: seq_limit is the hard packet lifetime (refusals are ipsec_sa_expired) */
-	/* ---- flags ---- */
-	uint8_t expired;       /* control -> workers (relaxed): hard lifetime reached, refuse */
-	uint8_t seq_exhausted; /* worker -> control (relaxed) */
 	uint8_t soft_reported, hard_reported, exhausted_reported; /* control only */
 	struct ipsec_crypto_key crypto; /* expanded keys (64-byte aligned), wiped by ipsec_sa_destroy */
-	/* ---- outbound: any worker ---- */
-	uint64_t seq_out __rte_cache_aligned; /* last sequence number handed out (0: none); atomic fetch-add */
 	/* ---- inbound: the owner worker only ---- */
 	uint32_t rx_round __rte_cache_aligned; /* ipsec_in: the owner's round that last gave rx_slot (0 none) */
 	uint8_t rx_slot;                       /* ipsec_in: this SA's slot in that round */
@@ -112,6 +116,8 @@ struct ipsec_sa {
 	/* ---- per worker ---- */
 	struct ipsec_sa_stats stats[] __rte_cache_aligned;
 };
+_Static_assert(offsetof(struct ipsec_sa, seq_out) + sizeof(uint64_t) <= RTE_CACHE_LINE_SIZE,
+	       "an SA's per-packet fields share its first line");
 
 /* A tunnel's outer side: immutable once published; `ipsec tunnel set` and roaming publish a new one. */
 struct ipsec_tunnel_params {

@@ -54,7 +54,7 @@ static void gcm_case_run(const struct gcm_case *c)
 	CU_ASSERT_EQUAL_FATAL(ctlen, c->pt_len);
 	unhex(c->tag, tag);
 
-	struct ipsec_crypto_op op = {.key = &k, .buf = buf, .cipher_off = 8, .cipher_len = (uint32_t)c->pt_len,
+	struct ipsec_crypto_op op = {.key = &k, .alg = k.alg, .aes_len = k.aes_len, .buf = buf, .cipher_off = 8, .cipher_len = (uint32_t)c->pt_len,
 				     .encrypt = 1};
 	memcpy(buf + 8, pt, c->pt_len);
 	op.icv = buf + 8 + c->pt_len;
@@ -192,7 +192,7 @@ static void cbc_case(uint8_t alg, const char *key_hex, const char *ct_hex, const
 	CU_ASSERT_EQUAL_FATAL(ipsec_crypto_key_init(&k, alg, key, klen, auth, 32, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(k.iv_len, 16);
 	CU_ASSERT_EQUAL(k.align, 16);
-	struct ipsec_crypto_op op = {.key = &k, .buf = buf, .cipher_off = 16, .cipher_len = 64, .auth_off = 16,
+	struct ipsec_crypto_op op = {.key = &k, .alg = k.alg, .aes_len = k.aes_len, .buf = buf, .cipher_off = 16, .cipher_len = 64, .auth_off = 16,
 				     .auth_len = 64, .icv = buf + 80, .encrypt = 1};
 	unhex(CBC_IV, op.iv);
 	memcpy(buf + 16, pt, 64);
@@ -247,7 +247,7 @@ static void test_mixed_burst(void)
 		for (unsigned b = 0; b < sizeof(bufs[i]); b++)
 			bufs[i][b] = (uint8_t)rand();
 		memcpy(orig[i], bufs[i], sizeof(bufs[i]));
-		ops[i] = (struct ipsec_crypto_op){.key = &keys[a], .buf = bufs[i], .cipher_off = 24, .cipher_len = len,
+		ops[i] = (struct ipsec_crypto_op){.key = &keys[a], .alg = keys[a].alg, .aes_len = keys[a].aes_len, .buf = bufs[i], .cipher_off = 24, .cipher_len = len,
 						  .auth_off = 8, .auth_len = len + 16, .icv = bufs[i] + 24 + len,
 						  .encrypt = 1, .aad_len = 12};
 		memset(ops[i].iv, (int)i, sizeof(ops[i].iv));
@@ -299,7 +299,8 @@ static void test_mixed_directions(void)
 		for (unsigned b = 0; b < sizeof(plain[i]); b++)
 			plain[i][b] = (uint8_t)rand();
 		memcpy(want[i], plain[i], sizeof(plain[i]));
-		ref[i] = (struct ipsec_crypto_op){.key = &keys[(i / 2) % 2], .buf = want[i], .cipher_off = 24,
+		ref[i] = (struct ipsec_crypto_op){.key = &keys[(i / 2) % 2], .alg = keys[(i / 2) % 2].alg,
+						  .aes_len = keys[(i / 2) % 2].aes_len, .buf = want[i], .cipher_off = 24,
 						  .cipher_len = len, .auth_off = 8, .auth_len = len + 16,
 						  .icv = want[i] + 24 + len, .encrypt = 1};
 		memset(ref[i].iv, (int)(i + 1), sizeof(ref[i].iv));
