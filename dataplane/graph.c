@@ -59,6 +59,7 @@ static int nf_edges_create(char *err, size_t errlen)
 			bool udp = l->proto == IPPROTO_UDP;
 			if ((udp && ld->n_udp == LOCAL_UDP_MAX) || (!udp && ld->proto_edge[l->proto] != 0) ||
 			    (udp && local_udp_edge(ld, l->udp_port) != 0) ||
+			    (l->fragments && ld->frag_edge[l->proto] != 0) ||
 			    add_tx_edge(l->family == 4 ? NODE_IP4_LOCAL : NODE_IP6_LOCAL, l->node, &edge) != 0) {
 				snprintf(err, errlen, "%s: cannot take protocol %u%s for node %s (taken, or no such node)",
 					 d->name, l->proto, udp ? " (UDP port)" : "", l->node);
@@ -70,6 +71,8 @@ static int nf_edges_create(char *err, size_t errlen)
 			} else {
 				ld->proto_edge[l->proto] = edge;
 			}
+			if (l->fragments)
+				ld->frag_edge[l->proto] = edge;
 		}
 	}
 	return 0;

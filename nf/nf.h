@@ -24,12 +24,14 @@ struct nf_feature_reg {
 };
 
 /* Packets addressed to the router that a function takes (ip4_local / ip6_local): by IP protocol, and for UDP by
- * destination port. */
+ * destination port. With fragments, also the fragments of that protocol (any UDP port: a non-first fragment has
+ * none), which the function reassembles; one function per protocol and family. */
 struct nf_local_reg {
 	uint8_t family;    /* 4 or 6; 0 ends the list */
 	uint8_t proto;     /* IPPROTO_* */
 	uint16_t udp_port; /* with IPPROTO_UDP: destination port (host order) */
 	const char *node;
+	bool fragments;
 };
 
 struct flow_plan; /* dataplane/flow_steer.h */

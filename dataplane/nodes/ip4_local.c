@@ -2,7 +2,8 @@
 /*
  * ip4_local: packets addressed to the router. Echo requests are answered in place and routed back; UDP gets
  * "port unreachable" (so traceroute ends cleanly on the router); protocols and UDP ports a network function
- * registered go to its node; everything else is counted and dropped.
+ * registered go to its node, and fragments of a protocol whose function reassembles them (IPsec); everything else
+ * (other fragments included: no local reassembly in the core) is counted and dropped.
  */
 #include <rte_icmp.h>
 #include <rte_ip.h>
@@ -27,8 +28,10 @@ struct local_dispatch local4_dispatch;
 static rte_edge_t ip4_local_classify(struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG))
-		return IP4_LOCAL_NEXT_DROP_FRAGMENT;
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) {
+		rte_edge_t re = local4_dispatch.frag_edge[ip->next_proto_id];
+		return re != 0 ? re : IP4_LOCAL_NEXT_DROP_FRAGMENT; /* a function that reassembles them (IPsec) */
+	}
 	unsigned ihl = rte_ipv4_hdr_len(ip);
 	unsigned l4len = rte_be_to_cpu_16(ip->total_length) - ihl;
 	m->l3_len = ihl;

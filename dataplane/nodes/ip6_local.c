@@ -3,7 +3,8 @@
  * ip6_local: IPv6 packets for the router. Echo requests are answered (from the link-local address when sent to
  * a multicast group); neighbour discovery is validated here per RFC 4861 7.1 (so a malformed message is a named
  * drop) and handed to the control thread; UDP gets "port unreachable"; protocols and UDP ports a network function
- * registered go to its node; the rest is counted and dropped.
+ * registered go to its node, and fragments of a protocol whose function reassembles them (IPsec); the rest is
+ * counted and dropped.
  */
 #include <rte_ip.h>
 
@@ -85,8 +86,11 @@ static rte_edge_t ip6_local_classify(struct rte_mbuf *m)
 	uint16_t frag_off;
 	if (ip6_walk_ext((const uint8_t *)ip, len, &proto, &off, &frag, &frag_off) != IP6_EXT_OK)
 		return IP6_LOCAL_NEXT_DROP_EXT;
-	if (frag)
-		return IP6_LOCAL_NEXT_DROP_FRAGMENT;
+	if (frag) {
+		/* proto: the fragment header's next header (non-first), or what follows it in the first fragment */
+		rte_edge_t re = local6_dispatch.frag_edge[proto];
+		return re != 0 && !ip6_is_multicast(ip->dst_addr) ? re : IP6_LOCAL_NEXT_DROP_FRAGMENT;
+	}
 	m->l3_len = off;
 	rte_edge_t fn = local6_dispatch.proto_edge[proto];
 	if (fn != 0 && !ip6_is_multicast(ip->dst_addr))

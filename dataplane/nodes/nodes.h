@@ -53,6 +53,7 @@ extern rte_edge_t ip6_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 #define LOCAL_UDP_MAX 8
 struct local_dispatch {
 	rte_edge_t proto_edge[256];
+	rte_edge_t frag_edge[256]; /* fragments of the protocol, to the function that reassembles them; 0 = dropped */
 	unsigned n_udp;
 	uint16_t udp_port[LOCAL_UDP_MAX];
 	rte_edge_t udp_edge[LOCAL_UDP_MAX];

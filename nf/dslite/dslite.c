@@ -25,7 +25,7 @@
 #include "dataplane/feature.h"
 #include "lib/conf/conf_ext.h"
 #include "nf/dslite/dslite_int.h"
-#include "nf/dslite/dslite_reass.h"
+#include "nf/nf_reass.h"
 
 struct dslite_state dsl;
 
@@ -73,7 +73,7 @@ static int worker_create(unsigned i, const struct dslite_conf *c, char *err, siz
 	snprintf(name, sizeof(name), "dsl-b4-w%u", i);
 	dw->b4s = nat_hash_create(name, dw->max_b4, sizeof(struct dslite_b4_key), 0, socket);
 	dw->b4 = rte_zmalloc_socket("dsl-b4", sizeof(*dw->b4) * dw->max_b4, RTE_CACHE_LINE_SIZE, socket);
-	dw->reass = dslite_reass_create(c->reassembly_max, dsl.reass_cycles, socket);
+	dw->reass = nf_reass_create(c->reassembly_max, dsl.reass_cycles, socket);
 	if (dw->b4s == NULL || dw->b4 == NULL || dw->reass == NULL) {
 		snprintf(err, errlen, "worker %u: cannot allocate the DS-Lite tables (%u B4s, %u reassemblies): raise "
 			 "eal.memory_mb or lower dslite.reassembly_max", i, dw->max_b4, c->reassembly_max);
@@ -88,7 +88,7 @@ static void tables_free(void)
 		struct dslite_worker *dw = &dsl.workers[i];
 		rte_hash_free(dw->b4s);
 		rte_free(dw->b4);
-		dslite_reass_free(dw->reass);
+		nf_reass_free(dw->reass);
 		for (uint32_t k = 0; k < dw->dr.cnt; k++)
 			rte_pktmbuf_free(dw->dr.row[k]);
 	}

@@ -11,7 +11,7 @@
 
 #include "dataplane/nodes/nodes.h"
 #include "nf/dslite/dslite_int.h"
-#include "nf/dslite/dslite_reass.h"
+#include "nf/nf_reass.h"
 
 #define HOUSE_PERIOD_MS 10
 
@@ -33,7 +33,7 @@ static uint16_t house_process(struct rte_graph *graph, struct rte_node *node, vo
 		return moved;
 	dw->last_house_ms = now;
 	if (dw->reass != NULL) {
-		dslite_reass_expire(dw->reass, &dw->dr, rte_rdtsc());
+		nf_reass_expire(dw->reass, &dw->dr, rte_rdtsc());
 		if (dw->dr.cnt > 0) {
 			rte_node_enqueue(graph, node, HOUSE_NEXT_DROP_REASS_TIMEOUT, (void **)dw->dr.row, (uint16_t)dw->dr.cnt);
 			moved += (uint16_t)dw->dr.cnt;

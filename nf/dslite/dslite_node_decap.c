@@ -28,7 +28,7 @@
 #include "dataplane/nodes/nodes.h"
 #include "nf/dslite/dslite_int.h"
 #include "nf/dslite/dslite_pkt.h"
-#include "nf/dslite/dslite_reass.h"
+#include "nf/nf_reass.h"
 #include "nf/nf_node.h"
 
 enum {
@@ -418,7 +418,7 @@ static rte_edge_t decap_one(struct decap_ctx *c, struct decap_chunk *ch, struct 
 			return DECAP_NEXT_dslite_bad_ext;
 		cnt(c, DSLITE_CNT_frag_in);
 		uint32_t absorbed;
-		struct rte_mbuf *r = dslite_reass_push(c->dw->reass, &c->dw->dr, m, rte_rdtsc(), &absorbed);
+		struct rte_mbuf *r = nf_reass_push(c->dw->reass, &c->dw->dr, m, rte_rdtsc(), &absorbed);
 		death_row_flush(c, DECAP_NEXT_dslite_reass_failed);
 		if (r == NULL)
 			return DECAP_HELD;

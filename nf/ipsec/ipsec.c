@@ -27,7 +27,7 @@ int ipsec_nf_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 		memset(&ipsec_cp, 0, sizeof(ipsec_cp)); /* not running: no tables, commands refused */
 		return 0;
 	}
-	return ipsec_cp_init(c->max_sas, dp.n_workers, dp.max_ifaces, err, errlen);
+	return ipsec_cp_init(c, dp.n_workers, dp.max_ifaces, err, errlen);
 }
 
 int ipsec_nf_apply(const void *model, char *err, size_t errlen)

@@ -5,6 +5,9 @@
  *
  *   ipsec: {
  *     max_sas = 16384;               # SAs of the whole gateway (sizes the SPI table at boot); 16..1048576
+ *     reassembly_max = 1024;         # outer ESP / ESP-in-UDP datagrams reassembled at once, per worker (fixed at
+ *                                    # boot); 0..65536, 0: outer fragments dropped (ipsec_fragment)
+ *     reassembly_timeout_ms = 2000;  # an outer datagram still incomplete after this is dropped; 1..60000
  *     tunnels = (
  *       { interface = "site1";       # required: a core interface of kind "ipsec", one tunnel each
  *         transport_vrf = "underlay";  # required: VRF where the outer (ESP) packets are routed and arrive
@@ -497,7 +500,7 @@ static int read_tunnel(struct ipsec_reader *r, const config_setting_t *g, struct
 	return read_sas(r, g, c, t);
 }
 
-static const char *const ipsec_keys[] = {"max_sas", "tunnels", NULL};
+static const char *const ipsec_keys[] = {"max_sas", "reassembly_max", "reassembly_timeout_ms", "tunnels", NULL};
 
 static int read_ipsec(struct ipsec_reader *r, const config_setting_t *s, struct ipsec_conf *c)
 {
@@ -505,8 +508,12 @@ static int read_ipsec(struct ipsec_reader *r, const config_setting_t *s, struct 
 	if (!config_setting_is_group(s))
 		return conf_fail_type(ctx, s, "a group { ... }");
 	c->max_sas = IPSEC_CONF_MAX_SAS_DEFAULT;
+	c->reassembly_max = IPSEC_CONF_REASS_DEFAULT;
+	c->reassembly_timeout_ms = IPSEC_CONF_REASS_MS_DEFAULT;
 	if (conf_check_keys(ctx, s, ipsec_keys) < 0 ||
-	    conf_read_u32(ctx, s, "max_sas", 16, IPSEC_CONF_MAX_SAS_MAX, &c->max_sas) < 0)
+	    conf_read_u32(ctx, s, "max_sas", 16, IPSEC_CONF_MAX_SAS_MAX, &c->max_sas) < 0 ||
+	    conf_read_u32(ctx, s, "reassembly_max", 0, IPSEC_CONF_REASS_MAX, &c->reassembly_max) < 0 ||
+	    conf_read_u32(ctx, s, "reassembly_timeout_ms", 1, IPSEC_CONF_REASS_MS_MAX, &c->reassembly_timeout_ms) < 0)
 		return -1;
 	const config_setting_t *list = conf_read_group_list(ctx, s, "tunnels");
 	if (list == NULL)
@@ -569,6 +576,8 @@ struct ipsec_conf *ipsec_conf_dup(const struct ipsec_conf *c)
 	if (d == NULL)
 		return NULL;
 	d->max_sas = c->max_sas;
+	d->reassembly_max = c->reassembly_max;
+	d->reassembly_timeout_ms = c->reassembly_timeout_ms;
 	if (c->n_tunnels > 0 && (d->tunnels = calloc(c->n_tunnels, sizeof(*d->tunnels))) == NULL)
 		goto fail;
 	for (size_t i = 0; i < c->n_tunnels; i++) {
@@ -611,7 +620,8 @@ bool ipsec_conf_equal(const struct ipsec_conf *a, const struct ipsec_conf *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	if (a->max_sas != b->max_sas || a->n_tunnels != b->n_tunnels)
+	if (a->max_sas != b->max_sas || a->reassembly_max != b->reassembly_max ||
+	    a->reassembly_timeout_ms != b->reassembly_timeout_ms || a->n_tunnels != b->n_tunnels)
 		return false;
 	for (size_t i = 0; i < a->n_tunnels; i++) {
 		const struct ipsec_tunnel_conf *x = &a->tunnels[i], *y = &b->tunnels[i];

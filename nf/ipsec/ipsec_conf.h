@@ -31,6 +31,10 @@
 #define IPSEC_CONF_MSS_MAX 9000
 #define IPSEC_CONF_MAX_SAS_DEFAULT 16384
 #define IPSEC_CONF_MAX_SAS_MAX (1u << 20)
+#define IPSEC_CONF_REASS_DEFAULT 1024 /* outer datagrams being reassembled at once, per worker */
+#define IPSEC_CONF_REASS_MAX 65536
+#define IPSEC_CONF_REASS_MS_DEFAULT 2000
+#define IPSEC_CONF_REASS_MS_MAX 60000
 
 enum ipsec_conf_alg {
 	IPSEC_ALG_AES_GCM_128 = 0,     /* RFC 4106: key = 16-byte AES key || 4-byte salt, ICV 16, IV 8 */
@@ -95,6 +99,8 @@ struct ipsec_tunnel_conf {
 
 struct ipsec_conf {
 	uint32_t max_sas; /* SAs of the whole gateway (SPI table size): 16384; fixed at boot */
+	uint32_t reassembly_max;        /* outer datagrams in reassembly per worker: 1024; 0 = fragments dropped; boot */
+	uint32_t reassembly_timeout_ms; /* an incomplete outer datagram is dropped after this: 2000; boot */
 	struct ipsec_tunnel_conf *tunnels;
 	size_t n_tunnels;
 };

@@ -61,6 +61,10 @@ void ipsec_conf_write(FILE *out, const struct ipsec_conf *c)
 {
 	fprintf(out, "ipsec: {\n\t");
 	conf_write_u32(out, "max_sas", c->max_sas);
+	fprintf(out, "\n\t");
+	conf_write_u32(out, "reassembly_max", c->reassembly_max);
+	fprintf(out, "\n\t");
+	conf_write_u32(out, "reassembly_timeout_ms", c->reassembly_timeout_ms);
 	fprintf(out, "\n\ttunnels = (%s", c->n_tunnels > 0 ? "\n" : "");
 	for (size_t i = 0; i < c->n_tunnels; i++)
 		write_tunnel(out, &c->tunnels[i], i + 1 == c->n_tunnels);

@@ -11,8 +11,10 @@
 	X(natt_keepalive, "NAT-T keepalives (one 0xff byte in UDP 4500) received: absorbed")                          \
 	X(dummy, "ESP dummy packets (next header 59) authenticated and discarded (also the drop node esp_dummy)")     \
 	X(mss_clamped, "TCP SYNs whose MSS option was lowered to the tunnel's mss")                                    \
-	X(handoff_out, "ESP packets handed to the worker owning their inbound SA")                                    \
+	X(handoff_out, "ESP packets handed to the worker owning their inbound SA (or outer fragments to the worker reassembling their source's)") \
 	X(handoff_in, "ESP packets received from other workers")                                                       \
+	X(frag_in, "outer fragments (ESP or UDP) taken into reassembly on their owner worker")                        \
+	X(reassembled, "outer datagrams reassembled from fragments (then handled as any ESP packet)")                  \
 	X(peer_moved, "authenticated packets from a new outer source on a follow_peer tunnel (posted to control)")    \
 	X(peer_ring_full, "peer moves not posted: ring to the control thread full (the next packet posts again)")      \
 	X(lost, "sequence numbers that left an anti-replay window unseen (underlay loss estimate)")

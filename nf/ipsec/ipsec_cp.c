@@ -103,8 +103,9 @@ static void retire(uint8_t kind, void *item)
 
 /* ---- boot ---- */
 
-int ipsec_cp_init(uint32_t max_sas, unsigned n_workers, uint32_t max_ifaces, char *err, size_t errlen)
+int ipsec_cp_init(const struct ipsec_conf *c, unsigned n_workers, uint32_t max_ifaces, char *err, size_t errlen)
 {
+	uint32_t max_sas = c->max_sas;
 	memset(&ipsec_cp, 0, sizeof(ipsec_cp));
 	memset(&ipsec, 0, sizeof(ipsec));
 	ipsec_keys_reset(); /* a new secret: fingerprints of this run mean nothing in another */
@@ -138,9 +139,10 @@ int ipsec_cp_init(uint32_t max_sas, unsigned n_workers, uint32_t max_ifaces, cha
 			 "ipsec.max_sas", max_sas, max_ifaces);
 		return ENOMEM;
 	}
+	uint64_t reass_cycles = (uint64_t)c->reassembly_timeout_ms * rte_get_tsc_hz() / 1000;
 	for (unsigned i = 0; i < n_workers; i++) {
 		int socket = (int)rte_lcore_to_socket_id(dp.workers[i].lcore);
-		if (ipsec_worker_init(&ws[i], i, socket, err, errlen) != 0) {
+		if (ipsec_worker_init(&ws[i], i, socket, c->reassembly_max, reass_cycles, err, errlen) != 0) {
 			for (unsigned k = 0; k < i; k++)
 				ipsec_worker_fini(&ws[k]);
 			rte_free(ws);
@@ -149,6 +151,8 @@ int ipsec_cp_init(uint32_t max_sas, unsigned n_workers, uint32_t max_ifaces, cha
 		}
 	}
 	ipsec_cp.max_sas = max_sas;
+	ipsec_cp.reassembly_max = c->reassembly_max;
+	ipsec_cp.reassembly_timeout_ms = c->reassembly_timeout_ms;
 	ipsec_cp.running = true;
 	__atomic_store_n(&ipsec.workers, ws, __ATOMIC_RELEASE);
 	return 0;

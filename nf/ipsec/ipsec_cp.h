@@ -66,6 +66,7 @@ struct ipsec_cp_tunnel {
 struct ipsec_cp {
 	bool running;                    /* the boot file had an ipsec section, tables built: operations accepted */
 	uint32_t max_sas, n_sas;         /* every SA object (in and out, published or dormant) */
+	uint32_t reassembly_max, reassembly_timeout_ms; /* outer fragments, per worker (fixed at boot) */
 	struct ipsec_cp_tunnel **tunnels; /* in configuration order */
 	size_t n_tunnels, cap_tunnels;
 	struct ipsec_cp_tunnel **by_iface; /* published records by interface id (ipsec.max_ifaces entries) */
@@ -75,8 +76,9 @@ struct ipsec_cp {
 
 extern struct ipsec_cp ipsec_cp;
 
-/* Boot: sizes the tables (ipsec_sa.h, "what the control side sets up" 1). 0 or errno with err. */
-int ipsec_cp_init(uint32_t max_sas, unsigned n_workers, uint32_t max_ifaces, char *err, size_t errlen);
+/* Boot: sizes the tables (ipsec_sa.h, "what the control side sets up" 1) from c's max_sas and reassembly settings.
+ * 0 or errno with err. */
+int ipsec_cp_init(const struct ipsec_conf *c, unsigned n_workers, uint32_t max_ifaces, char *err, size_t errlen);
 /* Shutdown (workers stopped): every object freed, keys wiped. */
 void ipsec_cp_fini(void);
 

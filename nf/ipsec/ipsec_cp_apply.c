@@ -412,6 +412,13 @@ int ipsec_cp_apply(const struct ipsec_conf *m, char *err, size_t errlen)
 			 ipsec_cp.max_sas);
 		return ENOTSUP;
 	}
+	if (m != NULL && (m->reassembly_max != ipsec_cp.reassembly_max ||
+			  m->reassembly_timeout_ms != ipsec_cp.reassembly_timeout_ms)) {
+		snprintf(err, errlen,
+			 "ipsec: reassembly_max and reassembly_timeout_ms are fixed at boot (%u, %u ms): restart npsd to "
+			 "change them", ipsec_cp.reassembly_max, ipsec_cp.reassembly_timeout_ms);
+		return ENOTSUP;
+	}
 	struct plan p = {.t = calloc(n ? n : 1, sizeof(*p.t)), .n = n};
 	if (p.t == NULL || ipsec_cp_reserve(n) != 0) {
 		free(p.t);
@@ -458,6 +465,8 @@ struct ipsec_conf *ipsec_cp_export(void)
 	if (c == NULL)
 		return NULL;
 	c->max_sas = ipsec_cp.max_sas != 0 ? ipsec_cp.max_sas : IPSEC_CONF_MAX_SAS_DEFAULT;
+	c->reassembly_max = ipsec_cp.running ? ipsec_cp.reassembly_max : IPSEC_CONF_REASS_DEFAULT;
+	c->reassembly_timeout_ms = ipsec_cp.running ? ipsec_cp.reassembly_timeout_ms : IPSEC_CONF_REASS_MS_DEFAULT;
 	if (ipsec_cp.n_tunnels > 0 && (c->tunnels = calloc(ipsec_cp.n_tunnels, sizeof(*c->tunnels))) == NULL)
 		goto fail;
 	for (size_t i = 0; i < ipsec_cp.n_tunnels; i++) {

@@ -52,11 +52,12 @@ static const char *const ipsec_nodes[] = {NODE_IPSEC_IN, NODE_IPSEC4_OUT, NODE_I
 
 /* ESP (RFC 4303) and ESP in UDP (RFC 3948) addressed to the router, over IPv4 and IPv6. */
 static const struct nf_local_reg ipsec_local[] = {
-	{4, IPPROTO_ESP, 0, NODE_IPSEC_IN},
-	{6, IPPROTO_ESP, 0, NODE_IPSEC_IN},
-	{4, IPPROTO_UDP, IPSEC_NATT_PORT, NODE_IPSEC_IN},
-	{6, IPPROTO_UDP, IPSEC_NATT_PORT, NODE_IPSEC_IN},
-	{0, 0, 0, NULL},
+	{4, IPPROTO_ESP, 0, NODE_IPSEC_IN, true},
+	{6, IPPROTO_ESP, 0, NODE_IPSEC_IN, true},
+	/* UDP fragments too: their port is known after reassembly (ipsec_in drops those not to 4500) */
+	{4, IPPROTO_UDP, IPSEC_NATT_PORT, NODE_IPSEC_IN, true},
+	{6, IPPROTO_UDP, IPSEC_NATT_PORT, NODE_IPSEC_IN, true},
+	{0, 0, 0, NULL, false},
 };
 
 const struct nf_desc ipsec_nf = {

@@ -17,7 +17,11 @@
 	X(ipsec_outer_truncated, "ipsec: outer IPv4/IPv6/UDP header truncated or inconsistent")                        \
 	X(ipsec_udp6_zero_csum, "ipsec: outer UDP over IPv6 with checksum 0 (RFC 8200 8.1; RFC 6936 not enabled)")     \
 	X(ipsec_udp_bad_csum, "ipsec: outer UDP checksum wrong on a NAT-T keepalive or non-ESP packet")                \
-	X(ipsec_fragment, "ipsec: outer fragment addressed to the router (not reassembled)")                          \
+	X(ipsec_fragment, "ipsec: outer fragment not reassembled (reassembly_max 0, or IPv6 headers before the fragment header)") \
+	X(ipsec_reass_failed, "ipsec: outer fragment refused by reassembly (overlap, bad length, too many, table full)") \
+	X(ipsec_reass_timeout, "ipsec: outer fragments of a datagram never completed (reassembly_timeout_ms)")        \
+	X(ipsec_reass_too_big, "ipsec: reassembled outer datagram larger than one packet buffer")                    \
+	X(ipsec_reass_not_natt, "ipsec: reassembled UDP datagram to the router not to port 4500")                    \
 	X(ipsec_no_tunnel, "ipsec: packet routed to an ipsec interface without a tunnel")                              \
 	X(ipsec_no_sa, "ipsec: tunnel without an outbound SA")                                                         \
 	X(ipsec_sa_expired, "ipsec: SA past its hard lifetime")                                                        \

@@ -4,6 +4,7 @@
 #define NPSGW_IPSEC_NODE_H
 
 #include <rte_graph_worker.h>
+#include <rte_hash_crc.h>
 
 #include "dataplane/nodes/nodes.h"
 #include "nf/ipsec/esp.h"
@@ -57,6 +58,18 @@ static inline rte_edge_t ipsec_status_drop(enum esp_status st)
 }
 
 /* This worker's IPsec engine, or NULL when IPsec is not running (or the worker is not one of its workers). */
+/*
+ * The worker that reassembles the outer fragments from this source (p: the outer IPv4 or IPv6 header): all the
+ * fragments of a datagram have its source, so they meet in one worker's table, whatever queue each arrived on.
+ */
+static inline unsigned ipsec_frag_owner(const uint8_t *p, unsigned n_workers)
+{
+	if (n_workers <= 1)
+		return 0;
+	uint32_t h = (p[0] >> 4) == 4 ? rte_hash_crc(p + 12, 4, 0) : rte_hash_crc(p + 8, 16, 0);
+	return h % n_workers;
+}
+
 static inline struct ipsec_worker *ipsec_worker_of(const struct worker *wk)
 {
 	struct ipsec_worker *ws = ipsec_workers_get();

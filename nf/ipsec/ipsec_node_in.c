@@ -4,7 +4,9 @@
  * ip6_local (data at the outer IP header, pm->vrf = the VRF it arrived in), and from ipsec_house (handed off).
  *
  * A chunk of at most 128 packets (IPSEC_CHUNK):
- *  1. parse the outer headers (esp_in_parse); NAT-T keepalives are absorbed, IKE (non-ESP marker) dropped;
+ *  1. parse the outer headers (esp_in_parse); NAT-T keepalives are absorbed, IKE (non-ESP marker) dropped; outer
+ *     fragments go to the worker that reassembles their source's datagrams (ipsec_frag_owner), which goes on
+ *     with the whole datagram once its last fragment is in;
  *  2. one bulk lookup of the SPIs; packets of an SA owned by another worker go to its ring (nf_hand_off) before
  *     anything touches the SA's window; the tunnel must exist, be up and use the VRF the packet arrived in;
  *  3. anti-replay check (read only), decryption laid out (esp_decap_prepare);
@@ -29,8 +31,10 @@
 
 #include "dataplane/nodes/ip4_input.h"
 #include "dataplane/nodes/ip6_input.h"
+#include "lib/hdr/csum.h"
 #include "nf/ipsec/ipsec_node.h"
 #include "nf/nf_node.h"
+#include "nf/nf_reass.h"
 
 enum {
 	IN_NEXT_IP4_INPUT = IPSEC_DROP_COUNT, /* drop edges first (enum ipsec_drop) */
@@ -42,6 +46,8 @@ enum {
 };
 
 struct in_chunk {
+	struct rte_graph *graph;
+	struct rte_node *node;
 	struct ipsec_worker *w;
 	struct worker *wk;
 	unsigned me;
@@ -93,6 +99,59 @@ static inline void emit(struct in_chunk *c, rte_edge_t e, struct rte_mbuf *m)
 	c->out_e[c->n_out++] = e;
 }
 
+/* Is the UDP datagram parsed into in (data at its outer IP header) addressed to port 4500? */
+static inline bool to_natt_port(const struct rte_mbuf *m, const struct esp_in *in)
+{
+	const uint8_t *udp = rte_pktmbuf_mtod(m, const uint8_t *) + in->esp_off - UDP_HDR_LEN;
+	return csum_rd16(udp + 2) == IPSEC_NATT_PORT;
+}
+
+/*
+ * 1a. An outer fragment (data at its IP header): handed to the worker that reassembles its source's datagrams, or
+ * into this worker's table. Returns the whole datagram, parsed into in (*st: the verdict), when this fragment was
+ * its last one; else NULL (the fragment is held, handed off or dropped).
+ */
+static struct rte_mbuf *reassemble(struct in_chunk *c, struct rte_mbuf *m, struct esp_in *in, enum esp_status *st)
+{
+	struct ipsec_worker *w = c->w;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	bool v4 = (p[0] >> 4) == 4;
+	/* rte_ip_frag takes an IPv6 fragment header only right after the IPv6 header */
+	if (w->reass == NULL || (!v4 && p[6] != IPPROTO_FRAGMENT)) {
+		emit(c, IPSEC_DROP_ipsec_fragment, m);
+		return NULL;
+	}
+	unsigned owner = ipsec_frag_owner(p, ipsec.n_workers);
+	if (owner != c->me) {
+		c->ho[c->n_ho] = m;
+		c->ho_owner[c->n_ho++] = (uint16_t)owner;
+		return NULL;
+	}
+	w->cnt[IPSEC_CNT_frag_in]++;
+	uint32_t absorbed;
+	struct rte_mbuf *r = nf_reass_push(w->reass, &w->dr, m, rte_rdtsc(), &absorbed);
+	if (w->dr.cnt > 0) { /* refused: the fragment, or the datagram it belonged to */
+		rte_node_enqueue(c->graph, c->node, IPSEC_DROP_ipsec_reass_failed, (void **)w->dr.row,
+				 (uint16_t)w->dr.cnt);
+		w->dr.cnt = 0;
+	}
+	if (r == NULL)
+		return NULL;
+	/* n fragments in, one datagram on: the worker's accounting (rx + created = tx + drops + punted + absorbed) */
+	c->wk->pkts_absorbed += absorbed;
+	w->cnt[IPSEC_CNT_reassembled]++;
+	if (!ipsec_make_linear(r)) {
+		emit(c, IPSEC_DROP_ipsec_reass_too_big, r);
+		return NULL;
+	}
+	*st = esp_in_parse(r, in);
+	if (*st == ESP_OK && in->udp && !to_natt_port(r, in)) {
+		emit(c, IPSEC_DROP_ipsec_reass_not_natt, r);
+		return NULL;
+	}
+	return r;
+}
+
 /* 1. Outer headers. */
 static void parse(struct in_chunk *c, struct rte_mbuf *m)
 {
@@ -102,6 +161,8 @@ static void parse(struct in_chunk *c, struct rte_mbuf *m)
 		return;
 	}
 	enum esp_status st = esp_in_parse(m, &c->in[i]);
+	if (unlikely(st == ESP_ERR_FRAGMENT) && (m = reassemble(c, m, &c->in[i], &st)) == NULL)
+		return;
 	if (likely(st == ESP_OK)) {
 		c->pm[i] = m;
 		c->spi[i] = c->in[i].spi;
@@ -497,6 +558,8 @@ static uint16_t ipsec_in_process(struct rte_graph *graph, struct rte_node *node,
 		return nb_objs;
 	}
 	struct in_chunk c;
+	c.graph = graph;
+	c.node = node;
 	c.w = w;
 	c.wk = wk;
 	c.me = wk->index;

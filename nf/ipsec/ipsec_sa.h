@@ -55,6 +55,7 @@
 
 #include <rte_common.h>
 #include <rte_hash.h>
+#include <rte_ip_frag.h>
 #include <rte_ring.h>
 
 #include "nf/ipsec/ipsec_conf.h"
@@ -170,6 +171,10 @@ struct ipsec_worker {
 	uint32_t round;            /* ipsec_in rounds (struct ipsec_sa rx_round stamps); never 0 once running */
 	uint64_t peer_posted_ms;   /* rate limit of peer moves (one per ms per worker) */
 	uint64_t cnt[IPSEC_CNT_COUNT];
+	/* outer fragments of the peers whose source address hashes to this worker (ipsec_frag_owner) */
+	struct rte_ip_frag_tbl *reass; /* NULL: reassembly off */
+	uint64_t last_house_ms;        /* ipsec_house's last expiry pass */
+	struct rte_ip_frag_death_row dr;
 } __rte_cache_aligned;
 
 /* What the nodes read (defined in nf/ipsec/esp_sa.c, zero until the cp's init). */
@@ -242,7 +247,9 @@ void ipsec_tunnel_sum(const struct ipsec_tunnel *t, struct ipsec_tunnel_stats *o
  * A worker's engine: IMB_MGR and hand-off ring (name from index; nf_handoff_ring_create: registered with the core so
  * dp_synchronize() waits for it). Defined in ipsec_node_house.c (not pure: npsd only). 0, or -1 with err.
  */
-int ipsec_worker_init(struct ipsec_worker *w, unsigned index, int socket, char *err, size_t errlen);
+/* reass_max: outer datagrams it reassembles at once (0: none, fragments dropped), each given up after reass_cycles. */
+int ipsec_worker_init(struct ipsec_worker *w, unsigned index, int socket, uint32_t reass_max, uint64_t reass_cycles,
+		      char *err, size_t errlen);
 void ipsec_worker_fini(struct ipsec_worker *w);
 
 #endif

@@ -53,6 +53,7 @@ static struct ipsec_conf *load_ok(const char *text)
 static const char full_text[] =
 	"ipsec: {\n"
 	"  max_sas = 100;\n"
+	"  reassembly_max = 300; reassembly_timeout_ms = 700;\n"
 	"  tunnels = (\n"
 	"    { interface = \"site1\"; transport_vrf = \"underlay\"; local = \"192.0.2.1\"; remote = \"198.51.100.2\";\n"
 	"      udp_encap = true; remote_port = 4501; follow_peer = true; mss_clamp = 1300;\n"
@@ -81,6 +82,7 @@ static void test_full(void)
 	struct ipsec_conf *c = load_ok(full_text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->max_sas, 100);
+	CU_ASSERT(c->reassembly_max == 300 && c->reassembly_timeout_ms == 700);
 	CU_ASSERT_EQUAL_FATAL(c->n_tunnels, 2);
 
 	const struct ipsec_tunnel_conf *t = &c->tunnels[0];
@@ -132,7 +134,18 @@ static void test_defaults(void)
 	struct ipsec_conf *c = load_ok("ipsec: { };\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->max_sas, IPSEC_CONF_MAX_SAS_DEFAULT);
+	CU_ASSERT(c->reassembly_max == 1024 && c->reassembly_timeout_ms == 2000);
 	CU_ASSERT_EQUAL(c->n_tunnels, 0);
+	ipsec_conf_free(c);
+
+	/* the reassembly bounds: 0 (off) and the largest table, 1 ms and a minute */
+	c = load_ok("ipsec: { reassembly_max = 0; reassembly_timeout_ms = 1; };\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT(c->reassembly_max == 0 && c->reassembly_timeout_ms == 1);
+	ipsec_conf_free(c);
+	c = load_ok("ipsec: { reassembly_max = 65536; reassembly_timeout_ms = 60000; };\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT(c->reassembly_max == 65536 && c->reassembly_timeout_ms == 60000);
 	ipsec_conf_free(c);
 
 	c = load_ok("ipsec: { tunnels = (); max_sas = 1048576; };\n");
@@ -184,7 +197,13 @@ struct error_case {
 static const struct error_case error_cases[] = {
 	/* keys and types */
 	{"ipsec = 5;\n", 1, {"ipsec: wrong type", "expected a group"}},
-	{IPS(" foo = 1;"), 2, {"ips.conf:2: ipsec: unknown key 'foo' (expected one of: max_sas, tunnels)"}},
+	{IPS(" foo = 1;"), 2,
+	 {"ips.conf:2: ipsec: unknown key 'foo' (expected one of: max_sas, reassembly_max, reassembly_timeout_ms, "
+	  "tunnels)"}},
+	{IPS(" reassembly_max = 65537;"), 2, {"ipsec.reassembly_max: 65537 is out of range (expected 0..65536)"}},
+	{IPS(" reassembly_timeout_ms = 0;"), 2, {"ipsec.reassembly_timeout_ms: 0 is out of range (expected 1..60000)"}},
+	{IPS(" reassembly_timeout_ms = 60001;"), 2, {"60001 is out of range (expected 1..60000)"}},
+	{IPS(" reassembly_max = -1;"), 2, {"ipsec.reassembly_max"}},
 	{IPS(" tunnels = { interface = \"site1\"; };"), 2, {"ipsec.tunnels: wrong type", "a list of groups"}},
 	{TUN("mtu = 1400;"), 2, {"ipsec.tunnels[0]: unknown key 'mtu'", "follow_peer"}},
 	{IPS(" max_sas = 15;"), 2, {"ipsec.max_sas: 15 is out of range (expected 16..1048576)"}},
@@ -540,6 +559,8 @@ static void test_dup_equal(void)
 	struct ipsec_tunnel_conf *t = &d->tunnels[0];
 	struct ipsec_sa_conf *sa = &t->sas[0], *cbc = &t->sas[1];
 	FLIP(d->max_sas, 101, 100);
+	FLIP(d->reassembly_max, 301, 300);
+	FLIP(d->reassembly_timeout_ms, 701, 700);
 	FLIP(d->n_tunnels, 1, 2);
 	FLIP(t->interface[0], 'S', 's');
 	FLIP(t->transport_vrf[0], 'U', 'u');

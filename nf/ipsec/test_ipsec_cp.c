@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <rte_eal.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_lcore.h>
@@ -77,8 +78,16 @@ uint64_t cp_now_ms(void)
 	return now_ms;
 }
 
-int ipsec_worker_init(struct ipsec_worker *w, unsigned index, int socket, char *err, size_t errlen)
+static uint32_t worker_reass_max[2];
+static uint64_t worker_reass_cycles[2];
+
+int ipsec_worker_init(struct ipsec_worker *w, unsigned index, int socket, uint32_t reass_max, uint64_t reass_cycles,
+		      char *err, size_t errlen)
 {
+	if (index < 2) {
+		worker_reass_max[index] = reass_max;
+		worker_reass_cycles[index] = reass_cycles;
+	}
 	return 0;
 }
 
@@ -193,7 +202,14 @@ static void fresh(void)
 	ipsec_cp_fini();
 	core_reset();
 	n_events = 0;
-	CU_ASSERT_EQUAL_FATAL(ipsec_cp_init(16, 2, 16, err, sizeof(err)), 0);
+	const struct ipsec_conf sizes = {.max_sas = 16,
+					 .reassembly_max = IPSEC_CONF_REASS_DEFAULT,
+					 .reassembly_timeout_ms = IPSEC_CONF_REASS_MS_DEFAULT};
+	CU_ASSERT_EQUAL_FATAL(ipsec_cp_init(&sizes, 2, 16, err, sizeof(err)), 0);
+	/* each worker sizes its table for outer fragments from the section */
+	uint64_t cycles = (uint64_t)IPSEC_CONF_REASS_MS_DEFAULT * rte_get_tsc_hz() / 1000;
+	for (unsigned i = 0; i < 2; i++)
+		CU_ASSERT(worker_reass_max[i] == IPSEC_CONF_REASS_DEFAULT && worker_reass_cycles[i] == cycles);
 }
 
 static int sa_add(const char *ifc, uint32_t spi, uint8_t dir, uint8_t k)
@@ -465,6 +481,15 @@ static void test_apply(void)
 	bad = model_load("ipsec: { max_sas = 32; };");
 	CU_ASSERT_EQUAL(ipsec_cp_apply(bad, err, sizeof(err)), ENOTSUP);
 	CU_ASSERT_EQUAL(ipsec_cp.n_tunnels, 2);
+	ipsec_conf_free(bad);
+	/* the reassembly tables are sized at boot too */
+	bad = model_load("ipsec: { max_sas = 16; reassembly_max = 10; };");
+	CU_ASSERT_EQUAL(ipsec_cp_apply(bad, err, sizeof(err)), ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "reassembly_max and reassembly_timeout_ms are fixed at boot (1024, 2000 ms)"));
+	CU_ASSERT_EQUAL(ipsec_cp.n_tunnels, 2);
+	ipsec_conf_free(bad);
+	bad = model_load("ipsec: { max_sas = 16; reassembly_timeout_ms = 500; };");
+	CU_ASSERT_EQUAL(ipsec_cp_apply(bad, err, sizeof(err)), ENOTSUP);
 	ipsec_conf_free(bad);
 
 	/* change: 0x1001 new key (replaced), 0x2001 lifetimes only (same object), new out 0x2002 (active), site2's

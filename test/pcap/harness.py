@@ -133,6 +133,37 @@ def ip4_header(src, dst, proto, payload_len, ttl=64, ident=0, tos=0, flags_frag=
     return ip4_fix_csum(h)
 
 
+def ip_fragments(l3, cuts, ident, order=None):
+    """The fragments of IP packet l3 (bytes; IPv6 without extension headers) cut at the payload offsets in cuts
+    (multiples of 8), in order (or in the order of the fragment indexes given): IPv4 with its header copied,
+    identification ident, offset, MF and checksum set; IPv6 with a fragment header (identification ident) after the
+    fixed one."""
+    b = bytes(l3)
+    v4 = b[0] >> 4 == 4
+    hl = (b[0] & 0xF) * 4 if v4 else 40
+    data = b[hl:]
+    bounds = [0] + list(cuts) + [len(data)]
+    out = []
+    for k in range(len(bounds) - 1):
+        off, end = bounds[k], bounds[k + 1]
+        assert off % 8 == 0, "fragment offsets are multiples of 8"
+        more = end < len(data)
+        piece = data[off:end]
+        if v4:
+            h = bytearray(b[:hl])
+            struct.pack_into("!HHH", h, 2, hl + len(piece), ident & 0xFFFF, (0x2000 if more else 0) | (off // 8))
+            struct.pack_into("!H", h, 10, 0)
+            struct.pack_into("!H", h, 10, csum(bytes(h)))
+            out.append(bytes(h) + piece)
+        else:
+            h = bytearray(b[:40])
+            h[6] = 44
+            struct.pack_into("!H", h, 4, 8 + len(piece))
+            fh = struct.pack("!BBHI", b[6], 0, (off // 8) << 3 | (1 if more else 0), ident)
+            out.append(bytes(h) + fh + piece)
+    return [out[k] for k in order] if order is not None else out
+
+
 def ip6_pseudo(src, dst, ulen, nh):
     return src + dst + struct.pack("!IxxxB", ulen, nh)
 
