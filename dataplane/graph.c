@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netinet/in.h>
@@ -39,6 +40,32 @@ static int add_tx_edge(const char *node_name, const char *tx_name, rte_edge_t *e
 	return 0;
 }
 
+/*
+ * The edge from node `from` to node `to`: the one it has, or a new one. One edge per target: a node that hands a
+ * burst to a target through one edge's stream (batch_start) must get no packet of that burst through another edge
+ * to the same target, both writing the target's one input array (ipsec_in takes ESP and UDP 4500 alike).
+ */
+static int edge_to(const char *from, const char *to, rte_edge_t *edge)
+{
+	rte_node_t id = rte_node_from_name(from);
+	rte_node_t bytes = rte_node_edge_get(id, NULL);
+	if (bytes != RTE_NODE_ID_INVALID && bytes > 0) {
+		char **names = malloc(bytes);
+		if (names == NULL)
+			return -ENOMEM;
+		rte_node_t n = rte_node_edge_get(id, names);
+		for (rte_node_t i = 0; i < n && i != RTE_NODE_ID_INVALID; i++) {
+			if (strcmp(names[i], to) == 0) {
+				*edge = (rte_edge_t)i;
+				free(names);
+				return 0;
+			}
+		}
+		free(names);
+	}
+	return add_tx_edge(from, to, edge);
+}
+
 /* Edges to the functions' nodes: tunnel output after the rewrite nodes, local protocols after the local nodes. */
 static int nf_edges_create(char *err, size_t errlen)
 {
@@ -60,7 +87,7 @@ static int nf_edges_create(char *err, size_t errlen)
 			if ((udp && ld->n_udp == LOCAL_UDP_MAX) || (!udp && ld->proto_edge[l->proto] != 0) ||
 			    (udp && local_udp_edge(ld, l->udp_port) != 0) ||
 			    (l->fragments && ld->frag_edge[l->proto] != 0) ||
-			    add_tx_edge(l->family == 4 ? NODE_IP4_LOCAL : NODE_IP6_LOCAL, l->node, &edge) != 0) {
+			    edge_to(l->family == 4 ? NODE_IP4_LOCAL : NODE_IP6_LOCAL, l->node, &edge) != 0) {
 				snprintf(err, errlen, "%s: cannot take protocol %u%s for node %s (taken, or no such node)",
 					 d->name, l->proto, udp ? " (UDP port)" : "", l->node);
 				return EINVAL;
