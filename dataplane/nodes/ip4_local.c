@@ -74,22 +74,9 @@ static rte_edge_t ip4_local_classify(struct rte_mbuf *m)
 	}
 }
 
-/* A burst mostly goes where its first packet goes (ESP to ipsec_in on a VPN gateway): that edge takes them in one
- * stream, the others one by one. */
 static uint16_t ip4_local_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
-	if (nb_objs == 0)
-		return 0;
-	struct node_batch b;
-	rte_edge_t e = ip4_local_classify(objs[0]);
-	batch_start(graph, node, &b, e, nb_objs);
-	batch_add(graph, node, &b, e, objs[0]);
-	for (uint16_t i = 1; i < nb_objs; i++) {
-		struct rte_mbuf *m = objs[i];
-		batch_add(graph, node, &b, ip4_local_classify(m), m);
-	}
-	batch_end(graph, node, &b);
-	return nb_objs;
+	return batch_by_first(graph, node, objs, nb_objs, ip4_local_classify);
 }
 
 static struct rte_node_register ip4_local_node = {

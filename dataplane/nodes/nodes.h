@@ -106,6 +106,25 @@ static inline void batch_end(struct rte_graph *g, struct rte_node *n, struct nod
 	rte_node_next_stream_put(g, n, b->edge, b->held);
 }
 
+/*
+ * A node whose bursts mostly go where their first packet goes (ip4_local / ip6_local: ESP to ipsec_in on a VPN
+ * gateway): that edge takes them in one stream, the others one by one. classify: the packet's edge.
+ */
+static inline uint16_t batch_by_first(struct rte_graph *g, struct rte_node *n, void **objs, uint16_t nb_objs,
+				      rte_edge_t (*classify)(struct rte_mbuf *))
+{
+	if (nb_objs == 0)
+		return 0;
+	struct node_batch b;
+	rte_edge_t e = classify(objs[0]);
+	batch_start(g, n, &b, e, nb_objs);
+	batch_add(g, n, &b, e, objs[0]);
+	for (uint16_t i = 1; i < nb_objs; i++)
+		batch_add(g, n, &b, classify(objs[i]), objs[i]);
+	batch_end(g, n, &b);
+	return nb_objs;
+}
+
 /* ICMP error generation, shared: marks the packet and returns the edge to the ICMP error node. */
 static inline void pkt_set_icmp(struct rte_mbuf *m, uint8_t type, uint8_t code, uint32_t info)
 {
