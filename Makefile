@@ -72,9 +72,9 @@ $(BUILD)/test/test_dslite_%: $(BUILD)/obj/nf/dslite/test_dslite_%.o $(NAT_PURE_O
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
-# IPsec tests: crypto, ESP codec and replay window are pure (no graph); the config model too.
+# IPsec tests: crypto, ESP codec, replay window and SPI table are pure (no graph); the config model too.
 IPSEC_PURE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard nf/ipsec/ipsec_crypto.c nf/ipsec/esp_*.c \
-	nf/ipsec/ipsec_replay.c nf/ipsec/ipsec_conf.c nf/ipsec/ipsec_conf_write.c)) $(NF_PURE_OBJS)
+	nf/ipsec/ipsec_replay.c nf/ipsec/ipsec_spi.c nf/ipsec/ipsec_conf.c nf/ipsec/ipsec_conf_write.c)) $(NF_PURE_OBJS)
 $(BUILD)/test/test_ipsec_%: $(BUILD)/obj/nf/ipsec/test_ipsec_%.o $(IPSEC_PURE_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo '  LD   $@')

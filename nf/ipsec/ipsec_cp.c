@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
@@ -31,7 +29,7 @@ struct retire_list {
 	size_t n, cap;
 };
 
-enum { RETIRE_SA, RETIRE_TUNNEL, RETIRE_PARAMS, RETIRE_HASH_POS };
+enum { RETIRE_SA, RETIRE_TUNNEL, RETIRE_PARAMS, RETIRE_SPI_TABLE };
 
 static struct retire_list retired;
 /* something was unpublished: the next flush waits for the workers even with nothing to free */
@@ -50,8 +48,8 @@ static void retire_free_one(uint8_t kind, void *item, uint32_t key_slot)
 	case RETIRE_PARAMS:
 		rte_free(item);
 		break;
-	case RETIRE_HASH_POS:
-		rte_hash_free_key_with_position(ipsec.spi, (int32_t)(intptr_t)item);
+	case RETIRE_SPI_TABLE:
+		ipsec_spi_table_free(item);
 		break;
 	}
 }
@@ -69,7 +67,7 @@ void ipsec_cp_retire_flush(void)
 
 static void retire_slot(uint8_t kind, void *item, uint32_t key_slot)
 {
-	if (kind != RETIRE_HASH_POS && item == NULL)
+	if (item == NULL)
 		return;
 	if (retired.n == retired.cap) {
 		size_t cap = retired.cap ? retired.cap * 2 : 64;
@@ -117,16 +115,7 @@ int ipsec_cp_init(const struct ipsec_conf *c, unsigned n_workers, uint32_t max_i
 	ipsec.max_ifaces = max_ifaces;
 	ipsec.tunnels = rte_zmalloc("ipsec-tunnels", sizeof(*ipsec.tunnels) * max_ifaces, RTE_CACHE_LINE_SIZE);
 	ipsec_cp.by_iface = calloc(max_ifaces, sizeof(*ipsec_cp.by_iface));
-	struct rte_hash_parameters hp = {
-		.name = "ipsec-spi",
-		.entries = max_sas,
-		.key_len = sizeof(uint32_t),
-		.hash_func = rte_hash_crc,
-		.socket_id = (int)rte_socket_id(),
-		/* lock-free readers, one writer (this thread); the extendable table takes any max_sas keys */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	ipsec.spi = rte_hash_create(&hp);
+	ipsec.spi = ipsec_spi_table_create(max_sas, (int)rte_socket_id());
 	ipsec.peer_ring = rte_ring_create_elem("ipsec-peer", sizeof(struct ipsec_peer_move), IPSEC_PEER_RING_SIZE,
 					       (int)rte_socket_id(), RING_F_SC_DEQ);
 	struct ipsec_worker *ws = rte_zmalloc("ipsec-workers", sizeof(*ws) * n_workers, RTE_CACHE_LINE_SIZE);
@@ -176,7 +165,7 @@ void ipsec_cp_fini(void)
 	for (unsigned i = 0; ws != NULL && i < ipsec.n_workers; i++)
 		ipsec_worker_fini(&ws[i]);
 	rte_free(ws);
-	rte_hash_free(ipsec.spi);
+	ipsec_spi_table_free(ipsec.spi);
 	rte_ring_free(ipsec.peer_ring);
 	rte_free(ipsec.tunnels);
 	free(ipsec_cp.tunnels);
@@ -319,18 +308,29 @@ static void in_sa_list_sync(struct ipsec_cp_tunnel *rec)
 		rec->t->in_sa[i] = i < rec->n_in ? rec->in[i].sa : NULL;
 }
 
-/* Put an inbound SA in the SPI table (published tunnels). 0, or ENOSPC. */
+/*
+ * Put an inbound SA in the SPI table (published tunnels). 0, or ENOSPC (max_sas live SPIs, the SPI already there,
+ * or no memory for a fresh table). When the tombstones of deleted SPIs leave no room, a fresh table of the live
+ * entries replaces the table (nf/ipsec/ipsec_spi.h); workers may read the old one until the next retire flush.
+ */
 static int spi_publish(struct ipsec_sa *sa)
 {
-	uint32_t spi = sa->spi;
-	return rte_hash_add_key_data(ipsec.spi, &spi, sa) == 0 ? 0 : ENOSPC;
+	int rc = ipsec_spi_add(ipsec.spi, sa->spi, sa);
+	if (rc == EAGAIN) {
+		struct ipsec_spi_table *fresh = ipsec_spi_rebuild(ipsec.spi);
+		if (fresh == NULL)
+			return ENOSPC;
+		retire(RETIRE_SPI_TABLE, ipsec.spi);
+		__atomic_store_n(&ipsec.spi, fresh, __ATOMIC_RELEASE);
+		rc = ipsec_spi_add(fresh, sa->spi, sa);
+	}
+	return rc == 0 ? 0 : ENOSPC;
 }
 
 static void spi_unpublish(uint32_t spi)
 {
-	int32_t pos = rte_hash_del_key(ipsec.spi, &spi);
-	if (pos >= 0)
-		retire(RETIRE_HASH_POS, (void *)(intptr_t)pos);
+	if (ipsec_spi_del(ipsec.spi, spi) == 0)
+		sync_pending = true; /* a worker may still hold the SA: it is freed after the next synchronize */
 }
 
 /*
@@ -803,8 +803,8 @@ void ipsec_cp_sa_swap(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *old, stru
 	if (rec->published) {
 		if (prev->dir == IPSEC_DIR_IN) {
 			uint32_t spi = prev->spi;
-			/* an existing key: the data pointer is replaced in place (atomically for lock-free readers) */
-			if (rte_hash_add_key_data(ipsec.spi, &spi, s->sa) != 0)
+			/* the slot's SA pointer is replaced in place (atomically for lock-free readers) */
+			if (ipsec_spi_replace(ipsec.spi, spi, s->sa) != 0)
 				fprintf(stderr, "npsd: ipsec: SA 0x%x could not be replaced in the SPI table\n", spi);
 		} else if (ipsec_cp_sa_is_active(rec, old)) {
 			__atomic_store_n(&rec->t->out_sa, s->sa, __ATOMIC_RELEASE);

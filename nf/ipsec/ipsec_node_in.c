@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include <rte_graph_worker.h>
-#include <rte_hash.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
@@ -56,8 +55,7 @@ struct in_chunk {
 	struct rte_mbuf *pm[IPSEC_CHUNK];
 	struct esp_in in[IPSEC_CHUNK];
 	uint32_t spi[IPSEC_CHUNK];
-	const void *keyp[IPSEC_CHUNK];
-	void *data[IPSEC_CHUNK];
+	struct ipsec_sa *data[IPSEC_CHUNK]; /* their SAs (NULL: unknown SPI) */
 	/* owned by this worker, tunnel checked: candidates of the current round, and those waiting for the next */
 	unsigned n_cand, n_wait;
 	uint8_t cand[IPSEC_CHUNK], wait[IPSEC_CHUNK];
@@ -166,7 +164,6 @@ static void parse(struct in_chunk *c, struct rte_mbuf *m)
 	if (likely(st == ESP_OK)) {
 		c->pm[i] = m;
 		c->spi[i] = c->in[i].spi;
-		c->keyp[i] = &c->spi[i];
 		c->n_parsed++;
 		if (c->in[i].udp)
 			c->w->cnt[IPSEC_CNT_udp_encap_rx]++;
@@ -477,16 +474,7 @@ static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_c
 		parse(c, m[i]);
 	}
 	if (c->n_parsed > 0) {
-		/* rte_hash looks up at most RTE_HASH_LOOKUP_BULK_MAX (64) keys at a time: the chunk in pieces. */
-		for (unsigned i = 0; i < c->n_parsed; i += RTE_HASH_LOOKUP_BULK_MAX) {
-			unsigned n_keys = RTE_MIN(c->n_parsed - i, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
-			uint64_t hits = 0;
-			if (rte_hash_lookup_bulk_data(ipsec.spi, &c->keyp[i], n_keys, &hits, &c->data[i]) < 0)
-				hits = 0;
-			for (unsigned k = 0; k < n_keys; k++)
-				if (!((hits >> k) & 1))
-					c->data[i + k] = NULL;
-		}
+		ipsec_spi_find_bulk(ipsec_spi_get(), c->spi, c->n_parsed, c->data);
 		unsigned np = c->n_parsed;
 		for (unsigned i = 0; i < np && i < PREFETCH_SA_AHEAD; i++)
 			prefetch_sa(c, i);

@@ -33,7 +33,7 @@ enum {
 };
 
 #define OUT_STEP 32   /* packets per step (stages 1-3, GCM encryption) */
-#define GRP_HASH 64   /* open addressing over at most OUT_STEP SAs: half full at worst */
+#define GRP_HASH 64   /* direct-mapped slots for at most OUT_STEP SAs */
 
 /* What finish() needs of an encrypted packet. */
 struct out_op {
@@ -155,7 +155,12 @@ static void select_sa(struct out_chunk *c, struct rte_mbuf *m)
 	c->sel_grp[k] = group_of(c, sa);
 }
 
-/* The chunk's group of sa (one sequence number reservation per SA per chunk). */
+/*
+ * The step's group of sa: one sequence number reservation per SA per step. Direct-mapped by SA pointer, no probing
+ * (with a thousand tunnels each packet has its own SA, and a probe loop cost more than the reservations it saves):
+ * an SA whose slot another SA took since gets a new group, a second reservation later in the step. Its packets'
+ * numbers still rise in packet order: groups reserve in creation order, and a slot never goes back to an older group.
+ */
 static inline uint8_t group_of(struct out_chunk *c, struct ipsec_sa *sa)
 {
 	unsigned g = c->n_grp - 1;
@@ -164,14 +169,10 @@ static inline uint8_t group_of(struct out_chunk *c, struct ipsec_sa *sa)
 		return (uint8_t)g;
 	}
 	unsigned h = (unsigned)(((uintptr_t)sa >> 6) * 0x9e3779b1u) >> 26; /* 6 bits */
-	for (;; h = (h + 1) & (GRP_HASH - 1)) {
-		unsigned e = c->grp_hash[h];
-		if (e == 0)
-			break;
-		if (c->grp_sa[e - 1] == sa) {
-			c->grp_want[e - 1]++;
-			return (uint8_t)(e - 1);
-		}
+	unsigned e = c->grp_hash[h];
+	if (e != 0 && c->grp_sa[e - 1] == sa) {
+		c->grp_want[e - 1]++;
+		return (uint8_t)(e - 1);
 	}
 	g = c->n_grp++;
 	c->grp_hash[h] = (uint8_t)(g + 1);

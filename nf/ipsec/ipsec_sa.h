@@ -23,11 +23,10 @@
  *
  * WHAT THE CONTROL SIDE SETS UP (cp):
  *  1. init (boot, with the "ipsec" section): ipsec.n_workers = dp.n_workers; ipsec.max_ifaces = dp.max_ifaces;
- *     ipsec.tunnels = rte_zmalloc(max_ifaces pointers); ipsec.spi = rte_hash_create() with key_len 4 (the SPI,
- *     host order uint32_t), hash_func rte_hash_crc, entries = max_sas, extra_flag
- *     RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF (lock-free readers, the control thread the only writer; it implies
- *     no-free-on-delete: after rte_hash_del_key() and dp_synchronize(), rte_hash_free_key_with_position());
- *     data = struct ipsec_sa * (inbound SAs only: outbound SPIs are the peer's and may collide with ours);
+ *     ipsec.tunnels = rte_zmalloc(max_ifaces pointers); ipsec.spi = ipsec_spi_table_create(max_sas) (nf/ipsec/
+ *     ipsec_spi.h: SPI in host order -> struct ipsec_sa *, lock-free readers, the control thread the only writer;
+ *     a table full of tombstones is rebuilt, published (release) and the old one retired; inbound SAs only:
+ *     outbound SPIs are the peer's and may collide with ours);
  *     ipsec.peer_ring = rte_ring_create_elem(sizeof(struct ipsec_peer_move), IPSEC_PEER_RING_SIZE,
  *     flags RING_F_SC_DEQ: multi-producer, the control thread consumes); workers: rte_zmalloc(n_workers *
  *     struct ipsec_worker, cache aligned) and ipsec_worker_init() for each; publish ipsec.workers LAST (release
@@ -35,10 +34,10 @@
  *  2. tunnel add: t = ipsec_tunnel_create(iface id, tenant vrf slot, n_workers, socket); t->params = a struct
  *     ipsec_tunnel_params (rte_malloc); publish ipsec.tunnels[iface] = t (release). tunnel set / roaming: build a
  *     new params, publish it, free the old one after dp_synchronize(). tunnel del: unpublish the tunnel and its SAs
- *     (hash entries), dp_synchronize(), then ipsec_sa_destroy() / ipsec_tunnel_destroy().
- *  3. sa add: sa = ipsec_sa_create(&sa_conf, tunnel iface, n_workers, socket, err); in: rte_hash_add_key_data(
- *     ipsec.spi, &spi, sa) and keep it in t->in_sa[]; out: publish t->out_sa = sa (release) (the previous one stays
- *     listed by the cp, inactive). sa del: unpublish (hash del / out_sa = NULL when it was the active one),
+ *     (SPI entries), dp_synchronize(), then ipsec_sa_destroy() / ipsec_tunnel_destroy().
+ *  3. sa add: sa = ipsec_sa_create(&sa_conf, tunnel iface, n_workers, socket, err); in: ipsec_spi_add(ipsec.spi,
+ *     spi, sa) and keep it in t->in_sa[]; out: publish t->out_sa = sa (release) (the previous one stays
+ *     listed by the cp, inactive). sa del: unpublish (ipsec_spi_del / out_sa = NULL when it was the active one),
  *     dp_synchronize(), ipsec_sa_destroy() (wipes the keys).
  *  4. poll: ipsec_sa_sum() per SA for the lifetimes (soft -> event once; hard -> event + expired = 1), seq_exhausted
  *     -> sa_seq_exhausted event once; drain ipsec.peer_ring (struct ipsec_peer_move): when the tunnel (by iface) still
@@ -54,7 +53,6 @@
 #include <stdint.h>
 
 #include <rte_common.h>
-#include <rte_hash.h>
 #include <rte_ip_frag.h>
 #include <rte_ring.h>
 
@@ -62,6 +60,7 @@
 #include "nf/ipsec/ipsec_counters.h"
 #include "nf/ipsec/ipsec_crypto.h"
 #include "nf/ipsec/ipsec_replay.h"
+#include "nf/ipsec/ipsec_spi.h"
 
 /* Node names (the descriptor lists them; the core's edges name the first three). */
 #define NODE_IPSEC_IN "ipsec_in"       /* ESP v4/v6 and UDP 4500 from ip4_local / ip6_local */
@@ -183,7 +182,7 @@ struct ipsec_state {
 	uint32_t max_ifaces;
 	struct ipsec_worker *workers;  /* published last; NULL: IPsec not running */
 	struct ipsec_tunnel **tunnels; /* by interface id, max_ifaces entries, each published */
-	struct rte_hash *spi;          /* inbound SPI (uint32_t host order) -> struct ipsec_sa * */
+	struct ipsec_spi_table *spi;   /* inbound SPI (host order) -> struct ipsec_sa *; published (ipsec_spi_get) */
 	struct rte_ring *peer_ring;    /* struct ipsec_peer_move, workers -> control */
 };
 
@@ -192,6 +191,11 @@ extern struct ipsec_state ipsec;
 static inline struct ipsec_worker *ipsec_workers_get(void)
 {
 	return __atomic_load_n(&ipsec.workers, __ATOMIC_ACQUIRE);
+}
+
+static inline const struct ipsec_spi_table *ipsec_spi_get(void)
+{
+	return __atomic_load_n(&ipsec.spi, __ATOMIC_ACQUIRE);
 }
 
 static inline struct ipsec_tunnel *ipsec_tunnel_get(uint16_t iface)

@@ -48,12 +48,10 @@ void ipsec_steer(struct flow_plan *plan)
 			       ipsec.n_workers);
 		return;
 	}
-	const void *key;
-	void *data;
-	uint32_t next = 0;
+	uint32_t pos = 0, spi;
+	struct ipsec_sa *sa;
 	unsigned udp_skipped = 0;
-	while (rte_hash_iterate(ipsec.spi, &key, &data, &next) >= 0) {
-		const struct ipsec_sa *sa = data;
+	while (ipsec_spi_next(ipsec.spi, &pos, &spi, &sa)) {
 		if (sa == NULL || sa->dir != IPSEC_DIR_IN)
 			continue;
 		const struct ipsec_tunnel *t = ipsec_tunnel_get(sa->iface);

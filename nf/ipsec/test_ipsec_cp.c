@@ -18,7 +18,6 @@
 #include <rte_eal.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
@@ -193,8 +192,7 @@ static struct ipsec_sa_conf sa_conf(uint32_t spi, uint8_t dir, uint8_t last_key_
 
 static struct ipsec_sa *spi_lookup(uint32_t spi)
 {
-	void *data = NULL;
-	return rte_hash_lookup_data(ipsec.spi, &spi, &data) >= 0 ? data : NULL;
+	return ipsec_spi_find(ipsec.spi, spi);
 }
 
 static void fresh(void)
@@ -373,6 +371,22 @@ static void test_capacity(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "max_sas"));
 	for (uint32_t k = 0; k < 16; k++)
 		CU_ASSERT_PTR_NOT_NULL(spi_lookup(0x100 * (k / 4 + 1) + k % 4));
+
+	/* Rekeys (delete one inbound SA, add another): the deleted SPIs' tombstones fill the 32-slot table after
+	 * 24 - 16 of them; the next one publishes a fresh table and retires the old one. */
+	for (uint32_t r = 0; r < 40; r++) {
+		uint32_t gone = r < 4 ? 0x100 + r : 0x9000 + r - 4;
+		CU_ASSERT_EQUAL(ipsec_cp_sa_del("s0", IPSEC_DIR_IN, gone, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(sa_add("s0", 0x9000 + r, IPSEC_DIR_IN, 1), 0);
+		CU_ASSERT_PTR_NULL(spi_lookup(gone));
+		CU_ASSERT_PTR_NOT_NULL(spi_lookup(0x9000 + r));
+	}
+	/* 40 tombstones do not fit in 32 slots: fresh tables were published on the way */
+	CU_ASSERT(ipsec.spi->n_live == 16 && ipsec.spi->n_live + ipsec.spi->n_dead <= 24);
+	for (uint32_t k = 4; k < 16; k++)
+		CU_ASSERT_PTR_NOT_NULL(spi_lookup(0x100 * (k / 4 + 1) + k % 4));
+	for (uint32_t r = 36; r < 40; r++)
+		CU_ASSERT_PTR_EQUAL(spi_lookup(0x9000 + r)->spi, 0x9000 + r);
 }
 
 /* ---- dormant tunnels ---- */
