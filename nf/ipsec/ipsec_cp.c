@@ -322,6 +322,7 @@ static int spi_publish(struct ipsec_sa *sa)
 			return ENOSPC;
 		retire(RETIRE_SPI_TABLE, ipsec.spi);
 		__atomic_store_n(&ipsec.spi, fresh, __ATOMIC_RELEASE);
+		ipsec_cp.spi_table_rebuilds++;
 		rc = ipsec_spi_add(fresh, sa->spi, sa);
 	}
 	return rc == 0 ? 0 : ENOSPC;

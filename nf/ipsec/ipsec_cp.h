@@ -72,6 +72,7 @@ struct ipsec_cp {
 	struct ipsec_cp_tunnel **by_iface; /* published records by interface id (ipsec.max_ifaces entries) */
 	size_t lifetime_cursor;          /* poll's walk: next tunnel index */
 	uint64_t peer_moves_applied, peer_moves_ignored;
+	uint64_t spi_table_rebuilds; /* fresh SPI tables published (ipsec_spi.h: tombstones used up the spare slots) */
 };
 
 extern struct ipsec_cp ipsec_cp;

@@ -190,6 +190,8 @@ void ipsec_stats_table(struct ctl_reply *r)
 	nf_stats_row(t, "peer_moves_ignored", ipsec_cp.peer_moves_ignored,
 		     "peer moves posted but not applied (repeats, stale: the tunnel was set since, follow_peer off, "
 		     "SA gone)");
+	nf_stats_row(t, "spi_table_rebuilds", ipsec_cp.spi_table_rebuilds,
+		     "fresh SPI tables published: deleted SPIs had used up the spare slots (2 x max_sas slots, 3/4 used)");
 	nf_stats_row(t, "keys_seen", ipsec_keys_count(),
 		     "keys given to SAs since start-up (fingerprints: a key serves one SA identity until restart)");
 	for (int i = 0; i < IPSEC_CNT_COUNT; i++)

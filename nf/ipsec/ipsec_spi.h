@@ -13,8 +13,8 @@
  *   word reads the sa stored with it or its replacement, never another SPI's;
  * - when live + dead slots would pass 3/4 of the table, ipsec_spi_add says EAGAIN: the writer builds a fresh table
  *   of the live entries (ipsec_spi_rebuild), publishes it and frees the old one after the workers' grace period.
- * Sized at twice max_sas (rounded up to a power of two): a rebuild comes after at least a quarter of the slots'
- * worth of deletes.
+ * Sized at twice max_sas (rounded up to a power of two, 64 slots at least): a rebuild comes after at least a quarter
+ * of the slots' worth of deletes.
  */
 #ifndef NPSGW_IPSEC_SPI_H
 #define NPSGW_IPSEC_SPI_H

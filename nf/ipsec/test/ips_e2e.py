@@ -105,8 +105,8 @@ def boot_conf(work, workers, spec, sas):
         out.append("ipsec: {\n  tunnels = (\n%s\n  );\n};" % tun)
     else:
         # IPsec runs only when its section is in the boot file (its tables are sized at boot); the controller adds
-        # the tunnels and SAs
-        out.append("ipsec: { max_sas = 1024; };")
+        # the tunnels and SAs. max_sas 16: the smallest SPI table (64 slots), which t_spi_churn's deleted SPIs fill
+        out.append("ipsec: { max_sas = 16; };")
     return "\n".join(out) + "\n"
 
 
@@ -459,6 +459,24 @@ class Tier:
         self.sa_in, self.sa_out = new_in, new_out
         self.bridge.del_rx_sa(old_out.spi)
 
+    def t_spi_churn(self):
+        """A controller rekeying many tunnels: 60 inbound SAs added and deleted while traffic flows. Their tombstones
+        use up the SPI table's spare slots (max_sas 16: 64 slots, 48 usable), so fresh tables are published under
+        traffic; every packet still finds its SA."""
+        r0 = self.v.stats().get("spi_table_rebuilds", 0)
+
+        def churn():
+            for _ in range(60):
+                sa_ = self.new_sa("churn")
+                self.n.ok(*sa_.ctl_add("t1", "in"))
+                self.n.ok("ipsec", "sa", "del", "spi", str(sa_.spi))
+        res = self.streams(6, 200, "churn", churn)
+        rebuilt = self.v.stats().get("spi_table_rebuilds", 0) - r0
+        self.expect(rebuilt >= 1, "ipsec show stats: spi_table_rebuilds +%d (at least 1)" % rebuilt)
+        spis = {int(r["spi"], 0) if isinstance(r.get("spi"), str) else r.get("spi") for r in self.v.sas("t1")}
+        self.expect(spis == {self.sa_in.spi, self.sa_out.spi}, "t1 keeps its own two SAs (%s)" % sorted(spis))
+        self.expect_no_loss(res)
+
     def t_lifetimes(self):
         """A new outbound SA with soft 10 / hard 20 packets: events, then ipsec_sa_expired drops; a fresh SA
         restores traffic."""
@@ -551,6 +569,9 @@ class Tier:
         c("roaming followed by the gateway (follow_peer): peer_moved event, no datagram lost", self.t_roam_follow)
         c("rekey under load (in SA added, peer switches, out SA added, old ones deleted): no datagram lost",
           self.t_rekey)
+        if s["via_ctl"]:
+            c("60 inbound SAs added and deleted under load: fresh SPI tables published, no datagram lost",
+              self.t_spi_churn)
         c("SA lifetimes: soft and hard packet limits, events, ipsec_sa_expired", self.t_lifetimes)
         c("sequence number exhaustion refused (ipsec_seq_exhausted, event)", self.t_seq_exhaustion)
         c("no key of any SA in shows, events or the log", self.expect_no_keys)
