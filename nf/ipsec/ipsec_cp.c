@@ -309,9 +309,9 @@ static void in_sa_list_sync(struct ipsec_cp_tunnel *rec)
 }
 
 /*
- * Put an inbound SA in the SPI table (published tunnels). 0, or ENOSPC (max_sas live SPIs, the SPI already there,
- * or no memory for a fresh table). When the tombstones of deleted SPIs leave no room, a fresh table of the live
- * entries replaces the table (nf/ipsec/ipsec_spi.h); workers may read the old one until the next retire flush.
+ * Put an inbound SA in the SPI table (published tunnels). 0, ENOSPC (max_sas live SPIs, or the SPI already there),
+ * or ENOMEM (no memory for a fresh table). When the tombstones of deleted SPIs leave no room, a fresh table of the
+ * live entries replaces the table (nf/ipsec/ipsec_spi.h); workers may read the old one until the next retire flush.
  */
 static int spi_publish(struct ipsec_sa *sa)
 {
@@ -319,9 +319,11 @@ static int spi_publish(struct ipsec_sa *sa)
 	if (rc == EAGAIN) {
 		struct ipsec_spi_table *fresh = ipsec_spi_rebuild(ipsec.spi);
 		if (fresh == NULL)
-			return ENOSPC;
-		retire(RETIRE_SPI_TABLE, ipsec.spi);
+			return ENOMEM;
+		/* unpublished before retired: retire() may free at once (no room on its list) */
+		struct ipsec_spi_table *old = ipsec.spi;
 		__atomic_store_n(&ipsec.spi, fresh, __ATOMIC_RELEASE);
+		retire(RETIRE_SPI_TABLE, old);
 		ipsec_cp.spi_table_rebuilds++;
 		rc = ipsec_spi_add(fresh, sa->spi, sa);
 	}
@@ -369,16 +371,18 @@ int ipsec_cp_publish(struct ipsec_cp_tunnel *rec)
 	in_sa_list_sync(rec);
 	/* the tunnel first: an inbound SA found by SPI leads to a published tunnel */
 	__atomic_store_n(&ipsec.tunnels[ifc->id], t, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < rec->n_in; i++)
-		if (spi_publish(rec->in[i].sa) != 0) {
+	for (unsigned i = 0; i < rec->n_in; i++) {
+		int rc = spi_publish(rec->in[i].sa);
+		if (rc != 0) {
 			for (unsigned k = 0; k < i; k++)
 				spi_unpublish(rec->in[k].sa->spi);
 			__atomic_store_n(&ipsec.tunnels[ifc->id], NULL, __ATOMIC_RELEASE);
 			ipsec_cp_retire_flush();
 			dp_synchronize(); /* a worker may have seen the tunnel: let go before it changes again */
-			ipsec_cp_dormant(rec, "SPI table full");
-			return ENOSPC;
+			ipsec_cp_dormant(rec, rc == ENOMEM ? "out of memory (SPI table)" : "SPI table full");
+			return rc;
 		}
+	}
 	ipsec_cp.by_iface[ifc->id] = rec;
 	rec->published = true;
 	rec->dormant_why[0] = '\0';
@@ -737,15 +741,16 @@ static int sa_add_check(const struct ipsec_cp_tunnel *rec, const struct ipsec_sa
 	return 0;
 }
 
-/* Attach a built entry to rec and publish it (outbound: it becomes the active SA). 0 or ENOSPC. */
+/* Attach a built entry to rec and publish it (outbound: it becomes the active SA). 0, ENOSPC or ENOMEM. */
 int ipsec_cp_sa_attach(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *s)
 {
 	if (rec->published)
 		s->sa->iface = rec->t->iface; /* not visible yet: built before the tunnel had its interface */
 	sa_carry(s);
 	if (s->sa->dir == IPSEC_DIR_IN) {
-		if (rec->published && spi_publish(s->sa) != 0)
-			return ENOSPC;
+		int rc = rec->published ? spi_publish(s->sa) : 0;
+		if (rc != 0)
+			return rc;
 		rec->in[rec->n_in++] = *s;
 		in_sa_list_sync(rec);
 	} else {
@@ -786,7 +791,8 @@ int ipsec_cp_sa_add(const char *interface, const struct ipsec_sa_conf *c, bool f
 	ipsec_sa_seq_start(s.sa, seq_start); /* not visible yet (never below where the same key stopped: attach) */
 	if ((rc = ipsec_cp_sa_attach(rec, &s)) != 0) {
 		ipsec_cp_sa_discard(&s);
-		snprintf(err, errlen, "SPI table full (raise ipsec.max_sas)");
+		snprintf(err, errlen, "%s", rc == ENOMEM ? "out of memory (a fresh SPI table)" :
+					     "SPI table full (raise ipsec.max_sas)");
 		return rc;
 	}
 	ipsec_cp_retire_flush(); /* nothing retired on add; kept for symmetry */

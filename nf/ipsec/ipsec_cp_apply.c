@@ -365,13 +365,14 @@ static void apply_changes(struct plan *p)
 			const struct ipsec_sa_conf *c = &mc->sas[k];
 			struct ipsec_cp_sa *e = pt->is_new ? NULL : entry_of(rec, c->dir, c->spi);
 			if (pt->built[k].sa != NULL) {
+				int attach_rc;
 				pt->built[k].order = (uint32_t)k;
 				if (e != NULL) {
 					ipsec_cp_sa_swap(rec, e, &pt->built[k]);
-				} else if (ipsec_cp_sa_attach(rec, &pt->built[k]) != 0) {
-					fprintf(stderr,
-						"npsd: ipsec: tunnel %s: SA 0x%x not published: SPI table full\n",
-						mc->interface, c->spi);
+				} else if ((attach_rc = ipsec_cp_sa_attach(rec, &pt->built[k])) != 0) {
+					fprintf(stderr, "npsd: ipsec: tunnel %s: SA 0x%x not published: %s\n",
+						mc->interface, c->spi,
+						attach_rc == ENOMEM ? "out of memory (a fresh SPI table)" : "SPI table full");
 					ipsec_cp_sa_discard(&pt->built[k]);
 				}
 				pt->built[k].sa = NULL; /* owned by the record now */

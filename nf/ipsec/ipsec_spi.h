@@ -39,8 +39,9 @@ struct ipsec_spi_table {
 	uint32_t mask;     /* slots - 1 (a power of two) */
 	uint32_t shift;    /* 32 - log2(slots): a slot index is the top bits of the hash */
 	uint32_t max_live; /* max_sas: more live entries are refused (ENOSPC) */
-	uint32_t n_live, n_dead; /* writer only */
 	int socket;
+	uint32_t n_live __rte_cache_aligned; /* writer only: off the line every lookup reads */
+	uint32_t n_dead;
 	struct ipsec_spi_slot slots[] __rte_cache_aligned;
 };
 
