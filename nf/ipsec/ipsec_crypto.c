@@ -9,6 +9,7 @@
  * 512, 150 vs 171 at 1400), so GCM uses them.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -153,28 +154,37 @@ static inline bool tag_equal(const uint8_t *a, const uint8_t *b)
 	return ((a0 ^ b0) | (a1 ^ b1)) == 0; /* every byte compared whatever differs: no early exit */
 }
 
+_Static_assert(offsetof(struct ipsec_crypto_key, cbc.opad) == offsetof(struct ipsec_crypto_key, cbc.ipad) + 32,
+	       "the HMAC states are adjacent: one prefetch_bytes covers both");
+
+/* Every cache line of [p, p + len). */
+static inline void prefetch_bytes(const void *p, size_t len)
+{
+	const uint8_t *end = (const uint8_t *)p + len;
+	for (const uint8_t *l = RTE_PTR_ALIGN_FLOOR(p, 64); l < end; l += 64)
+		rte_prefetch0(l);
+}
+
 /*
  * The lines of its key a GCM op will read, fetched while the op before it runs: with a thousand tunnels the 1 KiB of
  * round keys and GHASH powers of each SA is out of L2, and a 1420-byte packet's GHASH reads most of it. Layout of
- * intel-ipsec-mb 1.3: round keys first; VAES AVX-512 keeps HashKey^48 .. HashKey^1 (the first power last), a message
- * of b blocks reading the last min(b, 48); the other code paths read eight powers (SSE/AVX also their Karatsuba
- * halves), 256 bytes after the round keys.
+ * intel-ipsec-mb 1.3: round keys first; VAES AVX-512 keeps HashKey^48 .. HashKey^1 (the first power last): a message
+ * of b <= 8 blocks reads the last b, a longer one the whole table (the 8-, 16- and 48-block loops); the other code
+ * paths read eight powers (SSE/AVX also their Karatsuba halves), 256 bytes after the round keys. The GHASH keys
+ * start 240 bytes in: not on a line boundary, hence prefetch_bytes.
  */
 static inline void gcm_key_prefetch(const struct ipsec_crypto_op *op, bool vaes)
 {
-	const uint8_t *k = (const uint8_t *)&op->key->gcm;
-	const uint8_t *hkeys = (const uint8_t *)&op->key->gcm.ghash_keys;
-	unsigned round_bytes = (op->aes_len == 16 ? 11u : 15u) * 16u;
-	for (unsigned o = 0; o < round_bytes; o += 64)
-		rte_prefetch0(k + o);
-	unsigned from = 0, to = 256;
+	const struct gcm_key_data *k = &op->key->gcm;
+	prefetch_bytes(k->expanded_keys, (op->aes_len == 16 ? 11u : 15u) * 16u);
+	const uint8_t *hkeys = (const uint8_t *)&k->ghash_keys;
+	size_t from = 0, to = 256;
 	if (vaes) {
-		unsigned blocks = (op->cipher_len + 15) / 16 + 1; /* + the AAD's block */
-		to = sizeof(op->key->gcm.ghash_keys.vaes_avx512.shifted_hkey);
+		size_t blocks = (op->cipher_len + 15) / 16 + 1; /* + the AAD's block */
+		to = sizeof(k->ghash_keys.vaes_avx512.shifted_hkey);
 		from = blocks <= 8 ? to - blocks * 16 : 0;
 	}
-	for (unsigned o = from & ~63u; o < to; o += 64)
-		rte_prefetch0(hkeys + o);
+	prefetch_bytes(hkeys + from, to - from);
 }
 
 static void gcm_run(IMB_MGR *mb, struct ipsec_crypto_op *op)
@@ -246,12 +256,8 @@ static void cbc_burst(IMB_MGR *mb, struct ipsec_crypto_op **ops, unsigned n, boo
 		 * L1 and L2): round keys of the direction and the two HMAC states */
 		const struct ipsec_crypto_key *k = ops[i]->key;
 		if (i == 0 || k != ops[i - 1]->key) {
-			const uint8_t *rk = encrypt ? k->cbc.enc : k->cbc.dec;
-			const uint8_t *end = rk + (aes_len == 16 ? 11u : 15u) * 16u;
-			for (const uint8_t *l = RTE_PTR_ALIGN_FLOOR(rk, 64); l < end; l += 64)
-				rte_prefetch0(l);
-			rte_prefetch0(k->cbc.ipad);
-			rte_prefetch0(k->cbc.opad);
+			prefetch_bytes(encrypt ? k->cbc.enc : k->cbc.dec, (aes_len == 16 ? 11u : 15u) * 16u);
+			prefetch_bytes(k->cbc.ipad, sizeof(k->cbc.ipad) + sizeof(k->cbc.opad)); /* adjacent */
 		}
 		job_fill_cbc(&jobs[i], ops[i]);
 	}
