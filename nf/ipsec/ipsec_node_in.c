@@ -55,7 +55,7 @@ struct in_chunk {
 	struct rte_mbuf *pm[IPSEC_CHUNK];
 	struct esp_in in[IPSEC_CHUNK];
 	uint32_t spi[IPSEC_CHUNK];
-	struct ipsec_sa *data[IPSEC_CHUNK]; /* their SAs (NULL: unknown SPI) */
+	struct ipsec_sa *spi_sa[IPSEC_CHUNK]; /* the SA each SPI names (NULL: unknown SPI) */
 	/* owned by this worker, tunnel checked: candidates of the current round, and those waiting for the next */
 	unsigned n_cand, n_wait;
 	uint8_t cand[IPSEC_CHUNK], wait[IPSEC_CHUNK];
@@ -191,12 +191,12 @@ static void parse(struct in_chunk *c, struct rte_mbuf *m)
 /* Packet i has the SA of the packet before it: its lines are in (a run of one tunnel costs no prefetch work). */
 static inline bool same_sa_as_previous(const struct in_chunk *c, unsigned i)
 {
-	return i > 0 && c->data[i] == c->data[i - 1];
+	return i > 0 && c->spi_sa[i] == c->spi_sa[i - 1];
 }
 
 static inline void prefetch_sa(const struct in_chunk *c, unsigned i)
 {
-	const struct ipsec_sa *sa = c->data[i];
+	const struct ipsec_sa *sa = c->spi_sa[i];
 	if (sa != NULL && !same_sa_as_previous(c, i)) {
 		rte_prefetch0(sa);
 		rte_prefetch0(&sa->rx_round); /* the window's line: rx stamp, top, n_words */
@@ -205,7 +205,7 @@ static inline void prefetch_sa(const struct in_chunk *c, unsigned i)
 
 static inline void prefetch_tunnel(const struct in_chunk *c, unsigned i)
 {
-	const struct ipsec_sa *sa = c->data[i];
+	const struct ipsec_sa *sa = c->spi_sa[i];
 	if (sa == NULL || same_sa_as_previous(c, i) || sa->owner != c->me)
 		return;
 	struct ipsec_tunnel *t = ipsec_tunnel_get(sa->iface);
@@ -218,7 +218,7 @@ static inline void prefetch_tunnel(const struct in_chunk *c, unsigned i)
 
 static inline void prefetch_params(const struct in_chunk *c, unsigned i)
 {
-	const struct ipsec_sa *sa = c->data[i];
+	const struct ipsec_sa *sa = c->spi_sa[i];
 	if (sa == NULL || same_sa_as_previous(c, i) || sa->owner != c->me)
 		return;
 	struct ipsec_tunnel *t = ipsec_tunnel_get(sa->iface);
@@ -474,7 +474,7 @@ static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_c
 		parse(c, m[i]);
 	}
 	if (c->n_parsed > 0) {
-		ipsec_spi_find_bulk(ipsec_spi_get(), c->spi, c->n_parsed, c->data);
+		ipsec_spi_find_bulk(ipsec_spi_get(), c->spi, c->n_parsed, c->spi_sa);
 		unsigned np = c->n_parsed;
 		for (unsigned i = 0; i < np && i < PREFETCH_SA_AHEAD; i++)
 			prefetch_sa(c, i);
@@ -489,7 +489,7 @@ static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_c
 				prefetch_tunnel(c, i + PREFETCH_TUNNEL_AHEAD);
 			if (i + PREFETCH_PARAMS_AHEAD < np)
 				prefetch_params(c, i + PREFETCH_PARAMS_AHEAD);
-			classify(c, i, c->data[i]);
+			classify(c, i, c->spi_sa[i]);
 		}
 	}
 	if (c->n_ho > 0) {
