@@ -108,7 +108,7 @@ struct ipsec_tunnel *ipsec_tunnel_create(uint16_t iface, uint32_t vrf, unsigned 
 {
 	if (n_workers == 0 || n_workers > IPSEC_MAX_WORKERS)
 		return NULL;
-	size_t size = sizeof(struct ipsec_tunnel) + n_workers * sizeof(struct ipsec_tunnel_stats);
+	size_t size = sizeof(struct ipsec_tunnel) + n_workers * sizeof(struct ipsec_tunnel_wstats);
 	struct ipsec_tunnel *t = rte_zmalloc_socket("ipsec_tunnel", size, RTE_CACHE_LINE_SIZE, socket);
 	if (t == NULL)
 		return NULL;
@@ -120,25 +120,39 @@ struct ipsec_tunnel *ipsec_tunnel_create(uint16_t iface, uint32_t vrf, unsigned 
 
 void ipsec_tunnel_destroy(struct ipsec_tunnel *t)
 {
-	if (t == NULL)
-		return;
-	rte_free(t->params);
-	rte_free(t);
+	rte_free(t); /* its params are its home slot; a block being published is the control side's */
 }
 
-void ipsec_tunnel_sum(const struct ipsec_tunnel *t, struct ipsec_tunnel_stats *out)
+/* sa's counters added to out: an inbound SA's as rx, an outbound one's as tx. */
+static void tunnel_add_sa(struct ipsec_tunnel_stats *out, const struct ipsec_sa *sa)
 {
-	memset(out, 0, sizeof(*out));
-	for (unsigned w = 0; w < t->n_workers; w++) {
-		const struct ipsec_tunnel_stats *s = &t->stats[w];
-		out->rx_packets += s->rx_packets;
-		out->rx_bytes += s->rx_bytes;
-		out->tx_packets += s->tx_packets;
-		out->tx_bytes += s->tx_bytes;
-		out->icv_failed += s->icv_failed;
-		out->replay += s->replay;
-		out->decrypt_errors += s->decrypt_errors;
-		out->lost += s->lost;
-		out->no_sa += s->no_sa;
+	struct ipsec_sa_stats st;
+	uint64_t lost;
+	ipsec_sa_sum(sa, &st, &lost);
+	if (sa->dir == IPSEC_DIR_IN) {
+		out->rx_packets += st.packets;
+		out->rx_bytes += st.bytes;
+	} else {
+		out->tx_packets += st.packets;
+		out->tx_bytes += st.bytes;
 	}
+	out->icv_failed += st.icv_failed;
+	out->replay += st.replay;
+	out->decrypt_errors += st.decrypt_errors;
+	out->lost += lost;
+}
+
+void ipsec_tunnel_fold(struct ipsec_tunnel *t, const struct ipsec_sa *sa)
+{
+	tunnel_add_sa(&t->gone, sa);
+}
+
+void ipsec_tunnel_sum(const struct ipsec_tunnel *t, struct ipsec_sa *const *sas, unsigned n_sas,
+		      struct ipsec_tunnel_stats *out)
+{
+	*out = t->gone;
+	for (unsigned w = 0; w < t->n_workers; w++)
+		out->no_sa += t->stats[w].no_sa;
+	for (unsigned i = 0; i < n_sas; i++)
+		tunnel_add_sa(out, sas[i]);
 }

@@ -54,12 +54,22 @@ static void retire_free_one(uint8_t kind, void *item, uint32_t key_slot)
 	}
 }
 
+/* A retired SA's counters go to its tunnel (before anything is freed: the tunnel may be on the same list). */
+static void retired_sa_fold(struct ipsec_sa *sa)
+{
+	if (sa->fold_into != NULL)
+		ipsec_tunnel_fold(sa->fold_into, sa);
+}
+
 void ipsec_cp_retire_flush(void)
 {
 	if (retired.n == 0 && !sync_pending)
 		return;
 	dp_synchronize();
 	sync_pending = false;
+	for (size_t i = 0; i < retired.n; i++)
+		if (retired.kinds[i] == RETIRE_SA)
+			retired_sa_fold(retired.items[i]);
 	for (size_t i = 0; i < retired.n; i++)
 		retire_free_one(retired.kinds[i], retired.items[i], retired.key_slots[i]);
 	retired.n = 0;
@@ -84,6 +94,8 @@ static void retire_slot(uint8_t kind, void *item, uint32_t key_slot)
 			/* no room to defer: wait for the workers now, then free everything including this one */
 			ipsec_cp_retire_flush();
 			dp_synchronize();
+			if (kind == RETIRE_SA)
+				retired_sa_fold(item);
 			retire_free_one(kind, item, key_slot);
 			return;
 		}
@@ -177,7 +189,8 @@ void ipsec_cp_fini(void)
 
 /* ---- records ---- */
 
-static void cp_sa_drop(struct ipsec_cp_sa *s, bool now)
+/* Drop entry s of rec: now (no worker can hold it, and rec goes too), or once the workers let go. */
+static void cp_sa_drop(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *s, bool now)
 {
 	if (s->conf != NULL) {
 		ipsec_sa_conf_wipe(s->conf);
@@ -188,19 +201,31 @@ static void cp_sa_drop(struct ipsec_cp_sa *s, bool now)
 		ipsec_keys_release(s->key_slot, s->sa);
 		ipsec_sa_destroy(s->sa);
 	} else {
+		s->sa->fold_into = rec->t;
 		retire_slot(RETIRE_SA, s->sa, s->key_slot);
 	}
 	ipsec_cp.n_sas--;
 	*s = (struct ipsec_cp_sa){0};
 }
 
+void ipsec_cp_tunnel_sum(const struct ipsec_cp_tunnel *rec, struct ipsec_tunnel_stats *out)
+{
+	struct ipsec_sa *sas[IPSEC_CONF_SA_IN_MAX + IPSEC_CONF_SA_OUT_MAX];
+	unsigned n = 0;
+	for (unsigned i = 0; i < rec->n_in; i++)
+		sas[n++] = rec->in[i].sa;
+	for (unsigned i = 0; i < rec->n_out; i++)
+		sas[n++] = rec->out[i].sa;
+	ipsec_tunnel_sum(rec->t, sas, n, out);
+}
+
 /* Free a record that is not published (fini, or a record never published). */
 static void record_free(struct ipsec_cp_tunnel *rec)
 {
 	for (unsigned i = 0; i < rec->n_in; i++)
-		cp_sa_drop(&rec->in[i], true);
+		cp_sa_drop(rec, &rec->in[i], true);
 	for (unsigned i = 0; i < rec->n_out; i++)
-		cp_sa_drop(&rec->out[i], true);
+		cp_sa_drop(rec, &rec->out[i], true);
 	ipsec_tunnel_destroy(rec->t);
 	free(rec);
 }
@@ -259,13 +284,11 @@ void ipsec_cp_dormant(struct ipsec_cp_tunnel *rec, const char *why)
 	snprintf(rec->dormant_why, sizeof(rec->dormant_why), "%s", why);
 }
 
-/* A params block for an outer side (NULL when out of memory). */
-struct ipsec_tunnel_params *ipsec_cp_params_make(const struct ipsec_tunnel_conf *c, const struct addr *remote,
-						 uint16_t remote_port, bool udp_encap, uint32_t tvrf)
+/* The outer side of a tunnel from its conf, its peer now and its transport VRF slot. */
+static void params_fill(struct ipsec_tunnel_params *p, const struct ipsec_tunnel_conf *c, const struct addr *remote,
+			uint16_t remote_port, bool udp_encap, uint32_t tvrf)
 {
-	struct ipsec_tunnel_params *p = rte_zmalloc("ipsec-params", sizeof(*p), RTE_CACHE_LINE_SIZE);
-	if (p == NULL)
-		return NULL;
+	memset(p, 0, sizeof(*p));
 	p->transport_vrf = tvrf;
 	p->family = c->local.family;
 	p->udp_encap = udp_encap;
@@ -274,19 +297,33 @@ struct ipsec_tunnel_params *ipsec_cp_params_make(const struct ipsec_tunnel_conf 
 	p->remote_port = remote_port;
 	memcpy(p->local, c->local.bytes, c->local.family == 4 ? 4 : 16);
 	memcpy(p->remote, remote->bytes, remote->family == 4 ? 4 : 16);
+}
+
+/* A params block for an outer side (NULL when out of memory). */
+struct ipsec_tunnel_params *ipsec_cp_params_make(const struct ipsec_tunnel_conf *c, const struct addr *remote,
+						 uint16_t remote_port, bool udp_encap, uint32_t tvrf)
+{
+	struct ipsec_tunnel_params *p = rte_malloc("ipsec-params", sizeof(*p), RTE_CACHE_LINE_SIZE);
+	if (p != NULL)
+		params_fill(p, c, remote, remote_port, udp_encap, tvrf);
 	return p;
 }
 
 /*
- * Publish p as the outer side of published rec; the old one is retired. Each block gets the next generation: a peer
- * move the workers posted against an older one is stale (ipsec_cp_poll.c).
+ * Publish p as the outer side of rec's tunnel. The workers move to p; once none reads the tunnel's home slot (one
+ * dp_synchronize: params change seldom, on `tunnel set`, config apply and peer moves), p is copied home and the home
+ * is published again, so that the params share the tunnel's first line with the pointers to them. p is retired. Each
+ * block gets the next generation: a peer move the workers posted against an older one is stale (ipsec_cp_poll.c).
  */
 void ipsec_cp_params_publish(struct ipsec_cp_tunnel *rec, struct ipsec_tunnel_params *p)
 {
-	struct ipsec_tunnel_params *old = rec->t->params;
+	struct ipsec_tunnel *t = rec->t;
 	p->gen = ++rec->params_gen;
-	__atomic_store_n(&rec->t->params, p, __ATOMIC_RELEASE);
-	retire(RETIRE_PARAMS, old);
+	__atomic_store_n(&t->params, p, __ATOMIC_RELEASE);
+	dp_synchronize();
+	t->home = *p;
+	__atomic_store_n(&t->params, &t->home, __ATOMIC_RELEASE);
+	retire(RETIRE_PARAMS, p);
 }
 
 /* Publish a new params block from rec's conf and peer (published tunnels). ENOMEM when none could be built. */
@@ -352,16 +389,13 @@ int ipsec_cp_publish(struct ipsec_cp_tunnel *rec)
 		ipsec_cp_dormant(rec, "another tunnel holds the interface id");
 		return 0;
 	}
-	struct ipsec_tunnel_params *p = ipsec_cp_params_make(&rec->conf, &rec->remote, rec->remote_port,
-							     rec->udp_encap, tvrf);
-	if (p == NULL)
-		return ENOMEM;
-	p->gen = ++rec->params_gen;
 	struct ipsec_tunnel *t = rec->t;
-	rte_free(t->params); /* never visible since the last synchronize */
+	/* not visible to any worker since the last synchronize: written in place */
+	params_fill(&t->home, &rec->conf, &rec->remote, rec->remote_port, rec->udp_encap, tvrf);
+	t->home.gen = ++rec->params_gen;
+	t->params = &t->home;
 	t->iface = ifc->id;
 	t->vrf = ifc->vrf;
-	t->params = p;
 	rec->transport_vrf = tvrf;
 	for (unsigned i = 0; i < rec->n_in; i++)
 		rec->in[i].sa->iface = ifc->id;
@@ -586,9 +620,9 @@ void ipsec_cp_record_delete(struct ipsec_cp_tunnel *rec)
 {
 	ipsec_cp_unpublish(rec, "deleted");
 	for (unsigned i = 0; i < rec->n_in; i++)
-		cp_sa_drop(&rec->in[i], false);
+		cp_sa_drop(rec, &rec->in[i], false);
 	for (unsigned i = 0; i < rec->n_out; i++)
-		cp_sa_drop(&rec->out[i], false);
+		cp_sa_drop(rec, &rec->out[i], false);
 	rec->n_in = rec->n_out = 0;
 	retire(RETIRE_TUNNEL, rec->t);
 	for (size_t i = 0; i < ipsec_cp.n_tunnels; i++)
@@ -823,6 +857,7 @@ void ipsec_cp_sa_swap(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *old, stru
 	}
 	ipsec_keys_uninstalled(prev_slot);
 	ipsec_keys_installed(s->key_slot);
+	prev->fold_into = rec->t;
 	retire_slot(RETIRE_SA, prev, prev_slot);
 	uint32_t order = old->order;
 	*old = *s;
@@ -911,7 +946,7 @@ void ipsec_cp_sa_remove(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *s)
 		if (rec->published)
 			spi_unpublish(s->sa->spi);
 		size_t i = (size_t)(s - rec->in);
-		cp_sa_drop(s, false);
+		cp_sa_drop(rec, s, false);
 		memmove(&rec->in[i], &rec->in[i + 1], (rec->n_in - i - 1) * sizeof(rec->in[0]));
 		rec->n_in--;
 		in_sa_list_sync(rec);
@@ -925,7 +960,7 @@ void ipsec_cp_sa_remove(struct ipsec_cp_tunnel *rec, struct ipsec_cp_sa *s)
 	} else if (i < rec->active_out) {
 		rec->active_out--;
 	}
-	cp_sa_drop(s, false);
+	cp_sa_drop(rec, s, false);
 	memmove(&rec->out[i], &rec->out[i + 1], (rec->n_out - (unsigned)i - 1) * sizeof(rec->out[0]));
 	rec->n_out--;
 }

@@ -125,6 +125,8 @@ void ipsec_cp_poll(uint64_t now_ms);
 struct ipsec_cp_tunnel *ipsec_cp_tunnel_find(const char *interface);
 struct ipsec_cp_tunnel *ipsec_cp_tunnel_of_iface(uint16_t iface);
 bool ipsec_cp_sa_is_active(const struct ipsec_cp_tunnel *rec, const struct ipsec_cp_sa *s);
+/* rec's counters: its SAs' (those it has and those it had) and its own. */
+void ipsec_cp_tunnel_sum(const struct ipsec_cp_tunnel *rec, struct ipsec_tunnel_stats *out);
 
 /* Events and logs (nf/ipsec/ipsec_events.c): syslog line + control-socket event of topic "ipsec". */
 enum ipsec_event_kind { IPSEC_EV_SOFT, IPSEC_EV_HARD, IPSEC_EV_SEQ_EXHAUSTED };

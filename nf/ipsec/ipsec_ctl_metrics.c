@@ -42,7 +42,7 @@ void ipsec_tunnel_metrics(ipsec_metric_fn *add, void *sink)
 	for (size_t i = 0; i < n; i++) {
 		const struct ipsec_cp_tunnel *rec = ipsec_cp.tunnels[i];
 		const struct iface *ifc = iface_by_name(rec->conf.interface);
-		ipsec_tunnel_sum(rec->t, &st[i]);
+		ipsec_cp_tunnel_sum(rec, &st[i]);
 		vrf[i] = ifc != NULL ? vrf_name_of(ifc->vrf) : ""; /* dormant without its interface: no tenant VRF */
 	}
 #define IPSEC_METRIC_FAMILY(member, help)                                                                             \

@@ -50,7 +50,7 @@ static void tunnel_row(struct ctl_table *t, const struct ipsec_cp_tunnel *rec)
 	struct ipsec_tunnel_stats st;
 	char local[ADDR_STR_MAX], remote[ADDR_STR_MAX], state[128], out_spi[16] = "-", in_spis[64] = "", c[12][24];
 	const struct iface *ifc = iface_by_name(rec->conf.interface);
-	ipsec_tunnel_sum(rec->t, &st);
+	ipsec_cp_tunnel_sum(rec, &st);
 	addr_fmt(&rec->conf.local, local, sizeof(local));
 	addr_fmt(&rec->remote, remote, sizeof(remote));
 	if (rec->published)

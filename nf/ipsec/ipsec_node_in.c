@@ -209,10 +209,8 @@ static inline void prefetch_tunnel(const struct in_chunk *c, unsigned i)
 	if (sa == NULL || same_sa_as_previous(c, i) || sa->owner != c->me)
 		return;
 	struct ipsec_tunnel *t = ipsec_tunnel_get(sa->iface);
-	if (t != NULL) {
-		rte_prefetch0(t);
-		rte_prefetch0(&t->stats[c->me]);
-	}
+	if (t != NULL)
+		rte_prefetch0(t); /* its first line holds the params */
 	rte_prefetch0(&sa->stats[c->me]);
 }
 
@@ -221,9 +219,6 @@ static inline void prefetch_params(const struct in_chunk *c, unsigned i)
 	const struct ipsec_sa *sa = c->spi_sa[i];
 	if (sa == NULL || same_sa_as_previous(c, i) || sa->owner != c->me)
 		return;
-	struct ipsec_tunnel *t = ipsec_tunnel_get(sa->iface);
-	if (t != NULL)
-		rte_prefetch0(t->params);
 	const struct ipsec_replay *r = &sa->replay;
 	if (r->n_words != 0) {
 		uint64_t full = (r->top & ~(uint64_t)UINT32_MAX) | c->in[i].seq; /* ESN: the likely high half */
@@ -295,10 +290,9 @@ static bool in_flight(const struct in_chunk *c, unsigned s, uint64_t full)
 	return false;
 }
 
-static void replay_drop(struct in_chunk *c, struct ipsec_sa *sa, struct ipsec_tunnel *t, struct rte_mbuf *m)
+static void replay_drop(struct in_chunk *c, struct ipsec_sa *sa, struct rte_mbuf *m)
 {
 	sa->stats[c->me].replay++;
-	t->stats[c->me].replay++;
 	emit(c, IPSEC_DROP_esp_replay, m);
 }
 
@@ -319,7 +313,7 @@ static void decide(struct in_chunk *c, unsigned k)
 		return;
 	}
 	if (!valid || ipsec_replay_check_full(r, seq) != IPSEC_REPLAY_OK) {
-		replay_drop(c, sa, c->cand_t[k], m); /* stays so whatever the packets in flight do */
+		replay_drop(c, sa, m); /* stays so whatever the packets in flight do */
 		return;
 	}
 	/* Anti-replay off (window 0): no verdict depends on another packet (only ESN inference, above). */
@@ -340,7 +334,7 @@ static void decide(struct in_chunk *c, unsigned k)
 	c->slot_ops[s] = (uint8_t)(j + 1);
 	c->op_sa[j] = sa;
 	c->op_t[j] = c->cand_t[k];
-	c->op_iface[j] = c->cand_t[k]->iface;
+	c->op_iface[j] = sa->iface; /* = the tunnel's: the SA's line is in, the tunnel's second is not */
 	c->op_p[j] = c->cand_p[k];
 	c->op_seq[j] = seq;
 	c->n_ops++;
@@ -380,11 +374,9 @@ static void finish(struct in_chunk *c, unsigned k)
 	struct rte_mbuf *m = c->pm[i];
 	struct ipsec_sa *sa = c->op_sa[k];
 	struct ipsec_tunnel *t = c->op_t[k];
-	struct ipsec_tunnel_stats *ts = &t->stats[c->me];
 	if (unlikely(op->status != IPSEC_CRYPTO_OK)) {
 		if (op->status == IPSEC_CRYPTO_EAUTH) {
-			sa->stats[c->me].icv_failed++;
-			ts->icv_failed++;
+			sa->stats[c->me].icv_failed++; /* the tunnel's too (ipsec_tunnel_sum), as the counters below */
 			emit(c, IPSEC_DROP_esp_icv_failed, m);
 		} else {
 			emit(c, IPSEC_DROP_ipsec_crypto_error, m);
@@ -396,13 +388,11 @@ static void finish(struct in_chunk *c, unsigned k)
 	 * a former address must not take the tunnel back there. */
 	bool newest = c->op_seq[k] > sa->replay.top;
 	if (unlikely(ipsec_replay_update(&sa->replay, c->op_seq[k], &lost) != IPSEC_REPLAY_OK)) {
-		replay_drop(c, sa, t, m); /* not expected: decide() let through only what sequential order would */
+		replay_drop(c, sa, m); /* not expected: decide() let through only what sequential order would */
 		return;
 	}
-	if (lost != 0) {
-		ts->lost += lost;
+	if (lost != 0)
 		c->w->cnt[IPSEC_CNT_lost] += lost;
-	}
 	uint8_t family;
 	enum esp_status st = esp_decap_finish(m, &c->in[i], sa, &family);
 	if (unlikely(st != ESP_OK)) {
@@ -411,7 +401,6 @@ static void finish(struct in_chunk *c, unsigned k)
 			c->w->cnt[IPSEC_CNT_dummy]++;
 		} else if (st != ESP_ERR_ECN_NOT_ECT) {
 			sa->stats[c->me].decrypt_errors++;
-			ts->decrypt_errors++;
 		}
 		emit(c, ipsec_status_drop(st), m);
 		return;
@@ -419,7 +408,7 @@ static void finish(struct in_chunk *c, unsigned k)
 	const struct ipsec_tunnel_params *p = c->op_p[k];
 	if (unlikely(p->follow_peer) && newest && peer_moved(&c->in[i], p))
 		post_peer_move(c, t, sa, &c->in[i], p);
-	const struct iface *ifc = iface_get(t->iface);
+	const struct iface *ifc = iface_get(c->op_iface[k]);
 	if (unlikely(ifc == NULL || !ifc->up)) {
 		emit(c, IN_NEXT_IFACE_DOWN, m);
 		return;
@@ -428,17 +417,15 @@ static void finish(struct in_chunk *c, unsigned k)
 	if (p->mss != 0 && esp_mss_clamp(rte_pktmbuf_mtod(m, uint8_t *), len, p->mss))
 		c->w->cnt[IPSEC_CNT_mss_clamped]++;
 	struct pkt_meta *pm = pkt_meta(m);
-	pm->in_iface = t->iface;
-	pm->vrf = t->vrf;
+	pm->in_iface = ifc->id;
+	pm->vrf = ifc->vrf; /* the tunnel interface's tenant VRF */
 	pm->flags = (uint8_t)((pm->flags & (PKT_F_TRACED | PKT_F_DRY_RUN)) | PKT_F_META | PKT_F_L3);
 	m->ol_flags = 0; /* the outer packet's offload results say nothing of the inner one */
 	m->packet_type = 0;
 	sa->stats[c->me].packets++;
 	sa->stats[c->me].bytes += len;
-	ts->rx_packets++;
-	ts->rx_bytes += len;
-	c->wk->ifc_stats[t->iface].rx_packets++;
-	c->wk->ifc_stats[t->iface].rx_bytes += len;
+	c->wk->ifc_stats[ifc->id].rx_packets++;
+	c->wk->ifc_stats[ifc->id].rx_bytes += len;
 	c->w->cnt[IPSEC_CNT_decrypted]++;
 	/* The common inner packet skips a node hop, as from eth_input; the rest is ip4_input's / ip6_input's to name. */
 	if (family == 4)
@@ -449,8 +436,8 @@ static void finish(struct in_chunk *c, unsigned k)
 
 /*
  * What finish will read and write for op j, a few ops ahead: the tunnel's interface (with 1000 tunnels that line
- * alone was ~14 cycles/packet), its counters, the tunnel's and the SA's (the classify-time prefetches are long gone
- * from L1 after a 128-packet crypto burst).
+ * alone was ~14 cycles/packet), its counters and the SA's (the classify-time prefetches are long gone from L1 after
+ * a 128-packet crypto burst).
  */
 #define PREFETCH_FINISH_AHEAD 4
 
@@ -460,8 +447,7 @@ static inline void prefetch_finish(const struct in_chunk *c, unsigned j)
 		return;
 	rte_prefetch0(iface_get(c->op_iface[j]));
 	rte_prefetch0(&c->wk->ifc_stats[c->op_iface[j]]);
-	rte_prefetch0(&c->op_t[j]->stats[c->me]); /* addresses only: no load of the tunnel or SA line */
-	rte_prefetch0(&c->op_sa[j]->stats[c->me]);
+	rte_prefetch0(&c->op_sa[j]->stats[c->me]); /* an address only: no load of the SA's line */
 }
 
 static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_chunk *c, struct rte_mbuf **m,

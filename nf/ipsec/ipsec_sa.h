@@ -18,8 +18,11 @@
  *                   nf_hand_off); rx_round/rx_slot are ipsec_in's per-burst bookkeeping (zero at creation);
  *     stats[w]      written by worker w only; the control thread sums them (torn reads tolerated);
  *     soft_reported / hard_reported: control thread only (events already emitted).
- * - struct ipsec_tunnel: id and vrf immutable; params and out_sa are published pointers; stats[w] per worker;
- *   in_sa[] is the control thread's own list (workers find inbound SAs through ipsec.spi only).
+ * - struct ipsec_tunnel: id and vrf immutable; params and out_sa are published pointers, params normally to the
+ *   tunnel's own home slot (a change is published from a separate block, and copied home once the workers let go of
+ *   the old home: the first line holds all a packet reads); stats[w] per worker (no_sa only: packet counters are the
+ *   SAs'); in_sa[] and gone (counters of deleted SAs) are the control thread's own (workers find inbound SAs through
+ *   ipsec.spi only).
  *
  * WHAT THE CONTROL SIDE SETS UP (cp):
  *  1. init (boot, with the "ipsec" section): ipsec.n_workers = dp.n_workers; ipsec.max_ifaces = dp.max_ifaces;
@@ -31,10 +34,11 @@
  *     flags RING_F_SC_DEQ: multi-producer, the control thread consumes); workers: rte_zmalloc(n_workers *
  *     struct ipsec_worker, cache aligned) and ipsec_worker_init() for each; publish ipsec.workers LAST (release
  *     store). Without the section, ipsec.workers stays NULL: the nodes then drop (esp_unknown_spi, ipsec_no_tunnel).
- *  2. tunnel add: t = ipsec_tunnel_create(iface id, tenant vrf slot, n_workers, socket); t->params = a struct
- *     ipsec_tunnel_params (rte_malloc); publish ipsec.tunnels[iface] = t (release). tunnel set / roaming: build a
- *     new params, publish it, free the old one after dp_synchronize(). tunnel del: unpublish the tunnel and its SAs
- *     (SPI entries), dp_synchronize(), then ipsec_sa_destroy() / ipsec_tunnel_destroy().
+ *  2. tunnel add: t = ipsec_tunnel_create(iface id, tenant vrf slot, n_workers, socket); fill t->home, t->params =
+ *     &t->home; publish ipsec.tunnels[iface] = t (release). tunnel set / roaming: build a new params block, publish
+ *     it, dp_synchronize(), copy it into t->home, publish &t->home, free the block after the next dp_synchronize().
+ *     tunnel del: unpublish the tunnel and its SAs (SPI entries), dp_synchronize(), then ipsec_sa_destroy() /
+ *     ipsec_tunnel_destroy(). An SA freed while its tunnel lives is first folded into it (ipsec_tunnel_fold).
  *  3. sa add: sa = ipsec_sa_create(&sa_conf, tunnel iface, n_workers, socket, err); in: ipsec_spi_add(ipsec.spi,
  *     spi, sa) and keep it in t->in_sa[]; out: publish t->out_sa = sa (release) (the previous one stays
  *     listed by the cp, inactive). sa del: unpublish (ipsec_spi_del / out_sa = NULL when it was the active one),
@@ -108,6 +112,7 @@ struct ipsec_sa {
 	uint32_t replay_window;
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets; /* 0 = none */
 	uint8_t soft_reported, hard_reported, exhausted_reported; /* control only */
+	struct ipsec_tunnel *fold_into; /* control only: retired SA of a live tunnel, its counters go there when freed */
 	struct ipsec_crypto_key crypto; /* expanded keys (64-byte aligned), wiped by ipsec_sa_destroy */
 	/* ---- inbound: the owner worker only ---- */
 	uint32_t rx_round __rte_cache_aligned; /* ipsec_in: the owner's round that last gave rx_slot (0 none) */
@@ -119,7 +124,10 @@ struct ipsec_sa {
 _Static_assert(offsetof(struct ipsec_sa, seq_out) + sizeof(uint64_t) <= RTE_CACHE_LINE_SIZE,
 	       "an SA's per-packet fields share its first line");
 
-/* A tunnel's outer side: immutable once published; `ipsec tunnel set` and roaming publish a new one. */
+/*
+ * A tunnel's outer side: immutable once published. `ipsec tunnel set` and roaming publish a new one; it is then
+ * copied into the tunnel's home slot (struct ipsec_tunnel) once no worker reads the old home (ipsec_cp.c).
+ */
 struct ipsec_tunnel_params {
 	uint32_t transport_vrf; /* VRF slot the ESP packets are routed in and arrive from */
 	uint8_t family;         /* outer: 4 or 6 */
@@ -131,25 +139,42 @@ struct ipsec_tunnel_params {
 	uint8_t remote[16];
 	uint32_t gen;           /* bumped by the control thread on every publish; peer moves carry the one they saw */
 };
+_Static_assert(sizeof(struct ipsec_tunnel_params) == 48, "params fit beside two pointers in one line");
 
-/* Per-worker counters of one tunnel (written by that worker only). */
+/*
+ * A tunnel's counters, summed for display (ipsec_cp_tunnel_sum): all but no_sa are its SAs' own (struct
+ * ipsec_sa_stats, the window's loss estimate), added up over the SAs it has and those it had.
+ */
 struct ipsec_tunnel_stats {
 	uint64_t rx_packets, rx_bytes; /* inner packets decrypted and re-injected, inner bytes */
 	uint64_t tx_packets, tx_bytes; /* inner packets encrypted, inner bytes */
 	uint64_t icv_failed, replay, decrypt_errors;
 	uint64_t lost;                 /* underlay loss estimate (anti-replay windows of its SAs) */
 	uint64_t no_sa;                /* outbound packets with no usable SA (none, expired, exhausted) */
+};
+
+/* Per-worker counters of a tunnel that no SA keeps (written by that worker only; off the forwarding path). */
+struct ipsec_tunnel_wstats {
+	uint64_t no_sa;
 } __rte_cache_aligned;
 
 struct ipsec_tunnel {
-	uint16_t iface;                    /* the ipsec interface's id */
-	uint32_t vrf;                      /* the interface's (tenant) VRF slot: decrypted packets go there */
-	uint16_t n_workers;                /* entries of stats[] */
-	struct ipsec_tunnel_params *params; /* published: ipsec_tunnel_params_get() */
+	/* ---- first line: all a packet reads of its tunnel, in either direction (with a thousand tunnels each line
+	 * is a miss; the tunnel's packet counters are its SAs') ---- */
+	const struct ipsec_tunnel_params *params; /* published: ipsec_tunnel_params_get(); &home but while a change is
+						   * being published */
 	struct ipsec_sa *out_sa;            /* published: ipsec_tunnel_out_sa_get(); NULL: ipsec_no_sa */
+	struct ipsec_tunnel_params home;    /* the outer side, written only while no worker reads it */
+	/* ---- control side ---- */
+	uint16_t iface;                    /* the ipsec interface's id */
+	uint32_t vrf;                      /* the interface's (tenant) VRF slot */
+	uint16_t n_workers;                /* entries of stats[] */
 	struct ipsec_sa *in_sa[IPSEC_TUNNEL_IN_SA_MAX]; /* control thread's list */
-	struct ipsec_tunnel_stats stats[] __rte_cache_aligned;
+	struct ipsec_tunnel_stats gone;    /* the counters of its SAs deleted so far (folded in when freed) */
+	struct ipsec_tunnel_wstats stats[] __rte_cache_aligned;
 };
+_Static_assert(offsetof(struct ipsec_tunnel, home) + sizeof(struct ipsec_tunnel_params) <= RTE_CACHE_LINE_SIZE,
+	       "a tunnel's per-packet fields share its first line");
 
 /* A worker saw an authenticated packet of a follow_peer tunnel from another outer source. */
 struct ipsec_peer_move {
@@ -242,10 +267,15 @@ void ipsec_sa_seq_start(struct ipsec_sa *sa, uint64_t seq_start);
 /* The sequence space of an SA: 2^32 - 1 without ESN, 2^64 - 1 minus the workers' headroom with. */
 uint64_t ipsec_sa_seq_space(bool esn);
 
-/* A tunnel with zeroed counters, params and out_sa NULL (the caller sets params before publishing). */
+/* A tunnel with zeroed counters, params and out_sa NULL (the caller fills home and points params at it before
+ * publishing). */
 struct ipsec_tunnel *ipsec_tunnel_create(uint16_t iface, uint32_t vrf, unsigned n_workers, int socket);
-void ipsec_tunnel_destroy(struct ipsec_tunnel *t); /* frees params too; not the SAs. NULL ok. */
-void ipsec_tunnel_sum(const struct ipsec_tunnel *t, struct ipsec_tunnel_stats *out);
+void ipsec_tunnel_destroy(struct ipsec_tunnel *t); /* not its SAs. NULL ok. */
+/* An SA of t about to be freed (no worker holds it): its counters stay the tunnel's. */
+void ipsec_tunnel_fold(struct ipsec_tunnel *t, const struct ipsec_sa *sa);
+/* t's counters: those of its SAs now (sas[0..n_sas)), of those folded in, and its own. */
+void ipsec_tunnel_sum(const struct ipsec_tunnel *t, struct ipsec_sa *const *sas, unsigned n_sas,
+		      struct ipsec_tunnel_stats *out);
 
 /*
  * A worker's engine: IMB_MGR and hand-off ring (name from index; nf_handoff_ring_create: registered with the core so

@@ -62,9 +62,19 @@ void ipsec_steer_refresh(uint64_t now_ms)
 	(void)now_ms;
 }
 
+/* The tunnel whose params a sync looks at: what the workers read while they let go of its home slot. */
+static const struct ipsec_tunnel *sync_watch;
+static bool sync_saw_block;
+static uint8_t sync_block_remote0, sync_home_remote0;
+
 void dp_synchronize(void)
 {
 	syncs++;
+	if (sync_watch != NULL && sync_watch->params != &sync_watch->home && !sync_saw_block) {
+		sync_saw_block = true;
+		sync_block_remote0 = sync_watch->params->remote[0];
+		sync_home_remote0 = sync_watch->home.remote[0];
+	}
 }
 
 int nf_kind_index(const char *kind)
@@ -245,21 +255,27 @@ static void test_tunnels(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT(t->iface == 3 && t->vrf == 1 && t->out_sa == NULL);
 	const struct ipsec_tunnel_params *p = t->params;
+	CU_ASSERT_PTR_EQUAL(p, &t->home); /* on the tunnel's first line */
 	CU_ASSERT(p->transport_vrf == 0 && p->family == 4 && p->udp_encap && p->remote_port == 4501 && p->mss == 1300);
 	CU_ASSERT(p->local[0] == 192 && p->local[3] == 1 && p->remote[0] == 198 && p->remote[3] == 2);
 
-	/* set: one new params block, the old one after the workers let go */
+	/* set: the workers move to a new block and let go of the home slot (one sync) before it takes the new values
+	 * and is published again; the block is freed at the next sync */
 	struct ipsec_tunnel_change ch = {.has_remote = true, .has_mss = true, .mss_clamp = 1200};
 	addr_parse("203.0.113.7", &ch.remote);
 	unsigned s0 = syncs;
+	sync_watch = t;
+	sync_saw_block = false;
 	CU_ASSERT_EQUAL(ipsec_cp_tunnel_set("site1", &ch, err, sizeof(err)), 0);
-	CU_ASSERT_PTR_NOT_EQUAL(t->params, p);
+	sync_watch = NULL;
+	CU_ASSERT(sync_saw_block && sync_block_remote0 == 203 && sync_home_remote0 == 198);
+	CU_ASSERT_PTR_EQUAL(t->params, &t->home);
 	CU_ASSERT(t->params->remote[0] == 203 && t->params->mss == 1200 && t->params->remote_port == 4501);
-	CU_ASSERT_EQUAL(syncs, s0 + 1);
+	CU_ASSERT_EQUAL(syncs, s0 + 2);
 	addr_parse("2001:db8::9", &ch.remote);
-	p = t->params;
+	uint32_t gen = t->params->gen;
 	CU_ASSERT_EQUAL(ipsec_cp_tunnel_set("site1", &ch, err, sizeof(err)), EINVAL);
-	CU_ASSERT_PTR_EQUAL(t->params, p);
+	CU_ASSERT(t->params == &t->home && t->params->gen == gen && t->params->remote[0] == 203);
 	CU_ASSERT_EQUAL(ipsec_cp_tunnel_set("site2", &ch, err, sizeof(err)), ENOENT);
 
 	CU_ASSERT_EQUAL(sa_add("site1", 0x1001, IPSEC_DIR_IN, 1), 0);
@@ -783,14 +799,18 @@ static void test_metrics(void)
 	tc = tunnel("site2", "192.0.2.1", "198.51.100.3");
 	CU_ASSERT_EQUAL_FATAL(ipsec_cp_tunnel_add(&tc, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(sa_add("site1", 0x2001, IPSEC_DIR_OUT, 1), 0);
-	struct ipsec_tunnel *t = ipsec.tunnels[3];
-	t->stats[0].rx_packets = 3;
-	t->stats[1].rx_packets = 4;
-	t->stats[1].tx_bytes = 1500;
-	t->stats[0].icv_failed = 2;
-	t->stats[1].replay = 5;
-	t->stats[0].lost = 6;
-	t->stats[1].decrypt_errors = 7;
+	CU_ASSERT_EQUAL(sa_add("site1", 0x1001, IPSEC_DIR_IN, 2), 0);
+	struct ipsec_sa *in = spi_lookup(0x1001), *out = ipsec.tunnels[3]->out_sa;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	/* a tunnel's counters are its SAs' */
+	in->stats[0].packets = 3;
+	in->stats[1].packets = 4;
+	out->stats[1].bytes = 1500;
+	in->stats[0].icv_failed = 2;
+	in->stats[1].replay = 5;
+	in->replay.lost = 6;
+	in->stats[1].decrypt_errors = 7;
 	ipsec.tunnels[4]->stats[0].no_sa = 8;
 	struct metric_rows m = {0};
 	ipsec_tunnel_metrics(metric_add, &m);
@@ -807,6 +827,17 @@ static void test_metrics(void)
 	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_up", "site2"), 0); /* no outbound SA */
 	CU_ASSERT(strcmp(m.row[0].vrf, "t1") == 0 && strcmp(m.row[0].type, "counter") == 0);
 	CU_ASSERT_STRING_EQUAL(m.row[m.n - 1].type, "gauge");
+	/* its SAs deleted (a rekey's old pair): the counters stay the tunnel's */
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del(NULL, IPSEC_DIR_IN, 0x1001, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site1", IPSEC_DIR_OUT, 0x2001, err, sizeof(err)), 0);
+	m = (struct metric_rows){0};
+	ipsec_tunnel_metrics(metric_add, &m);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_rx_packets_total", "site1"), 7);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_tx_bytes_total", "site1"), 1500);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_icv_failed_total", "site1"), 2);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_replay_total", "site1"), 5);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_lost_total", "site1"), 6);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_decrypt_errors_total", "site1"), 7);
 	/* not running: nothing */
 	ipsec_cp_fini();
 	m = (struct metric_rows){0};
@@ -887,7 +918,7 @@ static void test_poll(void)
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &stranger, sizeof(stranger)), 0);
 	ipsec_cp_poll(now_ms);
 	const struct ipsec_tunnel_params *p1 = ipsec.tunnels[3]->params;
-	CU_ASSERT(p1 != p0 && p1->remote[0] == 203 && p1->remote[3] == 9 && p1->remote_port == 4500);
+	CU_ASSERT(p1->remote[0] == 203 && p1->remote[3] == 9 && p1->remote_port == 4500);
 	CU_ASSERT(p1->gen == gen0 + 1 && !p1->udp_encap && !events[3].udp_encap_on);
 	CU_ASSERT_EQUAL_FATAL(n_events, 4);
 	CU_ASSERT(strcmp(events[3].what, "peer_moved") == 0 && events[3].old_addr.bytes[0] == 198 &&
@@ -910,7 +941,7 @@ static void test_poll(void)
 	CU_ASSERT_EQUAL(p2->gen, gen1 + 1);
 	uint32_t gen2 = p2->gen;
 	ipsec_cp_poll(now_ms);
-	CU_ASSERT(ipsec.tunnels[3]->params == p2 && p2->remote[3] == 77 && n_events == 4);
+	CU_ASSERT(ipsec.tunnels[3]->params->gen == gen2 && p2->remote[3] == 77 && n_events == 4);
 	CU_ASSERT_EQUAL(ipsec_cp.peer_moves_ignored, 3);
 	/* a move in UDP to a tunnel without udp_encap: the peer went behind a NAT, udp_encap turns on */
 	mv = (struct ipsec_peer_move){.iface = 3, .port = 61000, .spi = 0x1001, .family = 4, .udp = 1,
@@ -919,6 +950,7 @@ static void test_poll(void)
 	ipsec_cp_poll(now_ms);
 	const struct ipsec_tunnel_params *p3 = ipsec.tunnels[3]->params;
 	CU_ASSERT(p3->udp_encap && p3->remote_port == 61000 && p3->remote[3] == 12 && p3->gen == gen2 + 1);
+	uint32_t gen3 = p3->gen;
 	CU_ASSERT_EQUAL_FATAL(n_events, 5);
 	CU_ASSERT(events[4].udp_encap_on && events[4].new_port == 61000);
 	/* the same peer again in plain ESP: stays in UDP (NAT-T peers take both) */
@@ -927,7 +959,7 @@ static void test_poll(void)
 	mv.gen = p3->gen;
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
 	ipsec_cp_poll(now_ms);
-	CU_ASSERT(ipsec.tunnels[3]->params == p3 && n_events == 5);
+	CU_ASSERT(ipsec.tunnels[3]->params->gen == gen3 && n_events == 5);
 	x = ipsec_cp_export();
 	CU_ASSERT(!x->tunnels[0].udp_encap); /* learned, not configuration */
 	ipsec_conf_free(x);

@@ -747,15 +747,40 @@ static void test_sa_create(void)
 	ipsec_sa_sum(sa, &s, &lost);
 	CU_ASSERT_EQUAL(s.packets, 7);
 	CU_ASSERT_EQUAL(s.bytes, 100);
-	ipsec_sa_destroy(sa);
+	/* A tunnel's counters are its SAs' (inbound as rx, outbound as tx), those folded in when an SA went, and its
+	 * own no_sa. The packet fields share its first line with the pointers. */
 	struct ipsec_tunnel *t = ipsec_tunnel_create(5, 2, 3, SOCKET_ID_ANY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	t->stats[1].rx_packets = 2;
-	t->stats[2].rx_packets = 5;
-	t->params = rte_zmalloc(NULL, sizeof(*t->params), 0);
+	CU_ASSERT_EQUAL((uintptr_t)t % 64, 0);
+	CU_ASSERT((uintptr_t)(&t->home + 1) - (uintptr_t)t <= 64 && (uintptr_t)(&t->out_sa + 1) - (uintptr_t)t <= 64);
+	struct ipsec_sa_conf in_c = c;
+	in_c.spi = 0x77;
+	struct ipsec_sa *in = ipsec_sa_create(&in_c, 5, 3, SOCKET_ID_ANY, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	in->stats[1].packets = 2;
+	in->stats[2].packets = 5;
+	in->stats[0].bytes = 640;
+	in->stats[1].icv_failed = 1;
+	in->stats[2].replay = 4;
+	in->stats[0].decrypt_errors = 6;
+	in->replay.lost = 9;
+	sa->dir = IPSEC_DIR_OUT;
+	t->stats[2].no_sa = 11;
+	struct ipsec_sa *sas[2] = {in, sa};
 	struct ipsec_tunnel_stats ts;
-	ipsec_tunnel_sum(t, &ts);
-	CU_ASSERT_EQUAL(ts.rx_packets, 7);
+	ipsec_tunnel_sum(t, sas, 2, &ts);
+	CU_ASSERT(ts.rx_packets == 7 && ts.rx_bytes == 640 && ts.tx_packets == 7 && ts.tx_bytes == 100);
+	CU_ASSERT(ts.icv_failed == 1 && ts.replay == 4 && ts.decrypt_errors == 6 && ts.lost == 9 && ts.no_sa == 11);
+	/* the inbound SA goes: its counters stay the tunnel's */
+	ipsec_tunnel_fold(t, in);
+	ipsec_sa_destroy(in);
+	ipsec_tunnel_sum(t, &sas[1], 1, &ts);
+	CU_ASSERT(ts.rx_packets == 7 && ts.rx_bytes == 640 && ts.tx_packets == 7 && ts.tx_bytes == 100);
+	CU_ASSERT(ts.icv_failed == 1 && ts.replay == 4 && ts.decrypt_errors == 6 && ts.lost == 9 && ts.no_sa == 11);
+	ipsec_tunnel_fold(t, sa);
+	ipsec_sa_destroy(sa);
+	ipsec_tunnel_sum(t, NULL, 0, &ts);
+	CU_ASSERT(ts.rx_packets == 7 && ts.tx_packets == 7 && ts.tx_bytes == 100 && ts.lost == 9);
 	ipsec_tunnel_destroy(t);
 }
 
