@@ -199,7 +199,7 @@ static inline void prefetch_sa(const struct in_chunk *c, unsigned i)
 	const struct ipsec_sa *sa = c->spi_sa[i];
 	if (sa != NULL && !same_sa_as_previous(c, i)) {
 		rte_prefetch0(sa);
-		rte_prefetch0(&sa->rx_round); /* the window's line: rx stamp, top, n_words */
+		rte_prefetch0(&sa->rx_packets); /* the owner's line: counters, rx stamp, window top, n_words */
 	}
 }
 
@@ -211,7 +211,6 @@ static inline void prefetch_tunnel(const struct in_chunk *c, unsigned i)
 	struct ipsec_tunnel *t = ipsec_tunnel_get(sa->iface);
 	if (t != NULL)
 		rte_prefetch0(t); /* its first line holds the params */
-	rte_prefetch0(&sa->stats[c->me]);
 }
 
 static inline void prefetch_params(const struct in_chunk *c, unsigned i)
@@ -422,8 +421,8 @@ static void finish(struct in_chunk *c, unsigned k)
 	pm->flags = (uint8_t)((pm->flags & (PKT_F_TRACED | PKT_F_DRY_RUN)) | PKT_F_META | PKT_F_L3);
 	m->ol_flags = 0; /* the outer packet's offload results say nothing of the inner one */
 	m->packet_type = 0;
-	sa->stats[c->me].packets++;
-	sa->stats[c->me].bytes += len;
+	sa->rx_packets++; /* the owner's line, in since decide() */
+	sa->rx_bytes += len;
 	c->wk->ifc_stats[ifc->id].rx_packets++;
 	c->wk->ifc_stats[ifc->id].rx_bytes += len;
 	c->w->cnt[IPSEC_CNT_decrypted]++;
@@ -436,8 +435,8 @@ static void finish(struct in_chunk *c, unsigned k)
 
 /*
  * What finish will read and write for op j, a few ops ahead: the tunnel's interface (with 1000 tunnels that line
- * alone was ~14 cycles/packet), its counters and the SA's (the classify-time prefetches are long gone from L1 after
- * a 128-packet crypto burst).
+ * alone was ~14 cycles/packet), its counters and the SA's owner line (window and counters; the classify-time
+ * prefetches are long gone from L1 after a 128-packet crypto burst).
  */
 #define PREFETCH_FINISH_AHEAD 4
 
@@ -447,7 +446,7 @@ static inline void prefetch_finish(const struct in_chunk *c, unsigned j)
 		return;
 	rte_prefetch0(iface_get(c->op_iface[j]));
 	rte_prefetch0(&c->wk->ifc_stats[c->op_iface[j]]);
-	rte_prefetch0(&c->op_sa[j]->stats[c->me]); /* an address only: no load of the SA's line */
+	rte_prefetch0(&c->op_sa[j]->rx_packets); /* an address only: no load of the SA's first line */
 }
 
 static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_chunk *c, struct rte_mbuf **m,

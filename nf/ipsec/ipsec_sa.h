@@ -13,9 +13,11 @@
  *     seq_out       any worker: atomic fetch-add (outbound SAs);
  *     seq_exhausted set by a worker (relaxed) when it refused a packet for want of sequence numbers;
  *     expired       set by the control thread (relaxed) when a hard lifetime is reached: workers then refuse it;
- *     replay, rx_round, rx_slot  written by the SA's owner worker only (inbound SAs; owner = spi % n_workers):
- *                   the packets of an inbound SA are handed to the owner before the replay check (nf/nf_node.h
- *                   nf_hand_off); rx_round/rx_slot are ipsec_in's per-burst bookkeeping (zero at creation);
+ *     replay, rx_round, rx_slot, rx_packets, rx_bytes  written by the SA's owner worker only (inbound SAs; owner =
+ *                   spi % n_workers): the packets of an inbound SA are handed to the owner before the replay check
+ *                   (nf/nf_node.h nf_hand_off); rx_round/rx_slot are ipsec_in's per-burst bookkeeping (zero at
+ *                   creation); rx_packets/rx_bytes count accepted packets beside the window (one line less per
+ *                   packet than stats[owner]; the control thread reads them as it reads stats[], torn reads tolerated);
  *     stats[w]      written by worker w only; the control thread sums them (torn reads tolerated);
  *     soft_reported / hard_reported: control thread only (events already emitted).
  * - struct ipsec_tunnel: id and vrf immutable; params and out_sa are published pointers, params normally to the
@@ -114,15 +116,19 @@ struct ipsec_sa {
 	uint8_t soft_reported, hard_reported, exhausted_reported; /* control only */
 	struct ipsec_tunnel *fold_into; /* control only: retired SA of a live tunnel, its counters go there when freed */
 	struct ipsec_crypto_key crypto; /* expanded keys (64-byte aligned), wiped by ipsec_sa_destroy */
-	/* ---- inbound: the owner worker only ---- */
-	uint32_t rx_round __rte_cache_aligned; /* ipsec_in: the owner's round that last gave rx_slot (0 none) */
-	uint8_t rx_slot;                       /* ipsec_in: this SA's slot in that round */
+	/* ---- inbound: the owner worker only; the first line holds all an accepted packet writes ---- */
+	uint64_t rx_packets __rte_cache_aligned; /* accepted (stats[].packets of an inbound SA are 0) */
+	uint64_t rx_bytes;                       /* their inner bytes */
+	uint32_t rx_round;                       /* ipsec_in: the owner's round that last gave rx_slot (0 none) */
+	uint8_t rx_slot;                         /* ipsec_in: this SA's slot in that round */
 	struct ipsec_replay replay;
 	/* ---- per worker ---- */
 	struct ipsec_sa_stats stats[] __rte_cache_aligned;
 };
 _Static_assert(offsetof(struct ipsec_sa, seq_out) + sizeof(uint64_t) <= RTE_CACHE_LINE_SIZE,
 	       "an SA's per-packet fields share its first line");
+_Static_assert(offsetof(struct ipsec_sa, replay.bits) - offsetof(struct ipsec_sa, rx_packets) <= RTE_CACHE_LINE_SIZE,
+	       "an inbound packet's counters, round stamp and window header share one line");
 
 /*
  * A tunnel's outer side: immutable once published. `ipsec tunnel set` and roaming publish a new one; it is then
