@@ -1587,10 +1587,14 @@ def markdown(path, out):
             w("\nFailed: %s %s: %s\n" % (f["scenario"], f["size"], f["error"].strip().splitlines()[-1][:160]))
         return
     w("Host: %s, %d CPUs, TSC %.2f GHz, %s, kernel %s; DPDK %s; npsgw %s; %s; %s x %gs windows after %gs warm-up, "
-      "%d worker(s). Load average at start: %s.\n\n"
+      "%d worker(s). Load average at start: %s.%s\n\n"
       % (m["cpu"], m["cpus"], m["tsc_hz"] / 1e9, "hugepages" if m["hugepages"] else "no hugepages", m["kernel"],
          m["dpdk"], m["git"], m["date"], o["runs"], o["seconds"], o["warmup"], o["workers"],
-         " ".join("%.2f" % x for x in m["loadavg_at_start"] or [])))
+         " ".join("%.2f" % x for x in m["loadavg_at_start"] or []),
+         " Load latency on CPU 1 (TSC cycles per dependent load, 256 KiB/1 MiB/4 MiB/16 MiB): %s at start, %s at "
+         "the end." % (memory_latency_text(m.get("memory_latency_start")),
+                       memory_latency_text(m.get("memory_latency_end")))
+         if m.get("memory_latency_start") else ""))
     ref = {(r["scenario"], r["size"]): r for r in results if r["app"] == "l3fwd"}
     w("| scenario | size | npsd Mpps (min-max) | Gbps | cycles/pkt core | on-cpu | nodes | proc | cpu % | "
       "l3fwd Mpps | l3fwd cycles/pkt | npsd/l3fwd |\n")
@@ -1729,6 +1733,8 @@ def main():
     ap.add_argument("--memif-gen", help="memif_gen binary (two-process mode)")
     ap.add_argument("--testpmd", help="dpdk-testpmd binary (two-process mode); omitted = no testpmd runs")
     ap.add_argument("--tsc-hz", type=float, required=True)
+    ap.add_argument("--memlat", help="memlat binary (bench/memlat.c): load latency of the worker's CPU, before and "
+                    "after the cases; omitted = not measured")
     ap.add_argument("--data", required=True, help="directory for generated pcaps and route files")
     ap.add_argument("--results", required=True)
     ap.add_argument("--scenarios")
@@ -1808,6 +1814,7 @@ def main():
         return 0
     setup(opts)
     info = host_info(opts, opts.tsc_hz)
+    info["memory_latency_start"] = memory_latency(opts)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_json = os.path.join(opts.results, "bench-%s.json" % stamp)
     if two:
@@ -1819,6 +1826,9 @@ def main():
         log("bench: %d cases, %d x %gs windows each after %gs warm-up; TSC %.3f GHz; %s; results -> %s"
             % (len(cases), opts.runs, opts.seconds, opts.warmup, opts.tsc_hz / 1e9,
                "hugepages" if opts.huge else "no hugepages", out_json))
+    if info["memory_latency_start"]:
+        log("memory: TSC cycles per load on CPU 1, working sets of 256 KiB/1 MiB/4 MiB/16 MiB: %s"
+            % memory_latency_text(info["memory_latency_start"]))
     results, failures = [], []
     t_start = time.monotonic()
 
@@ -1866,6 +1876,10 @@ def main():
             traceback.print_exc()
             failures.append({"app": app, "scenario": name, "size": size, "error": str(e)})
         save()
+    info["memory_latency_end"] = memory_latency(opts)
+    if info["memory_latency_end"]:
+        log("memory: TSC cycles per load on CPU 1 after the cases: %s" % memory_latency_text(info["memory_latency_end"]))
+        save()
     if two:
         twoproc().print_tables(results, sys.stdout)
         scale = scale_table(results, failures) if any(scale_members(n) for n in names) else None
@@ -1894,6 +1908,26 @@ def twoproc():
     sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     import twoproc as tp  # noqa: E402
     return tp
+
+
+MEMLAT_SETS = ("256", "1024", "4096", "16384")  # KiB, as bench/memlat.c prints them
+
+
+def memory_latency(opts):
+    """TSC cycles per dependent load over 256 KiB .. 16 MiB on the first worker's CPU ({KiB: cycles}), or None. On a
+    shared host the cache a VM gets changes with its neighbours, and with it every case that misses (1000 tunnels)."""
+    if not opts.memlat:
+        return None
+    try:
+        out = subprocess.run(["taskset", "-c", "1", opts.memlat], capture_output=True, text=True, timeout=60)
+        lat = dict(kv.split("=") for kv in out.stdout.split())
+        return {k: float(lat[k]) for k in MEMLAT_SETS}
+    except (OSError, ValueError, KeyError, subprocess.SubprocessError):
+        return None
+
+
+def memory_latency_text(lat):
+    return "/".join("%.0f" % lat[k] for k in MEMLAT_SETS) if lat else "-"
 
 
 def setup(opts):

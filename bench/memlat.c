@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Prints the load-to-use latency of this CPU's memory hierarchy in TSC cycles, for working sets of 256 KiB .. 16 MiB:
+ * a chase of dependent loads through one random cycle over the set's cache lines (no prefetcher can guess the next
+ * one). bench/run runs it on the worker's CPU before and after the cases: on a shared host the cache a virtual
+ * machine really gets, and so what a miss costs, changes with its neighbours; the IPsec cases with 1000 tunnels (a
+ * working set of about a megabyte) move with it. Output: one line of "KiB=cycles" pairs.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <x86intrin.h>
+
+#define LINE 64
+#define HUGE_ALIGN (2u << 20) /* 2 MiB: transparent huge pages, so that the TLB does not dominate */
+
+/* The average TSC cycles per load of a random cycle through the lines of kib KiB; < 0 when out of memory. */
+static double chase(size_t kib)
+{
+	size_t n = kib * 1024 / LINE;
+	size_t bytes = (n * LINE + HUGE_ALIGN - 1) / HUGE_ALIGN * HUGE_ALIGN;
+	uint64_t *mem = aligned_alloc(HUGE_ALIGN, bytes);
+	size_t *order = malloc(n * sizeof(*order));
+	if (mem == NULL || order == NULL) {
+		free(mem);
+		free(order);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates with xorshift */
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		size_t j = (size_t)(seed % (i + 1));
+		size_t t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	const size_t words = LINE / sizeof(uint64_t);
+	for (size_t i = 0; i < n; i++)
+		mem[order[i] * words] = order[(i + 1) % n] * words;
+	size_t p = 0;
+	for (size_t i = 0; i < n * 2; i++) /* warm: the set as resident as it can be */
+		p = mem[p];
+	size_t loads = n * 8 < 4000000 ? 4000000 : n * 8;
+	uint64_t t0 = __rdtsc();
+	for (size_t i = 0; i < loads; i++)
+		p = mem[p];
+	uint64_t t1 = __rdtsc();
+	free(mem);
+	free(order);
+	return p == SIZE_MAX ? -1 : (double)(t1 - t0) / (double)loads; /* p used: the chase is not optimised away */
+}
+
+int main(void)
+{
+	static const size_t sets_kib[] = {256, 1024, 4096, 16384};
+	for (size_t i = 0; i < sizeof(sets_kib) / sizeof(sets_kib[0]); i++)
+		printf("%s%zu=%.0f", i ? " " : "", sets_kib[i], chase(sets_kib[i]));
+	printf("\n");
+	return 0;
+}
