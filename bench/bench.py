@@ -1920,14 +1920,16 @@ MEMLAT_SETS = ("256", "1024", "4096", "16384")  # KiB, as bench/memlat.c prints 
 
 
 def memory_latency(opts):
-    """TSC cycles per dependent load over 256 KiB .. 16 MiB on the first worker's CPU ({KiB: cycles}), or None. On a
+    """TSC cycles per dependent load over 256 KiB .. 16 MiB on the first worker's CPU (1: setup() keeps this driver
+    on CPU 0, EAL pins the workers to 1..N) as {KiB: cycles}, or None. On a
     shared host the cache a VM gets changes with its neighbours, and with it every case that misses (1000 tunnels)."""
     if not opts.memlat:
         return None
     try:
         out = subprocess.run(["taskset", "-c", "1", opts.memlat], capture_output=True, text=True, timeout=60)
         lat = dict(kv.split("=") for kv in out.stdout.split())
-        return {k: float(lat[k]) for k in MEMLAT_SETS}
+        lat = {k: float(lat[k]) for k in MEMLAT_SETS}
+        return lat if all(v > 0 for v in lat.values()) else None
     except (OSError, ValueError, KeyError, subprocess.SubprocessError):
         return None
 

@@ -4,15 +4,16 @@
  * a chase of dependent loads through one random cycle over the set's cache lines (no prefetcher can guess the next
  * one). bench/run runs it on the worker's CPU before and after the cases: on a shared host the cache a virtual
  * machine really gets, and so what a miss costs, changes with its neighbours; the IPsec cases with 1000 tunnels (a
- * working set of about a megabyte) move with it. Output: one line of "KiB=cycles" pairs.
+ * working set of about a megabyte) move with it. Output: one line of "KiB=cycles" pairs (-1: out of memory).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <x86intrin.h>
 
 #define LINE 64
-#define HUGE_ALIGN (2u << 20) /* 2 MiB: transparent huge pages, so that the TLB does not dominate */
+#define HUGE_ALIGN (2u << 20) /* 2 MiB, and madvise: transparent huge pages, so that the TLB does not dominate */
 
 /* The average TSC cycles per load of a random cycle through the lines of kib KiB; < 0 when out of memory. */
 static double chase(size_t kib)
@@ -26,6 +27,7 @@ static double chase(size_t kib)
 		free(order);
 		return -1;
 	}
+	(void)madvise(mem, bytes, MADV_HUGEPAGE); /* THP "madvise" mode; without THP the TLB misses count too */
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	uint64_t seed = 0x9e3779b97f4a7c15ull;

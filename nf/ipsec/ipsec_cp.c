@@ -61,6 +61,43 @@ static void retired_sa_fold(struct ipsec_sa *sa)
 		ipsec_tunnel_fold(sa->fold_into, sa);
 }
 
+/* Tunnels whose published params are a separate block (ipsec_cp_params_publish): their number, for the flush. */
+static size_t homes_pending;
+
+/*
+ * After a synchronize no worker reads the home slot of a tunnel whose params moved to a block: the block's values
+ * go home, the home is published again, and the blocks are freed once the workers let go of them too (a second
+ * synchronize, once per flush however many tunnels changed).
+ */
+static void homes_return(void)
+{
+	struct ipsec_tunnel_params *blocks[64];
+	size_t n = 0;
+	for (size_t i = 0; i < ipsec_cp.n_tunnels && homes_pending > 0; i++) {
+		struct ipsec_cp_tunnel *rec = ipsec_cp.tunnels[i];
+		if (!rec->home_pending)
+			continue;
+		struct ipsec_tunnel *t = rec->t;
+		struct ipsec_tunnel_params *block = (struct ipsec_tunnel_params *)t->params;
+		t->home = *block;
+		__atomic_store_n(&t->params, &t->home, __ATOMIC_RELEASE);
+		rec->home_pending = false;
+		homes_pending--;
+		if (n == RTE_DIM(blocks)) {
+			dp_synchronize();
+			for (size_t k = 0; k < n; k++)
+				rte_free(blocks[k]);
+			n = 0;
+		}
+		blocks[n++] = block;
+	}
+	if (n > 0) {
+		dp_synchronize();
+		for (size_t k = 0; k < n; k++)
+			rte_free(blocks[k]);
+	}
+}
+
 void ipsec_cp_retire_flush(void)
 {
 	if (retired.n == 0 && !sync_pending)
@@ -73,6 +110,8 @@ void ipsec_cp_retire_flush(void)
 	for (size_t i = 0; i < retired.n; i++)
 		retire_free_one(retired.kinds[i], retired.items[i], retired.key_slots[i]);
 	retired.n = 0;
+	if (homes_pending > 0)
+		homes_return();
 }
 
 static void retire_slot(uint8_t kind, void *item, uint32_t key_slot)
@@ -160,12 +199,14 @@ int ipsec_cp_init(const struct ipsec_conf *c, unsigned n_workers, uint32_t max_i
 }
 
 static void record_free(struct ipsec_cp_tunnel *rec);
+static void home_drop(struct ipsec_cp_tunnel *rec, bool now);
 
 void ipsec_cp_fini(void)
 {
 	for (size_t i = 0; i < ipsec_cp.n_tunnels; i++)
 		record_free(ipsec_cp.tunnels[i]);
 	ipsec_cp.n_tunnels = 0;
+	homes_pending = 0;
 	/* the workers are stopped: nothing to wait for */
 	for (size_t i = 0; i < retired.n; i++)
 		retire_free_one(retired.kinds[i], retired.items[i], retired.key_slots[i]);
@@ -220,8 +261,23 @@ void ipsec_cp_tunnel_sum(const struct ipsec_cp_tunnel *rec, struct ipsec_tunnel_
 }
 
 /* Free a record that is not published (fini, or a record never published). */
+/* rec goes: a params block not yet taken home goes with it (now: no worker can hold it). */
+static void home_drop(struct ipsec_cp_tunnel *rec, bool now)
+{
+	if (!rec->home_pending)
+		return;
+	void *block = (void *)rec->t->params;
+	if (now)
+		rte_free(block);
+	else
+		retire(RETIRE_PARAMS, block);
+	rec->home_pending = false;
+	homes_pending--;
+}
+
 static void record_free(struct ipsec_cp_tunnel *rec)
 {
+	home_drop(rec, true);
 	for (unsigned i = 0; i < rec->n_in; i++)
 		cp_sa_drop(rec, &rec->in[i], true);
 	for (unsigned i = 0; i < rec->n_out; i++)
@@ -310,20 +366,25 @@ struct ipsec_tunnel_params *ipsec_cp_params_make(const struct ipsec_tunnel_conf 
 }
 
 /*
- * Publish p as the outer side of rec's tunnel. The workers move to p; once none reads the tunnel's home slot (one
- * dp_synchronize: params change seldom, on `tunnel set`, config apply and peer moves), p is copied home and the home
- * is published again, so that the params share the tunnel's first line with the pointers to them. p is retired. Each
- * block gets the next generation: a peer move the workers posted against an older one is stale (ipsec_cp_poll.c).
+ * Publish p as the outer side of rec's tunnel; the workers move to it at once. Its values go to the tunnel's home
+ * slot (the first line, beside the pointers) at the next retire flush, once no worker reads the old home: one grace
+ * period per flush, not per tunnel (config apply and peer moves change many at once). A block published before and
+ * not yet home is retired. Each block gets the next generation: a peer move the workers posted against an older one
+ * is stale (ipsec_cp_poll.c).
  */
 void ipsec_cp_params_publish(struct ipsec_cp_tunnel *rec, struct ipsec_tunnel_params *p)
 {
 	struct ipsec_tunnel *t = rec->t;
+	const struct ipsec_tunnel_params *old = t->params;
 	p->gen = ++rec->params_gen;
 	__atomic_store_n(&t->params, p, __ATOMIC_RELEASE);
-	dp_synchronize();
-	t->home = *p;
-	__atomic_store_n(&t->params, &t->home, __ATOMIC_RELEASE);
-	retire(RETIRE_PARAMS, p);
+	if (rec->home_pending) {
+		retire(RETIRE_PARAMS, (void *)old);
+	} else {
+		rec->home_pending = true;
+		homes_pending++;
+	}
+	sync_pending = true; /* the flush takes the block home */
 }
 
 /* Publish a new params block from rec's conf and peer (published tunnels). ENOMEM when none could be built. */
@@ -390,6 +451,11 @@ int ipsec_cp_publish(struct ipsec_cp_tunnel *rec)
 		return 0;
 	}
 	struct ipsec_tunnel *t = rec->t;
+	if (rec->home_pending) { /* a block published before the tunnel was taken away: home is written below */
+		retire(RETIRE_PARAMS, (void *)t->params);
+		rec->home_pending = false;
+		homes_pending--;
+	}
 	/* not visible to any worker since the last synchronize: written in place */
 	params_fill(&t->home, &rec->conf, &rec->remote, rec->remote_port, rec->udp_encap, tvrf);
 	t->home.gen = ++rec->params_gen;
@@ -624,6 +690,7 @@ void ipsec_cp_record_delete(struct ipsec_cp_tunnel *rec)
 	for (unsigned i = 0; i < rec->n_out; i++)
 		cp_sa_drop(rec, &rec->out[i], false);
 	rec->n_in = rec->n_out = 0;
+	home_drop(rec, false);
 	retire(RETIRE_TUNNEL, rec->t);
 	for (size_t i = 0; i < ipsec_cp.n_tunnels; i++)
 		if (ipsec_cp.tunnels[i] == rec) {

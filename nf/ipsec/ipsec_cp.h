@@ -48,6 +48,7 @@ struct ipsec_cp_tunnel {
 	struct ipsec_tunnel_conf conf;  /* configured values (conf.sas unused); remote = the configured peer */
 	struct ipsec_tunnel *t;         /* data-path object (created with the record; iface/vrf set when published) */
 	bool published;
+	bool home_pending;              /* t->params is a separate block: copied into t->home at the next retire flush */
 	char dormant_why[96];           /* why not published ("interface site1 does not exist"); "" when published */
 	struct addr remote;             /* the peer now: conf.remote, or where follow_peer moved it */
 	uint16_t remote_port;

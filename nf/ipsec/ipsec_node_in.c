@@ -18,7 +18,8 @@
  * high half its top would infer differently) waits for a second round, after the first round's window updates.
  * In order traffic never waits (each number is above every earlier one). A forged packet thus never costs a
  * genuine one its place: only verified packets move the window.
- * Counters: the tunnel interface's rx (dp worker ifc_stats), per-tunnel and per-SA per-worker stats.
+ * Counters: the tunnel interface's rx (dp worker ifc_stats); the SA's accepted packets and bytes on its owner's line,
+ * its errors in its per-worker stats (a tunnel's counters are its SAs').
  */
 #include <string.h>
 
@@ -179,14 +180,14 @@ static void parse(struct in_chunk *c, struct rte_mbuf *m)
 }
 
 /*
- * What classify and decide will read, fetched in three steps down the chain SA -> tunnel -> params, each step's
+ * What classify and decide will read, fetched in three steps down the chain SA -> tunnel and window, each step's
  * line in cache when the next step reads it (a one-step prefetch just moved the stall onto its own loads: with
- * 1000 tunnels every link is a miss): the SA's first line and window line; its tunnel's line and counters; the
- * params and the window word.
+ * 1000 tunnels every link is a miss): the SA's first line and owner line (window header, counters); its tunnel's
+ * first line (the params are on it); the window word of the packet's sequence number.
  */
 #define PREFETCH_SA_AHEAD 6
 #define PREFETCH_TUNNEL_AHEAD 4
-#define PREFETCH_PARAMS_AHEAD 2
+#define PREFETCH_WORD_AHEAD 2
 
 /* Packet i has the SA of the packet before it: its lines are in (a run of one tunnel costs no prefetch work). */
 static inline bool same_sa_as_previous(const struct in_chunk *c, unsigned i)
@@ -213,7 +214,7 @@ static inline void prefetch_tunnel(const struct in_chunk *c, unsigned i)
 		rte_prefetch0(t); /* its first line holds the params */
 }
 
-static inline void prefetch_params(const struct in_chunk *c, unsigned i)
+static inline void prefetch_window_word(const struct in_chunk *c, unsigned i)
 {
 	const struct ipsec_sa *sa = c->spi_sa[i];
 	if (sa == NULL || same_sa_as_previous(c, i) || sa->owner != c->me)
@@ -417,7 +418,8 @@ static void finish(struct in_chunk *c, unsigned k)
 		c->w->cnt[IPSEC_CNT_mss_clamped]++;
 	struct pkt_meta *pm = pkt_meta(m);
 	pm->in_iface = ifc->id;
-	pm->vrf = ifc->vrf; /* the tunnel interface's tenant VRF */
+	pm->vrf = ifc->vrf; /* the tunnel interface's VRF now (t->vrf is the control side's copy, refreshed by
+			     * ipsec_cp_iface_changed) */
 	pm->flags = (uint8_t)((pm->flags & (PKT_F_TRACED | PKT_F_DRY_RUN)) | PKT_F_META | PKT_F_L3);
 	m->ol_flags = 0; /* the outer packet's offload results say nothing of the inner one */
 	m->packet_type = 0;
@@ -465,15 +467,15 @@ static void in_chunk(struct rte_graph *graph, struct rte_node *node, struct in_c
 			prefetch_sa(c, i);
 		for (unsigned i = 0; i < np && i < PREFETCH_TUNNEL_AHEAD; i++)
 			prefetch_tunnel(c, i);
-		for (unsigned i = 0; i < np && i < PREFETCH_PARAMS_AHEAD; i++)
-			prefetch_params(c, i);
+		for (unsigned i = 0; i < np && i < PREFETCH_WORD_AHEAD; i++)
+			prefetch_window_word(c, i);
 		for (unsigned i = 0; i < np; i++) {
 			if (i + PREFETCH_SA_AHEAD < np)
 				prefetch_sa(c, i + PREFETCH_SA_AHEAD);
 			if (i + PREFETCH_TUNNEL_AHEAD < np)
 				prefetch_tunnel(c, i + PREFETCH_TUNNEL_AHEAD);
-			if (i + PREFETCH_PARAMS_AHEAD < np)
-				prefetch_params(c, i + PREFETCH_PARAMS_AHEAD);
+			if (i + PREFETCH_WORD_AHEAD < np)
+				prefetch_window_word(c, i + PREFETCH_WORD_AHEAD);
 			classify(c, i, c->spi_sa[i]);
 		}
 	}

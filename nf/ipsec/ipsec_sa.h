@@ -38,7 +38,8 @@
  *     store). Without the section, ipsec.workers stays NULL: the nodes then drop (esp_unknown_spi, ipsec_no_tunnel).
  *  2. tunnel add: t = ipsec_tunnel_create(iface id, tenant vrf slot, n_workers, socket); fill t->home, t->params =
  *     &t->home; publish ipsec.tunnels[iface] = t (release). tunnel set / roaming: build a new params block, publish
- *     it, dp_synchronize(), copy it into t->home, publish &t->home, free the block after the next dp_synchronize().
+ *     it; at the operation's end, after dp_synchronize(), copy it into t->home, publish &t->home, free the block
+ *     after one more dp_synchronize() (one pair per operation, however many tunnels changed).
  *     tunnel del: unpublish the tunnel and its SAs (SPI entries), dp_synchronize(), then ipsec_sa_destroy() /
  *     ipsec_tunnel_destroy(). An SA freed while its tunnel lives is first folded into it (ipsec_tunnel_fold).
  *  3. sa add: sa = ipsec_sa_create(&sa_conf, tunnel iface, n_workers, socket, err); in: ipsec_spi_add(ipsec.spi,

@@ -449,6 +449,7 @@ static void test_dormant(void)
 	vrf_set(0, "underlay");
 	ipsec_cp_iface_changed();
 	CU_ASSERT(rec->published && ipsec.tunnels[9] == t);
+	CU_ASSERT(t->params == &t->home && !rec->home_pending); /* published again: its params on its first line */
 }
 
 /* ---- whole sections ---- */
@@ -536,6 +537,7 @@ static void test_apply(void)
 	CU_ASSERT(r1->n_out == 3 && r1->out[0].sa == out1 && out1->hard_packets == 99);
 	CU_ASSERT_EQUAL(ipsec.tunnels[3]->out_sa->spi, 0x2002);
 	CU_ASSERT(ipsec.tunnels[4]->params->mss == 1300 && !ipsec.tunnels[4]->params->follow_peer);
+	CU_ASSERT_PTR_EQUAL(ipsec.tunnels[4]->params, &ipsec.tunnels[4]->home); /* the changed outer side went home */
 	CU_ASSERT_PTR_NOT_NULL(spi_lookup(0x3001)); /* the controller's SA stayed */
 	x = ipsec_cp_export();
 	CU_ASSERT(ipsec_conf_equal(x, m2));
@@ -827,7 +829,17 @@ static void test_metrics(void)
 	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_up", "site2"), 0); /* no outbound SA */
 	CU_ASSERT(strcmp(m.row[0].vrf, "t1") == 0 && strcmp(m.row[0].type, "counter") == 0);
 	CU_ASSERT_STRING_EQUAL(m.row[m.n - 1].type, "gauge");
-	/* its SAs deleted (a rekey's old pair): the counters stay the tunnel's */
+	/* its SAs replaced (new keys: fresh SA counters) and deleted (a rekey's old pair): the counters stay the
+	 * tunnel's */
+	struct ipsec_sa_conf rc = sa_conf(0x1001, IPSEC_DIR_IN, 3);
+	CU_ASSERT_EQUAL(ipsec_cp_sa_replace("site1", &rc, err, sizeof(err)), 0);
+	CU_ASSERT(spi_lookup(0x1001) != in && spi_lookup(0x1001)->rx_packets == 0);
+	spi_lookup(0x1001)->rx_packets = 10;
+	m = (struct metric_rows){0};
+	ipsec_tunnel_metrics(metric_add, &m);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_rx_packets_total", "site1"), 17);
+	CU_ASSERT_EQUAL(metric(&m, "npsgw_ipsec_tunnel_lost_total", "site1"), 6);
+	spi_lookup(0x1001)->rx_packets = 0;
 	CU_ASSERT_EQUAL(ipsec_cp_sa_del(NULL, IPSEC_DIR_IN, 0x1001, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site1", IPSEC_DIR_OUT, 0x2001, err, sizeof(err)), 0);
 	m = (struct metric_rows){0};
@@ -907,7 +919,7 @@ static void test_poll(void)
 
 	/* a peer move: published, one event; repeats and strangers ignored */
 	const struct ipsec_tunnel_params *p0 = ipsec.tunnels[3]->params;
-	uint32_t gen0 = p0->gen; /* p0 is freed once replaced */
+	uint32_t gen0 = p0->gen; /* p0 is the home slot: rewritten by the next change */
 	struct ipsec_peer_move mv = {.iface = 3, .port = 0, .spi = 0x1001, .family = 4, .addr = {203, 0, 113, 9},
 				     .gen = p0->gen};
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
