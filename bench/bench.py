@@ -1420,16 +1420,19 @@ def ipsec_table(results):
                         "secgw_on_cpu_share": med(g, "worker_on_cpu_share")})
         if r is not None and g is not None:
             row["mpps_ratio"] = row["mpps"] / row["secgw_mpps"]
+            row["secgw_speed_differs"] = speeds_differ(r, g)
             if row["cpp_on_cpu"] and row["secgw_cpp_on_cpu"]:
                 row["on_cpu_ratio"] = row["secgw_cpp_on_cpu"] / row["cpp_on_cpu"]
         if r is not None and ip["tunnels"] >= 1000:  # against the same case with one tunnel
             one = npsd.get(("ipsec-%s-%s-1" % (ip["direction"], ip["alg"]), key[1]))
             if one is not None:
                 row["slowdown_vs_1_tunnel"] = 1 - row["mpps"] / med(one, "mpps")
+                row["tunnels_speed_differs"] = speeds_differ(r, one)
                 c1 = med(one, "cpp_on_cpu")
                 if row["cpp_on_cpu"] and c1:
                     row["slowdown_vs_1_tunnel_on_cpu"] = 1 - c1 / row["cpp_on_cpu"]
         if r is not None:
+            row["speed_probe"] = case_speed(r)
             row["targets"] = ipsec_targets(row)
             if row["targets"]:
                 row["target_met"] = all(t["met"] for t in row["targets"])
@@ -1445,10 +1448,12 @@ def ipsec_targets(row):
     out = []
     share = row.get("worker_on_cpu_share") or None
 
-    def check(text, value, limit, higher_is_better=True, value_cpu=None):
+    def check(text, value, limit, higher_is_better=True, value_cpu=None, speed_differs=None):
         t = {"target": text, "value": value, "met": value >= limit if higher_is_better else value <= limit}
         if value_cpu is not None:
             t["met_on_cpu"] = value_cpu >= limit if higher_is_better else value_cpu <= limit
+        if speed_differs:
+            t["speed_differs"] = True  # the two runs compared saw different speed probes: the verdict is unsure
         out.append(t)
 
     alg, size = row["alg"], row["size"]
@@ -1463,9 +1468,11 @@ def ipsec_targets(row):
               value_cpu=row["gbps"] / share if share else None)
     if "slowdown_vs_1_tunnel" in row:
         check("<= %d%% slower than 1 tunnel" % (IPSEC_TARGET_TUNNELS_SLOWDOWN * 100), row["slowdown_vs_1_tunnel"],
-              IPSEC_TARGET_TUNNELS_SLOWDOWN, False, row.get("slowdown_vs_1_tunnel_on_cpu"))
+              IPSEC_TARGET_TUNNELS_SLOWDOWN, False, row.get("slowdown_vs_1_tunnel_on_cpu"),
+              row.get("tunnels_speed_differs"))
     if "mpps_ratio" in row:
-        check("ahead of ipsec-secgw", row["mpps_ratio"], 1.0, value_cpu=row.get("on_cpu_ratio"))
+        check("ahead of ipsec-secgw", row["mpps_ratio"], 1.0, value_cpu=row.get("on_cpu_ratio"),
+              speed_differs=row.get("secgw_speed_differs"))
     return out
 
 
@@ -1477,6 +1484,8 @@ def ipsec_target_text(r, markdown=False):
         v = "met" if t["met"] else ("**not met**" if markdown else "NOT MET")
         if busy and "met_on_cpu" in t:
             v += " (on-cpu %s)" % ("met" if t["met_on_cpu"] else "not met")
+        if t.get("speed_differs"):
+            v += " (speed probes differ)"
         parts.append("%s: %s" % (t["target"], v))
     return "; ".join(parts)
 
@@ -1662,17 +1671,17 @@ def markdown(path, out):
     if ips:
         w("\n| IPsec | size | tunnels | Mpps | Gbps (plain) | Gbps (ESP) | cycles/pkt core | on-cpu | proc "
           "| ipsec nodes | cpu % | ipsec-secgw mode | ipsec-secgw Mpps | ipsec-secgw Gbps | ipsec-secgw cycles/pkt "
-          "| npsd/ipsec-secgw | target |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|\n")
+          "| npsd/ipsec-secgw | speed probe | target |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|\n")
         for r in ips:
             share = r.get("worker_on_cpu_share")
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
                 r["scenario"], r["size"], r["tunnels"], fmt(r.get("mpps")), fmt(r.get("gbps"), 1),
                 fmt(r.get("gbps_esp"), 1), fmt(r.get("cpp_core"), 0), fmt(r.get("cpp_on_cpu"), 0),
                 fmt(r.get("cpp_processing"), 0), fmt(r.get("cpp_ipsec"), 0),
                 fmt(share * 100 if share is not None else None, 0), r.get("secgw_mode") or "–",
                 fmt(r.get("secgw_mpps")), fmt(r.get("secgw_gbps"), 1), fmt(r.get("secgw_cpp_core"), 0),
-                fmt(r.get("mpps_ratio")), ipsec_target_text(r, True)))
+                fmt(r.get("mpps_ratio")), fmt(r.get("speed_probe")), ipsec_target_text(r, True)))
     w("\nPer-node cycles per forwarded packet (median window):\n\n| scenario | size | nodes |\n|---|---|---|\n")
     for r in results:
         if r["app"] == "npsd":
@@ -1733,6 +1742,8 @@ def main():
     ap.add_argument("--memif-gen", help="memif_gen binary (two-process mode)")
     ap.add_argument("--testpmd", help="dpdk-testpmd binary (two-process mode); omitted = no testpmd runs")
     ap.add_argument("--tsc-hz", type=float, required=True)
+    ap.add_argument("--cpuspeed", help="cpuspeed binary (bench/cpuspeed.c): the worker CPU's speed probe before and "
+                    "after every case; omitted = not measured")
     ap.add_argument("--memlat", help="memlat binary (bench/memlat.c): load latency of the worker's CPU, before and "
                     "after the cases; omitted = not measured")
     ap.add_argument("--data", required=True, help="directory for generated pcaps and route files")
@@ -1868,10 +1879,15 @@ def main():
                 r = twoproc().run_testpmd_case(opts, size, seq, log)
             else:
                 fn = {"npsd": run_npsd, "l3fwd": run_l3fwd, "secgw": run_secgw}[app]
+                before = cpu_speed(opts)
                 r = fn(opts, name, sc, size, opts.tsc_hz, seq)
+                if before is not None:
+                    r["host_speed"] = {"before": before, "after": cpu_speed(opts)}
                 s = r["summary"]
-                log("        %.2f Mpps  %.0f cycles/packet (core)%s" % (
+                log("        %.2f Mpps  %.0f cycles/packet (core)%s%s" % (
                     s["mpps"]["median"], s["cpp_core"]["median"],
+                    "  speed probe %.2f / %s" % (before, "%.2f" % r["host_speed"]["after"]
+                                                 if r["host_speed"]["after"] else "-") if before else "",
                     "".join("\n        WARNING " + x for x in r["warnings"])))
             results.append(r)
         except (BenchError, subprocess.SubprocessError, OSError) as e:
@@ -1932,6 +1948,36 @@ def memory_latency(opts):
         return lat if all(v > 0 for v in lat.values()) else None
     except (OSError, ValueError, KeyError, subprocess.SubprocessError):
         return None
+
+
+SPEED_DRIFT = 0.10  # probes further apart than this: the two cases ran on a differently loaded host
+
+
+def cpu_speed(opts):
+    """TSC cycles per iteration of bench/cpuspeed.c's integer loop on the first worker's CPU, or None. Constant on a
+    quiet core; higher while the core is shared (another guest on its sibling thread)."""
+    if not opts.cpuspeed:
+        return None
+    try:
+        out = subprocess.run(["taskset", "-c", "1", opts.cpuspeed], capture_output=True, text=True, timeout=30)
+        v = float(out.stdout.strip())
+        return v if v > 0 else None
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def case_speed(r):
+    """The mean of a case's probes (before and after it), or None."""
+    v = [x for x in (r.get("host_speed") or {}).values() if x]
+    return sum(v) / len(v) if v else None
+
+
+def speeds_differ(a, b):
+    """Did cases a and b (results) run on a differently loaded core? None when a probe is missing."""
+    sa, sb = case_speed(a), case_speed(b)
+    if not sa or not sb:
+        return None
+    return abs(sa - sb) / min(sa, sb) > SPEED_DRIFT
 
 
 def memory_latency_text(lat):
