@@ -260,7 +260,6 @@ void ipsec_cp_tunnel_sum(const struct ipsec_cp_tunnel *rec, struct ipsec_tunnel_
 	ipsec_tunnel_sum(rec->t, sas, n, out);
 }
 
-/* Free a record that is not published (fini, or a record never published). */
 /* rec goes: a params block not yet taken home goes with it (now: no worker can hold it). */
 static void home_drop(struct ipsec_cp_tunnel *rec, bool now)
 {
@@ -275,6 +274,7 @@ static void home_drop(struct ipsec_cp_tunnel *rec, bool now)
 	homes_pending--;
 }
 
+/* Free a record that is not published (fini, or a record never published). */
 static void record_free(struct ipsec_cp_tunnel *rec)
 {
 	home_drop(rec, true);
