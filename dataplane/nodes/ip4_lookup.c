@@ -21,12 +21,15 @@ enum {
 	IP4_LK_NEXT_COUNT
 };
 
-static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
+/* Not an edge: dispatch()'s answer for a route leak still to follow (looked up again in its target VRF). */
+#define IP4_LK_FOLLOW_LEAK IP4_LK_NEXT_COUNT
+
+static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, bool follow_leak)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	const struct nexthop *nh = &dp.nhs[nh_idx];
 	if (unlikely(nh->type == NH_T_LEAK))
-		return IP4_LK_NEXT_DROP_LEAK_LOOP; /* resolve_leaks() left only a leak that landed on a leak */
+		return follow_leak ? IP4_LK_FOLLOW_LEAK : IP4_LK_NEXT_DROP_LEAK_LOOP; /* a leak that landed on a leak */
 	pm->nh = nh_idx;
 	switch (nh->type) {
 	case NH_T_GATEWAY:
@@ -64,33 +67,58 @@ static inline void lookup_bulk(uint32_t vrf_slot, uint32_t *dst, uint64_t *nh, u
 }
 
 /*
- * Route leaks: packets whose next hop is a LEAK are looked up again in the target VRF, one bulk lookup per run of
- * one target (tenants whose default route leaks into an internet VRF send most of their packets this way). A leak
- * that lands on another leak is left as it is: dispatch() drops it.
+ * A run of packets of one VRF to one next hop goes where the first of them went, without reading the next hop
+ * again (ICMP errors and leak loops are decided per packet).
  */
-static inline void resolve_leaks(const uint32_t *dst, uint64_t *nh, uint16_t n)
+struct lookup_run {
+	uint64_t nh;
+	uint32_t vrf;
+	rte_edge_t edge;
+};
+
+static inline rte_edge_t dispatch_run(struct lookup_run *r, struct rte_mbuf *m, uint64_t nh, bool follow_leak)
 {
-	uint16_t at[RTE_GRAPH_BURST_SIZE];
-	uint32_t target[RTE_GRAPH_BURST_SIZE], ldst[RTE_GRAPH_BURST_SIZE];
-	uint64_t lnh[RTE_GRAPH_BURST_SIZE];
-	uint16_t nl = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		const struct nexthop *h = &dp.nhs[(uint32_t)nh[i]];
-		if (unlikely(h->type == NH_T_LEAK)) {
-			at[nl] = i;
-			target[nl] = h->target_vrf;
-			ldst[nl++] = dst[i];
-		}
+	struct pkt_meta *pm = pkt_meta(m);
+	if (likely(nh == r->nh && pm->vrf == r->vrf)) {
+		pm->nh = (uint32_t)nh;
+		return r->edge;
+	}
+	rte_edge_t e = dispatch(m, (uint32_t)nh, follow_leak);
+	if (e != IP4_LK_NEXT_ICMP_ERROR && e != IP4_LK_NEXT_DROP_LEAK_LOOP) {
+		r->nh = nh;
+		r->vrf = pm->vrf;
+		r->edge = e;
+	}
+	return e;
+}
+
+/*
+ * Route leaks: packets whose next hop is a LEAK are looked up again in the target VRF, one bulk lookup per run of
+ * one target (tenants whose default route leaks into an internet VRF send most of their packets this way), then
+ * dispatched after the others of the chunk. A leak that lands on another leak is dropped, never followed.
+ */
+static void follow_leaks(struct rte_graph *graph, struct rte_node *node, struct node_batch *b, struct rte_mbuf **pkts,
+			 const uint16_t *at, const uint32_t *ldst, uint16_t nl)
+{
+	uint32_t target[RTE_GRAPH_BURST_SIZE], dst[RTE_GRAPH_BURST_SIZE];
+	uint64_t nh[RTE_GRAPH_BURST_SIZE];
+	for (uint16_t k = 0; k < nl; k++) {
+		/* dispatch_run() kept the leak's next hop in pm->nh */
+		target[k] = dp.nhs[pkt_meta(pkts[at[k]])->nh].target_vrf;
+		dst[k] = ldst[k];
 	}
 	for (uint16_t start = 0; start < nl;) {
 		uint16_t end = start + 1;
 		while (end < nl && target[end] == target[start])
 			end++;
-		lookup_bulk(target[start], &ldst[start], &lnh[start], end - start);
+		lookup_bulk(target[start], &dst[start], &nh[start], end - start);
 		start = end;
 	}
-	for (uint16_t k = 0; k < nl; k++)
-		nh[at[k]] = lnh[k];
+	struct lookup_run run = {.nh = UINT64_MAX};
+	for (uint16_t k = 0; k < nl; k++) {
+		struct rte_mbuf *m = pkts[at[k]];
+		batch_add(graph, node, b, dispatch_run(&run, m, nh[k], false), m);
+	}
 }
 
 /* One chunk of at most RTE_GRAPH_BURST_SIZE packets (a node's stream may hold more: several nodes feed it). */
@@ -131,10 +159,24 @@ static void ip4_lookup_chunk(struct rte_graph *graph, struct rte_node *node, str
 			start = end;
 		}
 	}
-	resolve_leaks(dst, nh, nb_objs);
 	batch_start(graph, node, &b, IP4_LK_NEXT_REWRITE, nb_objs);
-	for (uint16_t i = 0; i < nb_objs; i++)
-		batch_add(graph, node, &b, dispatch(pkts[i], (uint32_t)nh[i]), pkts[i]);
+	struct lookup_run run = {.nh = UINT64_MAX};
+	uint16_t leak_at[RTE_GRAPH_BURST_SIZE];
+	uint32_t leak_dst[RTE_GRAPH_BURST_SIZE];
+	uint16_t nl = 0;
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = pkts[i];
+		rte_edge_t e = dispatch_run(&run, m, nh[i], true);
+		if (unlikely(e == IP4_LK_FOLLOW_LEAK)) {
+			pkt_meta(m)->nh = (uint32_t)nh[i];
+			leak_at[nl] = i;
+			leak_dst[nl++] = dst[i];
+			continue;
+		}
+		batch_add(graph, node, &b, e, m);
+	}
+	if (unlikely(nl > 0))
+		follow_leaks(graph, node, &b, pkts, leak_at, leak_dst, nl);
 	batch_end(graph, node, &b);
 }
 

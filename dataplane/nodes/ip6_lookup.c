@@ -121,8 +121,31 @@ static void ip6_lookup_chunk(struct rte_graph *graph, struct rte_node *node, str
 		}
 	}
 	batch_start(graph, node, &b, IP6_LK_NEXT_REWRITE, nb_objs);
-	for (uint16_t i = 0; i < nb_objs; i++)
-		batch_add(graph, node, &b, dispatch(pkts[i], (uint32_t)nh[i]), pkts[i]);
+	/*
+	 * A run of forwarded packets (not the router's own, source not link-local) of one VRF to one next hop that is
+	 * not a leak goes where the first of them went, without reading the next hop again.
+	 */
+	uint64_t run_nh = UINT64_MAX;
+	uint32_t run_vrf = 0;
+	rte_edge_t run_edge = IP6_LK_NEXT_REWRITE;
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *pm = pkt_meta(m);
+		const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
+		bool plain = !(pm->flags & PKT_F_LOCAL_ORIGIN) && !ip6_is_linklocal(ip->src_addr);
+		if (likely(plain && nh[i] == run_nh && pm->vrf == run_vrf)) {
+			pm->nh = (uint32_t)run_nh;
+			batch_add(graph, node, &b, run_edge, m);
+			continue;
+		}
+		rte_edge_t e = dispatch(m, (uint32_t)nh[i]);
+		if (plain && e != IP6_LK_NEXT_ICMP_ERROR && dp.nhs[(uint32_t)nh[i]].type != NH_T_LEAK) {
+			run_nh = nh[i];
+			run_vrf = pm->vrf;
+			run_edge = e;
+		}
+		batch_add(graph, node, &b, e, m);
+	}
 	batch_end(graph, node, &b);
 }
 

@@ -29,63 +29,93 @@ static int ip6_rewrite_init(const struct rte_graph *graph, struct rte_node *node
 	return -ENODEV;
 }
 
+/* The full per-packet path: every case, every drop named. */
+static void ip6_rewrite_one(struct rte_graph *graph, struct rte_node *node, struct node_batch *b, struct rte_mbuf *m)
+{
+	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
+	struct worker *w = ctx->w;
+	struct pkt_meta *pm = pkt_meta(m);
+	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
+	struct nexthop *nh = &dp.nhs[pm->nh];
+
+	bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
+	if (unlikely(ip->hop_limits <= 1 && !local)) {
+		pkt_set_icmp(m, 3, 0, 0); /* time exceeded: hop limit exceeded in transit */
+		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
+		return;
+	}
+	struct nexthop *n = nh_neighbour(nh);
+	uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
+	if (unlikely(!(l2 & NH_L2_VALID))) {
+		if (n != NULL)
+			pm->nh = (uint32_t)(n - dp.nhs);
+		pm->punt_reason = PUNT_RESOLVE6;
+		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_PUNT, m);
+		return;
+	}
+	nh_touch(n, w->now_ms);
+	const struct iface *out = iface_get(n->iface);
+	if (unlikely(out == NULL)) {
+		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_IFACE, m);
+		return;
+	}
+	if (unlikely(!out->up)) {
+		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_IFACE_DOWN, m);
+		return;
+	}
+	if (unlikely(rte_pktmbuf_pkt_len(m) > out->mtu)) {
+		pkt_set_icmp(m, 2, 0, out->mtu); /* packet too big */
+		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
+		return;
+	}
+	pm->out_iface = out->id;
+	if (likely(!local))
+		ip->hop_limits--;
+	/* A tunnel's packet stays at its IP header: the tunnel's function encapsulates it. */
+	if (unlikely(!iface_is_tunnel(out) && !l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV6))) {
+		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_HEADROOM, m);
+		return;
+	}
+	w->ifc_stats[out->id].tx_packets++;
+	w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(m);
+	ctx->home_edge = ip6_rewrite_tx_edge[out->port];
+	batch_add(graph, node, b, ctx->home_edge, m);
+}
+
+/* As ip4_rewrite: the plain packet of a resolved next hop takes the run's resolution, the others the full path. */
 static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
 	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
 	struct worker *w = ctx->w;
 	struct node_batch b;
-	uint64_t now = w->now_ms;
+	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	struct rw_hop hop = {.nh = UINT32_MAX};
 
 	batch_start(graph, node, &b, ctx->home_edge, nb_objs);
 	for (uint16_t i = 0; i < nb_objs; i++) {
-		struct rte_mbuf *m = objs[i];
+		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *pm = pkt_meta(m);
 		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
-		struct nexthop *nh = &dp.nhs[pm->nh];
-
-		bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
-		if (unlikely(ip->hop_limits <= 1 && !local)) {
-			pkt_set_icmp(m, 3, 0, 0); /* time exceeded: hop limit exceeded in transit */
-			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
+		if (unlikely(pm->nh != hop.nh) &&
+		    !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip6_rewrite_tx_edge, RTE_ETHER_TYPE_IPV6)) {
+			ip6_rewrite_one(graph, node, &b, m);
 			continue;
 		}
-		struct nexthop *n = nh_neighbour(nh);
-		uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
-		if (unlikely(!(l2 & NH_L2_VALID))) {
-			if (n != NULL)
-				pm->nh = (uint32_t)(n - dp.nhs);
-			pm->punt_reason = PUNT_RESOLVE6;
-			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_PUNT, m);
+		if (unlikely((pm->flags & PKT_F_LOCAL_ORIGIN) || ip->hop_limits <= 1 ||
+			     rte_pktmbuf_pkt_len(m) > hop.mtu || rte_pktmbuf_headroom(m) < hop.l2_len)) {
+			ip6_rewrite_one(graph, node, &b, m);
 			continue;
 		}
-		nh_touch(n, now);
-		const struct iface *out = iface_get(n->iface);
-		if (unlikely(out == NULL)) {
-			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_IFACE, m);
-			continue;
-		}
-		if (unlikely(!out->up)) {
-			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_IFACE_DOWN, m);
-			continue;
-		}
-		if (unlikely(rte_pktmbuf_pkt_len(m) > out->mtu)) {
-			pkt_set_icmp(m, 2, 0, out->mtu); /* packet too big */
-			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
-			continue;
-		}
-		pm->out_iface = out->id;
-		if (likely(!local))
-			ip->hop_limits--;
-		/* A tunnel's packet stays at its IP header: the tunnel's function encapsulates it. */
-		if (unlikely(!iface_is_tunnel(out) && !l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV6))) {
-			rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_HEADROOM, m);
-			continue;
-		}
-		w->ifc_stats[out->id].tx_packets++;
-		w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(m);
-		ctx->home_edge = ip6_rewrite_tx_edge[out->port];
-		batch_add(graph, node, &b, ctx->home_edge, m);
+		pm->out_iface = hop.out_id;
+		ip->hop_limits--;
+		rw_hop_prepend(&hop, m);
+		hop.packets++;
+		hop.bytes += rte_pktmbuf_pkt_len(m);
+		batch_add(graph, node, &b, hop.edge, m);
 	}
+	if (hop.nh != UINT32_MAX)
+		ctx->home_edge = hop.edge;
+	rw_hop_flush(&hop, w->ifc_stats);
 	batch_end(graph, node, &b);
 	return nb_objs;
 }

@@ -48,4 +48,86 @@ static inline bool l2_prepend(struct rte_mbuf *m, const struct iface *out, uint6
 	return true;
 }
 
+/*
+ * A run of packets to one next hop (the usual burst: one flow or one gateway) resolves it once: neighbour, its
+ * MAC, the output interface and its checks, the L2 header to write, the port edge. Valid for one process call
+ * (inside the RCU read side). Counters of the run are added to the interface when it ends.
+ */
+struct rw_hop {
+	uint32_t nh;          /* the pm->nh this resolves; UINT32_MAX = none */
+	uint16_t out_id;
+	uint16_t mtu;
+	rte_edge_t edge;
+	bool tunnel;          /* the packet stays at its IP header */
+	uint8_t l2_len;
+	uint32_t packets;     /* sent on this run, not yet in the interface's counters */
+	uint64_t bytes;
+	uint8_t l2_hdr[24];   /* Ethernet (+ 802.1Q) header, l2_len bytes */
+};
+
+static inline void rw_hop_flush(struct rw_hop *h, struct iface_counters *stats)
+{
+	if (h->packets) {
+		stats[h->out_id].tx_packets += h->packets;
+		stats[h->out_id].tx_bytes += h->bytes;
+		h->packets = 0;
+		h->bytes = 0;
+	}
+}
+
+/*
+ * Resolve next hop nh_idx for a run; false when it is not the plain case (neighbour not resolved, interface gone
+ * or down): the packets then take the node's full per-packet path, which names what happens to them.
+ */
+static inline bool rw_hop_resolve(struct rw_hop *h, struct iface_counters *stats, uint32_t nh_idx, uint64_t now,
+				  const rte_edge_t *tx_edge, uint16_t ether_type)
+{
+	rw_hop_flush(h, stats);
+	h->nh = UINT32_MAX;
+	struct nexthop *n = nh_neighbour(&dp.nhs[nh_idx]);
+	uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
+	if (!(l2 & NH_L2_VALID))
+		return false;
+	const struct iface *out = iface_get(n->iface);
+	if (out == NULL || !out->up)
+		return false;
+	nh_touch(n, now);
+	h->out_id = out->id;
+	h->mtu = out->mtu;
+	h->edge = tx_edge[out->port];
+	h->tunnel = iface_is_tunnel(out);
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)h->l2_hdr;
+	nh_l2_unpack(l2, &eh->dst_addr);
+	rte_ether_addr_copy(&out->mac, &eh->src_addr);
+	if (out->vlan) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eh + 1);
+		eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = rte_cpu_to_be_16(out->vlan);
+		vh->eth_proto = rte_cpu_to_be_16(ether_type);
+		h->l2_len = sizeof(*eh) + sizeof(*vh);
+	} else {
+		eh->ether_type = rte_cpu_to_be_16(ether_type);
+		h->l2_len = sizeof(*eh);
+	}
+	h->nh = nh_idx;
+	return true;
+}
+
+/* Prepend the run's L2 header (the caller checked the headroom; nothing for a tunnel's packet). */
+static inline void rw_hop_prepend(const struct rw_hop *h, struct rte_mbuf *m)
+{
+	if (h->tunnel)
+		return;
+	uint8_t len = h->l2_len;
+	m->data_off -= len;
+	m->data_len += len;
+	m->pkt_len += len;
+	pkt_meta(m)->flags &= ~PKT_F_L3;
+	uint8_t *eh = rte_pktmbuf_mtod(m, uint8_t *);
+	if (likely(len == RTE_ETHER_HDR_LEN))
+		memcpy(eh, h->l2_hdr, RTE_ETHER_HDR_LEN);
+	else
+		memcpy(eh, h->l2_hdr, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr));
+}
+
 #endif

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Forwarding: IPv4 and IPv6 via a gateway, untagged and between VLAN sub-interfaces."""
-from harness import case, fwd_frame
+from harness import case, fwd_frame, icmp4_error, icmp6_error
 from scapy.layers.inet import IPOption, IPOption_RR
 from scapy.layers.inet6 import IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, IPv6ExtHdrFragment
-from topo import (IP, IPv6, TCP, UDP, ICMP, R_B, R_B200, GW_B, GW_B200, STD_ANNOUNCE, std_router, from_a, payload)
+from topo import (IP, IPv6, TCP, UDP, ICMP, Ether, R_A, R_B, R_B200, GW_B, GW_B200, H_A, STD_ANNOUNCE, std_router,
+                  from_a, payload)
 
 
 def ip4_inputs():
@@ -106,3 +107,80 @@ def fwd_ipv6(c):
     r.expect_output("p0", [])
     r.expect_counters(s, drops={}, totals={"tx": len(exp), "drops": 0, "punted": 0})
     r.expect_announcements(STD_ANNOUNCE)
+
+
+@case("fwd-mixed-bursts", workers=(1, 2))
+def fwd_mixed_bursts(c):
+    """Bursts that mix the fast path's packets (untagged, plain IPv4 / IPv6 to a resolved next hop) with every kind
+    it hands to the full path: options, padding, a VLAN, TTL / hop limit expiry, a bad checksum, a multicast
+    destination, a frame for another MAC. Each packet must end where the full path alone would send it, and the
+    interface counters (added once per run on the fast path) must equal the frames."""
+    r = std_router(c)
+    frames, fwd_b, fwd_b200, errors = [], [], [], []
+    drops = {"ip4_bad_checksum": 0, "ip4_mcast": 0, "eth_not_for_us": 0}
+    rx = {"a": [0, 0], "a100": [0, 0]}
+
+    def received(iface, f):
+        rx[iface][0] += 1
+        rx[iface][1] += len(bytes(f))
+
+    for i in range(60):
+        kind = i % 10
+        if kind in (0, 4, 8):  # plain IPv4, the fast path
+            f = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=30) / UDP(sport=i, dport=9) / payload(40, i))
+            fwd_b.append(fwd_frame(f, R_B, GW_B))
+        elif kind == 1:  # options: the full path, forwarded
+            f = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), options=IPOption_RR(routers=["0.0.0.0"])) /
+                       UDP() / payload(20, i))
+            fwd_b.append(fwd_frame(f, R_B, GW_B))
+        elif kind == 2:  # TTL 1: passes the input fast path, the rewrite hands it over: time exceeded
+            f = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=1) / UDP() / payload(20, i))
+            errors.append(icmp4_error(f, "10.0.0.1", 11, 0, R_A, H_A))
+        elif kind == 3:  # Ethernet padding: trimmed on the fast path
+            short = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=9) / UDP(sport=i, dport=2) / b"x")
+            f = bytes(short) + b"\0" * (60 - len(bytes(short)))
+            fwd_b.append(fwd_frame(short, R_B, GW_B))
+        elif kind == 5:  # VLAN 100: the full path in, out tagged on b200
+            f = from_a(IP(src="10.1.0.2", dst="198.18.0.%d" % (i + 1)) / UDP() / payload(30, i), vlan=100)
+            fwd_b200.append(fwd_frame(f, R_B200, GW_B200, vlan=200))
+            received("a100", f)
+            frames.append(f)
+            continue
+        elif kind == 6:  # plain IPv6, the fast path; every other one with hop limit 1
+            hlim = 1 if i % 20 == 6 else 40
+            f = from_a(IPv6(src="2001:db8:a::2", dst="2001:db8:100::%x" % (i + 1), hlim=hlim) / UDP() /
+                       payload(30, i))
+            if hlim == 1:
+                errors.append(icmp6_error(f, "2001:db8:a::1", 3, 0, R_A, H_A))
+            else:
+                fwd_b.append(fwd_frame(f, R_B, GW_B))
+        elif kind == 7:  # bad header checksum
+            f = bytearray(bytes(from_a(IP(src="10.0.0.2", dst="192.0.2.1") / UDP() / payload(10, i))))
+            f[14 + 10] ^= 0x01
+            f = bytes(f)
+            drops["ip4_bad_checksum"] += 1
+        else:  # kind 9: alternately a multicast destination, a frame for another MAC
+            if i % 20 == 9:
+                f = from_a(IP(src="10.0.0.2", dst="239.1.2.3") / UDP() / payload(10, i))
+                drops["ip4_mcast"] += 1
+            else:
+                f = Ether(src=H_A, dst="02:00:00:00:77:77") / IP(src="10.0.0.2", dst="192.0.2.1") / UDP()
+                drops["eth_not_for_us"] += 1
+                frames.append(f)
+                continue
+        received("a", f)
+        frames.append(f)
+    r.start({"p0": frames})
+    s = r.last_stats
+    r.stop()
+    r.expect_output("p1", fwd_b + fwd_b200)
+    r.expect_output("p0", errors)
+    r.expect_counters(s, drops=drops, totals={"tx": len(fwd_b) + len(fwd_b200) + len(errors), "punted": 0})
+    out_bytes = lambda fs: sum(len(bytes(f)) for f in fs)  # noqa: E731
+    r.expect_iface_counters(s, {
+        "a": {"rx_packets": rx["a"][0], "rx_bytes": rx["a"][1], "tx_packets": len(errors),
+              "tx_bytes": out_bytes(errors)},
+        "a100": {"rx_packets": rx["a100"][0], "rx_bytes": rx["a100"][1], "tx_packets": 0},
+        "b": {"rx_packets": 0, "tx_packets": len(fwd_b), "tx_bytes": out_bytes(fwd_b)},
+        "b200": {"rx_packets": 0, "tx_packets": len(fwd_b200), "tx_bytes": out_bytes(fwd_b200)},
+    })

@@ -480,6 +480,7 @@ class Router:
             "drops": {x["reason"]: x["packets"] for x in d["drops"]},
             "control": {x["counter"]: x["value"] for x in d["control"]},
             "totals": d["totals"][0],
+            "interfaces": {i["interface"]: i for i in d.get("interfaces", [])},
         }
         return s
 
@@ -566,6 +567,17 @@ class Router:
         shutil.rmtree("/var/run/dpdk/" + self.prefix, ignore_errors=True)
 
     # -- common assertions
+    def expect_iface_counters(self, s, want):
+        """want: {interface: {rx_packets, rx_bytes, tx_packets, tx_bytes}} (only the keys given are checked)."""
+        for name, counters in want.items():
+            got = s["interfaces"].get(name)
+            if got is None:
+                self.case.fail("interface %s missing from show stats" % name)
+                continue
+            for k, v in counters.items():
+                if got[k] != v:
+                    self.case.fail("interface %s %s = %d, expected %d" % (name, k, got[k], v))
+
     def expect_counters(self, s=None, drops=None, totals=None, control=None, rx=None):
         """drops: {reason: n}, every other reason must be 0. totals: {rx, tx, drops, punted} (missing keys: derived
         checks only). control: {counter: n} for the named ones."""

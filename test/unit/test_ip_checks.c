@@ -38,6 +38,14 @@ static enum ip4_verdict ip4_check_exact(const uint8_t *p, size_t len)
 	return v;
 }
 
+static bool ip4_plain_ok_exact(const uint8_t *p, size_t len, unsigned *total)
+{
+	uint8_t *c = exact_copy(p, len);
+	bool ok = ip4_plain_ok(c, len, total);
+	free(c);
+	return ok;
+}
+
 static enum ip6_verdict ip6_check_exact(const uint8_t *p, size_t len)
 {
 	uint8_t *c = exact_copy(p, len);
@@ -276,7 +284,7 @@ static uint32_t random_v4(void)
 static void test_ip4_random_vs_reference(void)
 {
 	enum { RUNS = 100000 };
-	unsigned seen[IP4_MARTIAN_DST + 1] = {0};
+	unsigned seen[IP4_MARTIAN_DST + 1] = {0}, plain_seen = 0;
 	uint8_t pkt[80];
 	for (int run = 0; run < RUNS; run++) {
 		unsigned ihl = 5 + rnd(11);
@@ -305,12 +313,23 @@ static void test_ip4_random_vs_reference(void)
 			return;
 		}
 		seen[want]++;
+		/* The fast path's one-pass judgement: valid, no options, a destination the router forwards. */
+		unsigned total_field = 0;
+		bool plain_want = want == IP4_OK && (pkt[0] & 0xf) == 5 && pkt[16] < 224;
+		bool plain_got = ip4_plain_ok_exact(pkt, len, &total_field);
+		if (plain_got != plain_want || (plain_got && total_field != (pkt[2] * 256u + pkt[3]))) {
+			printf("\nrun %d len %zu: ip4_plain_ok %d, want %d\n", run, len, plain_got, plain_want);
+			CU_FAIL("ip4_plain_ok differs from ip4_check");
+			return;
+		}
+		plain_seen += plain_got;
 	}
 	for (int v = 0; v <= IP4_MARTIAN_DST; v++) {
 		if (seen[v] < 100)
 			printf("\nverdict %d seen only %u times\n", v, seen[v]);
 		CU_ASSERT(seen[v] >= 100);
 	}
+	CU_ASSERT(plain_seen >= 100);
 }
 
 /* ---- IPv6 ---- */
