@@ -8,8 +8,8 @@
 #   bash bench/build-ipsec-secgw.sh [OUT]      prints the path of the binary
 #
 # The compile line is the one of the example's Makefile (-O3, pkg-config libdpdk, experimental API,
-# -Wno-address-of-packed-member) plus the -march=native that npsd is built with, so both get the same instruction
-# set:
+# -Wno-address-of-packed-member) plus -march=native, as l3fwd (bench/build-l3fwd.sh: npsd keeps pkg-config's
+# baseline):
 #   cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -Wno-address-of-packed-member \
 #      -I../common parser.c ipsec.c esp.c sp4.c sp6.c sa.c sad.c rt.c ipsec_process.c ipsec-secgw.c \
 #      ipsec_worker.c event_helper.c flow.c -o ipsec-secgw $(pkg-config --libs libdpdk)

@@ -6,8 +6,9 @@
 #
 #   bash bench/build-l3fwd.sh [OUT]      prints the path of the binary
 #
-# The compile line is the one of the example's Makefile (-O3, pkg-config libdpdk, experimental API) plus the
-# -march=native that npsd is built with, so both get the same instruction set:
+# The compile line is the one of the example's Makefile (-O3, pkg-config libdpdk, experimental API) plus
+# -march=native, which gives the reference every instruction of this CPU. npsd is built with pkg-config's baseline
+# (-march=corei7 in Debian's DPDK); building it with -march=native measured no difference (docs/BENCHMARKS.md):
 #   cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -I../common \
 #      main.c l3fwd_{acl,lpm,fib,em,event,event_generic,event_internal_port}.c -o l3fwd $(pkg-config --libs libdpdk)
 set -euo pipefail

@@ -81,59 +81,86 @@ static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port, struct 
 }
 
 /*
- * The fast path: the common frame (untagged, for the MAC of the receiving port's untagged interface, a valid IPv4
- * header without options or a plain IPv6 one, its VRF without input features) takes a handful of loads and
- * stores. The interface is looked up once per burst (a burst comes from one port, usually: packets of another port
- * go the long way) and its counters are added once per burst. Anything else goes through eth_classify(), which
- * judges every case and names every drop.
+ * The fast path: the common frame (untagged or 802.1Q, for the MAC of its interface, a valid IPv4 header without
+ * options or a plain IPv6 one, its VRF without input features) takes a handful of loads and stores. The
+ * interface of the last (port, VLAN) is kept, with its counters, which are added when the next frame is another
+ * interface's and at the end of the burst: a burst of one interface looks it up once. Anything else goes through
+ * eth_classify(), which judges every case and names every drop.
  */
 struct eth_fast {
-	uint16_t port;     /* UINT16_MAX: no fast path in this burst */
+	uint16_t port;     /* the kept interface's port and VLAN; port UINT16_MAX: none kept */
+	uint16_t vlan;
 	uint16_t ifid;
 	uint32_t vrf;
 	uint64_t mac;      /* the interface's MAC as the first 6 bytes of a frame load little-endian */
 	bool ip4_plain;    /* no IPv4 input feature in the VRF */
 	bool ip6_plain;
-	uint32_t packets;  /* counted here, added to the interface's counters at the end of the burst */
+	uint32_t packets;  /* counted here, added to the interface's counters when another one is kept */
 	uint64_t bytes;
 };
 
 #define MAC_MASK 0xffffffffffffull
 
-static void eth_fast_start(struct eth_fast *f, uint16_t port)
+static void eth_fast_flush(struct eth_fast *f, struct iface_counters *stats)
 {
-	*f = (struct eth_fast){.port = UINT16_MAX};
+	if (f->packets) {
+		stats[f->ifid].rx_packets += f->packets;
+		stats[f->ifid].rx_bytes += f->bytes;
+		f->packets = 0;
+		f->bytes = 0;
+	}
+}
+
+/* Keep the interface of (port, vlan); false when there is none usable on the fast path. */
+static bool eth_fast_keep(struct eth_fast *f, struct iface_counters *stats, uint16_t port, uint16_t vlan)
+{
+	eth_fast_flush(f, stats);
+	f->port = UINT16_MAX;
 	if (port >= DP_MAX_PORTS || dp.ports[port].vlan_map == NULL)
-		return;
-	uint16_t ifid = __atomic_load_n(&dp.ports[port].vlan_map[VLAN_UNTAGGED], __ATOMIC_RELAXED);
+		return false;
+	uint16_t ifid = __atomic_load_n(&dp.ports[port].vlan_map[vlan], __ATOMIC_RELAXED);
 	const struct iface *ifc = ifid ? iface_get(ifid) : NULL;
 	if (ifc == NULL || !ifc->up || !rte_is_unicast_ether_addr(&ifc->mac))
-		return;
+		return false;
 	uint64_t mac = 0;
 	memcpy(&mac, &ifc->mac, sizeof(ifc->mac));
 	f->port = port;
+	f->vlan = vlan;
 	f->ifid = ifid;
 	f->vrf = ifc->vrf;
 	f->mac = mac;
 	f->ip4_plain = !feat_any(FEAT_IP4_IN, ifc->vrf);
 	f->ip6_plain = !feat_any(FEAT_IP6_IN, ifc->vrf);
+	return true;
 }
 
-/* ETH_NEXT_COUNT: not for the fast path. Decides before it writes anything. */
-static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *f)
+/* ETH_NEXT_COUNT: not for the fast path. Decides before it writes anything but its own state. */
+static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *f, struct iface_counters *stats)
 {
 	uint16_t len = rte_pktmbuf_data_len(m);
-	if (unlikely(m->port != f->port || len != rte_pktmbuf_pkt_len(m) || len < RTE_ETHER_HDR_LEN + 20))
+	if (unlikely(len != rte_pktmbuf_pkt_len(m) || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr) + 20))
 		return ETH_NEXT_COUNT;
 	const uint8_t *eh = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint64_t dst;
 	uint16_t type;
 	memcpy(&dst, eh, sizeof(dst));
 	memcpy(&type, eh + 12, sizeof(type));
+	uint16_t vlan = VLAN_UNTAGGED, l2_len = RTE_ETHER_HDR_LEN;
+	if (type == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
+		uint16_t tci;
+		memcpy(&tci, eh + RTE_ETHER_HDR_LEN, sizeof(tci));
+		memcpy(&type, eh + RTE_ETHER_HDR_LEN + 2, sizeof(type));
+		vlan = rte_be_to_cpu_16(tci) & 0xfff;
+		l2_len += sizeof(struct rte_vlan_hdr);
+		if (unlikely(vlan == VLAN_UNTAGGED)) /* priority-tagged: the full path */
+			return ETH_NEXT_COUNT;
+	}
+	if (unlikely(m->port != f->port || vlan != f->vlan) && !eth_fast_keep(f, stats, m->port, vlan))
+		return ETH_NEXT_COUNT;
 	if (unlikely(((dst ^ f->mac) & MAC_MASK) != 0))
 		return ETH_NEXT_COUNT;
-	const uint8_t *l3 = eh + RTE_ETHER_HDR_LEN;
-	unsigned l3_len = len - RTE_ETHER_HDR_LEN, total;
+	const uint8_t *l3 = eh + l2_len;
+	unsigned l3_len = len - l2_len, total;
 	rte_edge_t next;
 	if (type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
 		if (unlikely(!f->ip4_plain || !ip4_plain_ok(l3, l3_len, &total)))
@@ -156,24 +183,16 @@ static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *
 	pm->flags = PKT_F_META | PKT_F_L3;
 	f->packets++;
 	f->bytes += len;
-	/* Strip Ethernet and the padding in one go (one segment: data_len == pkt_len). */
-	m->data_off += RTE_ETHER_HDR_LEN;
+	/* Strip L2 and the padding in one go (one segment: data_len == pkt_len). */
+	m->data_off += l2_len;
 	m->data_len = (uint16_t)total;
 	m->pkt_len = total;
 	return next;
 }
 
-static void eth_fast_end(const struct eth_fast *f, struct iface_counters *stats)
-{
-	if (f->packets) {
-		stats[f->ifid].rx_packets += f->packets;
-		stats[f->ifid].rx_bytes += f->bytes;
-	}
-}
-
 static inline rte_edge_t eth_next(struct rte_mbuf *m, struct eth_fast *f, struct iface_counters *stats)
 {
-	rte_edge_t next = eth_fast_classify(m, f);
+	rte_edge_t next = eth_fast_classify(m, f, stats);
 	if (likely(next != ETH_NEXT_COUNT))
 		return next;
 	return eth_classify(m, m->port, stats);
@@ -189,7 +208,7 @@ static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node
 		return 0;
 	for (uint16_t i = 0; i < nb_objs && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	eth_fast_start(&f, pkts[0]->port);
+	f = (struct eth_fast){.port = UINT16_MAX};
 	/* The first packet's way is the burst's guess (IPv4 or IPv6 traffic: the others then follow in bulk). */
 	batch_start(graph, node, &b, eth_next(pkts[0], &f, stats), nb_objs);
 	b.to[b.held++] = pkts[0];
@@ -200,7 +219,7 @@ static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node
 		batch_add(graph, node, &b, eth_next(m, &f, stats), m);
 	}
 	batch_end(graph, node, &b);
-	eth_fast_end(&f, stats);
+	eth_fast_flush(&f, stats);
 	return nb_objs;
 }
 

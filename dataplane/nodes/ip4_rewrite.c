@@ -74,7 +74,7 @@ static int ip4_rewrite_init(const struct rte_graph *graph, struct rte_node *node
 }
 
 /* The full per-packet path: every case, every drop named. */
-static void ip4_rewrite_one(struct rte_graph *graph, struct rte_node *node, struct node_batch *b, struct rte_mbuf *m,
+static __rte_always_inline void ip4_rewrite_one(struct rte_graph *graph, struct rte_node *node, struct node_batch *b, struct rte_mbuf *m,
 			    uint16_t nb_left)
 {
 	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
@@ -156,8 +156,10 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *pm = pkt_meta(m);
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+		/* A next hop is resolved for a run of two packets or more; a lone packet takes the full path. */
 		if (unlikely(pm->nh != hop.nh) &&
-		    !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip4_rewrite_tx_edge, RTE_ETHER_TYPE_IPV4)) {
+		    (i + 1 == nb_objs || pkt_meta(pkts[i + 1])->nh != pm->nh ||
+		     !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip4_rewrite_tx_edge, RTE_ETHER_TYPE_IPV4))) {
 			ip4_rewrite_one(graph, node, &b, m, nb_objs - i);
 			continue;
 		}

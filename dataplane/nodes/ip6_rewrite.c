@@ -30,7 +30,7 @@ static int ip6_rewrite_init(const struct rte_graph *graph, struct rte_node *node
 }
 
 /* The full per-packet path: every case, every drop named. */
-static void ip6_rewrite_one(struct rte_graph *graph, struct rte_node *node, struct node_batch *b, struct rte_mbuf *m)
+static __rte_always_inline void ip6_rewrite_one(struct rte_graph *graph, struct rte_node *node, struct node_batch *b, struct rte_mbuf *m)
 {
 	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
 	struct worker *w = ctx->w;
@@ -96,8 +96,10 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *pm = pkt_meta(m);
 		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
+		/* A next hop is resolved for a run of two packets or more; a lone packet takes the full path. */
 		if (unlikely(pm->nh != hop.nh) &&
-		    !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip6_rewrite_tx_edge, RTE_ETHER_TYPE_IPV6)) {
+		    (i + 1 == nb_objs || pkt_meta(pkts[i + 1])->nh != pm->nh ||
+		     !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip6_rewrite_tx_edge, RTE_ETHER_TYPE_IPV6))) {
 			ip6_rewrite_one(graph, node, &b, m);
 			continue;
 		}
