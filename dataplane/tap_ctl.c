@@ -883,6 +883,11 @@ int cmd_path_check(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 	const struct iface *ifc = iface_by_name(ctl_arg(a, "in"));
 	if (ifc == NULL)
 		return ctl_reply_error(r, ENOENT, "no interface '%s'", ctl_arg(a, "in"));
+	if (iface_is_tunnel(ifc))
+		return ctl_reply_error(r, EINVAL,
+				       "interface '%s' is a tunnel: a path check enters at a device interface (a tunnel's "
+				       "packets come from its function, decrypted: follow them with trace)",
+				       ifc->name);
 	if (ctl_arg(a, "vrf") && strcmp(ctl_arg(a, "vrf"), vrf_name(ifc->vrf)) != 0)
 		return ctl_reply_error(r, EINVAL, "interface '%s' is in VRF '%s', not '%s'", ifc->name,
 				       vrf_name(ifc->vrf), ctl_arg(a, "vrf"));

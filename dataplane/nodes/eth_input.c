@@ -53,6 +53,8 @@ static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port, struct 
 		if (unlikely(vlan == VLAN_UNTAGGED)) /* priority-tagged frames belong to the untagged interface */
 			vlan = VLAN_UNTAGGED;
 	}
+	if (unlikely(port >= DP_MAX_PORTS || dp.ports[port].vlan_map == NULL))
+		return ETH_NEXT_DROP_UNKNOWN_VLAN; /* not a device port: nothing can have been received on it */
 	uint16_t ifid = __atomic_load_n(&dp.ports[port].vlan_map[vlan], __ATOMIC_RELAXED);
 	const struct iface *ifc = ifid ? iface_get(ifid) : NULL;
 	if (unlikely(ifc == NULL))
@@ -88,7 +90,7 @@ static inline rte_edge_t eth_classify(struct rte_mbuf *m, uint16_t port, struct 
  * eth_classify(), which judges every case and names every drop.
  */
 struct eth_fast {
-	uint16_t port;     /* the kept interface's port and VLAN; port UINT16_MAX: none kept */
+	uint32_t port;     /* the kept interface's port and VLAN; port ETH_FAST_NONE: none kept */
 	uint16_t vlan;
 	uint16_t ifid;
 	uint32_t vrf;
@@ -99,7 +101,10 @@ struct eth_fast {
 	uint64_t bytes;
 };
 
+#define ETH_FAST_NONE UINT32_MAX /* no mbuf port (16 bits) equals it */
+/* The 6 bytes of a MAC address in the low bits of a little-endian 64-bit load. */
 #define MAC_MASK 0xffffffffffffull
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "MAC_MASK takes the first 6 bytes of a little-endian load");
 
 static void eth_fast_flush(struct eth_fast *f, struct iface_counters *stats)
 {
@@ -115,7 +120,7 @@ static void eth_fast_flush(struct eth_fast *f, struct iface_counters *stats)
 static bool eth_fast_keep(struct eth_fast *f, struct iface_counters *stats, uint16_t port, uint16_t vlan)
 {
 	eth_fast_flush(f, stats);
-	f->port = UINT16_MAX;
+	f->port = ETH_FAST_NONE;
 	if (port >= DP_MAX_PORTS || dp.ports[port].vlan_map == NULL)
 		return false;
 	uint16_t ifid = __atomic_load_n(&dp.ports[port].vlan_map[vlan], __ATOMIC_RELAXED);
@@ -138,7 +143,7 @@ static bool eth_fast_keep(struct eth_fast *f, struct iface_counters *stats, uint
 static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *f, struct iface_counters *stats)
 {
 	uint16_t len = rte_pktmbuf_data_len(m);
-	if (unlikely(len != rte_pktmbuf_pkt_len(m) || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr) + 20))
+	if (unlikely(m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr) + 20))
 		return ETH_NEXT_COUNT;
 	const uint8_t *eh = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint64_t dst;
@@ -183,7 +188,7 @@ static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *
 	pm->flags = PKT_F_META | PKT_F_L3;
 	f->packets++;
 	f->bytes += len;
-	/* Strip L2 and the padding in one go (one segment: data_len == pkt_len). */
+	/* Strip L2 and the padding in one go (one segment). */
 	m->data_off += l2_len;
 	m->data_len = (uint16_t)total;
 	m->pkt_len = total;
@@ -208,7 +213,7 @@ static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node
 		return 0;
 	for (uint16_t i = 0; i < nb_objs && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	f = (struct eth_fast){.port = UINT16_MAX};
+	f = (struct eth_fast){.port = ETH_FAST_NONE};
 	/* The first packet's way is the burst's guess (IPv4 or IPv6 traffic: the others then follow in bulk). */
 	batch_start(graph, node, &b, eth_next(pkts[0], &f, stats), nb_objs);
 	b.to[b.held++] = pkts[0];

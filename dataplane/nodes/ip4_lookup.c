@@ -21,8 +21,8 @@ enum {
 	IP4_LK_NEXT_COUNT
 };
 
-/* Not an edge: dispatch()'s answer for a route leak still to follow (looked up again in its target VRF). */
-#define IP4_LK_FOLLOW_LEAK IP4_LK_NEXT_COUNT
+/* Not an edge (feature edges follow the static ones): dispatch()'s answer for a leak still to follow. */
+#define IP4_LK_FOLLOW_LEAK RTE_EDGE_ID_INVALID
 
 static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, bool follow_leak)
 {

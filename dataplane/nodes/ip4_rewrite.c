@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ip4_rewrite: TTL, MTU (fragment when DF is clear, ICMP "fragmentation needed" otherwise), neighbour and L2
- * header, then the port of the outgoing interface (or, for a tunnel interface, its function's output node). Packets whose neighbour is not resolved go to the control
- * thread, which holds them (bounded) while it resolves.
+ * header, then the port of the outgoing interface (or, for a tunnel interface, its function's output node).
+ * Packets whose neighbour is not resolved go to the control thread, which holds them (bounded) while it resolves.
  */
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
@@ -74,8 +74,8 @@ static int ip4_rewrite_init(const struct rte_graph *graph, struct rte_node *node
 }
 
 /* The full per-packet path: every case, every drop named. */
-static __rte_always_inline void ip4_rewrite_one(struct rte_graph *graph, struct rte_node *node, struct node_batch *b, struct rte_mbuf *m,
-			    uint16_t nb_left)
+static __rte_always_inline void ip4_rewrite_one(struct rte_graph *graph, struct rte_node *node,
+						struct node_batch *b, struct rte_mbuf *m, uint16_t nb_left)
 {
 	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
 	struct worker *w = ctx->w;
@@ -159,7 +159,8 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		/* A next hop is resolved for a run of two packets or more; a lone packet takes the full path. */
 		if (unlikely(pm->nh != hop.nh) &&
 		    (i + 1 == nb_objs || pkt_meta(pkts[i + 1])->nh != pm->nh ||
-		     !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip4_rewrite_tx_edge, RTE_ETHER_TYPE_IPV4))) {
+		     !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip4_rewrite_tx_edge,
+				    RTE_ETHER_TYPE_IPV4))) {
 			ip4_rewrite_one(graph, node, &b, m, nb_objs - i);
 			continue;
 		}
@@ -170,14 +171,12 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		}
 		pm->out_iface = hop.out_id;
 		ttl_decrement(ip);
-		rw_hop_prepend(&hop, m);
-		hop.packets++;
-		hop.bytes += rte_pktmbuf_pkt_len(m);
+		rw_hop_send(&hop, m);
 		batch_add(graph, node, &b, hop.edge, m);
 	}
 	if (hop.nh != UINT32_MAX)
 		ctx->home_edge = hop.edge;
-	rw_hop_flush(&hop, w->ifc_stats);
+	rw_hop_flush(&hop, w->ifc_stats, w->now_ms);
 	batch_end(graph, node, &b);
 	return nb_objs;
 }

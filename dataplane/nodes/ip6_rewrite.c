@@ -30,7 +30,8 @@ static int ip6_rewrite_init(const struct rte_graph *graph, struct rte_node *node
 }
 
 /* The full per-packet path: every case, every drop named. */
-static __rte_always_inline void ip6_rewrite_one(struct rte_graph *graph, struct rte_node *node, struct node_batch *b, struct rte_mbuf *m)
+static __rte_always_inline void ip6_rewrite_one(struct rte_graph *graph, struct rte_node *node,
+						struct node_batch *b, struct rte_mbuf *m)
 {
 	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
 	struct worker *w = ctx->w;
@@ -99,7 +100,8 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		/* A next hop is resolved for a run of two packets or more; a lone packet takes the full path. */
 		if (unlikely(pm->nh != hop.nh) &&
 		    (i + 1 == nb_objs || pkt_meta(pkts[i + 1])->nh != pm->nh ||
-		     !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip6_rewrite_tx_edge, RTE_ETHER_TYPE_IPV6))) {
+		     !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip6_rewrite_tx_edge,
+				    RTE_ETHER_TYPE_IPV6))) {
 			ip6_rewrite_one(graph, node, &b, m);
 			continue;
 		}
@@ -110,14 +112,12 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		}
 		pm->out_iface = hop.out_id;
 		ip->hop_limits--;
-		rw_hop_prepend(&hop, m);
-		hop.packets++;
-		hop.bytes += rte_pktmbuf_pkt_len(m);
+		rw_hop_send(&hop, m);
 		batch_add(graph, node, &b, hop.edge, m);
 	}
 	if (hop.nh != UINT32_MAX)
 		ctx->home_edge = hop.edge;
-	rw_hop_flush(&hop, w->ifc_stats);
+	rw_hop_flush(&hop, w->ifc_stats, w->now_ms);
 	batch_end(graph, node, &b);
 	return nb_objs;
 }

@@ -51,10 +51,12 @@ static inline bool l2_prepend(struct rte_mbuf *m, const struct iface *out, uint6
 /*
  * A run of packets to one next hop (the usual burst: one flow or one gateway) resolves it once: neighbour, its
  * MAC, the output interface and its checks, the L2 header to write, the port edge. Valid for one process call
- * (inside the RCU read side). Counters of the run are added to the interface when it ends.
+ * (inside the RCU read side). When the run ends (the next resolve, the end of the call) having sent packets, its
+ * counters are added to the interface and the neighbour is told it is in use, as the full path does per packet.
  */
 struct rw_hop {
 	uint32_t nh;          /* the pm->nh this resolves; UINT32_MAX = none */
+	struct nexthop *neigh; /* told it is in use (nh_touch) when the run ends having sent a packet */
 	uint16_t out_id;
 	uint16_t mtu;
 	rte_edge_t edge;
@@ -62,12 +64,22 @@ struct rw_hop {
 	uint8_t l2_len;
 	uint32_t packets;     /* sent on this run, not yet in the interface's counters */
 	uint64_t bytes;
-	uint8_t l2_hdr[24];   /* Ethernet (+ 802.1Q) header, l2_len bytes */
+	union {
+		struct {
+			struct rte_ether_hdr eth;
+			struct rte_vlan_hdr vlan;
+		} hdr; /* 14 + 4 bytes, both 2-aligned: no padding (asserted below) */
+		uint8_t bytes[RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr)];
+	} l2;                 /* Ethernet (+ 802.1Q) header, l2_len bytes */
 };
 
-static inline void rw_hop_flush(struct rw_hop *h, struct iface_counters *stats)
+_Static_assert(sizeof(((struct rw_hop *)0)->l2) == RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr),
+	       "the L2 header template has no padding");
+
+static inline void rw_hop_flush(struct rw_hop *h, struct iface_counters *stats, uint64_t now)
 {
 	if (h->packets) {
+		nh_touch(h->neigh, now);
 		stats[h->out_id].tx_packets += h->packets;
 		stats[h->out_id].tx_bytes += h->bytes;
 		h->packets = 0;
@@ -82,7 +94,7 @@ static inline void rw_hop_flush(struct rw_hop *h, struct iface_counters *stats)
 static inline bool rw_hop_resolve(struct rw_hop *h, struct iface_counters *stats, uint32_t nh_idx, uint64_t now,
 				  const rte_edge_t *tx_edge, uint16_t ether_type)
 {
-	rw_hop_flush(h, stats);
+	rw_hop_flush(h, stats, now);
 	h->nh = UINT32_MAX;
 	struct nexthop *n = nh_neighbour(&dp.nhs[nh_idx]);
 	uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
@@ -91,16 +103,16 @@ static inline bool rw_hop_resolve(struct rw_hop *h, struct iface_counters *stats
 	const struct iface *out = iface_get(n->iface);
 	if (out == NULL || !out->up)
 		return false;
-	nh_touch(n, now);
+	h->neigh = n; /* touched if the run sends a packet, not for packets the full path takes */
 	h->out_id = out->id;
 	h->mtu = out->mtu;
 	h->edge = tx_edge[out->port];
 	h->tunnel = iface_is_tunnel(out);
-	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)h->l2_hdr;
+	struct rte_ether_hdr *eh = &h->l2.hdr.eth;
 	nh_l2_unpack(l2, &eh->dst_addr);
 	rte_ether_addr_copy(&out->mac, &eh->src_addr);
 	if (out->vlan) {
-		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eh + 1);
+		struct rte_vlan_hdr *vh = &h->l2.hdr.vlan;
 		eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
 		vh->vlan_tci = rte_cpu_to_be_16(out->vlan);
 		vh->eth_proto = rte_cpu_to_be_16(ether_type);
@@ -113,21 +125,26 @@ static inline bool rw_hop_resolve(struct rw_hop *h, struct iface_counters *stats
 	return true;
 }
 
-/* Prepend the run's L2 header (the caller checked the headroom; nothing for a tunnel's packet). */
-static inline void rw_hop_prepend(const struct rw_hop *h, struct rte_mbuf *m)
+/*
+ * Prepend the run's L2 header to m (the caller checked the headroom; nothing for a tunnel's packet) and count it as
+ * sent on the run.
+ */
+static inline void rw_hop_send(struct rw_hop *h, struct rte_mbuf *m)
 {
-	if (h->tunnel)
-		return;
-	uint8_t len = h->l2_len;
-	m->data_off -= len;
-	m->data_len += len;
-	m->pkt_len += len;
-	pkt_meta(m)->flags &= ~PKT_F_L3;
-	uint8_t *eh = rte_pktmbuf_mtod(m, uint8_t *);
-	if (likely(len == RTE_ETHER_HDR_LEN))
-		memcpy(eh, h->l2_hdr, RTE_ETHER_HDR_LEN);
-	else
-		memcpy(eh, h->l2_hdr, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr));
+	if (likely(!h->tunnel)) {
+		uint8_t len = h->l2_len;
+		m->data_off -= len;
+		m->data_len += len;
+		m->pkt_len += len;
+		pkt_meta(m)->flags &= ~PKT_F_L3;
+		uint8_t *eh = rte_pktmbuf_mtod(m, uint8_t *);
+		if (likely(len == RTE_ETHER_HDR_LEN))
+			memcpy(eh, h->l2.bytes, RTE_ETHER_HDR_LEN);
+		else
+			memcpy(eh, h->l2.bytes, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr));
+	}
+	h->packets++;
+	h->bytes += rte_pktmbuf_pkt_len(m);
 }
 
 #endif

@@ -3,7 +3,7 @@
 from harness import case, fwd_frame, icmp4_error, icmp6_error
 from scapy.layers.inet import IPOption, IPOption_RR
 from scapy.layers.inet6 import IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, IPv6ExtHdrFragment
-from topo import (IP, IPv6, TCP, UDP, ICMP, Ether, R_A, R_B, R_B200, GW_B, GW_B200, H_A, STD_ANNOUNCE, std_router,
+from topo import (IP, IPv6, TCP, UDP, ICMP, Ether, Dot1Q, R_A, R_B, R_B200, GW_B, GW_B200, H_A, STD_ANNOUNCE, std_router,
                   from_a, payload)
 
 
@@ -111,10 +111,11 @@ def fwd_ipv6(c):
 
 @case("fwd-mixed-bursts", workers=(1, 2))
 def fwd_mixed_bursts(c):
-    """Bursts that mix the fast path's packets (untagged, plain IPv4 / IPv6 to a resolved next hop) with every kind
-    it hands to the full path: options, padding, a VLAN, TTL / hop limit expiry, a bad checksum, a multicast
-    destination, a frame for another MAC. Each packet must end where the full path alone would send it, and the
-    interface counters (added once per run on the fast path) must equal the frames."""
+    """Bursts that mix the fast path's packets (plain IPv4 / IPv6 to a resolved next hop, untagged and on a VLAN
+    sub-interface, interfaces alternating) with every kind it hands to the full path: options, a priority tag, TTL /
+    hop limit expiry, a bad checksum, a multicast destination, a frame for another MAC; padding is trimmed on both.
+    Each packet must end where the full path alone would send it, and the interface counters (added once per run
+    on the fast path) must equal the frames."""
     r = std_router(c)
     frames, fwd_b, fwd_b200, errors = [], [], [], []
     drops = {"ip4_bad_checksum": 0, "ip4_mcast": 0, "eth_not_for_us": 0}
@@ -126,8 +127,10 @@ def fwd_mixed_bursts(c):
 
     for i in range(60):
         kind = i % 10
-        if kind in (0, 4, 8):  # plain IPv4, the fast path
+        if kind in (0, 4, 8):  # plain IPv4, the fast path; one in three priority-tagged (VLAN 0): the full path, on a
             f = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=30) / UDP(sport=i, dport=9) / payload(40, i))
+            if kind == 4:
+                f = Ether(src=H_A, dst=R_A) / Dot1Q(vlan=0) / f[IP]
             fwd_b.append(fwd_frame(f, R_B, GW_B))
         elif kind == 1:  # options: the full path, forwarded
             f = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), options=IPOption_RR(routers=["0.0.0.0"])) /
@@ -140,7 +143,7 @@ def fwd_mixed_bursts(c):
             short = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=9) / UDP(sport=i, dport=2) / b"x")
             f = bytes(short) + b"\0" * (60 - len(bytes(short)))
             fwd_b.append(fwd_frame(short, R_B, GW_B))
-        elif kind == 5:  # VLAN 100: the full path in, out tagged on b200
+        elif kind == 5:  # VLAN 100 (the fast path keeps a100 until the next untagged frame), out tagged on b200
             f = from_a(IP(src="10.1.0.2", dst="198.18.0.%d" % (i + 1)) / UDP() / payload(30, i), vlan=100)
             fwd_b200.append(fwd_frame(f, R_B200, GW_B200, vlan=200))
             received("a100", f)

@@ -722,6 +722,9 @@ def bad_requests(r):
         (["path-check", "in", "a", "src", "10.0.0.2", "dst", "192.0.2.1", "size", "9000"], "bad size"),
         (["path-check", "in", "a", "src", "10.0.0.2"], "missing key 'dst'"),
     ]
+    # a path check enters at a device interface, never at a tunnel's
+    ctl_ok_text(r, "interface", "add", "name", "tun9", "vrf", "main", "kind", "ipsec")
+    cases.append((["path-check", "in", "tun9", "src", "10.0.0.2", "dst", "192.0.2.1"], "'tun9' is a tunnel"))
     errs = []
     for words, want in cases:
         rc, out, err = r.ctl_text(*words)
@@ -744,6 +747,7 @@ def bad_requests(r):
     if st["file"] != os.path.join(d, "first.pcapng"):
         errs.append("status after the refused start: %s" % st)
     ctl_ok_text(r, "capture", "stop")
+    ctl_ok_text(r, "interface", "del", "name", "tun9")
     for p in ("bad.pcapng",):
         if os.path.exists(os.path.join(d, p)):
             errs.append("a refused capture left %s behind" % p)
