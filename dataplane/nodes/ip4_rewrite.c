@@ -9,15 +9,6 @@
 
 #include "dataplane/nodes/l2_rewrite.h"
 
-enum {
-	IP4_RW_NEXT_PUNT,
-	IP4_RW_NEXT_ICMP_ERROR,
-	IP4_RW_NEXT_DROP_NO_IFACE,
-	IP4_RW_NEXT_DROP_IFACE_DOWN,
-	IP4_RW_NEXT_DROP_FRAG_FAILED,
-	IP4_RW_NEXT_COUNT /* port_tx clones follow, one per port (ip4_rewrite_tx_edge) */
-};
-
 rte_edge_t ip4_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 
 #define IP4_MAX_FRAGS 8
@@ -37,7 +28,7 @@ static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, st
 	struct rte_mbuf *frags[IP4_MAX_FRAGS];
 	int n = rte_ipv4_fragment_packet(m, frags, IP4_MAX_FRAGS, out->mtu, w->frag_direct, w->frag_indirect);
 	if (n < 0) {
-		rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, m);
+		rte_node_enqueue_x1(graph, node, RW_NEXT_DROP_FRAG_FAILED, m);
 		return;
 	}
 	w->pkts_created += (uint64_t)n - 1; /* for the accounting: one packet in, n out */
@@ -48,12 +39,10 @@ static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, st
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		f->port = out->port;
-		if (!iface_is_tunnel(out) && !l2_prepend(f, out, l2, RTE_ETHER_TYPE_IPV4)) {
-			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, f);
+		if (!rw_finish_one(w, f, out, l2, RTE_ETHER_TYPE_IPV4)) {
+			rte_node_enqueue_x1(graph, node, RW_NEXT_DROP_FRAG_FAILED, f);
 			continue;
 		}
-		w->ifc_stats[out->id].tx_packets++;
-		w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(f);
 		rte_node_enqueue_x1(graph, node, ip4_rewrite_tx_edge[out->port], f);
 	}
 	rte_pktmbuf_free(m);
@@ -81,31 +70,18 @@ static __rte_always_inline void ip4_rewrite_one(struct rte_graph *graph, struct 
 	struct worker *w = ctx->w;
 	struct pkt_meta *pm = pkt_meta(m);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	struct nexthop *nh = &dp.nhs[pm->nh];
 
 	bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
 	if (unlikely(ip->time_to_live <= 1 && !local)) {
 		pkt_set_icmp(m, 11, 0, 0); /* time exceeded in transit */
-		rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_ICMP_ERROR, m);
+		rte_node_enqueue_x1(graph, node, RW_NEXT_ICMP_ERROR, m);
 		return;
 	}
-	struct nexthop *n = nh_neighbour(nh);
-	uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
-	if (unlikely(!(l2 & NH_L2_VALID))) {
-		if (n != NULL)
-			pm->nh = (uint32_t)(n - dp.nhs);
-		pm->punt_reason = PUNT_RESOLVE4;
-		rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_PUNT, m);
-		return;
-	}
-	nh_touch(n, w->now_ms);
-	const struct iface *out = iface_get(n->iface);
-	if (unlikely(out == NULL)) {
-		rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_NO_IFACE, m);
-		return;
-	}
-	if (unlikely(!out->up)) {
-		rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_IFACE_DOWN, m);
+	const struct iface *out = NULL;
+	uint64_t l2;
+	rte_edge_t e = rw_check_hop(pm, w->now_ms, PUNT_RESOLVE4, &out, &l2);
+	if (unlikely(e != RW_NEXT_COUNT)) {
+		rte_node_enqueue_x1(graph, node, e, m);
 		return;
 	}
 	pm->out_iface = out->id;
@@ -119,7 +95,7 @@ static __rte_always_inline void ip4_rewrite_one(struct rte_graph *graph, struct 
 				ip->hdr_checksum = rte_ipv4_cksum(ip);
 			}
 			pkt_set_icmp(m, 3, 4, out->mtu); /* fragmentation needed and DF set */
-			rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_ICMP_ERROR, m);
+			rte_node_enqueue_x1(graph, node, RW_NEXT_ICMP_ERROR, m);
 		} else {
 			/* Fragments go to a port_tx edge one by one: close the batch around them. */
 			batch_end(graph, node, b);
@@ -128,13 +104,10 @@ static __rte_always_inline void ip4_rewrite_one(struct rte_graph *graph, struct 
 		}
 		return;
 	}
-	/* A tunnel's packet stays at its IP header: the tunnel's function encapsulates it. */
-	if (unlikely(!iface_is_tunnel(out) && !l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV4))) {
-		rte_node_enqueue_x1(graph, node, IP4_RW_NEXT_DROP_FRAG_FAILED, m);
+	if (unlikely(!rw_finish_one(w, m, out, l2, RTE_ETHER_TYPE_IPV4))) {
+		rte_node_enqueue_x1(graph, node, RW_NEXT_DROP_FRAG_FAILED, m);
 		return;
 	}
-	w->ifc_stats[out->id].tx_packets++;
-	w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(m);
 	ctx->home_edge = ip4_rewrite_tx_edge[out->port];
 	batch_add(graph, node, b, ctx->home_edge, m);
 }
@@ -185,14 +158,14 @@ static struct rte_node_register ip4_rewrite_node = {
 	.name = NODE_IP4_REWRITE,
 	.process = ip4_rewrite_process,
 	.init = ip4_rewrite_init,
-	.nb_edges = IP4_RW_NEXT_COUNT,
+	.nb_edges = RW_NEXT_COUNT,
 	.next_nodes =
 		{
-			[IP4_RW_NEXT_PUNT] = NODE_PUNT,
-			[IP4_RW_NEXT_ICMP_ERROR] = NODE_ICMP4_ERROR,
-			[IP4_RW_NEXT_DROP_NO_IFACE] = DROP_NODE(no_iface),
-			[IP4_RW_NEXT_DROP_IFACE_DOWN] = DROP_NODE(iface_down),
-			[IP4_RW_NEXT_DROP_FRAG_FAILED] = DROP_NODE(frag_failed),
+			[RW_NEXT_PUNT] = NODE_PUNT,
+			[RW_NEXT_ICMP_ERROR] = NODE_ICMP4_ERROR,
+			[RW_NEXT_DROP_NO_IFACE] = DROP_NODE(no_iface),
+			[RW_NEXT_DROP_IFACE_DOWN] = DROP_NODE(iface_down),
+			[RW_NEXT_DROP_FRAG_FAILED] = DROP_NODE(frag_failed),
 		},
 };
 RTE_NODE_REGISTER(ip4_rewrite_node);

@@ -4,15 +4,6 @@
 
 #include "dataplane/nodes/l2_rewrite.h"
 
-enum {
-	IP6_RW_NEXT_PUNT,
-	IP6_RW_NEXT_ICMP_ERROR,
-	IP6_RW_NEXT_DROP_NO_IFACE,
-	IP6_RW_NEXT_DROP_IFACE_DOWN,
-	IP6_RW_NEXT_DROP_NO_HEADROOM,
-	IP6_RW_NEXT_COUNT /* port_tx clones follow (ip6_rewrite_tx_edge) */
-};
-
 rte_edge_t ip6_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 
 /* The home-run guess must be a port_tx edge: the other edges take packets one by one. */
@@ -37,48 +28,32 @@ static __rte_always_inline void ip6_rewrite_one(struct rte_graph *graph, struct 
 	struct worker *w = ctx->w;
 	struct pkt_meta *pm = pkt_meta(m);
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
-	struct nexthop *nh = &dp.nhs[pm->nh];
 
 	bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
 	if (unlikely(ip->hop_limits <= 1 && !local)) {
 		pkt_set_icmp(m, 3, 0, 0); /* time exceeded: hop limit exceeded in transit */
-		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
+		rte_node_enqueue_x1(graph, node, RW_NEXT_ICMP_ERROR, m);
 		return;
 	}
-	struct nexthop *n = nh_neighbour(nh);
-	uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
-	if (unlikely(!(l2 & NH_L2_VALID))) {
-		if (n != NULL)
-			pm->nh = (uint32_t)(n - dp.nhs);
-		pm->punt_reason = PUNT_RESOLVE6;
-		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_PUNT, m);
-		return;
-	}
-	nh_touch(n, w->now_ms);
-	const struct iface *out = iface_get(n->iface);
-	if (unlikely(out == NULL)) {
-		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_IFACE, m);
-		return;
-	}
-	if (unlikely(!out->up)) {
-		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_IFACE_DOWN, m);
+	const struct iface *out = NULL;
+	uint64_t l2;
+	rte_edge_t e = rw_check_hop(pm, w->now_ms, PUNT_RESOLVE6, &out, &l2);
+	if (unlikely(e != RW_NEXT_COUNT)) {
+		rte_node_enqueue_x1(graph, node, e, m);
 		return;
 	}
 	if (unlikely(rte_pktmbuf_pkt_len(m) > out->mtu)) {
 		pkt_set_icmp(m, 2, 0, out->mtu); /* packet too big */
-		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_ICMP_ERROR, m);
+		rte_node_enqueue_x1(graph, node, RW_NEXT_ICMP_ERROR, m);
 		return;
 	}
 	pm->out_iface = out->id;
 	if (likely(!local))
 		ip->hop_limits--;
-	/* A tunnel's packet stays at its IP header: the tunnel's function encapsulates it. */
-	if (unlikely(!iface_is_tunnel(out) && !l2_prepend(m, out, l2, RTE_ETHER_TYPE_IPV6))) {
-		rte_node_enqueue_x1(graph, node, IP6_RW_NEXT_DROP_NO_HEADROOM, m);
+	if (unlikely(!rw_finish_one(w, m, out, l2, RTE_ETHER_TYPE_IPV6))) {
+		rte_node_enqueue_x1(graph, node, RW_NEXT_DROP_FRAG_FAILED, m);
 		return;
 	}
-	w->ifc_stats[out->id].tx_packets++;
-	w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(m);
 	ctx->home_edge = ip6_rewrite_tx_edge[out->port];
 	batch_add(graph, node, b, ctx->home_edge, m);
 }
@@ -126,14 +101,14 @@ static struct rte_node_register ip6_rewrite_node = {
 	.name = NODE_IP6_REWRITE,
 	.process = ip6_rewrite_process,
 	.init = ip6_rewrite_init,
-	.nb_edges = IP6_RW_NEXT_COUNT,
+	.nb_edges = RW_NEXT_COUNT,
 	.next_nodes =
 		{
-			[IP6_RW_NEXT_PUNT] = NODE_PUNT,
-			[IP6_RW_NEXT_ICMP_ERROR] = NODE_ICMP6_ERROR,
-			[IP6_RW_NEXT_DROP_NO_IFACE] = DROP_NODE(no_iface),
-			[IP6_RW_NEXT_DROP_IFACE_DOWN] = DROP_NODE(iface_down),
-			[IP6_RW_NEXT_DROP_NO_HEADROOM] = DROP_NODE(frag_failed),
+			[RW_NEXT_PUNT] = NODE_PUNT,
+			[RW_NEXT_ICMP_ERROR] = NODE_ICMP6_ERROR,
+			[RW_NEXT_DROP_NO_IFACE] = DROP_NODE(no_iface),
+			[RW_NEXT_DROP_IFACE_DOWN] = DROP_NODE(iface_down),
+			[RW_NEXT_DROP_FRAG_FAILED] = DROP_NODE(frag_failed),
 		},
 };
 RTE_NODE_REGISTER(ip6_rewrite_node);

@@ -48,6 +48,54 @@ static inline bool l2_prepend(struct rte_mbuf *m, const struct iface *out, uint6
 	return true;
 }
 
+/* The edges both rewrite nodes start with; their port_tx clones follow (ip4/ip6_rewrite_tx_edge). */
+enum {
+	RW_NEXT_PUNT,             /* neighbour to resolve */
+	RW_NEXT_ICMP_ERROR,       /* time exceeded, too big */
+	RW_NEXT_DROP_NO_IFACE,
+	RW_NEXT_DROP_IFACE_DOWN,
+	RW_NEXT_DROP_FRAG_FAILED, /* no headroom for the L2 header, or IPv4 fragmentation failed */
+	RW_NEXT_COUNT
+};
+
+/*
+ * The full path's neighbour and interface checks for one packet: RW_NEXT_COUNT with *out and *l2 set (the neighbour
+ * told it is in use), or the edge that takes the packet (for a punt, pm->nh then names the entry to resolve).
+ */
+static __rte_always_inline rte_edge_t rw_check_hop(struct pkt_meta *pm, uint64_t now_ms, uint8_t punt_reason,
+						   const struct iface **out, uint64_t *l2)
+{
+	struct nexthop *n = nh_neighbour(&dp.nhs[pm->nh]);
+	*l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
+	if (unlikely(!(*l2 & NH_L2_VALID))) {
+		if (n != NULL)
+			pm->nh = (uint32_t)(n - dp.nhs);
+		pm->punt_reason = punt_reason;
+		return RW_NEXT_PUNT;
+	}
+	nh_touch(n, now_ms);
+	*out = iface_get(n->iface);
+	if (unlikely(*out == NULL))
+		return RW_NEXT_DROP_NO_IFACE;
+	if (unlikely(!(*out)->up))
+		return RW_NEXT_DROP_IFACE_DOWN;
+	return RW_NEXT_COUNT;
+}
+
+/*
+ * The full path's last step: the L2 header (none for a tunnel's packet: its function encapsulates it at the IP
+ * header) and the interface's counters. False without headroom.
+ */
+static __rte_always_inline bool rw_finish_one(struct worker *w, struct rte_mbuf *m, const struct iface *out,
+					      uint64_t l2, uint16_t ether_type)
+{
+	if (unlikely(!iface_is_tunnel(out) && !l2_prepend(m, out, l2, ether_type)))
+		return false;
+	w->ifc_stats[out->id].tx_packets++;
+	w->ifc_stats[out->id].tx_bytes += rte_pktmbuf_pkt_len(m);
+	return true;
+}
+
 /*
  * A run of packets to one next hop (the usual burst: one flow or one gateway) resolves it once: neighbour, its
  * MAC, the output interface and its checks, the L2 header to write, the port edge. Valid for one process call

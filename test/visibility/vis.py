@@ -665,6 +665,39 @@ def pathcheck_forwarding_still(r):
     expect(got == [harness.fwd_frame(f, R_B, GW_B)], "p1 sent %s" % [harness.describe(g) for g in got])
 
 
+def iface_down_dropped(r):
+    """Interface b set down: packets routed out of it (a run of three and a lone one, both families) are dropped and
+    counted as iface_down, path-check names the drop; set up again, they are forwarded."""
+    v4 = [from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (5 + i)) / UDP() / payload(40)) for i in range(4)]
+    v6 = [from_a(IPv6(src="2001:db8:a::2", dst="2001:db8:100::%d" % (5 + i)) / UDP() / payload(40)) for i in range(4)]
+    ctl_ok_text(r, "interface", "set", "name", "b", "state", "down")
+    try:
+        d0 = r.stats()["drops"].get("iface_down", 0)
+        before = len(r.tx_frames("p1"))
+        for fam in (v4, v6):
+            r.send(fam[:3])  # one burst: a run to one next hop
+            time.sleep(0.1)
+            r.send(fam[3:])
+        time.sleep(0.3)
+        d1 = r.stats()["drops"].get("iface_down", 0)
+        expect(d1 - d0 == 8, "iface_down drops %d -> %d (expected 8 more)" % (d0, d1))
+        got = r.tx_frames("p1")[before:]
+        expect(not got, "p1 sent %s while b was down" % [harness.describe(g) for g in got])
+        for src, dst, fam in (("10.0.0.2", "192.0.2.199", "4"), ("2001:db8:a::2", "2001:db8:100::199", "6")):
+            steps, v = path_check(r, "in", "a", "src", src, "dst", dst)
+            expect([n for n, _ in steps] == ["eth_input", "ip%s_lookup" % fam, "ip%s_rewrite" % fam, "drop_iface_down"]
+                   and v.startswith("verdict: dropped at ip%s_rewrite" % fam) and "(drop_iface_down)" in v,
+                   "path-check to %s with b down: %s, %r" % (dst, steps, v))
+    finally:
+        ctl_ok_text(r, "interface", "set", "name", "b", "state", "up")
+    before = len(r.tx_frames("p1"))
+    r.send(v4[:3] + v6[:3])
+    time.sleep(0.3)
+    got = r.tx_frames("p1")[before:]
+    want = [harness.fwd_frame(f, R_B, GW_B) for f in v4[:3] + v6[:3]]
+    expect(got == want, "p1 sent %s after b came up" % [harness.describe(g) for g in got])
+
+
 def group_pathcheck():
     r = new_router("pathcheck")
     try:
@@ -674,6 +707,7 @@ def group_pathcheck():
         check("path-check: not counted in show stats/drops", pathcheck_not_counted, r)
         check("path-check: not in a capture as real traffic", pathcheck_not_captured, r)
         check("path-check: forwarding unaffected", pathcheck_forwarding_still, r)
+        check("interface down: routed packets dropped as iface_down, named by path-check", iface_down_dropped, r)
     finally:
         check("path-check: daemon stops cleanly", finish, r)
 
