@@ -79,6 +79,9 @@ void ipsec_sa_sum(const struct ipsec_sa *sa, struct ipsec_sa_stats *out, uint64_
 	if (sa->dir == IPSEC_DIR_IN) {
 		out->packets += __atomic_load_n(&sa->rx_packets, __ATOMIC_RELAXED);
 		out->bytes += __atomic_load_n(&sa->rx_bytes, __ATOMIC_RELAXED);
+	} else {
+		out->packets += __atomic_load_n(&sa->tx_packets, __ATOMIC_RELAXED);
+		out->bytes += __atomic_load_n(&sa->tx_bytes, __ATOMIC_RELAXED);
 	}
 	if (lost != NULL)
 		*lost = sa->dir == IPSEC_DIR_IN ? __atomic_load_n(&sa->replay.lost, __ATOMIC_RELAXED) : 0;

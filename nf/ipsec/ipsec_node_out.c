@@ -108,8 +108,9 @@ static inline void prefetch_sa(const struct out_chunk *c, struct rte_mbuf **m, u
 	struct ipsec_sa *sa = ipsec_tunnel_out_sa_get(t);
 	if (sa == NULL)
 		return;
-	rte_prefetch0(sa); /* its first line holds the sequence counter too */
-	rte_prefetch0(&sa->stats[c->me]);
+	rte_prefetch0(sa); /* its first line holds the sequence counter too (and the packet counters of one worker) */
+	if (ipsec.n_workers > 1)
+		rte_prefetch0(&sa->stats[c->me]);
 }
 
 /* 1. Tunnel and SA. */
@@ -247,8 +248,14 @@ static void finish(struct out_chunk *c, const struct ipsec_crypto_op *op, const 
 	}
 	const struct ipsec_tunnel_params *p = o->p;
 	esp_encap_finish(m, p);
-	o->sa->stats[c->me].packets++; /* the tunnel's too (ipsec_tunnel_sum) */
-	o->sa->stats[c->me].bytes += o->len;
+	/* the tunnel's too (ipsec_tunnel_sum); one worker counts on the SA's first line, written for the sequence */
+	if (ipsec.n_workers == 1) {
+		o->sa->tx_packets++;
+		o->sa->tx_bytes += o->len;
+	} else {
+		o->sa->stats[c->me].packets++;
+		o->sa->stats[c->me].bytes += o->len;
+	}
 	c->w->cnt[IPSEC_CNT_encrypted]++;
 	if (p->udp_encap)
 		c->w->cnt[IPSEC_CNT_udp_encap_tx]++;

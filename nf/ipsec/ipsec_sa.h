@@ -11,6 +11,8 @@
  *   no pointer across loop iterations.
  * - struct ipsec_sa: immutable once published, except
  *     seq_out       any worker: atomic fetch-add (outbound SAs);
+ *     tx_packets, tx_bytes  the only worker, when there is one (outbound SAs; else stats[w]); the control thread
+ *                   reads them as it reads stats[] (torn reads tolerated);
  *     seq_exhausted set by a worker (relaxed) when it refused a packet for want of sequence numbers;
  *     expired       set by the control thread (relaxed) when a hard lifetime is reached: workers then refuse it;
  *     replay, rx_round, rx_slot, rx_packets, rx_bytes  written by the SA's owner worker only (inbound SAs; owner =
@@ -110,6 +112,8 @@ struct ipsec_sa {
 	uint8_t seq_exhausted; /* worker -> control (relaxed) */
 	uint64_t seq_limit;    /* outbound: last usable sequence number (ipsec_sa_seq_start() computes it) */
 	uint64_t seq_out;      /* outbound, any worker: last sequence number handed out (0: none); atomic fetch-add */
+	uint64_t tx_packets;   /* outbound with one worker: encrypted packets and their inner bytes, here on the line */
+	uint64_t tx_bytes;     /* each packet writes anyway (with several workers, stats[w] count them) */
 	/* ---- immutable once published, read by the control side ---- */
 	uint16_t n_workers;    /* entries of stats[] */
 	uint32_t replay_window;
@@ -126,7 +130,7 @@ struct ipsec_sa {
 	/* ---- per worker ---- */
 	struct ipsec_sa_stats stats[] __rte_cache_aligned;
 };
-_Static_assert(offsetof(struct ipsec_sa, seq_out) + sizeof(uint64_t) <= RTE_CACHE_LINE_SIZE,
+_Static_assert(offsetof(struct ipsec_sa, tx_bytes) + sizeof(uint64_t) <= RTE_CACHE_LINE_SIZE,
 	       "an SA's per-packet fields share its first line");
 _Static_assert(offsetof(struct ipsec_sa, replay.bits) - offsetof(struct ipsec_sa, rx_packets) <= RTE_CACHE_LINE_SIZE,
 	       "an inbound packet's counters, round stamp and window header share one line");
