@@ -19,7 +19,9 @@ static CTL_HANDLER(cmd_show_flow);
 static CTL_HANDLER(cmd_flow_apply);
 
 const struct ctl_cmd ctl_deploy_commands[] = {
-	{"show ports", "", "", "ports: driver, link, link changes, removed devices, rx queues and their packets",
+	{"show ports", "", "",
+	 "ports: driver, link, link changes, removed devices, RSS, IPv4 checksum check (nic or software), rx queues and"
+	 " their packets",
 	 cmd_show_ports},
 	{"show selfcheck", "", "", "the last self-check of the ports (SR-IOV VF trust, multicast, MAC filter, MTU, link)"
 	 " with the host-side fix of each finding", cmd_show_selfcheck},
@@ -37,7 +39,8 @@ const size_t ctl_deploy_n_commands = sizeof(ctl_deploy_commands) / sizeof(ctl_de
 static int cmd_show_ports(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
 {
 	struct ctl_table *t = ctl_reply_table(r, "ports", "port", "driver", "link", "#speed_mbps", "#link_downs",
-					      "#link_ups", "#changed_s_ago", "rss", "#rx_queues", "rx_queue_packets",
+					      "#link_ups", "#changed_s_ago", "rss", "rx_ip4_cksum", "#rx_queues",
+					      "rx_queue_packets",
 					      "device", NULL);
 	uint64_t now = cp_now_ms();
 	for (uint16_t i = 0; i < DP_MAX_PORTS; i++) {
@@ -55,7 +58,8 @@ static int cmd_show_ports(struct ctl_ctx *ctx, const struct ctl_args *a, struct 
 		ctl_table_row(t, p->name, ps->driver, ps->link_up > 0 ? "up" : ps->link_up == 0 ? "down" : "unknown",
 			      U64(speed, ps->speed_mbps), U64(downs, ps->link_downs), U64(ups, ps->link_ups),
 			      ps->last_change_ms ? U64(ago, (now - ps->last_change_ms) / 1000) : "-",
-			      ps->rss ? "yes" : "no", U64(nq, p->nb_rxq), qpk, device);
+			      ps->rss ? "yes" : "no", ps->rx_ip4_cksum ? "nic" : "software", U64(nq, p->nb_rxq), qpk,
+			      device);
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@ struct port_state {
 	bool host_if_gone;         /* the vdev's iface=NAME no longer exists in the kernel */
 	char host_if[32];          /* that NAME, "" when the device has none */
 	bool rss;                  /* rx queues spread by the NIC's RSS; false: by the peer (virtio) or one queue */
+	bool rx_ip4_cksum;         /* the NIC verifies IPv4 header checksums (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) */
 	char driver[32];
 };
 

@@ -184,6 +184,11 @@ static int port_configure(struct port *p, const struct conf_device *d, char *err
 		conf.intr_conf.rmv = 1;
 		rte_eth_dev_callback_register(p->port_id, RTE_ETH_EVENT_INTR_RMV, on_device_event, NULL);
 	}
+	/* The NIC's IPv4 header checksum verdict spares eth_input the sum (only "good" is trusted: see eth_input). */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+		ps->rx_ip4_cksum = true;
+	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	p->nb_rxq = d->rx_queues;

@@ -168,7 +168,9 @@ static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *
 	unsigned l3_len = len - l2_len, total;
 	rte_edge_t next;
 	if (type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
-		if (unlikely(!f->ip4_plain || !ip4_plain_ok(l3, l3_len, &total)))
+		/* The NIC's "checksum good" spares the sum; its "bad" (or none) leaves the check to the software. */
+		bool csum_good = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+		if (unlikely(!f->ip4_plain || !ip4_plain_ok(l3, l3_len, &total, csum_good)))
 			return ETH_NEXT_COUNT;
 		next = ETH_NEXT_IP4_LOOKUP;
 	} else if (type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {

@@ -140,22 +140,25 @@ static const uint8_t ip4_routable_octet[256] = {
  * length field, host order.
  *
  * The checksum test uses 2^16 = 1 (mod 0xffff): the five 32-bit words of a valid header sum to a non-zero multiple
- * of 0xffff, which is what folding to 0xffff says, without the folding.
+ * of 0xffff, which is what folding to 0xffff says, without the folding. csum_verified: the NIC checked the
+ * checksum and found it good (RTE_MBUF_F_RX_IP_CKSUM_GOOD): the test is skipped.
  */
-static inline bool ip4_plain_ok(const uint8_t *p, size_t len, unsigned *total)
+static inline bool ip4_plain_ok(const uint8_t *p, size_t len, unsigned *total, bool csum_verified)
 {
 	if (len < 20)
 		return false;
+	unsigned t = ((unsigned)p[2] << 8) | p[3];
+	*total = t;
+	bool plain = p[0] == 0x45 && t >= 20 && t <= len && (ip4_routable_octet[p[12]] & ip4_routable_octet[p[16]]);
+	if (csum_verified)
+		return plain;
 	uint64_t w01, w23;
 	uint32_t w4;
 	__builtin_memcpy(&w01, p, 8);
 	__builtin_memcpy(&w23, p + 8, 8);
 	__builtin_memcpy(&w4, p + 16, 4);
-	unsigned t = ((unsigned)p[2] << 8) | p[3];
-	*total = t;
 	uint64_t sum = (w01 & 0xffffffffu) + (w01 >> 32) + (w23 & 0xffffffffu) + (w23 >> 32) + w4;
-	return p[0] == 0x45 && t >= 20 && t <= len && (ip4_routable_octet[p[12]] & ip4_routable_octet[p[16]]) &&
-	       sum != 0 && sum % 0xffff == 0;
+	return plain && sum != 0 && sum % 0xffff == 0;
 }
 
 static inline enum ip6_verdict ip6_check(const uint8_t *p, size_t len)

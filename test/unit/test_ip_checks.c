@@ -38,10 +38,10 @@ static enum ip4_verdict ip4_check_exact(const uint8_t *p, size_t len)
 	return v;
 }
 
-static bool ip4_plain_ok_exact(const uint8_t *p, size_t len, unsigned *total)
+static bool ip4_plain_ok_exact(const uint8_t *p, size_t len, unsigned *total, bool csum_verified)
 {
 	uint8_t *c = exact_copy(p, len);
-	bool ok = ip4_plain_ok(c, len, total);
+	bool ok = ip4_plain_ok(c, len, total, csum_verified);
 	free(c);
 	return ok;
 }
@@ -284,7 +284,7 @@ static uint32_t random_v4(void)
 static void test_ip4_random_vs_reference(void)
 {
 	enum { RUNS = 100000 };
-	unsigned seen[IP4_MARTIAN_DST + 1] = {0}, plain_seen = 0;
+	unsigned seen[IP4_MARTIAN_DST + 1] = {0}, plain_seen = 0, verified_seen = 0;
 	uint8_t pkt[80];
 	for (int run = 0; run < RUNS; run++) {
 		unsigned ihl = 5 + rnd(11);
@@ -316,13 +316,29 @@ static void test_ip4_random_vs_reference(void)
 		/* The fast path's one-pass judgement: valid, no options, a destination the router forwards. */
 		unsigned total_field = 0;
 		bool plain_want = want == IP4_OK && (pkt[0] & 0xf) == 5 && pkt[16] < 224;
-		bool plain_got = ip4_plain_ok_exact(pkt, len, &total_field);
+		bool plain_got = ip4_plain_ok_exact(pkt, len, &total_field, false);
 		if (plain_got != plain_want || (plain_got && total_field != (pkt[2] * 256u + pkt[3]))) {
 			printf("\nrun %d len %zu: ip4_plain_ok %d, want %d\n", run, len, plain_got, plain_want);
 			CU_FAIL("ip4_plain_ok differs from ip4_check");
 			return;
 		}
 		plain_seen += plain_got;
+		/* With the NIC's "checksum good": the same judgement as ip4_check on the header with its checksum right. */
+		bool verified_want = false;
+		if (len >= 20 && (pkt[0] & 0xf) == 5) {
+			uint8_t fixed[sizeof(pkt)];
+			memcpy(fixed, pkt, sizeof(fixed));
+			ip4_set_checksum(fixed);
+			verified_want = naive_ip4_check(fixed, len) == IP4_OK && fixed[16] < 224;
+		}
+		bool verified_got = ip4_plain_ok_exact(pkt, len, &total_field, true);
+		if (verified_got != verified_want) {
+			printf("\nrun %d len %zu: ip4_plain_ok (checksum verified) %d, want %d\n", run, len, verified_got,
+			       verified_want);
+			CU_FAIL("ip4_plain_ok with a verified checksum differs from ip4_check");
+			return;
+		}
+		verified_seen += verified_got && !plain_got; /* a bad checksum the NIC's verdict overrides */
 	}
 	for (int v = 0; v <= IP4_MARTIAN_DST; v++) {
 		if (seen[v] < 100)
@@ -330,6 +346,7 @@ static void test_ip4_random_vs_reference(void)
 		CU_ASSERT(seen[v] >= 100);
 	}
 	CU_ASSERT(plain_seen >= 100);
+	CU_ASSERT(verified_seen >= 100);
 }
 
 /* ---- IPv6 ---- */

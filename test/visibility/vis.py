@@ -681,7 +681,8 @@ def iface_down_dropped(r):
         time.sleep(0.3)
         d1 = r.stats()["drops"].get("iface_down", 0)
         expect(d1 - d0 == 8, "iface_down drops %d -> %d (expected 8 more)" % (d0, d1))
-        got = r.tx_frames("p1")[before:]
+        fwd = {harness.fwd_frame(f, R_B, GW_B) for f in v4 + v6}
+        got = [g for g in r.tx_frames("p1")[before:] if g in fwd]  # p1 also carries rb's frames
         expect(not got, "p1 sent %s while b was down" % [harness.describe(g) for g in got])
         for src, dst, fam in (("10.0.0.2", "192.0.2.199", "4"), ("2001:db8:a::2", "2001:db8:100::199", "6")):
             steps, v = path_check(r, "in", "a", "src", src, "dst", dst)
@@ -695,7 +696,8 @@ def iface_down_dropped(r):
     time.sleep(0.3)
     got = r.tx_frames("p1")[before:]
     want = [harness.fwd_frame(f, R_B, GW_B) for f in v4[:3] + v6[:3]]
-    expect(got == want, "p1 sent %s after b came up" % [harness.describe(g) for g in got])
+    # the two families leave from two nodes: each keeps its order, not the order between them
+    expect(sorted(got) == sorted(want), "p1 sent %s after b came up" % [harness.describe(g) for g in got])
 
 
 def group_pathcheck():
