@@ -139,6 +139,18 @@ static bool eth_fast_keep(struct eth_fast *f, struct iface_counters *stats, uint
 	return true;
 }
 
+/*
+ * The NIC checked this IPv4 header's checksum and found it good (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM, dataplane/ports.c).
+ * Not trusted for a packet it parsed as a tunnel: there the flag is the inner header's, and the outer one's verdict
+ * is a separate bit. "Bad" or no verdict: the software sums the header.
+ */
+static inline bool rx_ip4_csum_good(const struct rte_mbuf *m)
+{
+	return (m->ol_flags & (RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_OUTER_IP_CKSUM_BAD)) ==
+		       RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	       (m->packet_type & RTE_PTYPE_TUNNEL_MASK) == 0;
+}
+
 /* ETH_NEXT_COUNT: not for the fast path. Decides before it writes anything but its own state. */
 static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *f, struct iface_counters *stats)
 {
@@ -168,9 +180,7 @@ static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *
 	unsigned l3_len = len - l2_len, total;
 	rte_edge_t next;
 	if (type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
-		/* The NIC's "checksum good" spares the sum; its "bad" (or none) leaves the check to the software. */
-		bool csum_good = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-		if (unlikely(!f->ip4_plain || !ip4_plain_ok(l3, l3_len, &total, csum_good)))
+		if (unlikely(!f->ip4_plain || !ip4_plain_ok(l3, l3_len, &total, rx_ip4_csum_good(m))))
 			return ETH_NEXT_COUNT;
 		next = ETH_NEXT_IP4_LOOKUP;
 	} else if (type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {

@@ -331,8 +331,9 @@ static void test_ip4_random_vs_reference(void)
 			ip4_set_checksum(fixed);
 			verified_want = naive_ip4_check(fixed, len) == IP4_OK && fixed[16] < 224;
 		}
+		total_field = 0;
 		bool verified_got = ip4_plain_ok_exact(pkt, len, &total_field, true);
-		if (verified_got != verified_want) {
+		if (verified_got != verified_want || (verified_got && total_field != (pkt[2] * 256u + pkt[3]))) {
 			printf("\nrun %d len %zu: ip4_plain_ok (checksum verified) %d, want %d\n", run, len, verified_got,
 			       verified_want);
 			CU_FAIL("ip4_plain_ok with a verified checksum differs from ip4_check");
