@@ -27,14 +27,15 @@ static inline void nh_touch(struct nexthop *n, uint64_t now_ms)
 		__atomic_store_n(&n->last_used, now_ms, __ATOMIC_RELAXED);
 }
 
-/* Prepend Ethernet (+ 802.1Q when the interface is a sub-interface). Returns false without headroom. */
-static inline bool l2_prepend(struct rte_mbuf *m, const struct iface *out, uint64_t l2, uint16_t ether_type)
+/* Bytes of the L2 header out sends with: Ethernet, + 802.1Q when the interface is a sub-interface. */
+static inline uint8_t l2_len_of(const struct iface *out)
 {
-	uint16_t len = sizeof(struct rte_ether_hdr) + (out->vlan ? sizeof(struct rte_vlan_hdr) : 0);
-	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, len);
-	if (unlikely(eh == NULL))
-		return false;
-	pkt_meta(m)->flags &= ~PKT_F_L3;
+	return sizeof(struct rte_ether_hdr) + (out->vlan ? sizeof(struct rte_vlan_hdr) : 0);
+}
+
+/* Write out's L2 header (l2_len_of(out) bytes) at eh, to the neighbour MAC packed in l2. */
+static inline void l2_write(struct rte_ether_hdr *eh, const struct iface *out, uint64_t l2, uint16_t ether_type)
+{
 	nh_l2_unpack(l2, &eh->dst_addr);
 	rte_ether_addr_copy(&out->mac, &eh->src_addr);
 	if (out->vlan) {
@@ -45,6 +46,16 @@ static inline bool l2_prepend(struct rte_mbuf *m, const struct iface *out, uint6
 	} else {
 		eh->ether_type = rte_cpu_to_be_16(ether_type);
 	}
+}
+
+/* Prepend out's L2 header. Returns false without headroom. */
+static inline bool l2_prepend(struct rte_mbuf *m, const struct iface *out, uint64_t l2, uint16_t ether_type)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, l2_len_of(out));
+	if (unlikely(eh == NULL))
+		return false;
+	pkt_meta(m)->flags &= ~PKT_F_L3;
+	l2_write(eh, out, l2, ether_type);
 	return true;
 }
 
@@ -59,27 +70,43 @@ enum {
 };
 
 /*
- * The full path's neighbour and interface checks for one packet: RW_NEXT_COUNT with *out and *l2 set (the neighbour
- * told it is in use), or the edge that takes the packet (for a punt, pm->nh then names the entry to resolve).
+ * Where next hop nh_idx sends, without side effects: its neighbour *n, the neighbour's L2 word *l2 and the output
+ * interface *out, RW_NEXT_COUNT when all is usable; else the edge for the packet (RW_NEXT_PUNT: the neighbour is
+ * not resolved, *n the entry to resolve or NULL).
  */
-static __rte_always_inline rte_edge_t rw_check_hop(struct pkt_meta *pm, uint64_t now_ms, uint8_t punt_reason,
-						   const struct iface **out, uint64_t *l2)
+static __rte_always_inline rte_edge_t rw_hop_of(uint32_t nh_idx, struct nexthop **n, const struct iface **out,
+						uint64_t *l2)
 {
-	struct nexthop *n = nh_neighbour(&dp.nhs[pm->nh]);
-	*l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
-	if (unlikely(!(*l2 & NH_L2_VALID))) {
-		if (n != NULL)
-			pm->nh = (uint32_t)(n - dp.nhs);
-		pm->punt_reason = punt_reason;
+	*n = nh_neighbour(&dp.nhs[nh_idx]);
+	*l2 = *n ? __atomic_load_n(&(*n)->l2, __ATOMIC_ACQUIRE) : 0;
+	if (unlikely(!(*l2 & NH_L2_VALID)))
 		return RW_NEXT_PUNT;
-	}
-	nh_touch(n, now_ms);
-	*out = iface_get(n->iface);
+	*out = iface_get((*n)->iface);
 	if (unlikely(*out == NULL))
 		return RW_NEXT_DROP_NO_IFACE;
 	if (unlikely(!(*out)->up))
 		return RW_NEXT_DROP_IFACE_DOWN;
 	return RW_NEXT_COUNT;
+}
+
+/*
+ * The full path's neighbour and interface checks for one packet: RW_NEXT_COUNT with *out and *l2 set, or the edge
+ * that takes the packet (for a punt, pm->nh then names the entry to resolve). A resolved neighbour is told it is in
+ * use.
+ */
+static __rte_always_inline rte_edge_t rw_check_hop(struct pkt_meta *pm, uint64_t now_ms, uint8_t punt_reason,
+						   const struct iface **out, uint64_t *l2)
+{
+	struct nexthop *n;
+	rte_edge_t e = rw_hop_of(pm->nh, &n, out, l2);
+	if (unlikely(e == RW_NEXT_PUNT)) {
+		if (n != NULL)
+			pm->nh = (uint32_t)(n - dp.nhs);
+		pm->punt_reason = punt_reason;
+		return e;
+	}
+	nh_touch(n, now_ms);
+	return e;
 }
 
 /*
@@ -144,31 +171,18 @@ static inline bool rw_hop_resolve(struct rw_hop *h, struct iface_counters *stats
 {
 	rw_hop_flush(h, stats, now);
 	h->nh = UINT32_MAX;
-	struct nexthop *n = nh_neighbour(&dp.nhs[nh_idx]);
-	uint64_t l2 = n ? __atomic_load_n(&n->l2, __ATOMIC_ACQUIRE) : 0;
-	if (!(l2 & NH_L2_VALID))
-		return false;
-	const struct iface *out = iface_get(n->iface);
-	if (out == NULL || !out->up)
+	struct nexthop *n;
+	const struct iface *out;
+	uint64_t l2;
+	if (rw_hop_of(nh_idx, &n, &out, &l2) != RW_NEXT_COUNT)
 		return false;
 	h->neigh = n; /* touched if the run sends a packet, not for packets the full path takes */
 	h->out_id = out->id;
 	h->mtu = out->mtu;
 	h->edge = tx_edge[out->port];
 	h->tunnel = iface_is_tunnel(out);
-	struct rte_ether_hdr *eh = &h->l2.hdr.eth;
-	nh_l2_unpack(l2, &eh->dst_addr);
-	rte_ether_addr_copy(&out->mac, &eh->src_addr);
-	if (out->vlan) {
-		struct rte_vlan_hdr *vh = &h->l2.hdr.vlan;
-		eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
-		vh->vlan_tci = rte_cpu_to_be_16(out->vlan);
-		vh->eth_proto = rte_cpu_to_be_16(ether_type);
-		h->l2_len = sizeof(*eh) + sizeof(*vh);
-	} else {
-		eh->ether_type = rte_cpu_to_be_16(ether_type);
-		h->l2_len = sizeof(*eh);
-	}
+	l2_write(&h->l2.hdr.eth, out, l2, ether_type); /* hdr.vlan follows hdr.eth unpadded (asserted above) */
+	h->l2_len = l2_len_of(out);
 	h->nh = nh_idx;
 	return true;
 }
