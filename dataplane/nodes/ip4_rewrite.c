@@ -113,8 +113,9 @@ static __rte_always_inline void ip4_rewrite_one(struct rte_graph *graph, struct 
 }
 
 /*
- * The plain packet (forwarded, TTL left, fits the MTU, headroom for L2) of a resolved next hop takes the run's
- * resolution; the others, and every packet of a next hop that does not resolve, take ip4_rewrite_one().
+ * The plain packet (forwarded with TTL left, or the router's own; fits the MTU; headroom for L2) of a resolved next
+ * hop takes the run's resolution; the others, and every packet of a next hop that does not resolve, take
+ * ip4_rewrite_one().
  */
 static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
@@ -137,13 +138,16 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			ip4_rewrite_one(graph, node, &b, m, nb_objs - i);
 			continue;
 		}
-		if (unlikely((pm->flags & PKT_F_LOCAL_ORIGIN) || ip->time_to_live <= 1 ||
+		/* the router's own packets (ICMP errors, encapsulations: every IPsec packet out) keep their TTL */
+		bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
+		if (unlikely((ip->time_to_live <= 1 && !local) ||
 			     rte_pktmbuf_pkt_len(m) > hop.mtu || rte_pktmbuf_headroom(m) < hop.l2_len)) {
 			ip4_rewrite_one(graph, node, &b, m, nb_objs - i);
 			continue;
 		}
 		pm->out_iface = hop.out_id;
-		ttl_decrement(ip);
+		if (likely(!local))
+			ttl_decrement(ip);
 		rw_hop_send(&hop, m);
 		batch_add(graph, node, &b, hop.edge, m);
 	}

@@ -80,13 +80,16 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			ip6_rewrite_one(graph, node, &b, m);
 			continue;
 		}
-		if (unlikely((pm->flags & PKT_F_LOCAL_ORIGIN) || ip->hop_limits <= 1 ||
+		/* the router's own packets (ICMP errors, encapsulations: every IPsec packet out) keep their hop limit */
+		bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
+		if (unlikely((ip->hop_limits <= 1 && !local) ||
 			     rte_pktmbuf_pkt_len(m) > hop.mtu || rte_pktmbuf_headroom(m) < hop.l2_len)) {
 			ip6_rewrite_one(graph, node, &b, m);
 			continue;
 		}
 		pm->out_iface = hop.out_id;
-		ip->hop_limits--;
+		if (likely(!local))
+			ip->hop_limits--;
 		rw_hop_send(&hop, m);
 		batch_add(graph, node, &b, hop.edge, m);
 	}
