@@ -47,10 +47,6 @@ static inline bool ipsec_alg_is_gcm(uint8_t alg)
 }
 
 /*
- * Expand key (GCM: AES key || 4-byte salt; CBC: AES key) and auth_key (CBC: the 32-byte HMAC-SHA-256 key; GCM: NULL,
- * 0) for alg into k. 0, or -1 with err (never quoting key material). Control thread (uses its own IMB_MGR).
- */
-/*
  * Byte i (0..4) of a span of len bytes (1..256) that ipsec_crypto.c requests when it prefetches a key's span
  * without a loop: together the five reach every cache line of the span, whatever its alignment, and nothing past
  * it (test_ipsec_crypto.c).
@@ -61,6 +57,10 @@ static inline size_t ipsec_span256_probe(size_t len, unsigned i)
 	return at < len - 1 ? at : len - 1;
 }
 
+/*
+ * Expand key (GCM: AES key || 4-byte salt; CBC: AES key) and auth_key (CBC: the 32-byte HMAC-SHA-256 key; GCM: NULL,
+ * 0) for alg into k. 0, or -1 with err (never quoting key material). Control thread (uses its own IMB_MGR).
+ */
 int ipsec_crypto_key_init(struct ipsec_crypto_key *k, uint8_t alg, const uint8_t *key, size_t key_len,
 			  const uint8_t *auth_key, size_t auth_key_len, char *err, size_t errlen);
 /* HMAC-SHA-256 inner/outer states of a key of len <= 64 bytes (RFC 2104), as the jobs take them. 0 or -1. */

@@ -371,7 +371,7 @@ static void test_span_probes(void)
 		}
 	}
 	CU_ASSERT_EQUAL(bad, 0);
-	/* the spans of this file's callers: AES-128 and -256 round keys, GCM's GHASH powers, the two HMAC states */
+	/* the spans ipsec_crypto.c requests: AES-128 and -256 round keys, GHASH powers (non-VAES) */
 	CU_ASSERT_EQUAL(ipsec_span256_probe(176, 3), 175);
 	CU_ASSERT_EQUAL(ipsec_span256_probe(240, 3), 192);
 	CU_ASSERT_EQUAL(ipsec_span256_probe(256, 4), 255);
