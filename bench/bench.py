@@ -1513,6 +1513,16 @@ def print_ipsec(rows, w):
                  fmt(r.get("mpps_ratio")), ipsec_target_text(r)))
 
 
+def print_crypto_alone(rows, w, markdown=False):
+    if not rows:
+        return
+    w("\n%sintel-ipsec-mb alone%s (bench/imb_keys.c: the library calls npsd makes, keys used in a shuffled even "
+      "spread,\ntheir lines requested ahead as npsd does, 4 MiB streamed alongside as net_pcap does; message = the "
+      "ESP payload\nof the 64-byte, IMIX middle and 1420-byte cases):\n" % (("**", "**") if markdown else ("", "")))
+    for line in crypto_alone_text(rows):
+        w("%s%s\n" % ("- " if markdown else "  ", line))
+
+
 def lookup_cycles(nodes):
     """Cycles per forwarded packet of the lookup nodes (ip4_lookup, ip6_lookup, ...) of a window."""
     v = [x["cycles_per_forwarded_packet"] for n, x in nodes.items() if "lookup" in n]
@@ -1682,6 +1692,7 @@ def markdown(path, out):
                 fmt(share * 100 if share is not None else None, 0), r.get("secgw_mode") or "–",
                 fmt(r.get("secgw_mpps")), fmt(r.get("secgw_gbps"), 1), fmt(r.get("secgw_cpp_core"), 0),
                 fmt(r.get("mpps_ratio")), fmt(r.get("speed_probe")), ipsec_target_text(r, True)))
+        print_crypto_alone(m.get("crypto_alone"), w, markdown=True)
     w("\nPer-node cycles per forwarded packet (median window):\n\n| scenario | size | nodes |\n|---|---|---|\n")
     for r in results:
         if r["app"] == "npsd":
@@ -1746,6 +1757,8 @@ def main():
                     "after every case; omitted = not measured")
     ap.add_argument("--memlat", help="memlat binary (bench/memlat.c): load latency of the worker's CPU, before and "
                     "after the cases; omitted = not measured")
+    ap.add_argument("--imb-keys", help="imb_keys binary (bench/imb_keys.c): intel-ipsec-mb alone, one key against "
+                    "1000, with the IPsec scenarios and in the smoke run; omitted = not measured")
     ap.add_argument("--data", required=True, help="directory for generated pcaps and route files")
     ap.add_argument("--results", required=True)
     ap.add_argument("--scenarios")
@@ -1832,6 +1845,10 @@ def main():
     setup(opts)
     info = host_info(opts, opts.tsc_hz)
     info["memory_latency_start"] = memory_latency(opts)
+    if any(a == "npsd" and scenario(n) and scenario(n)["ipsec"] for a, n, _ in cases):
+        info["crypto_alone"] = crypto_alone(opts, [s for a, n, s in cases if scenario(n) and scenario(n)["ipsec"]])
+        for line in crypto_alone_text(info["crypto_alone"] or []):
+            log("intel-ipsec-mb alone, " + line)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_json = os.path.join(opts.results, "bench-%s.json" % stamp)
     if two:
@@ -1910,6 +1927,7 @@ def main():
             print_scale(scale, sys.stdout.write)
     else:
         print_tables(results, scale_table(results, failures), sys.stdout)
+        print_crypto_alone(info.get("crypto_alone"), sys.stdout.write)
     if failures:
         print("\nFailed cases:")
         for f in failures:
@@ -1948,6 +1966,54 @@ def memory_latency(opts):
         return lat if all(v > 0 for v in lat.values()) else None
     except (OSError, ValueError, KeyError, subprocess.SubprocessError):
         return None
+
+
+# The ESP payload the cipher covers for each IPsec size: the inner packet + 2 trailer bytes, padded to 4 (64: a
+# 46-byte inner packet; imix's middle size, 576; 1420).
+CRYPTO_ALONE_LENGTHS = {"64": 48, "imix": 580, "1420": 1424}
+
+
+def crypto_alone(opts, sizes, messages=1000000, rounds=5):
+    """intel-ipsec-mb alone (bench/imb_keys.c on the worker's CPU): cycles per message of AES-GCM-128 and of
+    AES-128-CBC + HMAC-SHA-256 with one key and with 1000, the keys requested ahead as npsd does and 4 MiB streamed
+    alongside (as net_pcap streams its file): [{alg, len, keys, cycles, min, max, ratio}], or None. What 1000 tunnels
+    cost the library itself."""
+    lens = sorted({CRYPTO_ALONE_LENGTHS[s] for s in sizes if s in CRYPTO_ALONE_LENGTHS})
+    if not opts.imb_keys or not lens:
+        return None
+    try:
+        out = subprocess.run(["taskset", "-c", "1", opts.imb_keys, "-a", "gcm,cbc", "-k", "1,1000",
+                              "-s", ",".join(map(str, lens)),
+                              "-d", "1", "-m", "4096", "-n", str(messages), "-r", str(rounds)],
+                             capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    rows = []
+    for line in out.stdout.splitlines():
+        if line.startswith("#"):
+            continue
+        f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+        try:
+            cyc = [float(x) for x in line.split("cycles=")[1].split()[:3]]
+            rows.append({"alg": f["alg"], "len": int(f["len"]), "keys": int(f["keys"]), "cycles": cyc[0],
+                         "min": cyc[1], "max": cyc[2], "ratio": float(f["ratio"])})
+        except (KeyError, IndexError, ValueError):
+            return None
+    return rows if out.returncode == 0 and len(rows) == 4 * len(lens) else None
+
+
+CRYPTO_ALONE_ALGS = {"gcm": "AES-GCM-128", "cbc": "AES-128-CBC + HMAC-SHA-256"}
+
+
+def crypto_alone_text(rows):
+    """One line per algorithm and message length: cycles per message with 1 and 1000 keys, and the difference."""
+    out = []
+    for r1 in [r for r in rows if r["keys"] == 1]:
+        rk = next(r for r in rows if (r["alg"], r["len"]) == (r1["alg"], r1["len"]) and r["keys"] != 1)
+        out.append("%s, %d B: %.1f / %.1f cycles per message with 1 / %d keys (%+.1f %%)"
+                   % (CRYPTO_ALONE_ALGS.get(r1["alg"], r1["alg"]), r1["len"], r1["cycles"], rk["cycles"], rk["keys"],
+                      (rk["ratio"] - 1) * 100))
+    return out
 
 
 SPEED_DRIFT = 0.10  # probes further apart than this: the two cases ran on a differently loaded host
@@ -2084,6 +2150,15 @@ def smoke(opts):
                                                                                  "percentiles produced" % what)
         except (BenchError, subprocess.SubprocessError, OSError) as e:
             check(False, "two-process run: %s" % e)
+    # The crypto library alone (bench/imb_keys.c): a short run, figures produced for both key counts.
+    if opts.imb_keys:
+        rows = crypto_alone(opts, ["64"], messages=20000, rounds=1)
+        for line in crypto_alone_text(rows or []):
+            print("smoke: intel-ipsec-mb alone, " + line)
+        check(rows is not None and all(r["cycles"] > 0 for r in rows) and
+              [(r["alg"], r["keys"]) for r in rows] == [("gcm", 1), ("gcm", 1000), ("cbc", 1), ("cbc", 1000)] and
+              all(r["ratio"] == 1.0 for r in rows if r["keys"] == 1),
+              "crypto alone: imb_keys measured both algorithms with 1 and 1000 keys")
     print("smoke: %s in %.0f s" % ("FAILED (%d)" % len(fails) if fails else "passed", time.monotonic() - t0))
     if not fails:
         shutil.rmtree(opts.workdir, ignore_errors=True)

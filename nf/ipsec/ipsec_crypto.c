@@ -169,11 +169,6 @@ static inline void prefetch_bytes(const void *p, size_t len)
  * The same for 1 <= len <= 256 (at most 5 lines) without the loop: five requests, some for one line. With a key per
  * packet (1000 tunnels, GCM, 64 B) this took 31 instructions a packet off the loop's cost (callgrind).
  */
-_Static_assert(sizeof(((struct ipsec_crypto_key *)0)->cbc.enc) <= 256 &&
-		       sizeof(((struct ipsec_crypto_key *)0)->gcm.expanded_keys) <= 256 &&
-		       sizeof(((struct ipsec_crypto_key *)0)->cbc.ipad) + sizeof(((struct ipsec_crypto_key *)0)->cbc.opad) <= 256,
-	       "every span prefetch_span256 is given fits its five probes");
-
 static inline void prefetch_span256(const void *p, size_t len)
 {
 	const uint8_t *b = (const uint8_t *)p;
@@ -183,6 +178,11 @@ static inline void prefetch_span256(const void *p, size_t len)
 	rte_prefetch0(b + ipsec_span256_probe(len, 3));
 	rte_prefetch0(b + ipsec_span256_probe(len, 4));
 }
+
+_Static_assert(sizeof(((struct ipsec_crypto_key *)0)->cbc.enc) <= 256 &&
+		       sizeof(((struct ipsec_crypto_key *)0)->gcm.expanded_keys) <= 256 &&
+		       sizeof(((struct ipsec_crypto_key *)0)->cbc.ipad) + sizeof(((struct ipsec_crypto_key *)0)->cbc.opad) <= 256,
+	       "every span prefetch_span256 is given fits its five probes");
 
 /*
  * The lines of its key a GCM op will read, fetched while the op before it runs: with a thousand tunnels the 1 KiB of
