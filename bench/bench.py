@@ -1973,7 +1973,7 @@ def memory_latency(opts):
 CRYPTO_ALONE_LENGTHS = {"64": 48, "imix": 580, "1420": 1424}
 
 
-def crypto_alone(opts, sizes, messages=1000000, rounds=5):
+def crypto_alone(opts, sizes, messages=500000, rounds=9):
     """intel-ipsec-mb alone (bench/imb_keys.c on the worker's CPU): cycles per message of AES-GCM-128 and of
     AES-128-CBC + HMAC-SHA-256 with one key and with 1000, the keys requested ahead as npsd does and 4 MiB streamed
     alongside (as net_pcap streams its file): [{alg, len, keys, cycles, min, max, ratio}], or None. What 1000 tunnels

@@ -14,7 +14,8 @@
  *   -n 2000000     messages per measurement
  *   -r 5           measurements (median, min, max)
  * Output: one line per case, "alg=A keys=K len=L dist=D stream_kib=S cycles=median min max ratio=R" (TSC cycles per
- * message), R against the first key count of the same case. Pin it (taskset -c 1) and keep the sibling idle.
+ * message), R against the first key count of the same case (the key counts run in turns; R is the median of the
+ * rounds' ratios). Pin it (taskset -c 1) and keep the sibling idle.
  * CBC: L is padded to whole blocks; the cipher covers a 16-byte IV block + L, the HMAC 8 + 16 + L bytes (ESP header,
  * IV, payload), as npsd lays them out; its keys are requested while the burst's jobs are laid out (as npsd does)
  * whatever distance -d gives beyond 0.
@@ -184,33 +185,54 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* One case (algorithm, length, distance, stream) at every key count; its lines of output. */
-static void measure_case(struct run_cfg *c, bool gcm, const long *keys_l, int nk, long rounds, uint64_t *seed)
+static int cmp_double(const void *a, const void *b)
 {
-	uint16_t *order = c->order;
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+#define MAX_ROUNDS 64
+
+/*
+ * One case (algorithm, length, distance, stream) at every key count, and its lines of output. The key counts take
+ * turns round by round, so that a host whose speed drifts over seconds slows them alike; the ratio is the median of
+ * the rounds' ratios. orders: ORDER_LEN entries per key count.
+ */
+static void measure_case(struct run_cfg *c, bool gcm, const long *keys_l, int nk, long rounds, uint16_t *orders,
+			 uint64_t *seed)
+{
 	uint64_t (*run)(const struct run_cfg *) = gcm ? run_once : run_once_cbc;
-	double base = 0;
+	static uint64_t t[MAX_LIST][MAX_ROUNDS];
+	long r = rounds < MAX_ROUNDS ? rounds : MAX_ROUNDS;
 	for (int k = 0; k < nk; k++) {
 		/* an even spread of keys_l[k] keys, shuffled (Fisher-Yates) */
+		uint16_t *order = orders + (size_t)k * ORDER_LEN;
 		for (long i = 0; i < ORDER_LEN; i++)
 			order[i] = (uint16_t)(i % keys_l[k]);
 		for (long i = ORDER_LEN - 1; i > 0; i--) {
 			long j = (long)(xorshift(seed) % (uint64_t)(i + 1));
-			uint16_t t = order[i];
+			uint16_t x = order[i];
 			order[i] = order[j];
-			order[j] = t;
+			order[j] = x;
 		}
-		uint64_t t[64];
-		long r = rounds < 64 ? rounds : 64;
+		c->order = order;
 		run(c); /* warm */
+	}
+	for (long i = 0; i < r; i++)
+		for (int k = 0; k < nk; k++) {
+			c->order = orders + (size_t)k * ORDER_LEN;
+			t[k][i] = run(c);
+		}
+	for (int k = 0; k < nk; k++) {
+		double ratio[MAX_ROUNDS];
 		for (long i = 0; i < r; i++)
-			t[i] = run(c);
-		qsort(t, (size_t)r, sizeof(t[0]), cmp_u64);
-		double med = (double)t[r / 2] / (double)c->msgs;
-		if (k == 0)
-			base = med;
+			ratio[i] = (double)t[k][i] / (double)t[0][i];
+		qsort(ratio, (size_t)r, sizeof(ratio[0]), cmp_double);
+		qsort(t[k], (size_t)r, sizeof(t[k][0]), cmp_u64);
 		printf("alg=%s keys=%ld len=%zu dist=%ld stream_kib=%zu cycles=%.1f %.1f %.1f ratio=%.3f\n",
-		       gcm ? "gcm" : "cbc", keys_l[k], c->len, c->dist, c->stream_len / 1024, med,
-		       (double)t[0] / (double)c->msgs, (double)t[r - 1] / (double)c->msgs, med / base);
+		       gcm ? "gcm" : "cbc", keys_l[k], c->len, c->dist, c->stream_len / 1024,
+		       (double)t[k][r / 2] / (double)c->msgs, (double)t[k][0] / (double)c->msgs,
+		       (double)t[k][r - 1] / (double)c->msgs, ratio[r / 2]);
 		fflush(stdout);
 	}
 }
@@ -284,10 +306,10 @@ int main(int argc, char **argv)
 	int vaes = mb->used_arch == IMB_ARCH_AVX512 && (mb->features & IMB_FEATURE_VAES) != 0;
 	struct gcm_key_data *keys = aligned_alloc(64, sizeof(*keys) * (size_t)max_keys);
 	struct cbc_key *cbc_keys = aligned_alloc(64, sizeof(*cbc_keys) * (size_t)max_keys);
-	uint16_t *order = malloc(sizeof(*order) * ORDER_LEN);
+	uint16_t *orders = malloc(sizeof(*orders) * ORDER_LEN * (size_t)nk);
 	uint8_t(*bufs)[2048] = aligned_alloc(64, sizeof(*bufs) * BUFS);
 	uint8_t *stream = max_stream ? aligned_alloc(64, (size_t)max_stream * 1024) : NULL;
-	if (keys == NULL || cbc_keys == NULL || order == NULL || bufs == NULL || (max_stream && stream == NULL)) {
+	if (keys == NULL || cbc_keys == NULL || orders == NULL || bufs == NULL || (max_stream && stream == NULL)) {
 		fprintf(stderr, "imb_keys: out of memory\n");
 		return 1;
 	}
@@ -319,16 +341,16 @@ int main(int argc, char **argv)
 		for (int s = 0; s < nl; s++)
 			for (int d = 0; d < nd; d++)
 				for (int m = 0; m < ns; m++) {
-					struct run_cfg c = {.mb = mb, .keys = keys, .cbc_keys = cbc_keys, .order = order,
+					struct run_cfg c = {.mb = mb, .keys = keys, .cbc_keys = cbc_keys, .order = orders,
 							    .bufs = bufs, .stream = stream,
 							    .stream_len = (size_t)streams[m] * 1024, .len = (size_t)lens[s],
 							    .dist = dists[d], .msgs = msgs, .vaes = vaes};
-					measure_case(&c, a == 0, keys_l, nk, rounds, &seed);
+					measure_case(&c, a == 0, keys_l, nk, rounds, orders, &seed);
 				}
 	}
 	free(stream);
 	free(bufs);
-	free(order);
+	free(orders);
 	free(cbc_keys);
 	free(keys);
 	free_mb_mgr(mb);
