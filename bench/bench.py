@@ -1003,44 +1003,57 @@ def run_npsd(opts, name, sc, size, tsc_hz, seq):
     return res
 
 
+TURN_APPS = ("npsd", "secgw")  # the order within a round
+
+
 def in_turns(cases, app, name, size):
-    """The scenarios that run in turns with (app, name, size), fewest tunnels first, or None: npsd's IPsec cases of
-    one direction, algorithm and size with different tunnel counts (1 and 1000), when two or more are in the run."""
-    sc = scenario(name) if app == "npsd" else None
+    """The cases that run in turns with (app, name, size), as (app, scenario) in round order (npsd first, fewest
+    tunnels first), or None: the IPsec cases of one direction, algorithm and size, npsd's and ipsec-secgw's, with 1
+    and 1000 tunnels, when two or more are in the run."""
+    sc = scenario(name) if app in TURN_APPS else None
     if not sc or not sc["ipsec"]:
         return None
     base = name.rsplit("-", 1)[0]
-    group = [n for a, n, s in cases if a == app and s == size and n.rsplit("-", 1)[0] == base
+    group = [(a, n) for a, n, s in cases if a in TURN_APPS and s == size and n.rsplit("-", 1)[0] == base
              and scenario(n) and scenario(n)["ipsec"]]
-    group.sort(key=lambda n: scenario(n)["ipsec"]["tunnels"])
+    group.sort(key=lambda m: (TURN_APPS.index(m[0]), scenario(m[1])["ipsec"]["tunnels"]))
     return group if len(group) > 1 else None
 
 
-def run_npsd_in_turns(opts, names, size, tsc_hz, seq):
-    """npsd on the scenarios names (an IPsec pair: 1 and 1000 tunnels, same direction, algorithm and size) in turns:
-    opts.runs rounds, each a fresh npsd per scenario measuring one window, so that a host whose speed drifts over
-    minutes weighs on every scenario alike. One result per name: its rounds' windows, the profile (per-node cycles)
-    of its median round; each after the first also gets the rounds' paired ratios of core cycles per packet against
-    the first ("paired_cpp_ratio"), which the 1000-tunnel verdict reads."""
+def run_in_turns(opts, members, size, tsc_hz, seq):
+    """The cases members ((app, scenario): an IPsec direction, algorithm and size with 1 and 1000 tunnels, npsd's
+    and ipsec-secgw's) in turns: opts.runs rounds, each a fresh process per case measuring one window, so that a host
+    whose speed drifts over minutes weighs on every case alike. One result per member: its rounds' windows, the
+    profile (npsd's per-node cycles) of its median round, and the rounds' paired ratios the verdicts read: a npsd
+    case with more tunnels than the first gets "paired_cpp_ratio" (its core cycles per packet over the first's), a
+    npsd case with an ipsec-secgw twin "paired_secgw_ratio" (its Mpps over the twin's)."""
     one = copy.copy(opts)
     one.runs = 1
-    rounds = {n: [] for n in names}
+    fns = {"npsd": run_npsd, "secgw": run_secgw}
+    rounds = {m: [] for m in members}
     for r in range(opts.runs):
-        for i, n in enumerate(names):
-            rounds[n].append(run_npsd(one, n, scenario(n), size, tsc_hz, seq * 1000 + r * len(names) + i))
+        for i, (app, n) in enumerate(members):
+            rounds[(app, n)].append(fns[app](one, n, scenario(n), size, tsc_hz, seq * 1000 + r * len(members) + i))
+
+    def per_round(m, key):
+        return [x["windows"][0][key] for x in rounds[m]]
     out = []
-    for n in names:
-        rs = rounds[n]
-        cpp = [x["windows"][0]["cpp_core"] for x in rs]
+    for m in members:
+        rs = rounds[m]
         res = dict(sorted(rs, key=lambda x: x["windows"][0]["cpp_core"])[len(rs) // 2])  # the median round
         res["windows"] = [x["windows"][0] for x in rs]
         res["summary"] = summarize(res["windows"], [k for k in rs[0]["summary"] if k not in NODE_KEYS])
-        res["summary"].update(summarize([res["profile_window"]], NODE_KEYS))
+        if "profile_window" in res:
+            res["summary"].update(summarize([res["profile_window"]], NODE_KEYS))
         res["warnings"] = list(dict.fromkeys(w for x in rs for w in x["warnings"]))
-        res["rounds"] = {"count": len(rs), "cpp_core": cpp, "in_turns_with": [m for m in names if m != n]}
-        if n != names[0]:
-            first = [x["windows"][0]["cpp_core"] for x in rounds[names[0]]]
-            res["paired_cpp_ratio"] = [a / b for a, b in zip(cpp, first)]
+        res["rounds"] = {"count": len(rs), "cpp_core": per_round(m, "cpp_core"),
+                         "in_turns_with": ["%s %s" % x for x in members if x != m]}
+        first = members[0]
+        if m[0] == "npsd" and m != first and first[0] == "npsd":
+            res["paired_cpp_ratio"] = [a / b for a, b in zip(per_round(m, "cpp_core"), per_round(first, "cpp_core"))]
+        twin = ("secgw", m[1])
+        if m[0] == "npsd" and twin in rounds:
+            res["paired_secgw_ratio"] = [a / b for a, b in zip(per_round(m, "mpps"), per_round(twin, "mpps"))]
         out.append(res)
     return out
 
@@ -1463,6 +1476,9 @@ def ipsec_table(results):
                         "secgw_on_cpu_share": med(g, "worker_on_cpu_share")})
         if r is not None and g is not None:
             row["mpps_ratio"] = row["mpps"] / row["secgw_mpps"]
+            if r.get("paired_secgw_ratio"):  # the two ran in turns: the rounds' paired ratios, less drift-prone
+                row["mpps_ratio_medians"] = row["mpps_ratio"]
+                row["mpps_ratio"] = statistics.median(r["paired_secgw_ratio"])
             row["secgw_speed_differs"] = speeds_differ(r, g)
             if row["cpp_on_cpu"] and row["secgw_cpp_on_cpu"]:
                 row["on_cpu_ratio"] = row["secgw_cpp_on_cpu"] / row["cpp_on_cpu"]
@@ -1898,6 +1914,8 @@ def main():
         info["crypto_alone"] = crypto_alone(opts, [s for a, n, s in cases if scenario(n) and scenario(n)["ipsec"]])
         for line in crypto_alone_text(info["crypto_alone"] or []):
             log("intel-ipsec-mb alone, " + line)
+        if opts.imb_keys and info["crypto_alone"] is None:
+            log("intel-ipsec-mb alone: not measured (%s failed or printed something unexpected)" % opts.imb_keys)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_json = os.path.join(opts.results, "bench-%s.json" % stamp)
     if two:
@@ -1939,30 +1957,32 @@ def main():
         sc = scenario(name) if app != "testpmd" else None
         turns = in_turns(cases, app, name, size)
         if turns:
-            log("[%d-%d/%d] %s %s %s in turns, %d rounds of one window (%s)"
-                % (seq + 1, seq + len(turns), len(cases), app, " and ".join(turns), size, opts.runs,
-                   "; ".join(scenario(n)["doc"] for n in turns)))
+            log("[%d/%d] in turns, %d rounds of one window each: %s, %s (%s)"
+                % (seq + 1, len(cases), opts.runs, ", ".join("%s %s" % m for m in turns), size,
+                   scenario(name)["doc"].split(", 1")[0]))
             try:
                 before = cpu_speed(opts)
-                rs = run_npsd_in_turns(opts, turns, size, opts.tsc_hz, seq)
+                rs = run_in_turns(opts, turns, size, opts.tsc_hz, seq)
                 speed = {"before": before, "after": cpu_speed(opts)} if before is not None else None
                 for r in rs:
                     if speed:
                         r["host_speed"] = speed
-                    log("        %s: %.2f Mpps  %.0f cycles/packet (core), rounds %s%s%s" % (
-                        r["scenario"], r["summary"]["mpps"]["median"], r["summary"]["cpp_core"]["median"],
+                    log("        %s %s: %.2f Mpps  %.0f cycles/packet (core), rounds %s%s%s%s" % (
+                        r["app"], r["scenario"], r["summary"]["mpps"]["median"], r["summary"]["cpp_core"]["median"],
                         " ".join("%.0f" % x for x in r["rounds"]["cpp_core"]),
-                        "; paired ratio %s" % " ".join("%.3f" % x for x in r["paired_cpp_ratio"])
+                        "; against 1 tunnel %s" % " ".join("%.3f" % x for x in r["paired_cpp_ratio"])
                         if r.get("paired_cpp_ratio") else "",
+                        "; Mpps against ipsec-secgw %s" % " ".join("%.2f" % x for x in r["paired_secgw_ratio"])
+                        if r.get("paired_secgw_ratio") else "",
                         "".join("\n        WARNING " + x for x in r["warnings"])))
                     results.append(r)
             except (BenchError, subprocess.SubprocessError, OSError) as e:
                 log("        FAILED: %s" % e)
-                failures += [{"app": app, "scenario": n, "size": size, "error": str(e)} for n in turns]
+                failures += [{"app": a, "scenario": n, "size": size, "error": str(e)} for a, n in turns]
             except Exception as e:  # a bug here: keep the other cases
                 traceback.print_exc()
-                failures += [{"app": app, "scenario": n, "size": size, "error": str(e)} for n in turns]
-            done.update((app, n, size) for n in turns)
+                failures += [{"app": a, "scenario": n, "size": size, "error": str(e)} for a, n in turns]
+            done.update((a, n, size) for a, n in turns)
             save()
             continue
         log("[%d/%d] %s %s %s (%s)" % (seq + 1, len(cases), app, name, size,
