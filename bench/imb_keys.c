@@ -334,16 +334,17 @@ int main(int argc, char **argv)
 	       mb->used_arch == IMB_ARCH_AVX512 ? "avx512" : mb->used_arch == IMB_ARCH_AVX2 ? "avx2" : "other",
 	       vaes ? "+vaes" : "", sizeof(*keys), msgs, rounds);
 
+	struct run_cfg c = {.mb = mb, .keys = keys, .cbc_keys = cbc_keys, .order = orders, .bufs = bufs,
+			    .stream = stream, .msgs = msgs, .vaes = vaes};
 	for (int a = 0; a < 2; a++) {
 		if (!(a == 0 ? do_gcm : do_cbc))
 			continue;
 		for (int s = 0; s < nl; s++)
 			for (int d = 0; d < nd; d++)
 				for (int m = 0; m < ns; m++) {
-					struct run_cfg c = {.mb = mb, .keys = keys, .cbc_keys = cbc_keys, .order = orders,
-							    .bufs = bufs, .stream = stream,
-							    .stream_len = (size_t)streams[m] * 1024, .len = (size_t)lens[s],
-							    .dist = dists[d], .msgs = msgs, .vaes = vaes};
+					c.len = (size_t)lens[s];
+					c.dist = dists[d];
+					c.stream_len = (size_t)streams[m] * 1024;
 					measure_case(&c, a == 0, keys_l, nk, rounds, orders, &seed);
 				}
 	}

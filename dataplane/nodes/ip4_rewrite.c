@@ -138,7 +138,10 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			ip4_rewrite_one(graph, node, &b, m, nb_objs - i);
 			continue;
 		}
-		/* the router's own packets (ICMP errors, echo replies, firewall rejects, encapsulations) keep their TTL */
+		/*
+		 * the router's own packets (ICMP errors, echo replies, firewall rejects, encapsulations) keep their
+		 * TTL
+		 */
 		bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
 		if (unlikely((ip->time_to_live <= 1 && !local) ||
 			     rte_pktmbuf_pkt_len(m) > hop.mtu || rte_pktmbuf_headroom(m) < hop.l2_len)) {

@@ -80,7 +80,10 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 			ip6_rewrite_one(graph, node, &b, m);
 			continue;
 		}
-		/* the router's own packets (ICMP errors, echo replies, firewall rejects, encapsulations) keep their hop limit */
+		/*
+		 * the router's own packets (ICMP errors, echo replies, firewall rejects, encapsulations) keep their
+		 * hop limit
+		 */
 		bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
 		if (unlikely((ip->hop_limits <= 1 && !local) ||
 			     rte_pktmbuf_pkt_len(m) > hop.mtu || rte_pktmbuf_headroom(m) < hop.l2_len)) {

@@ -179,10 +179,11 @@ static inline void prefetch_span256(const void *p, size_t len)
 	rte_prefetch0(b + ipsec_span256_probe(len, 4));
 }
 
-_Static_assert(sizeof(((struct ipsec_crypto_key *)0)->cbc.enc) <= 256 &&
-		       sizeof(((struct ipsec_crypto_key *)0)->gcm.expanded_keys) <= 256 &&
-		       sizeof(((struct ipsec_crypto_key *)0)->cbc.ipad) + sizeof(((struct ipsec_crypto_key *)0)->cbc.opad) <= 256,
+#define KEY_FIELD_SIZE(f) sizeof(((struct ipsec_crypto_key *)0)->f)
+_Static_assert(KEY_FIELD_SIZE(cbc.enc) <= 256 && KEY_FIELD_SIZE(gcm.expanded_keys) <= 256 &&
+		       KEY_FIELD_SIZE(cbc.ipad) + KEY_FIELD_SIZE(cbc.opad) <= 256,
 	       "every span prefetch_span256 is given fits its five probes");
+#undef KEY_FIELD_SIZE
 
 /*
  * The lines of its key a GCM op will read, fetched while the op before it runs: with a thousand tunnels the 1 KiB of
