@@ -6,9 +6,9 @@
  * A chunk of at most 128 packets (IPSEC_CHUNK), taken in steps of 32 (OUT_STEP):
  *  1. the tunnel (by interface), its outer parameters and its outbound SA; head/tail room checked (before any
  *     sequence number is taken: a number taken and not sent looks like loss to the peer); MSS clamp on TCP SYNs;
- *  2. sequence numbers: the step's packets grouped by SA, one atomic fetch-add per SA (a plain add with one
- *     worker); numbers past the SA's limit (sequence space, or the exact hard packet lifetime) are refused and the
- *     SA marked exhausted;
+ *  2. sequence numbers: with several workers the step's packets grouped by SA, one atomic fetch-add per SA; with
+ *     one, each packet's number read and written back on its SA's first line; numbers past the SA's limit
+ *     (sequence space, or the exact hard packet lifetime) are refused and the SA marked exhausted;
  *  3. ESP layout (esp_encap_prepare: outer IPv4/IPv6, UDP with udp_encap, ESP header, IV, trailer);
  *  4. AES-GCM packets are encrypted and finished within the step; AES-CBC+HMAC packets wait for one crypto burst of
  *     the whole chunk (the library's lanes want many jobs; GCM runs one packet at a time and gains from the step's
@@ -48,6 +48,7 @@ struct out_chunk {
 	struct worker *wk;
 	unsigned me;
 	unsigned n_out, n_sel, n_grp, n_gcm, n_cbc;
+	struct ipsec_tunnel *step_t[OUT_STEP]; /* the tunnel of each of the step's packets (NULL: none) */
 	/* the step's packets with a usable SA, before their sequence numbers */
 	struct rte_mbuf *sel_m[OUT_STEP];
 	struct ipsec_sa *sel_sa[OUT_STEP];
@@ -86,24 +87,24 @@ static inline uint8_t group_of(struct out_chunk *c, struct ipsec_sa *sa);
 #define PREFETCH_TUNNEL_AHEAD 6
 #define PREFETCH_SA_AHEAD 3
 
-/* Packet i of m goes to the tunnel of the packet before it: its lines are in (one tunnel costs no prefetch work). */
-static inline bool same_tunnel_as_previous(struct rte_mbuf **m, unsigned i)
+/* Packet i of the step goes to the tunnel of the packet before it: its lines are in (one tunnel: no prefetch work). */
+static inline bool same_tunnel_as_previous(const struct out_chunk *c, unsigned i)
 {
-	return i > 0 && pkt_meta(m[i])->out_iface == pkt_meta(m[i - 1])->out_iface;
+	return i > 0 && c->step_t[i] == c->step_t[i - 1];
 }
 
-static inline void prefetch_tunnel(const struct out_chunk *c, struct rte_mbuf **m, unsigned i)
+static inline void prefetch_tunnel(const struct out_chunk *c, unsigned i)
 {
-	struct ipsec_tunnel *t = ipsec_tunnel_get(pkt_meta(m[i])->out_iface);
-	if (t == NULL || same_tunnel_as_previous(m, i))
+	struct ipsec_tunnel *t = c->step_t[i];
+	if (t == NULL || same_tunnel_as_previous(c, i))
 		return;
 	rte_prefetch0(t);
 }
 
-static inline void prefetch_sa(const struct out_chunk *c, struct rte_mbuf **m, unsigned i)
+static inline void prefetch_sa(const struct out_chunk *c, unsigned i)
 {
-	struct ipsec_tunnel *t = ipsec_tunnel_get(pkt_meta(m[i])->out_iface);
-	if (t == NULL || same_tunnel_as_previous(m, i))
+	struct ipsec_tunnel *t = c->step_t[i];
+	if (t == NULL || same_tunnel_as_previous(c, i))
 		return;
 	struct ipsec_sa *sa = ipsec_tunnel_out_sa_get(t);
 	if (sa == NULL)
@@ -113,10 +114,9 @@ static inline void prefetch_sa(const struct out_chunk *c, struct rte_mbuf **m, u
 		rte_prefetch0(&sa->stats[c->me]);
 }
 
-/* 1. Tunnel and SA. */
-static void select_sa(struct out_chunk *c, struct rte_mbuf *m)
+/* 1. Tunnel (t: the packet's, NULL for none) and SA. */
+static void select_sa(struct out_chunk *c, struct rte_mbuf *m, struct ipsec_tunnel *t)
 {
-	struct ipsec_tunnel *t = ipsec_tunnel_get(pkt_meta(m)->out_iface);
 	const struct ipsec_tunnel_params *p = t != NULL ? ipsec_tunnel_params_get(t) : NULL;
 	if (unlikely(p == NULL)) {
 		emit(c, IPSEC_DROP_ipsec_no_tunnel, m);
@@ -150,7 +150,7 @@ static void select_sa(struct out_chunk *c, struct rte_mbuf *m)
 	c->sel_sa[k] = sa;
 	c->sel_t[k] = t;
 	c->sel_p[k] = p;
-	c->sel_grp[k] = group_of(c, sa);
+	c->sel_grp[k] = ipsec.n_workers > 1 ? group_of(c, sa) : 0; /* one worker: no groups (seq_take_one) */
 }
 
 /*
@@ -205,12 +205,44 @@ static void take_seqs(struct out_chunk *c, unsigned g)
 	c->grp_avail[g] = avail;
 }
 
+/*
+ * 2, with one worker: the packet's number straight from its SA, nobody else writing it. Grouping would cost more
+ * than it saves when each packet has its own SA (a thousand tunnels: ~25 instructions a packet); numbers past the
+ * limit are refused and the SA marked exhausted, as take_seqs() does. False: no number for the packet.
+ */
+static inline bool seq_take_one(struct ipsec_sa *sa, uint64_t *seq)
+{
+	if (unlikely(__atomic_load_n(&sa->seq_exhausted, __ATOMIC_RELAXED)))
+		return false;
+	uint64_t s = __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED) + 1;
+	if (unlikely(s > sa->seq_limit || s == 0)) {
+		__atomic_store_n(&sa->seq_exhausted, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	__atomic_store_n(&sa->seq_out, s, __ATOMIC_RELAXED);
+	*seq = s;
+	return true;
+}
+
+/* The packet's sequence number: from its group's reservation, or (one worker) from its SA. */
+static inline bool seq_of(struct out_chunk *c, unsigned k, uint64_t *seq)
+{
+	if (ipsec.n_workers == 1)
+		return seq_take_one(c->sel_sa[k], seq);
+	unsigned g = c->sel_grp[k];
+	if (unlikely(c->grp_avail[g] == 0))
+		return false;
+	c->grp_avail[g]--;
+	*seq = c->grp_next[g]++;
+	return true;
+}
+
 /* 3. The ESP layout of a packet with its number. */
 static void prepare(struct out_chunk *c, unsigned k)
 {
 	struct rte_mbuf *m = c->sel_m[k];
-	unsigned g = c->sel_grp[k];
-	if (unlikely(c->grp_avail[g] == 0)) {
+	uint64_t seq;
+	if (unlikely(!seq_of(c, k, &seq))) {
 		struct ipsec_sa *sa = c->sel_sa[k];
 		c->sel_t[k]->stats[c->me].no_sa++;
 		sa->stats[c->me].refused++;
@@ -218,8 +250,6 @@ static void prepare(struct out_chunk *c, unsigned k)
 		emit(c, sa->seq_limit_hard ? IPSEC_DROP_ipsec_sa_expired : IPSEC_DROP_ipsec_seq_exhausted, m);
 		return;
 	}
-	c->grp_avail[g]--;
-	uint64_t seq = c->grp_next[g]++;
 	struct ipsec_sa *sa = c->sel_sa[k];
 	bool gcm = ipsec_alg_is_gcm(sa->alg);
 	unsigned j = gcm ? c->n_gcm : c->n_cbc;
@@ -271,24 +301,28 @@ static void finish(struct out_chunk *c, const struct ipsec_crypto_op *op, const 
 static void out_step(struct out_chunk *c, struct rte_mbuf **m, unsigned n)
 {
 	c->n_sel = c->n_grp = c->n_gcm = 0;
-	memset(c->grp_hash, 0, sizeof(c->grp_hash));
-	/* Prefetch ahead: the packet's data two packets ahead, the tunnel and SA lines in two steps. */
+	if (ipsec.n_workers > 1)
+		memset(c->grp_hash, 0, sizeof(c->grp_hash));
+	/* The tunnels first (the table stays cached), then prefetch ahead: the packet's data two packets ahead, the
+	 * tunnel and SA lines in two steps. */
+	for (unsigned i = 0; i < n; i++)
+		c->step_t[i] = ipsec_tunnel_get(pkt_meta(m[i])->out_iface);
 	for (unsigned i = 0; i < n && i < 2; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 	for (unsigned i = 0; i < n && i < PREFETCH_TUNNEL_AHEAD; i++)
-		prefetch_tunnel(c, m, i);
+		prefetch_tunnel(c, i);
 	for (unsigned i = 0; i < n && i < PREFETCH_SA_AHEAD; i++)
-		prefetch_sa(c, m, i);
+		prefetch_sa(c, i);
 	for (unsigned i = 0; i < n; i++) {
 		if (i + 2 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 2], void *));
 		if (i + PREFETCH_TUNNEL_AHEAD < n)
-			prefetch_tunnel(c, m, i + PREFETCH_TUNNEL_AHEAD);
+			prefetch_tunnel(c, i + PREFETCH_TUNNEL_AHEAD);
 		if (i + PREFETCH_SA_AHEAD < n)
-			prefetch_sa(c, m, i + PREFETCH_SA_AHEAD);
-		select_sa(c, m[i]);
+			prefetch_sa(c, i + PREFETCH_SA_AHEAD);
+		select_sa(c, m[i], c->step_t[i]);
 	}
-	for (unsigned g = 0; g < c->n_grp; g++)
+	for (unsigned g = 0; g < c->n_grp; g++) /* none with one worker */
 		take_seqs(c, g);
 	for (unsigned k = 0; k < c->n_sel; k++)
 		prepare(c, k);
