@@ -180,9 +180,10 @@ static inline void prefetch_span256(const void *p, size_t len)
 }
 
 #define KEY_FIELD_SIZE(f) sizeof(((struct ipsec_crypto_key *)0)->f)
-_Static_assert(KEY_FIELD_SIZE(cbc.enc) <= 256 && KEY_FIELD_SIZE(gcm.expanded_keys) <= 256 &&
-		       KEY_FIELD_SIZE(cbc.ipad) + KEY_FIELD_SIZE(cbc.opad) <= 256,
+_Static_assert(KEY_FIELD_SIZE(cbc.enc) <= 256 && KEY_FIELD_SIZE(cbc.ipad) + KEY_FIELD_SIZE(cbc.opad) <= 256,
 	       "every span prefetch_span256 is given fits its five probes");
+_Static_assert(offsetof(struct ipsec_crypto_key, gcm.expanded_keys) == 0 && KEY_FIELD_SIZE(gcm.expanded_keys) <= 256,
+	       "GCM round keys: at most four lines from the key's aligned start (gcm_key_prefetch)");
 #undef KEY_FIELD_SIZE
 
 /*
@@ -196,7 +197,12 @@ _Static_assert(KEY_FIELD_SIZE(cbc.enc) <= 256 && KEY_FIELD_SIZE(gcm.expanded_key
 static inline void gcm_key_prefetch(const struct ipsec_crypto_op *op, bool vaes)
 {
 	const struct gcm_key_data *k = &op->key->gcm;
-	prefetch_span256(k->expanded_keys, (op->aes_len == 16 ? 11u : 15u) * 16u);
+	/* round keys: at the key's 64-byte aligned start, 176 or 240 bytes: four requests, no arithmetic on spans */
+	const uint8_t *rk = (const uint8_t *)k->expanded_keys;
+	rte_prefetch0(rk);
+	rte_prefetch0(rk + 64);
+	rte_prefetch0(rk + 128);
+	rte_prefetch0(rk + (op->aes_len == 16 ? 11u : 15u) * 16u - 1);
 	const uint8_t *hkeys = (const uint8_t *)&k->ghash_keys;
 	if (!vaes) {
 		prefetch_span256(hkeys, 256);
@@ -204,10 +210,15 @@ static inline void gcm_key_prefetch(const struct ipsec_crypto_op *op, bool vaes)
 	}
 	size_t blocks = (op->cipher_len + 15) / 16 + 1; /* + the AAD's block */
 	size_t table = sizeof(k->ghash_keys.vaes_avx512.shifted_hkey);
-	if (blocks <= 8)
-		prefetch_span256(hkeys + table - blocks * 16, blocks * 16);
-	else
+	if (blocks <= 8) {
+		/* the last blocks * 16 <= 128 bytes: at most three lines, its first, its last and the one between */
+		const uint8_t *first = hkeys + table - blocks * 16;
+		rte_prefetch0(first);
+		rte_prefetch0(first + (blocks > 4 ? 64 : 0));
+		rte_prefetch0(hkeys + table - 1);
+	} else {
 		prefetch_bytes(hkeys, table);
+	}
 }
 
 static void gcm_run(IMB_MGR *mb, struct ipsec_crypto_op *op)
