@@ -143,18 +143,37 @@ def _nat_scenario(arg, dslite):
 
 
 def _ipsec_scenario(arg):
-    """ipsec-DIR-ALG-N: see IPSEC_SET."""
+    """ipsec-DIR-ALG-N[-pP]: see IPSEC_SET; P packets in the pcap (default FLOWS, at least N): a small P keeps the
+    input in cache, to tell what the input's stream costs from what the tunnels' own lines cost."""
     parts = arg.split("-")
+    packets = FLOWS
+    if len(parts) == 4 and parts[3].startswith("p"):
+        packets = count(parts[3][1:])
+        parts = parts[:3]
     if len(parts) != 3 or parts[0] not in ("in", "out") or parts[1] not in ("gcm", "cbc"):
         return None
     d, alg, n = parts[0], parts[1], count(parts[2])
-    if not 1 <= n <= min(FLOWS, 65536):
+    if not 1 <= n <= min(FLOWS, 65536) or not n <= packets <= FLOWS:
         return None
-    doc = ("IPsec %s, %s, %d tunnel%s (%s)" % (
+    doc = ("IPsec %s, %s, %d tunnel%s (%s)%s" % (
         "inbound" if d == "in" else "outbound", "AES-GCM-128" if alg == "gcm" else "AES-CBC-128+HMAC-SHA-256",
-        n, "s" if n > 1 else "", "ESP in, plain out" if d == "in" else "plain in, ESP out"))
-    return dict(family=4, routes=1, vrfs=0, l3fwd=False, secgw=True, doc=doc,
+        n, "s" if n > 1 else "", "ESP in, plain out" if d == "in" else "plain in, ESP out",
+        "" if packets == FLOWS else ", a pcap of %d packets" % packets))
+    return dict(family=4, routes=1, vrfs=0, l3fwd=False, secgw=True, doc=doc, packets=packets,
                 ipsec=dict(direction=d, alg=alg, tunnels=n))
+
+
+def ipsec_peers(name):
+    """What an IPsec scenario name is compared within (1 against 1000 tunnels): its name without the tunnel count,
+    e.g. "ipsec-out-gcm-p2048" for "ipsec-out-gcm-1k-p2048"."""
+    parts = name.split("-")
+    return "-".join(parts[:3] + parts[4:])
+
+
+def ipsec_one_tunnel(name):
+    """The name of the same IPsec case with one tunnel."""
+    parts = name.split("-")
+    return "-".join(parts[:3] + ["1"] + parts[4:])
 
 
 def ipsec_size(size):
@@ -1013,9 +1032,9 @@ def in_turns(cases, app, name, size):
     sc = scenario(name) if app in TURN_APPS else None
     if not sc or not sc["ipsec"]:
         return None
-    base = name.rsplit("-", 1)[0]
-    group = [(a, n) for a, n, s in cases if a in TURN_APPS and s == size and n.rsplit("-", 1)[0] == base
-             and scenario(n) and scenario(n)["ipsec"]]
+    base = ipsec_peers(name)
+    group = [(a, n) for a, n, s in cases if a in TURN_APPS and s == size and scenario(n) and scenario(n)["ipsec"]
+             and ipsec_peers(n) == base]
     group.sort(key=lambda m: (TURN_APPS.index(m[0]), scenario(m[1])["ipsec"]["tunnels"]))
     return group if len(group) > 1 else None
 
@@ -1483,7 +1502,7 @@ def ipsec_table(results):
             if row["cpp_on_cpu"] and row["secgw_cpp_on_cpu"]:
                 row["on_cpu_ratio"] = row["secgw_cpp_on_cpu"] / row["cpp_on_cpu"]
         if r is not None and ip["tunnels"] >= 1000:  # against the same case with one tunnel
-            one = npsd.get(("ipsec-%s-%s-1" % (ip["direction"], ip["alg"]), key[1]))
+            one = npsd.get((ipsec_one_tunnel(key[0]), key[1]))
             if one is not None:
                 row["slowdown_vs_1_tunnel"] = 1 - row["mpps"] / med(one, "mpps")
                 if r.get("paired_cpp_ratio"):  # the two ran in turns: the rounds' paired ratios, less drift-prone
@@ -1878,8 +1897,8 @@ def main():
         if scenario(n) is not None and scenario(n)["ipsec"]:
             # A scenario's tunnel counts back to back at each size (npsd's, then ipsec-secgw's): the verdict "1000
             # tunnels at most 10 % slower than 1" compares two runs, and a shared host's speed drifts over minutes.
-            base = n.rsplit("-", 1)[0]
-            pair = [m for m in names if m.rsplit("-", 1)[0] == base and scenario(m) and scenario(m)["ipsec"]]
+            base = ipsec_peers(n)
+            pair = [m for m in names if scenario(m) and scenario(m)["ipsec"] and ipsec_peers(m) == base]
             for s in dict.fromkeys(ipsec_size(x) for x in sizes):
                 for app in (main_app, "secgw"):
                     if app == "secgw" and not (opts.secgw and opts.workers == 1):
@@ -2017,7 +2036,8 @@ def main():
         save()
     info["memory_latency_end"] = memory_latency(opts)
     if info["memory_latency_end"]:
-        log("memory: TSC cycles per load on CPU 1 after the cases: %s" % memory_latency_text(info["memory_latency_end"]))
+        log("memory: TSC cycles per load on CPU 1 after the cases: %s"
+            % memory_latency_text(info["memory_latency_end"]))
         save()
     if two:
         twoproc().print_tables(results, sys.stdout)
@@ -2181,6 +2201,14 @@ def smoke(opts):
         if not cond:
             fails.append(what)
 
+    # The IPsec verdicts pair cases by name: a pcap-size suffix keeps the pair, and never fewer packets than tunnels.
+    small = scenario("ipsec-out-gcm-1k-p2048")
+    check(small is not None and small["packets"] == 2048 and small["ipsec"]["tunnels"] == 1000
+          and ipsec_peers("ipsec-out-gcm-1k-p2048") == ipsec_peers("ipsec-out-gcm-1-p2048")
+          and ipsec_peers("ipsec-out-gcm-1k-p2048") != ipsec_peers("ipsec-out-gcm-1k")
+          and ipsec_one_tunnel("ipsec-out-gcm-1k-p2048") == "ipsec-out-gcm-1-p2048"
+          and ipsec_one_tunnel("ipsec-in-cbc-1k") == "ipsec-in-cbc-1" and scenario("ipsec-out-gcm-1k-p999") is None,
+          "IPsec scenario names: the pcap-size suffix and the one-tunnel twin")
     t0 = time.monotonic()
     # In-process: one 1-second window of npsd forwarding the pcap (net_pcap infinite_rx -> net_null).
     try:
