@@ -133,7 +133,33 @@ struct nexthop {
 	uint64_t l2;         /* NEIGH: MAC in the low 48 bits (byte 0 lowest) | NH_L2_VALID; atomic */
 	uint64_t last_used;  /* NEIGH: worker clock (ms) of the last use, advisory */
 	uint8_t addr[16];    /* GATEWAY / NEIGH: the neighbour's address */
+	uint64_t tunnel_out; /* CONNECTED / NEIGH on a tunnel interface: what the rewrites need of it, on this line
+			      * (nh_tunnel_out_pack); 0 = none (not a tunnel's, or the interface is gone); atomic */
 } __rte_cache_aligned;
+_Static_assert(sizeof(struct nexthop) == RTE_CACHE_LINE_SIZE, "a next hop is one line");
+
+/*
+ * A tunnel interface's id, port (its function's tx edge), MTU and state packed in one word that the control thread
+ * stores in each of the interface's next hops whenever it publishes the interface (nh_tunnel_out_refresh): with a
+ * thousand tunnels every packet is alone on its next hop, and the rewrite then reads no interface line.
+ */
+#define NH_TUN_VALID (1ull << 63)
+#define NH_TUN_UP (1ull << 62)
+
+static inline uint16_t nh_tun_mtu(uint64_t t)
+{
+	return (uint16_t)t;
+}
+
+static inline uint16_t nh_tun_port(uint64_t t)
+{
+	return (uint16_t)(t >> 16);
+}
+
+static inline uint16_t nh_tun_iface(uint64_t t)
+{
+	return (uint16_t)(t >> 32);
+}
 
 /* Per-interface packet counters, one array per worker (written only by that worker: no sharing). */
 struct iface_counters {
@@ -224,6 +250,14 @@ static inline struct iface *iface_get(uint16_t id)
 static inline bool iface_is_tunnel(const struct iface *ifc)
 {
 	return ifc->tunnel_fn != 0;
+}
+
+/* The word of nh_tunnel_out for tunnel interface ifc (0 for NULL: the interface is gone). */
+static inline uint64_t nh_tunnel_out_pack(const struct iface *ifc)
+{
+	if (ifc == NULL)
+		return 0;
+	return NH_TUN_VALID | (ifc->up ? NH_TUN_UP : 0) | (uint64_t)ifc->id << 32 | (uint64_t)ifc->port << 16 | ifc->mtu;
 }
 
 static inline struct vrf *vrf_get(uint32_t slot)

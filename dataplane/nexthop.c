@@ -113,8 +113,10 @@ uint32_t nh_get(const struct nh_key *key)
 		}
 	}
 	bool tunnel = key_on_tunnel(&k);
-	if (tunnel)
+	if (tunnel) {
 		nh->l2 = NH_L2_VALID; /* nothing to resolve: the tunnel's function takes the packet (nh_neighbour) */
+		nh->tunnel_out = nh_tunnel_out_pack(dp.ifaces[k.iface]);
+	}
 	else if (k.type == NH_T_NEIGH && neigh_attach(idx) != 0) {
 		dp.nh_free[dp.n_nh_free++] = idx;
 		return NH_NONE;
@@ -130,6 +132,18 @@ uint32_t nh_get(const struct nh_key *key)
 	/* Publish the type last: a worker that reaches this entry through a FIB sees it complete. */
 	__atomic_store_n(&nh->type, k.type, __ATOMIC_RELEASE);
 	return idx;
+}
+
+void nh_tunnel_out_refresh(uint16_t id, const struct iface *ifc)
+{
+	if (ifc != NULL && !iface_is_tunnel(ifc))
+		return;
+	uint64_t word = nh_tunnel_out_pack(ifc);
+	for (uint32_t i = 1; i < dp.max_nhs; i++) {
+		struct nexthop *nh = &dp.nhs[i];
+		if (nh->refs != 0 && nh->iface == id && nh->tunnel_out != 0)
+			__atomic_store_n(&nh->tunnel_out, word, __ATOMIC_RELEASE);
+	}
 }
 
 void nh_ref(uint32_t idx)

@@ -112,6 +112,24 @@ static __rte_always_inline void ip4_rewrite_one(struct rte_graph *graph, struct 
 	batch_add(graph, node, b, ctx->home_edge, m);
 }
 
+/* A packet alone on a tunnel interface's next hop (rw_tunnel_lone_hop). False: the full path takes it. */
+static __rte_always_inline bool ip4_rewrite_tunnel_lone(struct rte_graph *graph, struct rte_node *node,
+							 struct node_batch *b, struct worker *w, struct rte_mbuf *m)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint64_t t;
+	if ((ip->time_to_live <= 1 && !local) || (t = rw_tunnel_lone_hop(pm, len)) == 0)
+		return false;
+	rw_tunnel_lone_send(w, pm, t, len);
+	if (likely(!local))
+		ttl_decrement(ip);
+	batch_add(graph, node, b, ip4_rewrite_tx_edge[nh_tun_port(t)], m);
+	return true;
+}
+
 /*
  * The plain packet (forwarded with TTL left, or the router's own; fits the MTU; headroom for L2) of a resolved next
  * hop takes the run's resolution; the others, and every packet of a next hop that does not resolve, take
@@ -135,7 +153,8 @@ static uint16_t ip4_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		    (i + 1 == nb_objs || pkt_meta(pkts[i + 1])->nh != pm->nh ||
 		     !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip4_rewrite_tx_edge,
 				    RTE_ETHER_TYPE_IPV4))) {
-			ip4_rewrite_one(graph, node, &b, m, nb_objs - i);
+			if (!ip4_rewrite_tunnel_lone(graph, node, &b, w, m))
+				ip4_rewrite_one(graph, node, &b, m, nb_objs - i);
 			continue;
 		}
 		/*

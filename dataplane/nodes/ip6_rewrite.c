@@ -59,6 +59,24 @@ static __rte_always_inline void ip6_rewrite_one(struct rte_graph *graph, struct 
 }
 
 /* As ip4_rewrite: the plain packet of a resolved next hop takes the run's resolution, the others the full path. */
+/* A packet alone on a tunnel interface's next hop (rw_tunnel_lone_hop). False: the full path takes it. */
+static __rte_always_inline bool ip6_rewrite_tunnel_lone(struct rte_graph *graph, struct rte_node *node,
+							 struct node_batch *b, struct worker *w, struct rte_mbuf *m)
+{
+	struct pkt_meta *pm = pkt_meta(m);
+	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
+	bool local = pm->flags & PKT_F_LOCAL_ORIGIN;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint64_t t;
+	if ((ip->hop_limits <= 1 && !local) || (t = rw_tunnel_lone_hop(pm, len)) == 0)
+		return false;
+	rw_tunnel_lone_send(w, pm, t, len);
+	if (likely(!local))
+		ip->hop_limits--;
+	batch_add(graph, node, b, ip6_rewrite_tx_edge[nh_tun_port(t)], m);
+	return true;
+}
+
 static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
 	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
@@ -77,7 +95,8 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		    (i + 1 == nb_objs || pkt_meta(pkts[i + 1])->nh != pm->nh ||
 		     !rw_hop_resolve(&hop, w->ifc_stats, pm->nh, w->now_ms, ip6_rewrite_tx_edge,
 				    RTE_ETHER_TYPE_IPV6))) {
-			ip6_rewrite_one(graph, node, &b, m);
+			if (!ip6_rewrite_tunnel_lone(graph, node, &b, w, m))
+				ip6_rewrite_one(graph, node, &b, m);
 			continue;
 		}
 		/*

@@ -124,6 +124,29 @@ static __rte_always_inline bool rw_finish_one(struct worker *w, struct rte_mbuf 
 }
 
 /*
+ * A packet alone on a tunnel interface's next hop (with a thousand tunnels, nearly every packet) goes by the copy of
+ * the interface on the next hop's line (struct nexthop tunnel_out), which the lookup read: no interface line, and no
+ * neighbour to tell it is in use (a tunnel's next hop has no neighbour state). Returns that copy when the interface
+ * is up and the packet of len bytes fits its MTU; 0 otherwise: the full path takes the packet (and names its drop).
+ */
+static __rte_always_inline uint64_t rw_tunnel_lone_hop(const struct pkt_meta *pm, uint32_t len)
+{
+	uint64_t t = __atomic_load_n(&dp.nhs[pm->nh].tunnel_out, __ATOMIC_ACQUIRE);
+	if ((t & (NH_TUN_VALID | NH_TUN_UP)) != (NH_TUN_VALID | NH_TUN_UP) || len > nh_tun_mtu(t))
+		return 0;
+	return t;
+}
+
+/* The lone tunnel packet's output interface (t: rw_tunnel_lone_hop's copy), counted as sent on it. */
+static __rte_always_inline void rw_tunnel_lone_send(struct worker *w, struct pkt_meta *pm, uint64_t t, uint32_t len)
+{
+	uint16_t id = nh_tun_iface(t);
+	pm->out_iface = id;
+	w->ifc_stats[id].tx_packets++;
+	w->ifc_stats[id].tx_bytes += len;
+}
+
+/*
  * A run of packets to one next hop (the usual burst: one flow or one gateway) resolves it once: neighbour, its
  * MAC, the output interface and its checks, the L2 header to write, the port edge. Valid for one process call
  * (inside the RCU read side). When the run ends (the next resolve, the end of the call) having sent packets, its

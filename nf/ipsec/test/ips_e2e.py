@@ -508,6 +508,35 @@ class Tier:
         self.expect(rc == 0, "a fresh outbound SA restores traffic")
         self.sa_out = fresh
 
+    def t_tunnel_iface_set(self):
+        """The tunnel interface changed at run time is followed at once by its next hop's copy (struct nexthop
+        tunnel_out): MTU lowered -> a DF ping over it gets fragmentation needed with the new MTU, one that fits
+        passes; state down -> iface_down drops, up -> traffic again."""
+        ten = self.hosts["ten"]
+        low = TUN_MTU - 100
+
+        def df_ping(size):
+            return ten.exec(["ping", "-n", "-M", "do", "-s", str(size), "-c", "2", "-i", "0.2", "-w", "4", SITE4],
+                            self.logf, timeout=20)
+        rc, out = df_ping(TUN_MTU - 28)
+        self.expect(rc == 0, "a DF ping of the tunnel MTU %d passes before the change" % TUN_MTU)
+        self.n.ok("interface", "set", "name", "t1", "mtu", str(low))
+        rc, out = df_ping(TUN_MTU - 28)
+        self.expect(rc != 0 and "mtu = %d" % low in out, "MTU %d: fragmentation needed with the new MTU (%s)"
+                    % (low, " ".join(out.split())[-160:]))
+        rc, out = df_ping(low - 28)
+        self.expect(rc == 0, "MTU %d: a DF ping that fits passes" % low)
+        d0 = self.v.drops().get("iface_down", 0)
+        self.n.ok("interface", "set", "name", "t1", "state", "down")
+        rc, out = self.ping(ten, SITE4, count=3)
+        d1 = self.v.drops().get("iface_down", 0)
+        self.expect(rc != 0 and d1 - d0 >= 3, "tunnel down: no reply, iface_down drops +%d" % (d1 - d0))
+        self.n.ok("interface", "set", "name", "t1", "state", "up")
+        self.n.ok("interface", "set", "name", "t1", "mtu", str(TUN_MTU))
+        ten.exec(["ip", "route", "flush", "cache"], self.logf, timeout=10)
+        rc, out = df_ping(TUN_MTU - 28)
+        self.expect(rc == 0, "up again with MTU %d: a DF ping of the MTU passes" % TUN_MTU)
+
     def t_seq_exhaustion(self):
         rc, out = self.n.ctl_text("help")
         line = next((x for x in out.splitlines() if "ipsec sa add" in x), "")
@@ -574,6 +603,7 @@ class Tier:
               self.t_spi_churn)
         c("SA lifetimes: soft and hard packet limits, events, ipsec_sa_expired", self.t_lifetimes)
         c("sequence number exhaustion refused (ipsec_seq_exhausted, event)", self.t_seq_exhaustion)
+        c("tunnel interface MTU and state changed at run time: followed at once", self.t_tunnel_iface_set)
         c("no key of any SA in shows, events or the log", self.expect_no_keys)
         c("npsd stops cleanly", self.t_stop)
 
