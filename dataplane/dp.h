@@ -257,7 +257,8 @@ static inline uint64_t nh_tunnel_out_pack(const struct iface *ifc)
 {
 	if (ifc == NULL)
 		return 0;
-	return NH_TUN_VALID | (ifc->up ? NH_TUN_UP : 0) | (uint64_t)ifc->id << 32 | (uint64_t)ifc->port << 16 | ifc->mtu;
+	uint64_t up = ifc->up ? NH_TUN_UP : 0;
+	return NH_TUN_VALID | up | (uint64_t)ifc->id << 32 | (uint64_t)ifc->port << 16 | ifc->mtu;
 }
 
 static inline struct vrf *vrf_get(uint32_t slot)

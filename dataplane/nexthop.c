@@ -116,8 +116,7 @@ uint32_t nh_get(const struct nh_key *key)
 	if (tunnel) {
 		nh->l2 = NH_L2_VALID; /* nothing to resolve: the tunnel's function takes the packet (nh_neighbour) */
 		nh->tunnel_out = nh_tunnel_out_pack(dp.ifaces[k.iface]);
-	}
-	else if (k.type == NH_T_NEIGH && neigh_attach(idx) != 0) {
+	} else if (k.type == NH_T_NEIGH && neigh_attach(idx) != 0) {
 		dp.nh_free[dp.n_nh_free++] = idx;
 		return NH_NONE;
 	}

@@ -35,8 +35,8 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, bool foll
 	case NH_T_GATEWAY:
 	case NH_T_NEIGH:
 	case NH_T_CONNECTED:
-		/* ip4_rewrite reads the output interface's line: fetched a burst ahead, it waits in L2 at worst (with
-		 * 1000 tunnel interfaces it was a miss to L3 per packet there). */
+		/* ip4_rewrite reads the output interface's line: fetched a burst ahead, it waits in L2 at worst (a lone
+		 * packet to a tunnel reads the copy on the next hop's line instead: rw_tunnel_lone_hop). */
 		rte_prefetch0(iface_get(nh->iface));
 		if (unlikely(feat_any(FEAT_IP4_FWD, pm->vrf)))
 			return feat_next_edge(FEAT_IP4_FWD, FEAT_FROM_SOURCE, pm->vrf); /* network functions */

@@ -58,7 +58,6 @@ static __rte_always_inline void ip6_rewrite_one(struct rte_graph *graph, struct 
 	batch_add(graph, node, b, ctx->home_edge, m);
 }
 
-/* As ip4_rewrite: the plain packet of a resolved next hop takes the run's resolution, the others the full path. */
 /* A packet alone on a tunnel interface's next hop (rw_tunnel_lone_hop). False: the full path takes it. */
 static __rte_always_inline bool ip6_rewrite_tunnel_lone(struct rte_graph *graph, struct rte_node *node,
 							 struct node_batch *b, struct worker *w, struct rte_mbuf *m)
@@ -77,6 +76,7 @@ static __rte_always_inline bool ip6_rewrite_tunnel_lone(struct rte_graph *graph,
 	return true;
 }
 
+/* As ip4_rewrite: the plain packet of a resolved next hop takes the run's resolution, the others the full path. */
 static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
 {
 	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
