@@ -34,7 +34,10 @@ uint32_t nh_find(const struct nh_key *key);
 void nh_ref(uint32_t idx);
 /* Drop a reference; the last one frees the entry after a grace period (and its neighbour state). */
 void nh_put(uint32_t idx);
-/* Interface id was published as ifc (NULL: removed): its tunnel next hops' copy (struct nexthop tunnel_out) follows. */
+/*
+ * Tunnel interface id was published as ifc (NULL: removed): its next hops' copy (struct nexthop tunnel_out) follows.
+ * Scans the next-hop table: called only when the copy changes (MTU, state) or the interface goes.
+ */
 void nh_tunnel_out_refresh(uint16_t id, const struct iface *ifc);
 const char *nh_type_name(uint8_t type);
 

@@ -69,7 +69,9 @@ static void iface_publish(struct iface *next)
 {
 	struct iface *old = dp.ifaces[next->id];
 	__atomic_store_n(&dp.ifaces[next->id], next, __ATOMIC_RELEASE);
-	nh_tunnel_out_refresh(next->id, next);
+	/* A tunnel's next hops carry a copy of what the rewrites need (a new interface has no next hops yet). */
+	if (old != NULL && iface_is_tunnel(next) && nh_tunnel_out_pack(old) != nh_tunnel_out_pack(next))
+		nh_tunnel_out_refresh(next->id, next);
 	if (old != NULL && old != next) {
 		dp_synchronize();
 		rte_free(old);
@@ -484,7 +486,8 @@ int cp_iface_del(const char *name, char *err, size_t errlen)
 	if (!iface_is_tunnel(ifc))
 		__atomic_store_n(&dp.ports[ifc->port].vlan_map[ifc->vlan], IFACE_NONE, __ATOMIC_RELEASE);
 	__atomic_store_n(&dp.ifaces[ifc->id], NULL, __ATOMIC_RELEASE);
-	nh_tunnel_out_refresh(ifc->id, NULL);
+	if (iface_is_tunnel(ifc))
+		nh_tunnel_out_refresh(ifc->id, NULL);
 	dp_synchronize();
 	dp.vrfs[ifc->vrf]->n_ifaces--;
 	rte_free(ifc);
