@@ -140,7 +140,7 @@ _Static_assert(sizeof(struct nexthop) == RTE_CACHE_LINE_SIZE, "a next hop is one
 
 /*
  * A tunnel interface's id, port (its function's tx edge), MTU and state packed in one word that the control thread
- * stores in each of the interface's next hops whenever it publishes the interface (nh_tunnel_out_refresh): with a
+ * stores in each of the interface's next hops and rewrites when they change (nh_tunnel_out_refresh): with a
  * thousand tunnels every packet is alone on its next hop, and the rewrite then reads no interface line.
  */
 #define NH_TUN_VALID (1ull << 63)
