@@ -330,12 +330,23 @@ static void cbc_burst(IMB_MGR *mb, struct ipsec_crypto_op **ops, unsigned n, boo
  */
 #define LEN_CLASSES 32
 
+static inline bool mgr_is_vaes(const IMB_MGR *mb)
+{
+	return mb->used_arch == IMB_ARCH_AVX512 && (mb->features & IMB_FEATURE_VAES) != 0;
+}
+
+void ipsec_crypto_prefetch(const IMB_MGR *mb, const struct ipsec_crypto_op *op)
+{
+	if (ipsec_alg_is_gcm(op->alg))
+		gcm_key_prefetch(op, mgr_is_vaes(mb));
+}
+
 void ipsec_crypto_run(IMB_MGR *mb, struct ipsec_crypto_op *ops, unsigned n)
 {
 	uint8_t order[IPSEC_CRYPTO_BURST], cls[IPSEC_CRYPTO_BURST];
 	uint16_t count[LEN_CLASSES + 1] = {0};
 	unsigned n_cbc = 0;
-	bool vaes = mb->used_arch == IMB_ARCH_AVX512 && (mb->features & IMB_FEATURE_VAES) != 0;
+	bool vaes = mgr_is_vaes(mb);
 	if (n > 0 && ipsec_alg_is_gcm(ops[0].alg))
 		gcm_key_prefetch(&ops[0], vaes);
 	for (unsigned i = 0; i < n; i++) {

@@ -114,4 +114,11 @@ struct ipsec_crypto_op {
  */
 void ipsec_crypto_run(IMB_MGR *mb, struct ipsec_crypto_op *ops, unsigned n);
 
+/*
+ * Request the key lines a GCM op will read (no-op for CBC: a CBC burst requests its keys as it lays out its jobs).
+ * ipsec_crypto_run() requests each op's one op ahead; a caller that knows the first op long before it runs asks
+ * here, so that the run does not start on a miss.
+ */
+void ipsec_crypto_prefetch(const IMB_MGR *mb, const struct ipsec_crypto_op *op);
+
 #endif

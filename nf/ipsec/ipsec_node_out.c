@@ -48,7 +48,7 @@ struct out_chunk {
 	struct worker *wk;
 	unsigned me;
 	unsigned n_out, n_sel, n_grp, n_gcm, n_cbc;
-	struct ipsec_tunnel *step_t[OUT_STEP]; /* the tunnel of each of the step's packets (NULL: none) */
+	struct ipsec_tunnel *chunk_t[IPSEC_CHUNK]; /* the tunnel of each of the chunk's packets (NULL: none) */
 	/* the step's packets with a usable SA, before their sequence numbers */
 	struct rte_mbuf *sel_m[OUT_STEP];
 	struct ipsec_sa *sel_sa[OUT_STEP];
@@ -78,24 +78,26 @@ static inline void emit(struct out_chunk *c, rte_edge_t e, struct rte_mbuf *m)
 static inline uint8_t group_of(struct out_chunk *c, struct ipsec_sa *sa);
 
 /*
- * Prefetch in two steps so that no step waits on a miss: a few packets ahead the tunnel's first line (its pointer
- * comes from the tunnel table, which stays cached; the line holds the params too); a few packets later, with it in,
- * its outbound SA and the SA's lines this node writes. It pays only with steps small enough
- * for the lines to stay in L1 until used (1000 tunnels: 128-packet steps gained nothing, 32-packet ones ~10-15
- * cycles/packet).
+ * Prefetch in two stages so that no packet waits on a miss: a step ahead the tunnel's first line (its pointer comes
+ * from the tunnel table, which stays cached; the line holds the params too); half a step later, with it in, its
+ * outbound SA and the SA's lines this node writes. The requests run on across the chunk's steps (a step that
+ * started them afresh waited on two misses in a row, its first tunnel and then that tunnel's SA). The selection
+ * loop takes ~11 cycles a packet, so the distances must be long: with 1000 tunnels the lines come from L3 or
+ * beyond once the packet stream has gone through L2 (1420 B: 6 / 3 packets ahead left ~30 cycles/packet of stalls
+ * in the selection; 32 / 16 took ~25 off ipsec4_out, 64 B ~7; one tunnel does no prefetch work).
  */
-#define PREFETCH_TUNNEL_AHEAD 6
-#define PREFETCH_SA_AHEAD 3
+#define PREFETCH_TUNNEL_AHEAD 32
+#define PREFETCH_SA_AHEAD 16
 
-/* Packet i of the step goes to the tunnel of the packet before it: its lines are in (one tunnel: no prefetch work). */
+/* Packet i of the chunk goes to the tunnel of the packet before it: its lines are in (one tunnel: no prefetch work). */
 static inline bool same_tunnel_as_previous(const struct out_chunk *c, unsigned i)
 {
-	return i > 0 && c->step_t[i] == c->step_t[i - 1];
+	return i > 0 && c->chunk_t[i] == c->chunk_t[i - 1];
 }
 
 static inline void prefetch_tunnel(const struct out_chunk *c, unsigned i)
 {
-	struct ipsec_tunnel *t = c->step_t[i];
+	struct ipsec_tunnel *t = c->chunk_t[i];
 	if (t == NULL || same_tunnel_as_previous(c, i))
 		return;
 	rte_prefetch0(t);
@@ -103,7 +105,7 @@ static inline void prefetch_tunnel(const struct out_chunk *c, unsigned i)
 
 static inline void prefetch_sa(const struct out_chunk *c, unsigned i)
 {
-	struct ipsec_tunnel *t = c->step_t[i];
+	struct ipsec_tunnel *t = c->chunk_t[i];
 	if (t == NULL || same_tunnel_as_previous(c, i))
 		return;
 	struct ipsec_sa *sa = ipsec_tunnel_out_sa_get(t);
@@ -262,10 +264,15 @@ static void prepare(struct out_chunk *c, unsigned k)
 		return;
 	}
 	*o = (struct out_op){.m = m, .sa = sa, .p = c->sel_p[k], .len = len};
-	if (gcm)
+	if (gcm) {
+		/* the step's first GCM key requested while the rest of the step is laid out (the crypto run requests
+		 * each following op's one op ahead) */
+		if (j == 0)
+			ipsec_crypto_prefetch(c->w->mb, op);
 		c->n_gcm++;
-	else
+	} else {
 		c->n_cbc++;
+	}
 }
 
 /* 4. After encryption. */
@@ -297,30 +304,24 @@ static void finish(struct out_chunk *c, const struct ipsec_crypto_op *op, const 
 	emit(c, p->family == 4 ? OUT_NEXT_IP4_LOOKUP : OUT_NEXT_IP6_LOOKUP, m);
 }
 
-/* Stages 1-3 for n (<= OUT_STEP) packets, and the GCM ones encrypted and finished. */
-static void out_step(struct out_chunk *c, struct rte_mbuf **m, unsigned n)
+/*
+ * Stages 1-3 for the chunk's packets from .. to - 1 (at most OUT_STEP), and the GCM ones encrypted and finished;
+ * m and n: the chunk's packets (the prefetches look ahead into the next step).
+ */
+static void out_step(struct out_chunk *c, struct rte_mbuf **m, unsigned from, unsigned to, unsigned n)
 {
 	c->n_sel = c->n_grp = c->n_gcm = 0;
 	if (ipsec.n_workers > 1)
 		memset(c->grp_hash, 0, sizeof(c->grp_hash));
-	/* The tunnels first (the table stays cached), then prefetch ahead: the packet's data two packets ahead, the
-	 * tunnel and SA lines in two steps. */
-	for (unsigned i = 0; i < n; i++)
-		c->step_t[i] = ipsec_tunnel_get(pkt_meta(m[i])->out_iface);
-	for (unsigned i = 0; i < n && i < 2; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
-	for (unsigned i = 0; i < n && i < PREFETCH_TUNNEL_AHEAD; i++)
-		prefetch_tunnel(c, i);
-	for (unsigned i = 0; i < n && i < PREFETCH_SA_AHEAD; i++)
-		prefetch_sa(c, i);
-	for (unsigned i = 0; i < n; i++) {
+	/* prefetch ahead: the packet's data two packets ahead, the tunnel and SA lines in two stages */
+	for (unsigned i = from; i < to; i++) {
 		if (i + 2 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 2], void *));
 		if (i + PREFETCH_TUNNEL_AHEAD < n)
 			prefetch_tunnel(c, i + PREFETCH_TUNNEL_AHEAD);
 		if (i + PREFETCH_SA_AHEAD < n)
 			prefetch_sa(c, i + PREFETCH_SA_AHEAD);
-		select_sa(c, m[i], c->step_t[i]);
+		select_sa(c, m[i], c->chunk_t[i]);
 	}
 	for (unsigned g = 0; g < c->n_grp; g++) /* none with one worker */
 		take_seqs(c, g);
@@ -337,8 +338,18 @@ static void out_chunk(struct rte_graph *graph, struct rte_node *node, struct out
 		      unsigned n)
 {
 	c->n_out = c->n_cbc = 0;
+	/* The chunk's tunnels first (the table stays cached), then the first packets' data, tunnels and SAs requested;
+	 * the steps keep the requests going from there. */
+	for (unsigned i = 0; i < n; i++)
+		c->chunk_t[i] = ipsec_tunnel_get(pkt_meta(m[i])->out_iface);
+	for (unsigned i = 0; i < n && i < 2; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
+	for (unsigned i = 0; i < n && i < PREFETCH_TUNNEL_AHEAD; i++)
+		prefetch_tunnel(c, i);
+	for (unsigned i = 0; i < n && i < PREFETCH_SA_AHEAD; i++)
+		prefetch_sa(c, i);
 	for (unsigned s = 0; s < n; s += OUT_STEP)
-		out_step(c, m + s, RTE_MIN(n - s, (unsigned)OUT_STEP));
+		out_step(c, m, s, RTE_MIN(n, s + OUT_STEP), n);
 	if (c->n_cbc > 0) {
 		ipsec_crypto_run(c->w->mb, c->cbc_ops, c->n_cbc);
 		for (unsigned j = 0; j < c->n_cbc; j++)
