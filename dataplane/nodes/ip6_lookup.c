@@ -65,8 +65,9 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
 	case NH_T_GATEWAY:
 	case NH_T_NEIGH:
 	case NH_T_CONNECTED:
-		if (__atomic_load_n(&nh->tunnel_out, __ATOMIC_RELAXED) == 0) /* a tunnel's: its copy (as ip4_lookup) */
-			rte_prefetch0(iface_get(nh->iface)); /* for ip6_rewrite, a burst ahead (as ip4_lookup) */
+		/* for ip6_rewrite, a burst ahead; not for a tunnel's next hop, which carries its copy (as ip4_lookup) */
+		if (__atomic_load_n(&nh->tunnel_out, __ATOMIC_RELAXED) == 0)
+			rte_prefetch0(iface_get(nh->iface));
 		if (unlikely(ip6_is_linklocal(ip->src_addr) && !local))
 			return IP6_LK_NEXT_DROP_LINKLOCAL; /* RFC 4291 2.5.6: never forwarded off-link */
 		if (unlikely(feat_any(FEAT_IP6_FWD, pm->vrf)))
