@@ -860,6 +860,13 @@ static void test_metrics(void)
 
 /* ---- poll: lifetimes, exhaustion, peer moves ---- */
 
+/* A control-loop turn a lifetime period after the last: the walk may run (IPSEC_LIFETIME_PERIOD_MS). */
+static void poll_turn(void)
+{
+	now_ms += IPSEC_LIFETIME_PERIOD_MS;
+	ipsec_cp_poll(now_ms);
+}
+
 static void test_poll(void)
 {
 	fresh();
@@ -875,18 +882,20 @@ static void test_poll(void)
 	struct ipsec_sa *in = spi_lookup(0x1001), *out = ipsec.tunnels[3]->out_sa;
 
 	in->stats[0].packets = 6;
-	ipsec_cp_poll(now_ms);
+	poll_turn();
 	CU_ASSERT_EQUAL(n_events, 0);
 	in->stats[1].packets = 4; /* 10 over two workers */
-	ipsec_cp_poll(now_ms);
-	ipsec_cp_poll(now_ms);
+	ipsec_cp_poll(now_ms + IPSEC_LIFETIME_PERIOD_MS - 1); /* a turn within the period: no walk, no event */
+	CU_ASSERT_EQUAL(n_events, 0);
+	poll_turn();
+	poll_turn();
 	CU_ASSERT_EQUAL_FATAL(n_events, 1);
 	CU_ASSERT(strcmp(events[0].what, "soft") == 0 && strcmp(events[0].limit, "packets") == 0 &&
 		  events[0].spi == 0x1001);
 	CU_ASSERT(!in->expired);
 	in->stats[1].packets = 14;
-	ipsec_cp_poll(now_ms);
-	ipsec_cp_poll(now_ms);
+	poll_turn();
+	poll_turn();
 	CU_ASSERT_EQUAL_FATAL(n_events, 2);
 	CU_ASSERT(strcmp(events[1].what, "hard") == 0 && in->expired);
 	/* raising the hard limit above the count brings the SA back, armed again */
@@ -895,12 +904,12 @@ static void test_poll(void)
 	c.hard_packets = 100;
 	CU_ASSERT_EQUAL(ipsec_cp_sa_replace("site1", &c, err, sizeof(err)), 0);
 	CU_ASSERT(!in->expired && in->soft_reported && !in->hard_reported);
-	ipsec_cp_poll(now_ms);
+	poll_turn();
 	CU_ASSERT_EQUAL(n_events, 2);
 
 	__atomic_store_n(&out->seq_exhausted, 1, __ATOMIC_RELAXED);
-	ipsec_cp_poll(now_ms);
-	ipsec_cp_poll(now_ms);
+	poll_turn();
+	poll_turn();
 	CU_ASSERT_EQUAL_FATAL(n_events, 3);
 	CU_ASSERT(strcmp(events[2].what, "exhausted") == 0 && events[2].spi == 0x2001);
 	/* a sequence limit that is the hard packet lifetime: reported as the hard lifetime, not exhaustion */
@@ -911,8 +920,8 @@ static void test_poll(void)
 	CU_ASSERT_FATAL(hard_out->spi == 0x2002 && hard_out->seq_limit_hard);
 	hard_out->stats[0].packets = 10;
 	__atomic_store_n(&hard_out->seq_exhausted, 1, __ATOMIC_RELAXED);
-	ipsec_cp_poll(now_ms);
-	ipsec_cp_poll(now_ms);
+	poll_turn();
+	poll_turn();
 	CU_ASSERT_EQUAL_FATAL(n_events, 4);
 	CU_ASSERT(strcmp(events[3].what, "hard") == 0 && events[3].spi == 0x2002 && hard_out->expired);
 	CU_ASSERT_EQUAL(ipsec_cp_sa_del("site1", IPSEC_DIR_OUT, 0x2002, err, sizeof(err)), 0);
@@ -929,7 +938,7 @@ static void test_poll(void)
 	stranger.spi = 0x9999;
 	stranger.addr[3] = 66;
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &stranger, sizeof(stranger)), 0);
-	ipsec_cp_poll(now_ms);
+	poll_turn();
 	const struct ipsec_tunnel_params *p1 = ipsec.tunnels[3]->params;
 	CU_ASSERT(p1->remote[0] == 203 && p1->remote[3] == 9 && p1->remote_port == 4500);
 	CU_ASSERT(p1->gen == gen0 + 1 && !p1->udp_encap && !events[3].udp_encap_on);
@@ -953,14 +962,14 @@ static void test_poll(void)
 	const struct ipsec_tunnel_params *p2 = ipsec.tunnels[3]->params;
 	CU_ASSERT_EQUAL(p2->gen, gen1 + 1);
 	uint32_t gen2 = p2->gen;
-	ipsec_cp_poll(now_ms);
+	poll_turn();
 	CU_ASSERT(ipsec.tunnels[3]->params->gen == gen2 && p2->remote[3] == 77 && n_events == 4);
 	CU_ASSERT_EQUAL(ipsec_cp.peer_moves_ignored, 3);
 	/* a move in UDP to a tunnel without udp_encap: the peer went behind a NAT, udp_encap turns on */
 	mv = (struct ipsec_peer_move){.iface = 3, .port = 61000, .spi = 0x1001, .family = 4, .udp = 1,
 				      .addr = {203, 0, 113, 12}, .gen = p2->gen};
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
-	ipsec_cp_poll(now_ms);
+	poll_turn();
 	const struct ipsec_tunnel_params *p3 = ipsec.tunnels[3]->params;
 	CU_ASSERT(p3->udp_encap && p3->remote_port == 61000 && p3->remote[3] == 12 && p3->gen == gen2 + 1);
 	uint32_t gen3 = p3->gen;
@@ -971,7 +980,7 @@ static void test_poll(void)
 	mv.port = 0;
 	mv.gen = p3->gen;
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
-	ipsec_cp_poll(now_ms);
+	poll_turn();
 	CU_ASSERT(ipsec.tunnels[3]->params->gen == gen3 && n_events == 5);
 	x = ipsec_cp_export();
 	CU_ASSERT(!x->tunnels[0].udp_encap); /* learned, not configuration */
@@ -982,7 +991,7 @@ static void test_poll(void)
 	mv.addr[3] = 10;
 	mv.gen = ipsec.tunnels[3]->params->gen;
 	CU_ASSERT_EQUAL(rte_ring_enqueue_elem(ipsec.peer_ring, &mv, sizeof(mv)), 0);
-	ipsec_cp_poll(now_ms);
+	poll_turn();
 	CU_ASSERT_EQUAL(ipsec.tunnels[3]->params->remote[3], 12);
 	CU_ASSERT_EQUAL(n_events, 5);
 }
