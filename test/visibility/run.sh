@@ -8,7 +8,8 @@
 #
 # Needs root (veth pairs: npsd's net_pcap ports read them with rx_iface_in=, so frames can be sent after a capture
 # or trace has started; transmit goes to pcap files), build/npsd and build/npsctl, python3-scapy for /usr/bin/python3,
-# tshark, dpdk-dumpcap. The dpdk-dumpcap check needs hugepages (scripts/hugepages.sh 256): SKIP when there are none.
+# tshark, dpdk-dumpcap. The dpdk-dumpcap check needs hugepages for its npsd's memory (NPSGW_VIS_HUGE_MB, asked of
+# scripts/hugepages.sh as 2 MiB pages): SKIP when there are none.
 # One PASS/FAIL/SKIP line per check; exit 1 when one fails. NPSGW_VIS_KEEP=1 keeps the work directory.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,10 +50,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-HUGE=$(bash "$REPO/scripts/hugepages.sh" 256 2>/dev/null)
+# the dumpcap group's npsd preallocates this much (EAL -m; it uses ~1220 MB: two VRFs' FIBs, the mbuf pools)
+# in 2 MiB pages, and a few more for dpdk-dumpcap's own
+HUGE_MB=1280
+HUGE=$(bash "$REPO/scripts/hugepages.sh" $((HUGE_MB / 2 + 16)) 2>/dev/null)
 echo "hugepages: $HUGE"
 t0=$(date +%s)
-NPSGW_VIS_TAG=$TAG NPSGW_VIS_TMP=$WORK NPSGW_VIS_HUGE=$HUGE \
+NPSGW_VIS_TAG=$TAG NPSGW_VIS_TMP=$WORK NPSGW_VIS_HUGE=$HUGE NPSGW_VIS_HUGE_MB=$HUGE_MB \
 	timeout -k 10 "$TIMEOUT" "$PY" "$HERE/vis.py" "$@" &
 child=$!
 wait "$child"

@@ -7,7 +7,7 @@ packet trace (1 and 2 workers), path check (verdicts; never transmitted), dpdk-d
 
 One PASS/FAIL/SKIP line per check; exit 1 when a check fails. Run through run.sh (veths, hugepages, clean-up).
 Environment: NPSGW_VIS_TAG (veth name prefix), NPSGW_VIS_HUGE (huge|nohuge, from scripts/hugepages.sh),
-NPSGW_VIS_TMP (work directory).
+NPSGW_VIS_HUGE_MB (the hugepage memory run.sh reserved for the dumpcap group's npsd), NPSGW_VIS_TMP (work directory).
 """
 import json
 import os
@@ -903,7 +903,7 @@ def group_dumpcap():
     if huge != "huge":
         check("dpdk-dumpcap from a running npsd", lambda: "no hugepages (scripts/hugepages.sh said %s)" % huge)
         return
-    r = new_router("dumpcap", hugepages=True, memory_mb=1024)
+    r = new_router("dumpcap", hugepages=True, memory_mb=int(os.environ.get("NPSGW_VIS_HUGE_MB", "1280")))
     try:
         check("dpdk-dumpcap from a running npsd", dumpcap, r)
     finally:
