@@ -52,7 +52,7 @@ int cp_tables_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 	uint32_t data_room = RTE_PKTMBUF_HEADROOM + max_mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + 4;
 	if (data_room < RTE_MBUF_DEFAULT_BUF_SIZE)
 		data_room = RTE_MBUF_DEFAULT_BUF_SIZE;
-	uint16_t priv = RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN);
+	uint16_t priv = pkt_meta_priv_size();
 	/* The per-lcore cache must exceed the graph burst (256) or every burst goes through the shared ring. */
 	dp.pool = rte_pktmbuf_pool_create("mbufs", conf->limits.mbufs,
 					  RTE_MIN((uint32_t)RTE_MEMPOOL_CACHE_MAX_SIZE, conf->limits.mbufs / 2), priv, (uint16_t)data_room, SOCKET_ID_ANY);

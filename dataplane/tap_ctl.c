@@ -73,7 +73,7 @@ int tap_init(char *err, size_t errlen)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	tsc_base = rte_rdtsc();
 	realtime_base_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	uint16_t priv = RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN);
+	uint16_t priv = pkt_meta_priv_size();
 	tap.copy_pool = rte_pktmbuf_pool_create("tap-copies", TAP_POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 						SOCKET_ID_ANY);
 	tap.copy_ring = rte_ring_create("tap-copies", TAP_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
