@@ -1980,6 +1980,8 @@ def main():
     t_start = time.monotonic()
 
     def save():
+        if FRESH_PAGES["failed"] is not None:
+            info["options"]["page_cache"] = "not dropped: %s" % FRESH_PAGES["failed"]
         doc = {"meta": info, "results": results, "scale": scale_table(results, failures),
                "comparison": comparison(results), "firewall": fw_table(results), "nat": nat_table(results),
                "ipsec": ipsec_table(results),
