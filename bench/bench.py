@@ -2246,7 +2246,11 @@ def smoke(opts):
         sock = os.path.join(opts.workdir, prefix + ".sock")
         conf = os.path.join(opts.workdir, prefix + ".conf")
         npsd_config(conf, sc, pcap, 1, False, sock, prefix, opts.data)
+        dropped = FRESH_PAGES["dropped"]
         proc = Proc([opts.npsd, "-c", conf], os.path.join(opts.workdir, prefix + ".log"), prefix)
+        if os.geteuid() == 0:
+            check(FRESH_PAGES["dropped"] == dropped + 1 and FRESH_PAGES["failed"] is None,
+                  "page cache dropped before the process started (%s)" % (FRESH_PAGES["failed"] or "as root"))
         try:
             wait_for(lambda: npsd_stats(opts.npsctl, sock)["totals"][0]["tx"] > 0, proc, 120, "npsd")
             graph_profile(opts.npsctl, sock, True)

@@ -77,6 +77,8 @@ static inline uint16_t pkt_meta_priv_size(void)
 {
 	return (uint16_t)RTE_ALIGN(sizeof(struct pkt_meta), RTE_CACHE_LINE_SIZE);
 }
+_Static_assert(sizeof(struct rte_mbuf) % RTE_CACHE_LINE_SIZE == 0 && RTE_PKTMBUF_HEADROOM % RTE_CACHE_LINE_SIZE == 0,
+	       "mbuf + private area + headroom end on a cache line (mempool objects are line-aligned)");
 
 static inline struct pkt_meta *pkt_meta(struct rte_mbuf *m)
 {
