@@ -135,6 +135,7 @@ test: deps
 	bash nf/ipsec/test/run.sh
 	bash test/deploy/run.sh
 	bash bench/run --smoke --no-make
+	bash bench/ab --smoke a=build/npsd b=build/npsd
 
 # The README's two commands: each installs what it needs first (Debian packages only), then builds.
 demo: deps
