@@ -1310,7 +1310,7 @@ def print_tables(results, scale, out):
         w("%-10s %-5s %s\n" % (r["scenario"], r["size"], ", ".join(parts)))
     mems = [r for r in results if r["memory"]]
     if mems:
-        w("\nMemory after warm-up (DPDK heap in use / process RSS, MB; RSS does not count hugepages)\n\n")
+        w("\nMemory at the end of the windows (DPDK heap in use / process RSS, MB; RSS does not count hugepages)\n\n")
         seen = set()
         for r in mems:
             key = (r["app"], r["scenario"])
