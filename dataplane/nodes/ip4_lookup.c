@@ -24,7 +24,8 @@ enum {
 /* Not an edge (feature edges follow the static ones): dispatch()'s answer for a leak still to follow. */
 #define IP4_LK_FOLLOW_LEAK RTE_EDGE_ID_INVALID
 
-static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, bool follow_leak)
+static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, bool follow_leak,
+				  const struct iface_counters *stats)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	const struct nexthop *nh = &dp.nhs[nh_idx];
@@ -36,10 +37,9 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, bool foll
 	case NH_T_NEIGH:
 	case NH_T_CONNECTED:
 		/* ip4_rewrite reads the output interface's line: fetched a burst ahead, it waits in L2 at worst. A lone
-		 * packet to a tunnel reads the copy on the next hop's line instead (rw_tunnel_lone_hop): with a thousand
-		 * tunnels, a line per packet not fetched. */
-		if (__atomic_load_n(&nh->tunnel_out, __ATOMIC_RELAXED) == 0)
-			rte_prefetch0(iface_get(nh->iface));
+		 * packet to a tunnel reads the copy on the next hop's line instead (rw_tunnel_lone_hop), and writes the
+		 * interface's counters. */
+		nh_prefetch_out(nh, stats);
 		if (unlikely(feat_any(FEAT_IP4_FWD, pm->vrf)))
 			return feat_next_edge(FEAT_IP4_FWD, FEAT_FROM_SOURCE, pm->vrf); /* network functions */
 		return IP4_LK_NEXT_REWRITE;
@@ -76,6 +76,7 @@ struct lookup_run {
 	uint64_t nh;
 	uint32_t vrf;
 	rte_edge_t edge;
+	const struct iface_counters *stats; /* the worker's, for nh_prefetch_out */
 };
 
 static inline rte_edge_t dispatch_run(struct lookup_run *r, struct rte_mbuf *m, uint64_t nh, bool follow_leak)
@@ -85,7 +86,7 @@ static inline rte_edge_t dispatch_run(struct lookup_run *r, struct rte_mbuf *m, 
 		pm->nh = (uint32_t)nh;
 		return r->edge;
 	}
-	rte_edge_t e = dispatch(m, (uint32_t)nh, follow_leak);
+	rte_edge_t e = dispatch(m, (uint32_t)nh, follow_leak, r->stats);
 	if (e != IP4_LK_NEXT_ICMP_ERROR && e != IP4_LK_NEXT_DROP_LEAK_LOOP) {
 		r->nh = nh;
 		r->vrf = pm->vrf;
@@ -116,7 +117,7 @@ static void follow_leaks(struct rte_graph *graph, struct rte_node *node, struct 
 		lookup_bulk(target[start], &dst[start], &nh[start], end - start);
 		start = end;
 	}
-	struct lookup_run run = {.nh = UINT64_MAX};
+	struct lookup_run run = {.nh = UINT64_MAX, .stats = node_worker(node)->ifc_stats};
 	for (uint16_t k = 0; k < nl; k++) {
 		struct rte_mbuf *m = pkts[at[k]];
 		batch_add(graph, node, b, dispatch_run(&run, m, nh[k], false), m);
@@ -162,7 +163,7 @@ static void ip4_lookup_chunk(struct rte_graph *graph, struct rte_node *node, str
 		}
 	}
 	batch_start(graph, node, &b, IP4_LK_NEXT_REWRITE, nb_objs);
-	struct lookup_run run = {.nh = UINT64_MAX};
+	struct lookup_run run = {.nh = UINT64_MAX, .stats = node_worker(node)->ifc_stats};
 	uint16_t leak_at[RTE_GRAPH_BURST_SIZE];
 	uint32_t leak_dst[RTE_GRAPH_BURST_SIZE];
 	uint16_t nl = 0;
@@ -193,6 +194,7 @@ static uint16_t ip4_lookup_process(struct rte_graph *graph, struct rte_node *nod
 static struct rte_node_register ip4_lookup_node = {
 	.name = NODE_IP4_LOOKUP,
 	.process = ip4_lookup_process,
+	.init = node_worker_init,
 	.nb_edges = IP4_LK_NEXT_COUNT,
 	.next_nodes =
 		{

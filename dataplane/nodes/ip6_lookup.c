@@ -42,7 +42,7 @@ static inline void lookup_bulk(uint32_t vrf_slot, uint8_t (*dst)[16], uint64_t *
 			nh[i] = NH_NONE;
 }
 
-static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
+static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx, const struct iface_counters *stats)
 {
 	struct pkt_meta *pm = pkt_meta(m);
 	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
@@ -65,9 +65,7 @@ static inline rte_edge_t dispatch(struct rte_mbuf *m, uint32_t nh_idx)
 	case NH_T_GATEWAY:
 	case NH_T_NEIGH:
 	case NH_T_CONNECTED:
-		/* for ip6_rewrite, a burst ahead; not for a tunnel's next hop, which carries its copy (as ip4_lookup) */
-		if (__atomic_load_n(&nh->tunnel_out, __ATOMIC_RELAXED) == 0)
-			rte_prefetch0(iface_get(nh->iface));
+		nh_prefetch_out(nh, stats); /* for ip6_rewrite, a burst ahead (as ip4_lookup) */
 		if (unlikely(ip6_is_linklocal(ip->src_addr) && !local))
 			return IP6_LK_NEXT_DROP_LINKLOCAL; /* RFC 4291 2.5.6: never forwarded off-link */
 		if (unlikely(feat_any(FEAT_IP6_FWD, pm->vrf)))
@@ -91,6 +89,7 @@ static void ip6_lookup_chunk(struct rte_graph *graph, struct rte_node *node, str
 	uint8_t dst[RTE_GRAPH_BURST_SIZE][16];
 	uint64_t nh[RTE_GRAPH_BURST_SIZE];
 	struct node_batch b;
+	const struct iface_counters *stats = node_worker(node)->ifc_stats;
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(pkts[i], const struct rte_ipv6_hdr *);
@@ -140,7 +139,7 @@ static void ip6_lookup_chunk(struct rte_graph *graph, struct rte_node *node, str
 			batch_add(graph, node, &b, run_edge, m);
 			continue;
 		}
-		rte_edge_t e = dispatch(m, (uint32_t)nh[i]);
+		rte_edge_t e = dispatch(m, (uint32_t)nh[i], stats);
 		if (plain && e != IP6_LK_NEXT_ICMP_ERROR && dp.nhs[(uint32_t)nh[i]].type != NH_T_LEAK) {
 			run_nh = nh[i];
 			run_vrf = pm->vrf;
@@ -162,6 +161,7 @@ static uint16_t ip6_lookup_process(struct rte_graph *graph, struct rte_node *nod
 static struct rte_node_register ip6_lookup_node = {
 	.name = NODE_IP6_LOOKUP,
 	.process = ip6_lookup_process,
+	.init = node_worker_init,
 	.nb_edges = IP6_LK_NEXT_COUNT,
 	.next_nodes =
 		{

@@ -41,6 +41,20 @@ extern struct worker *graph_build_worker;
 /* Init callback for nodes that only need their worker in ctx. */
 int node_worker_init(const struct rte_graph *graph, struct rte_node *node);
 
+/*
+ * What the rewrite of a packet forwarded to next hop nh will touch, requested by the lookup (a burst ahead): the
+ * output interface's line; for a tunnel's next hop, which carries its copy of the interface (tunnel_out), the
+ * interface's counters in stats instead (with a thousand tunnels, a line per packet out of L1).
+ */
+static inline void nh_prefetch_out(const struct nexthop *nh, const struct iface_counters *stats)
+{
+	uint64_t t = __atomic_load_n(&nh->tunnel_out, __ATOMIC_RELAXED);
+	if (t == 0)
+		rte_prefetch0(iface_get(nh->iface));
+	else
+		rte_prefetch0(&stats[nh_tun_iface(t)]);
+}
+
 /* Edge ids, filled when the graph is built: port_tx clone per port, for each node that transmits. */
 extern rte_edge_t ip4_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 extern rte_edge_t ip6_rewrite_tx_edge[DP_MAX_OUT_PORTS];
