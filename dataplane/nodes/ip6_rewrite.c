@@ -54,8 +54,10 @@ static __rte_always_inline void ip6_rewrite_one(struct rte_graph *graph, struct 
 		rte_node_enqueue_x1(graph, node, RW_NEXT_DROP_FRAG_FAILED, m);
 		return;
 	}
-	ctx->home_edge = ip6_rewrite_tx_edge[out->port];
-	batch_add(graph, node, b, ctx->home_edge, m);
+	rte_edge_t tx = ip6_rewrite_tx_edge[out->port];
+	if (!iface_is_tunnel(out))
+		ctx->home_edge = tx; /* a port's edge only (rw_batch_edge) */
+	batch_add(graph, node, b, tx, m);
 }
 
 /* A packet alone on a tunnel interface's next hop (rw_tunnel_lone_hop). False: the full path takes it. */
@@ -85,7 +87,9 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
 	struct rw_hop hop = {.nh = UINT32_MAX};
 
-	batch_start(graph, node, &b, ctx->home_edge, nb_objs);
+	if (unlikely(nb_objs == 0))
+		return 0;
+	batch_start(graph, node, &b, rw_batch_edge(pkts[0], ctx->home_edge, ip6_rewrite_tx_edge), nb_objs);
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *pm = pkt_meta(m);
@@ -115,7 +119,7 @@ static uint16_t ip6_rewrite_process(struct rte_graph *graph, struct rte_node *no
 		rw_hop_send(&hop, m);
 		batch_add(graph, node, &b, hop.edge, m);
 	}
-	if (hop.nh != UINT32_MAX)
+	if (hop.nh != UINT32_MAX && !hop.tunnel)
 		ctx->home_edge = hop.edge;
 	rw_hop_flush(&hop, w->ifc_stats, w->now_ms);
 	batch_end(graph, node, &b);

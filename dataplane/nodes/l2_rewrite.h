@@ -147,6 +147,18 @@ static __rte_always_inline void rw_tunnel_lone_send(struct worker *w, struct pkt
 }
 
 /*
+ * The edge a rewrite call's packets most likely take (its batch): the tunnel function's when the first packet goes
+ * to a tunnel, else port_home, the port edge of earlier calls. One rewrite node sees the inner packets on their way
+ * into a tunnel and, in another call of the same walk, the outer ones on their way out: a single remembered edge
+ * was the wrong one for both, and sent every packet of a VPN gateway's bursts one by one.
+ */
+static inline rte_edge_t rw_batch_edge(struct rte_mbuf *first, rte_edge_t port_home, const rte_edge_t *tx_edge)
+{
+	uint64_t t = __atomic_load_n(&dp.nhs[pkt_meta(first)->nh].tunnel_out, __ATOMIC_RELAXED);
+	return (t & NH_TUN_VALID) ? tx_edge[nh_tun_port(t)] : port_home;
+}
+
+/*
  * A run of packets to one next hop (the usual burst: one flow or one gateway) resolves it once: neighbour, its
  * MAC, the output interface and its checks, the L2 header to write, the port edge. Valid for one process call
  * (inside the RCU read side). When the run ends (the next resolve, the end of the call) having sent packets, its
