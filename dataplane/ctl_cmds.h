@@ -19,6 +19,7 @@ CTL_HANDLER(cmd_show_stats);
 CTL_HANDLER(cmd_show_drops);
 CTL_HANDLER(cmd_show_graph);
 CTL_HANDLER(cmd_graph_profile);
+CTL_HANDLER(cmd_graph_express);
 CTL_HANDLER(cmd_capture_start);
 CTL_HANDLER(cmd_capture_stop);
 CTL_HANDLER(cmd_capture_status);

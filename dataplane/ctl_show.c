@@ -319,17 +319,19 @@ int cmd_show_stats(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 	 * another packet (reassembly, "absorbed"); fragmentation makes packets ("created"), so
 	 * rx + created = tx + drops + punted + absorbed.
 	 */
-	uint64_t created = 0, absorbed = 0;
+	uint64_t created = 0, absorbed = 0, express = 0;
 	for (unsigned i = 0; i < dp.n_workers; i++)
 		if (worker < 0 || (unsigned)worker == i) {
 			created += __atomic_load_n(&dp.workers[i].pkts_created, __ATOMIC_RELAXED);
 			absorbed += __atomic_load_n(&dp.workers[i].pkts_absorbed, __ATOMIC_RELAXED);
+			express += __atomic_load_n(&dp.workers[i].pkts_express, __ATOMIC_RELAXED);
 		}
-	struct ctl_table *tot =
-		ctl_reply_table(r, "totals", "#rx", "#created", "#tx", "#drops", "#punted", "#absorbed", NULL);
-	char v[6][24];
+	/* express: of the tx, those the IPv4 express path sent (they went by no ip4_lookup nor ip4_rewrite) */
+	struct ctl_table *tot = ctl_reply_table(r, "totals", "#rx", "#created", "#tx", "#drops", "#punted",
+						"#absorbed", "#express", NULL);
+	char v[7][24];
 	ctl_table_row(tot, U64(v[0], rx), U64(v[1], created), U64(v[2], tx), U64(v[3], drops), U64(v[4], punted),
-		      U64(v[5], absorbed));
+		      U64(v[5], absorbed), U64(v[6], express));
 	return 0;
 }
 
@@ -378,9 +380,36 @@ int cmd_graph_profile(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 	if (state) {
 		if (strcmp(state, "on") != 0 && strcmp(state, "off") != 0)
 			return ctl_reply_error(r, EINVAL, "bad state '%s' (expected on or off)", state);
-		__atomic_store_n(&dp.graph_profile, strcmp(state, "on") == 0, __ATOMIC_RELAXED);
+		bool on = strcmp(state, "on") == 0;
+		express_set_off(EXPRESS_OFF_PROFILE, on); /* the nodes it fuses could not be timed one by one */
+		__atomic_store_n(&dp.graph_profile, on, __ATOMIC_RELAXED);
 	}
 	struct ctl_table *t = ctl_reply_table(r, "graph", "profile", NULL);
 	ctl_table_row(t, __atomic_load_n(&dp.graph_profile, __ATOMIC_RELAXED) ? "on" : "off");
+	return 0;
+}
+
+/*
+ * The IPv4 express path (dataplane/nodes/ip4_express.h): the operator's switch, and whether it runs now. Turning it
+ * off needs no wait: from the workers' next burst every packet takes the node-by-node path, which decides the same.
+ */
+int cmd_graph_express(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)
+{
+	const char *state = ctl_arg(a, "state");
+	if (state) {
+		if (strcmp(state, "on") != 0 && strcmp(state, "off") != 0)
+			return ctl_reply_error(r, EINVAL, "bad state '%s' (expected on or off)", state);
+		express_set_off(EXPRESS_OFF_OPERATOR, strcmp(state, "off") == 0);
+	}
+	uint8_t off = __atomic_load_n(&dp.express_off, __ATOMIC_RELAXED);
+	char why[64] = "";
+	if (off & EXPRESS_OFF_OPERATOR)
+		strcat(why, ",operator");
+	if (off & EXPRESS_OFF_PROFILE)
+		strcat(why, ",profile");
+	if (off & EXPRESS_OFF_TAP)
+		strcat(why, ",capture-or-trace");
+	struct ctl_table *t = ctl_reply_table(r, "express", "state", "running", "held_off_by", NULL);
+	ctl_table_row(t, (off & EXPRESS_OFF_OPERATOR) ? "off" : "on", off ? "no" : "yes", off ? why + 1 : "-");
 	return 0;
 }

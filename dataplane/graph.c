@@ -114,7 +114,8 @@ int graphs_create(char *err, size_t errlen)
 		char tx_name[RTE_NODE_NAMESIZE];
 		if (port_tx_clone(p->port_id, p->name, tx_name, sizeof(tx_name)) != 0 ||
 		    add_tx_edge(NODE_IP4_REWRITE, tx_name, &ip4_rewrite_tx_edge[p->port_id]) != 0 ||
-		    add_tx_edge(NODE_IP6_REWRITE, tx_name, &ip6_rewrite_tx_edge[p->port_id]) != 0) {
+		    add_tx_edge(NODE_IP6_REWRITE, tx_name, &ip6_rewrite_tx_edge[p->port_id]) != 0 ||
+		    add_tx_edge(NODE_ETH_INPUT, tx_name, &eth_input_tx_edge[p->port_id]) != 0) {
 			snprintf(err, errlen, "cannot create the transmit node of device '%s'", p->name);
 			return EINVAL;
 		}

@@ -117,6 +117,7 @@ static int take_nodes(struct metrics_snapshot *s)
 	for (unsigned w = 0; w < dp.n_workers; w++) {
 		s->totals[MT_created] += __atomic_load_n(&dp.workers[w].pkts_created, __ATOMIC_RELAXED);
 		s->totals[MT_absorbed] += __atomic_load_n(&dp.workers[w].pkts_absorbed, __ATOMIC_RELAXED);
+		s->totals[MT_express] += __atomic_load_n(&dp.workers[w].pkts_express, __ATOMIC_RELAXED);
 	}
 	return 0;
 }

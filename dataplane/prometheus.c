@@ -99,7 +99,8 @@ static void drops_control_totals(const struct metrics_snapshot *s, struct sbuf *
 		       NULL);
 	static const char *const names[MT_COUNT] = {"npsgw_received_packets_total", "npsgw_created_packets_total",
 						    "npsgw_sent_packets_total", "npsgw_dropped_packets_total",
-						    "npsgw_punted_packets_total", "npsgw_absorbed_packets_total"};
+						    "npsgw_punted_packets_total", "npsgw_absorbed_packets_total",
+						    "npsgw_express_packets_total"};
 	for (int t = 0; t < MT_COUNT; t++) {
 		family(out, names[t], "counter", metrics_total_help[t]);
 		sample(out, names[t], s->totals[t], NULL, NULL, NULL, NULL, NULL, NULL);

@@ -171,12 +171,19 @@ static void cfg_publish(struct tap_config *next, struct rte_bpf *old_filter, str
 		rte_free(next);
 		next = NULL;
 	}
+	if (next != NULL && !(__atomic_load_n(&dp.express_off, __ATOMIC_RELAXED) & EXPRESS_OFF_TAP)) {
+		/* Express frames skip the tapped nodes and keep stale metadata: none may be in flight when they are. */
+		express_set_off(EXPRESS_OFF_TAP, true);
+		dp_synchronize();
+	}
 	if (next != NULL)
 		tap_wire(next);
 	__atomic_store_n(&tap.cfg, next, __ATOMIC_RELEASE);
 	if (next == NULL)
 		tap_wire(NULL);
 	dp_synchronize();
+	if (next == NULL)
+		express_set_off(EXPRESS_OFF_TAP, false);
 	rte_free(old);
 	if (old_filter != NULL && (next == NULL || next->filter != old_filter))
 		rte_bpf_destroy(old_filter);

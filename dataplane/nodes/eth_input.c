@@ -6,6 +6,7 @@
  */
 #include <rte_ether.h>
 
+#include "dataplane/nodes/ip4_express.h"
 #include "dataplane/nodes/ip4_input.h"
 #include "dataplane/nodes/ip6_input.h"
 
@@ -22,6 +23,8 @@ enum {
 	ETH_NEXT_DROP_IFACE_DOWN,
 	ETH_NEXT_COUNT
 };
+
+rte_edge_t eth_input_tx_edge[DP_MAX_OUT_PORTS];
 
 static inline bool mac_accepted(const struct rte_ether_addr *dst, const struct iface *ifc, uint16_t type)
 {
@@ -96,6 +99,7 @@ struct eth_fast {
 	uint32_t vrf;
 	uint64_t mac;      /* the interface's MAC as the first 6 bytes of a frame load little-endian */
 	bool ip4_plain;    /* no IPv4 input feature in the VRF */
+	bool ip4_express;  /* no IPv4 input nor forwarding feature in the VRF (ip4_express.h) */
 	bool ip6_plain;
 	uint32_t packets;  /* counted here, added to the interface's counters when another one is kept */
 	uint64_t bytes;
@@ -136,6 +140,7 @@ static bool eth_fast_keep(struct eth_fast *f, struct iface_counters *stats, uint
 	f->mac = mac;
 	f->ip4_plain = !feat_any(FEAT_IP4_IN, ifc->vrf);
 	f->ip6_plain = !feat_any(FEAT_IP6_IN, ifc->vrf);
+	f->ip4_express = f->ip4_plain && !feat_any(FEAT_IP4_FWD, ifc->vrf);
 	return true;
 }
 
@@ -151,8 +156,12 @@ static inline bool rx_ip4_csum_good(const struct rte_mbuf *m)
 	       (m->packet_type & RTE_PTYPE_TUNNEL_MASK) == 0;
 }
 
-/* ETH_NEXT_COUNT: not for the fast path. Decides before it writes anything but its own state. */
-static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *f, struct iface_counters *stats)
+/*
+ * ETH_NEXT_COUNT: not for the fast path. Decides, and counts the frame as received, before it writes anything else;
+ * *l2_len and *l3_len: the frame's L2 header and IP packet (without padding) lengths.
+ */
+static inline rte_edge_t eth_fast_check(struct rte_mbuf *m, struct eth_fast *f, struct iface_counters *stats,
+					uint16_t *l2_len_out, unsigned *l3_len_out)
 {
 	uint16_t len = rte_pktmbuf_data_len(m);
 	if (unlikely(m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr) + 20))
@@ -194,56 +203,186 @@ static inline rte_edge_t eth_fast_classify(struct rte_mbuf *m, struct eth_fast *
 	} else {
 		return ETH_NEXT_COUNT;
 	}
+	f->packets++;
+	f->bytes += len;
+	*l2_len_out = l2_len;
+	*l3_len_out = total;
+	return next;
+}
+
+/* The fast check's frame on its way to a lookup node: metadata, L2 and padding stripped in one go (one segment). */
+static inline void eth_fast_commit(struct rte_mbuf *m, const struct eth_fast *f, uint16_t l2_len, unsigned l3_len)
+{
 	struct pkt_meta *pm = pkt_meta(m);
 	pm->in_iface = f->ifid;
 	pm->vrf = f->vrf;
 	pm->flags = PKT_F_META | PKT_F_L3;
-	f->packets++;
-	f->bytes += len;
-	/* Strip L2 and the padding in one go (one segment). */
 	m->data_off += l2_len;
-	m->data_len = (uint16_t)total;
-	m->pkt_len = total;
-	return next;
+	m->data_len = (uint16_t)l3_len;
+	m->pkt_len = l3_len;
 }
 
 static inline rte_edge_t eth_next(struct rte_mbuf *m, struct eth_fast *f, struct iface_counters *stats)
 {
-	rte_edge_t next = eth_fast_classify(m, f, stats);
-	if (likely(next != ETH_NEXT_COUNT))
+	uint16_t l2_len;
+	unsigned l3_len;
+	rte_edge_t next = eth_fast_check(m, f, stats, &l2_len, &l3_len);
+	if (likely(next != ETH_NEXT_COUNT)) {
+		eth_fast_commit(m, f, l2_len, l3_len);
 		return next;
+	}
 	return eth_classify(m, m->port, stats);
 }
 
-static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+/* One chunk of frames, the express path off. */
+static void eth_input_chunk(struct rte_graph *graph, struct rte_node *node, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
 	struct iface_counters *stats = node_worker(node)->ifc_stats;
 	struct node_batch b;
-	struct eth_fast f;
-	if (unlikely(nb_objs == 0))
-		return 0;
-	for (uint16_t i = 0; i < nb_objs && i < 4; i++)
+	struct eth_fast f = {.port = ETH_FAST_NONE};
+	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	f = (struct eth_fast){.port = ETH_FAST_NONE};
 	/* The first packet's way is the burst's guess (IPv4 or IPv6 traffic: the others then follow in bulk). */
-	batch_start(graph, node, &b, eth_next(pkts[0], &f, stats), nb_objs);
+	batch_start(graph, node, &b, eth_next(pkts[0], &f, stats), n);
 	b.to[b.held++] = pkts[0];
-	for (uint16_t i = 1; i < nb_objs; i++) {
-		if (i + 4 < nb_objs)
+	for (uint16_t i = 1; i < n; i++) {
+		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		struct rte_mbuf *m = pkts[i];
 		batch_add(graph, node, &b, eth_next(m, &f, stats), m);
 	}
 	batch_end(graph, node, &b);
 	eth_fast_flush(&f, stats);
+}
+
+/* The edge ip4/ip6 traffic's frame m most likely takes: the guess of a chunk's batch when the express path is on. */
+static inline rte_edge_t eth_guess(const struct rte_mbuf *m)
+{
+	const uint8_t *eh = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t type;
+	memcpy(&type, eh + 12, sizeof(type));
+	if (type == RTE_BE16(RTE_ETHER_TYPE_VLAN) && rte_pktmbuf_data_len(m) >= RTE_ETHER_HDR_LEN + 4)
+		memcpy(&type, eh + 16, sizeof(type));
+	return type == RTE_BE16(RTE_ETHER_TYPE_IPV6) ? ETH_NEXT_IP6_LOOKUP : ETH_NEXT_IP4_LOOKUP;
+}
+
+/*
+ * One chunk of frames, the express path on. The express check is eth_fast_check()'s IPv4 branch with the kept
+ * interface in locals; a frame it is not sure of takes eth_next(), the chunk's other frames' way.
+ */
+static void eth_input_express(struct rte_graph *graph, struct rte_node *node, struct rte_mbuf **pkts, uint16_t n,
+			      struct xp_burst *x)
+{
+	struct iface_counters *stats = node_worker(node)->ifc_stats;
+	struct node_batch b;
+	struct eth_fast f = {.port = ETH_FAST_NONE};  /* eth_next()'s */
+	struct eth_fast xf = {.port = ETH_FAST_NONE}; /* the express frames' interface, copied to the locals below */
+	uint32_t kport = ETH_FAST_NONE;
+	uint16_t kvlan = 0, kifid = 0;
+	uint32_t kvrf = 0;
+	uint64_t kmac = 0;
+	bool kexpress = false;
+	uint32_t rx = 0;
+	uint64_t rx_bytes = 0;
+	uint16_t nx = 0;
+
+	for (uint16_t i = 0; i < n && i < 4; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	batch_start(graph, node, &b, eth_guess(pkts[0]), n);
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *eh = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint16_t len = rte_pktmbuf_data_len(m);
+		if (unlikely(m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr) + 20))
+			goto other;
+		uint64_t dst;
+		uint16_t type, vlan = VLAN_UNTAGGED;
+		uint8_t l2_len = RTE_ETHER_HDR_LEN;
+		memcpy(&dst, eh, sizeof(dst));
+		memcpy(&type, eh + 12, sizeof(type));
+		if (unlikely(type != RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
+			uint16_t tci;
+			if (type != RTE_BE16(RTE_ETHER_TYPE_VLAN))
+				goto other;
+			memcpy(&tci, eh + RTE_ETHER_HDR_LEN, sizeof(tci));
+			memcpy(&type, eh + RTE_ETHER_HDR_LEN + 2, sizeof(type));
+			vlan = rte_be_to_cpu_16(tci) & 0xfff;
+			l2_len += sizeof(struct rte_vlan_hdr);
+			if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || vlan == VLAN_UNTAGGED)
+				goto other;
+		}
+		if (unlikely(m->port != kport || vlan != kvlan)) {
+			xf.packets += rx;
+			xf.bytes += rx_bytes;
+			rx = 0;
+			rx_bytes = 0;
+			kexpress = eth_fast_keep(&xf, stats, m->port, vlan) && xf.ip4_express;
+			kport = m->port; /* kept even when refused: the next frames of it are not asked again */
+			kvlan = vlan;
+			kifid = xf.ifid;
+			kvrf = xf.vrf;
+			kmac = xf.mac;
+		}
+		unsigned l3_len;
+		if (unlikely(!kexpress || ((dst ^ kmac) & MAC_MASK) != 0 ||
+			     !ip4_plain_ok(eh + l2_len, len - l2_len, &l3_len, rx_ip4_csum_good(m))))
+			goto other;
+		rx++;
+		rx_bytes += len;
+		x->fr[nx] = (struct xp_frame){
+			.m = m, .vrf = kvrf, .in_iface = kifid, .l2_len = l2_len, .l3_len = (uint16_t)l3_len};
+		uint32_t daddr;
+		memcpy(&daddr, eh + l2_len + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(daddr));
+		x->dst[nx++] = rte_be_to_cpu_32(daddr);
+		continue;
+other:
+		batch_add(graph, node, &b, eth_next(m, &f, stats), m);
+	}
+	xf.packets += rx;
+	xf.bytes += rx_bytes;
+	eth_fast_flush(&xf, stats);
+	eth_fast_flush(&f, stats);
+	x->n = nx;
+	if (nx > 0)
+		xp_send(graph, node, &b, ETH_NEXT_IP4_LOOKUP, x);
+	batch_end(graph, node, &b);
+}
+
+static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
+{
+	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
+	bool express = express_on();
+	struct xp_burst x;
+	for (uint16_t done = 0; done < nb_objs; done += RTE_GRAPH_BURST_SIZE) {
+		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)RTE_GRAPH_BURST_SIZE);
+		if (express)
+			eth_input_express(graph, node, pkts + done, n, &x);
+		else
+			eth_input_chunk(graph, node, pkts + done, n);
+	}
 	return nb_objs;
+}
+
+/* The express path's batch guess must be a port_tx edge (as ip4_rewrite's). */
+static int eth_input_init(const struct rte_graph *graph, struct rte_node *node)
+{
+	int rc = node_worker_init(graph, node);
+	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
+	for (uint16_t p = 0; p < DP_MAX_PORTS; p++) {
+		if (dp.ports[p].used) {
+			ctx->home_edge = eth_input_tx_edge[p];
+			return rc;
+		}
+	}
+	return -ENODEV;
 }
 
 static struct rte_node_register eth_input_node = {
 	.name = NODE_ETH_INPUT,
 	.process = eth_input_process,
-	.init = node_worker_init,
+	.init = eth_input_init,
 	.nb_edges = ETH_NEXT_COUNT,
 	.next_nodes =
 		{

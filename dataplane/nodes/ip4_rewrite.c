@@ -7,19 +7,12 @@
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 
+#include "dataplane/nodes/ip4_util.h"
 #include "dataplane/nodes/l2_rewrite.h"
 
 rte_edge_t ip4_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 
 #define IP4_MAX_FRAGS 8
-
-static inline void ttl_decrement(struct rte_ipv4_hdr *ip)
-{
-	uint32_t csum = ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
-	csum += csum >= 0xffff;
-	ip->hdr_checksum = (uint16_t)csum;
-	ip->time_to_live--;
-}
 
 /* Fragment m (DF clear) to mtu and send each fragment; consumes m. */
 static void fragment_and_send(struct rte_graph *graph, struct rte_node *node, struct worker *w, struct rte_mbuf *m,

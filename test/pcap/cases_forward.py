@@ -60,7 +60,9 @@ def fwd_ipv4(c):
     exp = expected4(pkts[:-1 - len(opt)]) + [fwd_frame(short, R_B, GW_B)] + [fwd_frame(p, R_B, GW_B) for p in opt]
     r.expect_output("p1", exp)
     r.expect_output("p0", [])
-    r.expect_counters(s, drops={}, totals={"tx": len(exp), "drops": 0, "punted": 0})
+    # the express path: the 40, the padded one and the two fragments (plain headers); the options: the full path
+    r.expect_counters(s, drops={}, totals={"tx": len(exp), "drops": 0, "punted": 0,
+                                           "express": len(ip4_inputs()) + 1 + 2})
     r.expect_announcements(STD_ANNOUNCE)
 
 
@@ -115,11 +117,14 @@ def fwd_mixed_bursts(c):
     sub-interface, interfaces alternating) with every kind it hands to the full path: options, a priority tag, TTL /
     hop limit expiry, a bad checksum, a multicast destination, a frame for another MAC; padding is trimmed on both.
     Each packet must end where the full path alone would send it, and the interface counters (added once per run
-    on the fast path) must equal the frames."""
+    on the fast path) must equal the frames. The IPv4 express path (eth_input straight to the port) takes exactly the
+    plain IPv4 packets that leave with an L2 header as long as the one they came with (totals.express); a VLAN
+    added or removed on the way is the full path's."""
     r = std_router(c)
     frames, fwd_b, fwd_b200, errors = [], [], [], []
     drops = {"ip4_bad_checksum": 0, "ip4_mcast": 0, "eth_not_for_us": 0}
     rx = {"a": [0, 0], "a100": [0, 0]}
+    express = 0
 
     def received(iface, f):
         rx[iface][0] += 1
@@ -131,6 +136,8 @@ def fwd_mixed_bursts(c):
             f = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=30) / UDP(sport=i, dport=9) / payload(40, i))
             if kind == 4:
                 f = Ether(src=H_A, dst=R_A) / Dot1Q(vlan=0) / f[IP]
+            else:
+                express += 1
             fwd_b.append(fwd_frame(f, R_B, GW_B))
         elif kind == 1:  # options: the full path, forwarded
             f = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), options=IPOption_RR(routers=["0.0.0.0"])) /
@@ -143,11 +150,13 @@ def fwd_mixed_bursts(c):
             short = from_a(IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=9) / UDP(sport=i, dport=2) / b"x")
             f = bytes(short) + b"\0" * (60 - len(bytes(short)))
             fwd_b.append(fwd_frame(short, R_B, GW_B))
+            express += 1
         elif kind == 5:  # VLAN 100 (the fast path keeps a100 until the next untagged frame), out tagged on b200
             f = from_a(IP(src="10.1.0.2", dst="198.18.0.%d" % (i + 1)) / UDP() / payload(30, i), vlan=100)
             fwd_b200.append(fwd_frame(f, R_B200, GW_B200, vlan=200))
             received("a100", f)
             frames.append(f)
+            express += 1
             continue
         elif kind == 6:  # plain IPv6, the fast path; every other one with hop limit 1
             hlim = 1 if i % 20 == 6 else 40
@@ -173,12 +182,22 @@ def fwd_mixed_bursts(c):
                 continue
         received("a", f)
         frames.append(f)
+    # a VLAN added (untagged a -> b200) and one removed (a100 -> untagged b): forwarded by the full path
+    f = from_a(IP(src="10.0.0.2", dst="198.18.0.99") / UDP() / payload(30, 1))
+    fwd_b200.append(fwd_frame(f, R_B200, GW_B200, vlan=200))
+    received("a", f)
+    frames.append(f)
+    f = from_a(IP(src="10.1.0.2", dst="192.0.2.99") / UDP() / payload(30, 2), vlan=100)
+    fwd_b.append(fwd_frame(f, R_B, GW_B))
+    received("a100", f)
+    frames.append(f)
     r.start({"p0": frames})
     s = r.last_stats
     r.stop()
     r.expect_output("p1", fwd_b + fwd_b200)
     r.expect_output("p0", errors)
-    r.expect_counters(s, drops=drops, totals={"tx": len(fwd_b) + len(fwd_b200) + len(errors), "punted": 0})
+    r.expect_counters(s, drops=drops, totals={"tx": len(fwd_b) + len(fwd_b200) + len(errors), "punted": 0,
+                                              "express": express})
     out_bytes = lambda fs: sum(len(bytes(f)) for f in fs)  # noqa: E731
     r.expect_iface_counters(s, {
         "a": {"rx_packets": rx["a"][0], "rx_bytes": rx["a"][1], "tx_packets": len(errors),

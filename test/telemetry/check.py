@@ -351,7 +351,7 @@ def compare_prometheus(p, s1, s2):
     for counter, val in s1["control"].items():
         check_value("control %s" % counter, prom(p, "npsgw_control_total", counter=counter), val, None)
     names = {"rx": "received", "created": "created", "tx": "sent", "drops": "dropped", "punted": "punted",
-             "absorbed": "absorbed"}
+             "absorbed": "absorbed", "express": "express"}
     for k, val in s1["totals"].items():
         check_value("totals %s" % k, prom(p, "npsgw_%s_packets_total" % names[k]), val, None)
     for name, row in s1["interfaces"].items():

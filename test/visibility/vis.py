@@ -827,35 +827,89 @@ def node_cycles(r):
 
 
 def graph_profile(r):
-    """Node timing is off by default: packets are counted, cycles do not grow; on, they do; off again, they stop."""
+    """Node timing is off by default: packets are counted, cycles do not grow; on, they do; off again, they stop.
+    While it is on, the IPv4 express path is held off: ip4_lookup sees the forwarded packets and is timed."""
     expect(r.ctl_ok("graph", "profile")["graph"] == [{"profile": "off"}], "profile not off by default")
     j = r.ctl("graph", "profile", "state", "maybe")
     expect(j["status"] != 0 and j["_exit"] == 1 and "bad state 'maybe' (expected on or off)" in j.get("error", ""),
            "bad state accepted: %s" % j)
     f = from_a(IP(src="10.0.0.2", dst="192.0.2.5") / UDP() / payload(40))
 
-    def send_and_read():
+    def send_and_read(node):
         before = node_cycles(r)
         r.send([f] * 20)
         time.sleep(0.3)
         after = node_cycles(r)
-        a, b = before.get("ip4_lookup", (0, 0)), after.get("ip4_lookup", (0, 0))  # listed once it has run
+        a, b = before.get(node, (0, 0)), after.get(node, (0, 0))  # listed once it has run
         pk, cyc = b[0] - a[0], b[1] - a[1]
         return pk, cyc
-    pk, cyc = send_and_read()
-    expect(pk == 20 and cyc == 0, "profile off: ip4_lookup +%d packets, +%d cycles (want 20, 0)" % (pk, cyc))
+    pk, cyc = send_and_read("eth_input")
+    expect(pk == 20 and cyc == 0, "profile off: eth_input +%d packets, +%d cycles (want 20, 0)" % (pk, cyc))
     expect(r.ctl_ok("graph", "profile", "state", "on")["graph"] == [{"profile": "on"}], "profile not on")
-    pk, cyc = send_and_read()
+    expect(r.ctl_ok("graph", "express")["express"] == [{"state": "on", "running": "no", "held_off_by": "profile"}],
+           "express path not held off by the profile: %s" % r.ctl_ok("graph", "express"))
+    pk, cyc = send_and_read("ip4_lookup")
     expect(pk == 20 and cyc > 0, "profile on: ip4_lookup +%d packets, +%d cycles (want 20, > 0)" % (pk, cyc))
     r.ctl_ok("graph", "profile", "state", "off")
-    pk, cyc = send_and_read()
-    expect(pk == 20 and cyc == 0, "profile off again: ip4_lookup +%d packets, +%d cycles" % (pk, cyc))
+    pk, cyc = send_and_read("eth_input")
+    expect(pk == 20 and cyc == 0, "profile off again: eth_input +%d packets, +%d cycles" % (pk, cyc))
+    expect(r.ctl_ok("graph", "express")["express"] == [{"state": "on", "running": "yes", "held_off_by": "-"}],
+           "express path not back after the profile: %s" % r.ctl_ok("graph", "express"))
+
+
+def graph_express(r):
+    """The IPv4 express path: on by default, plain forwarded IPv4 goes by it (totals.express, not ip4_lookup); the
+    operator's off sends every packet node by node, forwarded the same; a capture holds it off while it runs."""
+    def express_row():
+        return r.ctl_ok("graph", "express")["express"]
+
+    f = from_a(IP(src="10.0.0.2", dst="192.0.2.5") / UDP() / payload(40))
+    want = [harness.fwd_frame(f, R_B, GW_B)] * 20
+
+    def send_and_count():
+        s0 = r.ctl_ok("show", "stats")
+        before = len(r.tx_frames("p1"))
+        r.send([f] * 20)
+        time.sleep(0.3)
+        s1 = r.ctl_ok("show", "stats")
+        lk = [{n["node"]: n["packets"] for n in s["nodes"]}.get("ip4_lookup", 0) for s in (s0, s1)]
+        expect_frames("p1 output", want, r.tx_frames("p1")[before:])
+        return s1["totals"][0]["express"] - s0["totals"][0]["express"], lk[1] - lk[0]
+
+    expect(express_row() == [{"state": "on", "running": "yes", "held_off_by": "-"}],
+           "express path not on by default: %s" % express_row())
+    xp, lk = send_and_count()
+    expect(xp == 20 and lk == 0, "express on: totals.express +%d, ip4_lookup +%d (want 20, 0)" % (xp, lk))
+    j = r.ctl("graph", "express", "state", "fast")
+    expect(j["status"] != 0 and j["_exit"] == 1 and "bad state 'fast' (expected on or off)" in j.get("error", ""),
+           "bad state accepted: %s" % j)
+    expect(r.ctl_ok("graph", "express", "state", "off")["express"] ==
+           [{"state": "off", "running": "no", "held_off_by": "operator"}], "off: %s" % express_row())
+    xp, lk = send_and_count()
+    expect(xp == 0 and lk == 20, "express off: totals.express +%d, ip4_lookup +%d (want 0, 20)" % (xp, lk))
+    r.ctl_ok("graph", "express", "state", "on")
+    path = os.path.join(r.dir, "express.pcapng")
+    ctl_ok_text(r, "capture", "start", "point", "ip4_lookup", write=path)
+    try:
+        expect(express_row() == [{"state": "on", "running": "no", "held_off_by": "capture-or-trace"}],
+               "express path not held off by the capture: %s" % express_row())
+        xp, lk = send_and_count()
+        expect(xp == 0 and lk == 20, "capturing: totals.express +%d, ip4_lookup +%d (want 0, 20)" % (xp, lk))
+    finally:
+        ctl_ok_text(r, "capture", "stop")
+    cap = pcapng_read.read(path, strict=False)
+    expect(len(cap["packets"]) == 20, "capture at ip4_lookup has %d packets, want the 20 sent" % len(cap["packets"]))
+    expect(express_row() == [{"state": "on", "running": "yes", "held_off_by": "-"}],
+           "express path not back after the capture: %s" % express_row())
+    xp, lk = send_and_count()
+    expect(xp == 20 and lk == 0, "after the capture: totals.express +%d, ip4_lookup +%d (want 20, 0)" % (xp, lk))
 
 
 def group_badinput():
     r = new_router("badinput")
     try:
         check("graph profile: node cycles only while on", graph_profile, r)
+        check("graph express: on, off, held off by a capture", graph_express, r)
         check("bad requests: clear errors, exit 1, still serving", bad_requests, r)
         check("bad requests: streamed capture, reader killed", reader_gone, r)
         check("bad requests: forwarding and path-check after", serving_after, r)

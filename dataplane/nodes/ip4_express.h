@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IPv4 express path: eth_input forwards the plain packet itself, from its Ethernet header to a port_tx node,
+ * without ip4_lookup and ip4_rewrite. Those two nodes cost the common packet two node hops, its metadata line
+ * (written by one node, read by the next) and an L2 header stripped then put back; here the header is rewritten
+ * in place and the metadata is never touched.
+ *
+ * Plain: a frame eth_input's fast check accepts as IPv4 (valid header without options, for the interface's MAC), in
+ * a VRF with no input and no forwarding feature, to a next hop that forwards on a device port (gateway, neighbour
+ * or connected) whose neighbour is resolved, on an interface that is up, with TTL left, within the MTU, and
+ * leaving with an L2 header as long as the one it came with. Anything else (a punt, an ICMP error, a fragment, a
+ * leak, a tunnel, a VLAN added or removed) goes to ip4_lookup as if the express path did not exist: the full path
+ * decides it and names every drop. The express path never drops.
+ *
+ * It is off while anything must see the packet at each node (dp.express_off): a capture or a trace, the node
+ * timing of `graph profile on`, or the operator's `graph express off`.
+ */
+#ifndef NPSGW_IP4_EXPRESS_H
+#define NPSGW_IP4_EXPRESS_H
+
+#include "dataplane/fib.h"
+#include "dataplane/nodes/ip4_util.h"
+#include "dataplane/nodes/l2_rewrite.h"
+
+/* A frame taken for the express path: nothing of it written yet. */
+struct xp_frame {
+	struct rte_mbuf *m;
+	uint32_t vrf;
+	uint16_t in_iface;
+	uint8_t l2_len;
+	uint16_t l3_len; /* the IPv4 total length (the frame may carry padding after it) */
+};
+
+/* The express frames of one chunk of a burst, their destinations and next hops. */
+struct xp_burst {
+	uint16_t n;
+	struct xp_frame fr[RTE_GRAPH_BURST_SIZE];
+	uint32_t dst[RTE_GRAPH_BURST_SIZE];
+	uint64_t nh[RTE_GRAPH_BURST_SIZE];
+};
+
+static inline bool express_on(void)
+{
+	return __atomic_load_n(&dp.express_off, __ATOMIC_RELAXED) == 0;
+}
+
+/* The route lookups: one bulk lookup per run of frames of one VRF (a burst is usually one run). */
+static inline void xp_lookup(struct xp_burst *x)
+{
+	for (uint16_t start = 0; start < x->n;) {
+		uint32_t slot = x->fr[start].vrf;
+		uint16_t end = start + 1;
+		while (end < x->n && x->fr[end].vrf == slot)
+			end++;
+		const struct vrf *v = vrf_get(slot);
+		const struct fib4 *f = v ? __atomic_load_n(&v->fib4, __ATOMIC_ACQUIRE) : NULL;
+		if (likely(f != NULL))
+			fib4_lookup_bulk(f, &x->dst[start], &x->nh[start], end - start);
+		else
+			for (uint16_t i = start; i < end; i++)
+				x->nh[i] = NH_NONE;
+		start = end;
+	}
+}
+
+/*
+ * Resolve next hop nh_idx for a run of express frames (rw_hop_resolve, on eth_input's own port edges); false when
+ * it does not forward on a device port with its neighbour known and the interface up.
+ */
+static inline bool xp_hop_resolve(struct rw_hop *h, struct iface_counters *stats, uint32_t nh_idx, uint64_t now)
+{
+	const struct nexthop *nh = &dp.nhs[nh_idx];
+	bool forwards = nh->type == NH_T_GATEWAY || nh->type == NH_T_NEIGH || nh->type == NH_T_CONNECTED;
+	if (!forwards || __atomic_load_n(&nh->tunnel_out, __ATOMIC_RELAXED) != 0 ||
+	    !rw_hop_resolve(h, stats, nh_idx, now, eth_input_tx_edge, RTE_ETHER_TYPE_IPV4))
+		return false;
+	if (unlikely(h->tunnel)) {
+		h->nh = UINT32_MAX;
+		return false;
+	}
+	return true;
+}
+
+/* Hand fr to the full path as eth_input's fast check would have: metadata written, L2 and padding stripped. */
+static inline void xp_to_full_path(const struct xp_frame *fr)
+{
+	struct rte_mbuf *m = fr->m;
+	struct pkt_meta *pm = pkt_meta(m);
+	pm->in_iface = fr->in_iface;
+	pm->vrf = fr->vrf;
+	pm->flags = PKT_F_META | PKT_F_L3;
+	m->data_off += fr->l2_len;
+	m->data_len = fr->l3_len;
+	m->pkt_len = fr->l3_len;
+}
+
+/*
+ * The express frames of a chunk, looked up and forwarded to their ports (node: eth_input, with its port edges); those
+ * the express path does not take to the end go, as the full path's, through b to full_path_edge (ip4_lookup). The
+ * run's next hop is kept in locals (registers): the packet stores could otherwise alias it.
+ */
+static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struct node_batch *b,
+			   rte_edge_t full_path_edge, struct xp_burst *x)
+{
+	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
+	struct worker *w = ctx->w;
+	struct rw_hop hop = {.nh = UINT32_MAX};
+	uint64_t cur = UINT64_MAX;      /* the next hop hop resolves */
+	uint64_t unusable = UINT64_MAX; /* the last next hop xp_hop_resolve() refused: not asked again */
+	uint64_t macs = 0;              /* hop's L2 header: bytes 0-7, 8-11, 12-15 (the 802.1Q tag) */
+	uint32_t macs_hi = 0, tag = 0;
+	uint16_t mtu = 0;
+	uint8_t l2_len = 0;
+	rte_edge_t edge = 0;
+	uint32_t sent = 0, forwarded = 0; /* sent: on the current hop, not yet in its counters */
+	uint64_t sent_bytes = 0;
+	struct node_batch tx;
+
+	xp_lookup(x);
+	batch_start(graph, node, &tx, ctx->home_edge, x->n);
+	for (uint16_t k = 0; k < x->n; k++) {
+		struct xp_frame fr = x->fr[k];
+		uint64_t nh = x->nh[k];
+		if (unlikely(nh != cur)) {
+			hop.packets += sent;
+			hop.bytes += sent_bytes;
+			sent = 0;
+			sent_bytes = 0;
+			if (nh == unusable || !xp_hop_resolve(&hop, w->ifc_stats, (uint32_t)nh, w->now_ms)) {
+				unusable = nh;
+				cur = UINT64_MAX;
+				goto full_path;
+			}
+			cur = nh;
+			mtu = hop.mtu;
+			l2_len = hop.l2_len;
+			edge = hop.edge;
+			memcpy(&macs, &hop.l2.bytes[0], sizeof(macs));
+			memcpy(&macs_hi, &hop.l2.bytes[8], sizeof(macs_hi));
+			memcpy(&tag, &hop.l2.bytes[12], sizeof(tag));
+		}
+		uint8_t *eh = rte_pktmbuf_mtod(fr.m, uint8_t *);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + fr.l2_len);
+		if (unlikely(ip->time_to_live <= 1 || fr.l3_len > mtu || fr.l2_len != l2_len))
+			goto full_path;
+		/* The EtherType (or the tag's inner one) is IPv4 already: the addresses, and the tag when there is one. */
+		memcpy(eh, &macs, sizeof(macs));
+		memcpy(eh + 8, &macs_hi, sizeof(macs_hi));
+		if (unlikely(l2_len != RTE_ETHER_HDR_LEN))
+			memcpy(eh + 12, &tag, sizeof(tag));
+		ttl_decrement(ip);
+		uint16_t len = fr.l2_len + fr.l3_len;
+		fr.m->data_len = len;
+		fr.m->pkt_len = len;
+		sent++;
+		sent_bytes += len;
+		forwarded++;
+		batch_add(graph, node, &tx, edge, fr.m);
+		continue;
+full_path:
+		xp_to_full_path(&fr);
+		batch_add(graph, node, b, full_path_edge, fr.m);
+	}
+	hop.packets += sent;
+	hop.bytes += sent_bytes;
+	w->pkts_express += forwarded;
+	if (hop.nh != UINT32_MAX)
+		ctx->home_edge = hop.edge;
+	rw_hop_flush(&hop, w->ifc_stats, w->now_ms);
+	batch_end(graph, node, &tx);
+}
+
+#endif
