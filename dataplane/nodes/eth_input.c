@@ -278,8 +278,7 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 	struct eth_fast f = {.port = ETH_FAST_NONE};  /* eth_next()'s */
 	struct eth_fast xf = {.port = ETH_FAST_NONE}; /* the express frames' interface, copied to the locals below */
 	uint32_t kport = ETH_FAST_NONE;
-	uint16_t kvlan = 0, kifid = 0;
-	uint32_t kvrf = 0;
+	uint16_t kvlan = 0;
 	uint64_t kmac = 0;
 	bool kexpress = false;
 	uint32_t rx = 0;
@@ -288,6 +287,7 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	x->n_runs = 0;
 	batch_start(graph, node, &b, eth_guess(pkts[0]), n);
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
@@ -321,9 +321,11 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 			kexpress = eth_fast_keep(&xf, stats, m->port, vlan) && xf.ip4_express;
 			kport = m->port; /* kept even when refused: the next frames of it are not asked again */
 			kvlan = vlan;
-			kifid = xf.ifid;
-			kvrf = xf.vrf;
 			kmac = xf.mac;
+			if (kexpress) {
+				x->n = nx;
+				xp_run_start(x, xf.ifid, xf.vrf);
+			}
 		}
 		unsigned l3_len;
 		if (unlikely(!kexpress || ((dst ^ kmac) & MAC_MASK) != 0 ||
@@ -331,8 +333,8 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 			goto other;
 		rx++;
 		rx_bytes += len;
-		x->fr[nx] = (struct xp_frame){
-			.m = m, .vrf = kvrf, .in_iface = kifid, .l2_len = l2_len, .l3_len = (uint16_t)l3_len};
+		x->m[nx] = m;
+		x->len[nx] = l3_len | (uint32_t)l2_len << XP_L2_SHIFT;
 		uint32_t daddr;
 		memcpy(&daddr, eh + l2_len + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(daddr));
 		x->dst[nx++] = rte_be_to_cpu_32(daddr);

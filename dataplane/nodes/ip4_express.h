@@ -22,44 +22,62 @@
 #include "dataplane/nodes/ip4_util.h"
 #include "dataplane/nodes/l2_rewrite.h"
 
-/* A frame taken for the express path: nothing of it written yet. */
-struct xp_frame {
-	struct rte_mbuf *m;
-	uint32_t vrf;
+/*
+ * The frames a chunk of a burst gives the express path (nothing of them written yet), in arrays the passes read in
+ * order: the frame, its lengths (IPv4 total length | L2 header length << 16: the frame may carry padding), its
+ * destination and next hop. The interface and VRF are per run of frames of one interface (a burst is usually one).
+ */
+struct xp_run {
+	uint16_t start; /* index of its first frame; it ends where the next run starts */
 	uint16_t in_iface;
-	uint8_t l2_len;
-	uint16_t l3_len; /* the IPv4 total length (the frame may carry padding after it) */
+	uint32_t vrf;
 };
 
-/* The express frames of one chunk of a burst, their destinations and next hops. */
 struct xp_burst {
-	uint16_t n;
-	struct xp_frame fr[RTE_GRAPH_BURST_SIZE];
+	uint16_t n, n_runs;
+	struct rte_mbuf *m[RTE_GRAPH_BURST_SIZE];
+	uint32_t len[RTE_GRAPH_BURST_SIZE];
 	uint32_t dst[RTE_GRAPH_BURST_SIZE];
 	uint64_t nh[RTE_GRAPH_BURST_SIZE];
+	struct xp_run run[RTE_GRAPH_BURST_SIZE];
 };
+
+#define XP_L2_SHIFT 16
 
 static inline bool express_on(void)
 {
 	return __atomic_load_n(&dp.express_off, __ATOMIC_RELAXED) == 0;
 }
 
-/* The route lookups: one bulk lookup per run of frames of one VRF (a burst is usually one run). */
+/* The frames added from now on are in_iface's (in VRF vrf). */
+static inline void xp_run_start(struct xp_burst *x, uint16_t in_iface, uint32_t vrf)
+{
+	if (x->n_runs > 0 && x->run[x->n_runs - 1].in_iface == in_iface)
+		return;
+	if (x->n_runs > 0 && x->run[x->n_runs - 1].start == x->n)
+		x->n_runs--; /* the previous run got no frame */
+	x->run[x->n_runs++] = (struct xp_run){.start = x->n, .in_iface = in_iface, .vrf = vrf};
+}
+
+static inline uint16_t xp_run_end(const struct xp_burst *x, uint16_t r)
+{
+	return r + 1 < x->n_runs ? x->run[r + 1].start : x->n;
+}
+
+/* The route lookups: one bulk lookup per run. */
 static inline void xp_lookup(struct xp_burst *x)
 {
-	for (uint16_t start = 0; start < x->n;) {
-		uint32_t slot = x->fr[start].vrf;
-		uint16_t end = start + 1;
-		while (end < x->n && x->fr[end].vrf == slot)
-			end++;
-		const struct vrf *v = vrf_get(slot);
+	for (uint16_t r = 0; r < x->n_runs; r++) {
+		uint16_t start = x->run[r].start, end = xp_run_end(x, r);
+		if (start == end)
+			continue;
+		const struct vrf *v = vrf_get(x->run[r].vrf);
 		const struct fib4 *f = v ? __atomic_load_n(&v->fib4, __ATOMIC_ACQUIRE) : NULL;
 		if (likely(f != NULL))
 			fib4_lookup_bulk(f, &x->dst[start], &x->nh[start], end - start);
 		else
 			for (uint16_t i = start; i < end; i++)
 				x->nh[i] = NH_NONE;
-		start = end;
 	}
 }
 
@@ -81,17 +99,21 @@ static inline bool xp_hop_resolve(struct rw_hop *h, struct iface_counters *stats
 	return true;
 }
 
-/* Hand fr to the full path as eth_input's fast check would have: metadata written, L2 and padding stripped. */
-static inline void xp_to_full_path(const struct xp_frame *fr)
+/* Hand frame k to the full path as eth_input's fast check would have: metadata written, L2 and padding stripped. */
+static inline void xp_to_full_path(const struct xp_burst *x, uint16_t k)
 {
-	struct rte_mbuf *m = fr->m;
+	uint16_t r = x->n_runs - 1;
+	while (x->run[r].start > k)
+		r--;
+	struct rte_mbuf *m = x->m[k];
 	struct pkt_meta *pm = pkt_meta(m);
-	pm->in_iface = fr->in_iface;
-	pm->vrf = fr->vrf;
+	pm->in_iface = x->run[r].in_iface;
+	pm->vrf = x->run[r].vrf;
 	pm->flags = PKT_F_META | PKT_F_L3;
-	m->data_off += fr->l2_len;
-	m->data_len = fr->l3_len;
-	m->pkt_len = fr->l3_len;
+	uint16_t l3_len = (uint16_t)x->len[k];
+	m->data_off += x->len[k] >> XP_L2_SHIFT;
+	m->data_len = l3_len;
+	m->pkt_len = l3_len;
 }
 
 /*
@@ -109,7 +131,8 @@ static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struc
 	uint64_t unusable = UINT64_MAX; /* the last next hop xp_hop_resolve() refused: not asked again */
 	uint64_t macs = 0;              /* hop's L2 header: bytes 0-7, 8-11, 12-15 (the 802.1Q tag) */
 	uint32_t macs_hi = 0, tag = 0;
-	uint16_t mtu = 0;
+	uint32_t mtu = 0;
+	uint32_t l2_shifted = 0;        /* hop's L2 header length << XP_L2_SHIFT */
 	uint8_t l2_len = 0;
 	rte_edge_t edge = 0;
 	uint32_t sent = 0, forwarded = 0; /* sent: on the current hop, not yet in its counters */
@@ -119,7 +142,8 @@ static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struc
 	xp_lookup(x);
 	batch_start(graph, node, &tx, ctx->home_edge, x->n);
 	for (uint16_t k = 0; k < x->n; k++) {
-		struct xp_frame fr = x->fr[k];
+		struct rte_mbuf *m = x->m[k];
+		uint32_t lens = x->len[k];
 		uint64_t nh = x->nh[k];
 		if (unlikely(nh != cur)) {
 			hop.packets += sent;
@@ -134,14 +158,16 @@ static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struc
 			cur = nh;
 			mtu = hop.mtu;
 			l2_len = hop.l2_len;
+			l2_shifted = (uint32_t)hop.l2_len << XP_L2_SHIFT;
 			edge = hop.edge;
 			memcpy(&macs, &hop.l2.bytes[0], sizeof(macs));
 			memcpy(&macs_hi, &hop.l2.bytes[8], sizeof(macs_hi));
 			memcpy(&tag, &hop.l2.bytes[12], sizeof(tag));
 		}
-		uint8_t *eh = rte_pktmbuf_mtod(fr.m, uint8_t *);
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + fr.l2_len);
-		if (unlikely(ip->time_to_live <= 1 || fr.l3_len > mtu || fr.l2_len != l2_len))
+		uint8_t *eh = rte_pktmbuf_mtod(m, uint8_t *);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + l2_len);
+		/* One test for both: the L2 header as long as the hop's, the IP packet within its MTU. */
+		if (unlikely(lens - l2_shifted > mtu || ip->time_to_live <= 1))
 			goto full_path;
 		/* The EtherType (or the tag's inner one) is IPv4 already: the addresses, and the tag when there is one. */
 		memcpy(eh, &macs, sizeof(macs));
@@ -149,17 +175,17 @@ static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struc
 		if (unlikely(l2_len != RTE_ETHER_HDR_LEN))
 			memcpy(eh + 12, &tag, sizeof(tag));
 		ttl_decrement(ip);
-		uint16_t len = fr.l2_len + fr.l3_len;
-		fr.m->data_len = len;
-		fr.m->pkt_len = len;
+		uint16_t len = (uint16_t)(l2_len + (lens - l2_shifted));
+		m->data_len = len;
+		m->pkt_len = len;
 		sent++;
 		sent_bytes += len;
 		forwarded++;
-		batch_add(graph, node, &tx, edge, fr.m);
+		batch_add(graph, node, &tx, edge, m);
 		continue;
 full_path:
-		xp_to_full_path(&fr);
-		batch_add(graph, node, b, full_path_edge, fr.m);
+		xp_to_full_path(x, k);
+		batch_add(graph, node, b, full_path_edge, m);
 	}
 	hop.packets += sent;
 	hop.bytes += sent_bytes;
