@@ -30,6 +30,19 @@ int node_worker_init(const struct rte_graph *graph, struct rte_node *node)
 	return 0;
 }
 
+int node_worker_init_port_home(const struct rte_graph *graph, struct rte_node *node, const rte_edge_t *tx_edge)
+{
+	int rc = node_worker_init(graph, node);
+	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
+	for (uint16_t p = 0; p < DP_MAX_PORTS; p++) {
+		if (dp.ports[p].used) {
+			ctx->home_edge = tx_edge[p];
+			return rc;
+		}
+	}
+	return -ENODEV;
+}
+
 static int add_tx_edge(const char *node_name, const char *tx_name, rte_edge_t *edge)
 {
 	rte_node_t id = rte_node_from_name(node_name);

@@ -370,15 +370,7 @@ static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node
 /* The express path's batch guess must be a port_tx edge (as ip4_rewrite's). */
 static int eth_input_init(const struct rte_graph *graph, struct rte_node *node)
 {
-	int rc = node_worker_init(graph, node);
-	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
-	for (uint16_t p = 0; p < DP_MAX_PORTS; p++) {
-		if (dp.ports[p].used) {
-			ctx->home_edge = eth_input_tx_edge[p];
-			return rc;
-		}
-	}
-	return -ENODEV;
+	return node_worker_init_port_home(graph, node, eth_input_tx_edge);
 }
 
 static struct rte_node_register eth_input_node = {

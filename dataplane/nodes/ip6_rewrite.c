@@ -9,15 +9,7 @@ rte_edge_t ip6_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 /* The home-run guess must be a port_tx edge: the other edges take packets one by one. */
 static int ip6_rewrite_init(const struct rte_graph *graph, struct rte_node *node)
 {
-	int rc = node_worker_init(graph, node);
-	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
-	for (uint16_t p = 0; p < DP_MAX_PORTS; p++) {
-		if (dp.ports[p].used) {
-			ctx->home_edge = ip6_rewrite_tx_edge[p];
-			return rc;
-		}
-	}
-	return -ENODEV;
+	return node_worker_init_port_home(graph, node, ip6_rewrite_tx_edge);
 }
 
 /* The full per-packet path: every case, every drop named. */

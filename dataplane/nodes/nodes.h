@@ -40,6 +40,8 @@ static inline struct worker *node_worker(const struct rte_node *node)
 extern struct worker *graph_build_worker;
 /* Init callback for nodes that only need their worker in ctx. */
 int node_worker_init(const struct rte_graph *graph, struct rte_node *node);
+/* node_worker_init(), and the home edge set to the first port's edge in tx_edge (nodes that batch to port_tx). */
+int node_worker_init_port_home(const struct rte_graph *graph, struct rte_node *node, const rte_edge_t *tx_edge);
 
 /*
  * What the rewrite of a packet forwarded to next hop nh will touch, requested by the lookup (a burst ahead): the
