@@ -2,7 +2,8 @@
 /*
  * eth_input: finds the interface of a frame (port + 802.1Q VLAN), checks the destination MAC, strips the L2
  * header and dispatches by EtherType. Ports run promiscuous; the MAC filter is here, per interface. IPv4 and IPv6
- * packets that pass the input node's checks here go straight to the lookup (one node hop less, ~8 cycles a packet).
+ * packets that pass the input node's checks here go straight to the lookup (one node hop less, ~8 cycles a packet);
+ * the plain forwarded IPv4 packet goes further, straight to its port (the express path, ip4_express.h).
  */
 #include <rte_ether.h>
 

@@ -135,7 +135,7 @@ static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struc
 	uint32_t l2_shifted = 0;        /* hop's L2 header length << XP_L2_SHIFT */
 	uint8_t l2_len = 0;
 	rte_edge_t edge = 0;
-	uint32_t sent = 0, forwarded = 0; /* sent: on the current hop, not yet in its counters */
+	uint32_t sent = 0, full = 0; /* sent: on the current hop, not yet in its counters; full: to the full path */
 	uint64_t sent_bytes = 0;
 	struct node_batch tx;
 
@@ -180,16 +180,16 @@ static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struc
 		m->pkt_len = len;
 		sent++;
 		sent_bytes += len;
-		forwarded++;
 		batch_add(graph, node, &tx, edge, m);
 		continue;
 full_path:
+		full++;
 		xp_to_full_path(x, k);
 		batch_add(graph, node, b, full_path_edge, m);
 	}
 	hop.packets += sent;
 	hop.bytes += sent_bytes;
-	w->pkts_express += forwarded;
+	w->pkts_express += x->n - full;
 	if (hop.nh != UINT32_MAX)
 		ctx->home_edge = hop.edge;
 	rw_hop_flush(&hop, w->ifc_stats, w->now_ms);
