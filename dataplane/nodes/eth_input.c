@@ -10,6 +10,7 @@
 #include "dataplane/nodes/ip4_express.h"
 #include "dataplane/nodes/ip4_input.h"
 #include "dataplane/nodes/ip6_input.h"
+#include "dataplane/port_state.h"
 
 enum {
 	ETH_NEXT_IP4_LOOKUP,
@@ -268,89 +269,227 @@ static inline rte_edge_t eth_guess(const struct rte_mbuf *m)
 }
 
 /*
- * One chunk of frames, the express path on. The express check is eth_fast_check()'s IPv4 branch with the kept
- * interface in locals; a frame it is not sure of takes eth_next(), the chunk's other frames' way.
+ * The kept interface of the express check as what its common frame looks like: the mbuf's nb_segs and port (the
+ * upper half of its rearm word), and its first 16 bytes, loaded as two little-endian words: the destination MAC in
+ * bytes 0-5 of the first; in bytes 12-14 of the second the EtherType IPv4 and the IPv4 version and header length
+ * (untagged), or bytes 12-15 the 802.1Q type and the VLAN ID (tagged, the inner EtherType and version then checked
+ * apart: XP_INNER_IP4). A frame that matches needs no other L2 test; any other takes the long way.
+ */
+struct xp_shape {
+	uint32_t rearm_hi;       /* nb_segs 1 | port << 16; 0 (nb_segs 0: no frame) when no interface is kept */
+	uint64_t mac;            /* as the first 6 bytes of a little-endian 64-bit load */
+	uint32_t tag_type;       /* bytes 12-15 tagged, little-endian (untagged: XP_TYPE_UNTAGGED) */
+	uint8_t l2_len;
+	bool csum_hw;            /* the port's NIC verifies IPv4 checksums: its verdict spares the sum */
+};
+
+/* Bytes 12-14 untagged (the EtherType 0x0800, then 0x45), bytes 12-15 tagged (0x8100, the VLAN ID), little-endian. */
+#define XP_TYPE_UNTAGGED 0x450008u
+#define XP_TYPE_CARE_UNTAGGED 0xffffffu
+#define XP_TYPE_CARE_TAGGED 0xff0fffffu /* the priority bits are not the interface's */
+#define XP_INNER_IP4 0x450008u /* bytes 16-18 of a tagged frame, little-endian: EtherType 0x0800, then 0x45 */
+
+static void xp_shape_set(struct xp_shape *s, const struct eth_fast *f, bool express)
+{
+	*s = (struct xp_shape){.rearm_hi = 0, .l2_len = RTE_ETHER_HDR_LEN};
+	if (!express)
+		return;
+	s->mac = f->mac;
+	if (f->vlan != VLAN_UNTAGGED) {
+		s->l2_len = RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr);
+		s->tag_type = (uint32_t)RTE_BE16(RTE_ETHER_TYPE_VLAN) | (uint32_t)rte_cpu_to_be_16(f->vlan) << 16;
+	}
+	s->rearm_hi = 1u | (uint32_t)f->port << 16;
+	s->csum_hw = f->port < DP_MAX_PORTS && port_states[f->port].rx_ip4_cksum;
+}
+
+/* The express check of a chunk: what the tight loop of eth_input_express() keeps outside its registers. */
+struct xp_check {
+	struct xp_burst *x;
+	uint16_t nx;            /* frames staged in x */
+	uint32_t rx;            /* of them, since xf was kept: added to its counters when another one is */
+	uint64_t rx_bytes;
+	struct eth_fast xf;     /* the express frames' interface */
+	uint32_t kport;         /* its port and VLAN, kept even when refused: its next frames are not asked again */
+	uint16_t kvlan;
+	bool kexpress;
+	struct xp_shape shape;  /* its frames' shape */
+	struct node_batch b;    /* the frames that take the long way */
+	struct eth_fast f;      /* eth_next()'s */
+};
+
+static inline void xp_stage(struct xp_burst *x, uint16_t *nx, struct rte_mbuf *m, uint32_t lens, uint32_t daddr)
+{
+	x->m[*nx] = m;
+	x->len[*nx] = lens;
+	x->dst[*nx] = rte_be_to_cpu_32(daddr);
+	(*nx)++;
+}
+
+/*
+ * A frame not of the kept interface's shape: the express check in full (eth_fast_check()'s IPv4 branch), which
+ * may keep the frame's interface; a frame it is not sure of takes eth_next(), the chunk's other frames' way.
+ */
+static __rte_noinline void xp_check_slow(struct rte_graph *graph, struct rte_node *node, struct iface_counters *stats,
+					 struct xp_check *c, struct rte_mbuf *m)
+{
+	const uint8_t *eh = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t len = rte_pktmbuf_data_len(m);
+	if (unlikely(m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr) + 20))
+		goto other;
+	uint64_t dst;
+	uint16_t type, vlan = VLAN_UNTAGGED;
+	uint8_t l2_len = RTE_ETHER_HDR_LEN;
+	memcpy(&dst, eh, sizeof(dst));
+	memcpy(&type, eh + 12, sizeof(type));
+	if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+		uint16_t tci;
+		if (type != RTE_BE16(RTE_ETHER_TYPE_VLAN))
+			goto other;
+		memcpy(&tci, eh + RTE_ETHER_HDR_LEN, sizeof(tci));
+		memcpy(&type, eh + RTE_ETHER_HDR_LEN + 2, sizeof(type));
+		vlan = rte_be_to_cpu_16(tci) & 0xfff;
+		l2_len += sizeof(struct rte_vlan_hdr);
+		if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || vlan == VLAN_UNTAGGED)
+			goto other;
+	}
+	if (m->port != c->kport || vlan != c->kvlan) {
+		c->xf.packets += c->rx;
+		c->xf.bytes += c->rx_bytes;
+		c->rx = 0;
+		c->rx_bytes = 0;
+		c->kexpress = eth_fast_keep(&c->xf, stats, m->port, vlan) && c->xf.ip4_express;
+		c->kport = m->port;
+		c->kvlan = vlan;
+		xp_shape_set(&c->shape, &c->xf, c->kexpress);
+		if (c->kexpress) {
+			c->x->n = c->nx;
+			xp_run_start(c->x, c->xf.ifid, c->xf.vrf);
+		}
+	}
+	unsigned l3_len;
+	if (!c->kexpress || ((dst ^ c->xf.mac) & MAC_MASK) != 0 ||
+	    !ip4_plain_ok(eh + l2_len, len - l2_len, &l3_len, rx_ip4_csum_good(m)))
+		goto other;
+	uint32_t daddr;
+	memcpy(&daddr, eh + l2_len + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(daddr));
+	c->rx++;
+	c->rx_bytes += len;
+	xp_stage(c->x, &c->nx, m, l3_len | (uint32_t)l2_len << XP_L2_SHIFT, daddr);
+	return;
+other:
+	batch_add(graph, node, &c->b, eth_next(m, &c->f, stats), m);
+}
+
+/*
+ * Stage the frames from i on while they have the kept interface's shape and a plain IPv4 header; returns the first
+ * that does not (n: none). l2_len: the shape's, a constant in each of the two copies eth_input_express() calls.
+ */
+static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct rte_mbuf **pkts, unsigned i, unsigned n,
+						    const unsigned l2_len)
+{
+	const bool tagged = l2_len != RTE_ETHER_HDR_LEN;
+	const uint32_t rearm_hi = c->shape.rearm_hi;
+	const uint64_t mac = c->shape.mac;
+	const uint32_t type = tagged ? c->shape.tag_type : XP_TYPE_UNTAGGED;
+	const uint32_t type_care = tagged ? XP_TYPE_CARE_TAGGED : XP_TYPE_CARE_UNTAGGED;
+	const bool csum_hw = c->shape.csum_hw;
+	struct xp_burst *x = c->x;
+	struct rte_mbuf **in = pkts + i, **end = pkts + n;
+	size_t nx = c->nx;
+	uint64_t rx_bytes = 0;
+	for (; in < end; in++) {
+		/* Where a receive puts a frame: a hint, not worth the data_off load of the exact address. */
+		if (end - in > 4)
+			rte_prefetch0((uint8_t *)in[4]->buf_addr + RTE_PKTMBUF_HEADROOM);
+		struct rte_mbuf *m = *in;
+		uint64_t rearm;
+		memcpy(&rearm, &m->rearm_data, sizeof(rearm));
+		if (unlikely((uint32_t)(rearm >> 32) != rearm_hi))
+			break;
+		const uint8_t *eh = (const uint8_t *)m->buf_addr + (uint16_t)rearm; /* data_off: the low 16 bits */
+		uint64_t dst;
+		uint32_t type_word;
+		memcpy(&dst, eh, sizeof(dst));
+		memcpy(&type_word, eh + 12, sizeof(type_word));
+		if (unlikely(((dst ^ mac) << 16) != 0 || (type_word & type_care) != type)) /* << 16: bytes 0-5 */
+			break;
+		if (tagged) {
+			uint32_t inner;
+			memcpy(&inner, eh + RTE_ETHER_HDR_LEN + 2, sizeof(inner));
+			if (unlikely((inner & 0xffffff) != XP_INNER_IP4))
+				break;
+		}
+		size_t len = rte_pktmbuf_data_len(m);
+		unsigned l3_len;
+		if (unlikely(len < l2_len + 20))
+			break;
+		struct ip4_hdr20_words w = ip4_hdr20_load(eh + l2_len);
+		if (unlikely(!ip4_plain_fields_ok(w, len - l2_len, &l3_len, true)))
+			break;
+		/* The sum first: the NIC's verdict is looked at only where it may spare a wrong sum. */
+		if (unlikely(!ip4_hdr20_words_csum_ok(w) && !(csum_hw && rx_ip4_csum_good(m))))
+			break;
+		rx_bytes += len;
+		x->m[nx] = m;
+		x->len[nx] = l3_len | l2_len << XP_L2_SHIFT;
+		x->dst[nx] = rte_be_to_cpu_32(w.w4);
+		nx++;
+	}
+	c->rx += (unsigned)(nx - c->nx);
+	c->rx_bytes += rx_bytes;
+	c->nx = (uint16_t)nx;
+	return (unsigned)(in - pkts);
+}
+
+/* The two copies, out of line: the tight loop gets the registers to itself. */
+static __rte_noinline unsigned xp_stage_untagged(struct xp_check *c, struct rte_mbuf **pkts, unsigned i, unsigned n)
+{
+	return xp_stage_shaped(c, pkts, i, n, RTE_ETHER_HDR_LEN);
+}
+
+static __rte_noinline unsigned xp_stage_tagged(struct xp_check *c, struct rte_mbuf **pkts, unsigned i, unsigned n)
+{
+	return xp_stage_shaped(c, pkts, i, n, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr));
+}
+
+/*
+ * One chunk of frames, the express path on. A tight loop stages the frames of the kept interface's shape
+ * (xp_stage_shaped); each other frame takes xp_check_slow(), then the loop goes on with the shape it may have kept.
  */
 static void eth_input_express(struct rte_graph *graph, struct rte_node *node, struct rte_mbuf **pkts, uint16_t n,
 			      struct xp_burst *x)
 {
 	struct iface_counters *stats = node_worker(node)->ifc_stats;
-	struct node_batch b;
-	struct eth_fast f = {.port = ETH_FAST_NONE};  /* eth_next()'s */
-	struct eth_fast xf = {.port = ETH_FAST_NONE}; /* the express frames' interface, copied to the locals below */
-	uint32_t kport = ETH_FAST_NONE;
-	uint16_t kvlan = 0;
-	uint64_t kmac = 0;
-	bool kexpress = false;
-	uint32_t rx = 0;
-	uint64_t rx_bytes = 0;
-	uint16_t nx = 0;
+	struct xp_check c = {
+		.x = x,
+		.xf = {.port = ETH_FAST_NONE},
+		.kport = ETH_FAST_NONE,
+		.shape = {.rearm_hi = 0, .l2_len = RTE_ETHER_HDR_LEN},
+		.f = {.port = ETH_FAST_NONE},
+	};
 
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	x->n_runs = 0;
-	batch_start(graph, node, &b, eth_guess(pkts[0]), n);
-	for (uint16_t i = 0; i < n; i++) {
-		if (i + 4 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		struct rte_mbuf *m = pkts[i];
-		const uint8_t *eh = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint16_t len = rte_pktmbuf_data_len(m);
-		if (unlikely(m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr) + 20))
-			goto other;
-		uint64_t dst;
-		uint16_t type, vlan = VLAN_UNTAGGED;
-		uint8_t l2_len = RTE_ETHER_HDR_LEN;
-		memcpy(&dst, eh, sizeof(dst));
-		memcpy(&type, eh + 12, sizeof(type));
-		if (unlikely(type != RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
-			uint16_t tci;
-			if (type != RTE_BE16(RTE_ETHER_TYPE_VLAN))
-				goto other;
-			memcpy(&tci, eh + RTE_ETHER_HDR_LEN, sizeof(tci));
-			memcpy(&type, eh + RTE_ETHER_HDR_LEN + 2, sizeof(type));
-			vlan = rte_be_to_cpu_16(tci) & 0xfff;
-			l2_len += sizeof(struct rte_vlan_hdr);
-			if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || vlan == VLAN_UNTAGGED)
-				goto other;
-		}
-		if (unlikely(m->port != kport || vlan != kvlan)) {
-			xf.packets += rx;
-			xf.bytes += rx_bytes;
-			rx = 0;
-			rx_bytes = 0;
-			kexpress = eth_fast_keep(&xf, stats, m->port, vlan) && xf.ip4_express;
-			kport = m->port; /* kept even when refused: the next frames of it are not asked again */
-			kvlan = vlan;
-			kmac = xf.mac;
-			if (kexpress) {
-				x->n = nx;
-				xp_run_start(x, xf.ifid, xf.vrf);
-			}
-		}
-		unsigned l3_len;
-		if (unlikely(!kexpress || ((dst ^ kmac) & MAC_MASK) != 0 ||
-			     !ip4_plain_ok(eh + l2_len, len - l2_len, &l3_len, rx_ip4_csum_good(m))))
-			goto other;
-		rx++;
-		rx_bytes += len;
-		x->m[nx] = m;
-		x->len[nx] = l3_len | (uint32_t)l2_len << XP_L2_SHIFT;
-		uint32_t daddr;
-		memcpy(&daddr, eh + l2_len + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(daddr));
-		x->dst[nx++] = rte_be_to_cpu_32(daddr);
-		continue;
-other:
-		batch_add(graph, node, &b, eth_next(m, &f, stats), m);
+	batch_start(graph, node, &c.b, eth_guess(pkts[0]), n);
+	for (unsigned i = 0;; i++) {
+		if (likely(c.shape.l2_len == RTE_ETHER_HDR_LEN))
+			i = xp_stage_untagged(&c, pkts, i, n);
+		else
+			i = xp_stage_tagged(&c, pkts, i, n);
+		if (i >= n)
+			break;
+		xp_check_slow(graph, node, stats, &c, pkts[i]);
 	}
-	xf.packets += rx;
-	xf.bytes += rx_bytes;
-	eth_fast_flush(&xf, stats);
-	eth_fast_flush(&f, stats);
-	x->n = nx;
-	if (nx > 0)
-		xp_send(graph, node, &b, ETH_NEXT_IP4_LOOKUP, x);
-	batch_end(graph, node, &b);
+	c.xf.packets += c.rx;
+	c.xf.bytes += c.rx_bytes;
+	eth_fast_flush(&c.xf, stats);
+	eth_fast_flush(&c.f, stats);
+	x->n = c.nx;
+	if (c.nx > 0)
+		xp_send(graph, node, &c.b, ETH_NEXT_IP4_LOOKUP, x);
+	batch_end(graph, node, &c.b);
 }
 
 static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs)
@@ -368,16 +507,10 @@ static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node
 	return nb_objs;
 }
 
-/* The express path's batch guess must be a port_tx edge (as ip4_rewrite's). */
-static int eth_input_init(const struct rte_graph *graph, struct rte_node *node)
-{
-	return node_worker_init_port_home(graph, node, eth_input_tx_edge);
-}
-
 static struct rte_node_register eth_input_node = {
 	.name = NODE_ETH_INPUT,
 	.process = eth_input_process,
-	.init = eth_input_init,
+	.init = node_worker_init,
 	.nb_edges = ETH_NEXT_COUNT,
 	.next_nodes =
 		{

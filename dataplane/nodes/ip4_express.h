@@ -38,11 +38,12 @@ struct xp_burst {
 	struct rte_mbuf *m[RTE_GRAPH_BURST_SIZE];
 	uint32_t len[RTE_GRAPH_BURST_SIZE];
 	uint32_t dst[RTE_GRAPH_BURST_SIZE];
-	uint64_t nh[RTE_GRAPH_BURST_SIZE];
+	uint64_t nh[RTE_GRAPH_BURST_SIZE + 1]; /* + XP_NH_END after the last */
 	struct xp_run run[RTE_GRAPH_BURST_SIZE];
 };
 
 #define XP_L2_SHIFT 16
+#define XP_NH_END UINT64_MAX /* no route lookup returns it */
 
 static inline bool express_on(void)
 {
@@ -117,83 +118,110 @@ static inline void xp_to_full_path(const struct xp_burst *x, uint16_t k)
 }
 
 /*
- * The express frames of a chunk, looked up and forwarded to their ports (node: eth_input, with its port edges); those
- * the express path does not take to the end go, as the full path's, through b to full_path_edge (ip4_lookup). The
- * run's next hop is kept in locals (registers): the packet stores could otherwise alias it.
+ * The run of frames from k on whose next hop is the one hop resolves, forwarded to its port (those that do not fit,
+ * too big or without TTL left, go through b to the full path, counted in *full). Returns the first frame of another
+ * next hop. l2_len: the hop's L2 header length, a constant in each of the two copies xp_send_run() calls. The hop's
+ * header and MTU are kept in locals (registers): the packet stores could otherwise alias them.
+ */
+static __rte_always_inline unsigned xp_send_run_l2(struct rte_graph *graph, struct rte_node *node,
+						   struct node_batch *b, rte_edge_t full_path_edge, struct xp_burst *x,
+						   size_t k, struct rw_hop *hop, uint32_t *full, const unsigned l2_len)
+{
+	const uint64_t nh = x->nh[k];
+	uint64_t macs;            /* the hop's L2 header: bytes 0-7, 8-11, 12-15 (the 802.1Q tag) */
+	uint32_t macs_hi, tag;
+	memcpy(&macs, &hop->l2.bytes[0], sizeof(macs));
+	memcpy(&macs_hi, &hop->l2.bytes[8], sizeof(macs_hi));
+	memcpy(&tag, &hop->l2.bytes[12], sizeof(tag));
+	const uint32_t mtu = hop->mtu;
+	const uint32_t l2_shifted = l2_len << XP_L2_SHIFT;
+	void **const to = rte_node_next_stream_get(graph, node, hop->edge, x->n - k);
+	void **next = to;
+	uint64_t bytes = 0;
+	for (; x->nh[k] == nh; k++) { /* x->nh[x->n] ends the last run */
+		struct rte_mbuf *m = x->m[k];
+		uint32_t l3_len = x->len[k] - l2_shifted; /* beyond the MTU too when the L2 lengths differ */
+		uint8_t *eh = rte_pktmbuf_mtod(m, uint8_t *);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + l2_len);
+		if (unlikely(l3_len > mtu || ip->time_to_live <= 1)) {
+			(*full)++;
+			xp_to_full_path(x, k);
+			batch_add(graph, node, b, full_path_edge, m);
+			continue;
+		}
+		/* The EtherType (or the tag's inner one) is IPv4 already: the addresses, and the tag when there is one. */
+		memcpy(eh, &macs, sizeof(macs));
+		memcpy(eh + 8, &macs_hi, sizeof(macs_hi));
+		if (l2_len != RTE_ETHER_HDR_LEN)
+			memcpy(eh + 12, &tag, sizeof(tag));
+		ttl_decrement(ip);
+		uint32_t len = l2_len + l3_len; /* no more than the frame had: 16 bits */
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		bytes += len;
+		*next++ = m;
+	}
+	unsigned sent = (unsigned)(next - to);
+	rte_node_next_stream_put(graph, node, hop->edge, (uint16_t)sent);
+	hop->packets += sent;
+	hop->bytes += bytes;
+	return k;
+}
+
+/* The two copies, out of line: the loop gets the registers to itself. */
+static __rte_noinline unsigned xp_send_run_untagged(struct rte_graph *graph, struct rte_node *node,
+						    struct node_batch *b, rte_edge_t full_path_edge, struct xp_burst *x,
+						    unsigned k, struct rw_hop *hop, uint32_t *full)
+{
+	return xp_send_run_l2(graph, node, b, full_path_edge, x, k, hop, full, RTE_ETHER_HDR_LEN);
+}
+
+static __rte_noinline unsigned xp_send_run_tagged(struct rte_graph *graph, struct rte_node *node,
+						  struct node_batch *b, rte_edge_t full_path_edge, struct xp_burst *x,
+						  unsigned k, struct rw_hop *hop, uint32_t *full)
+{
+	return xp_send_run_l2(graph, node, b, full_path_edge, x, k, hop, full,
+			      RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr));
+}
+
+static inline unsigned xp_send_run(struct rte_graph *graph, struct rte_node *node, struct node_batch *b,
+				   rte_edge_t full_path_edge, struct xp_burst *x, unsigned k, struct rw_hop *hop,
+				   uint32_t *full)
+{
+	if (likely(hop->l2_len == RTE_ETHER_HDR_LEN))
+		return xp_send_run_untagged(graph, node, b, full_path_edge, x, k, hop, full);
+	return xp_send_run_tagged(graph, node, b, full_path_edge, x, k, hop, full);
+}
+
+/*
+ * The express frames of a chunk, looked up and forwarded to their ports, a run of one next hop at a time (node:
+ * eth_input, with its port edges); those the express path does not take to the end go, as the full path's, through
+ * b to full_path_edge (ip4_lookup).
  */
 static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struct node_batch *b,
 			   rte_edge_t full_path_edge, struct xp_burst *x)
 {
-	struct node_worker_ctx *ctx = (struct node_worker_ctx *)node->ctx;
-	struct worker *w = ctx->w;
+	struct worker *w = node_worker(node);
 	struct rw_hop hop = {.nh = UINT32_MAX};
-	uint64_t cur = UINT64_MAX;      /* the next hop hop resolves */
-	uint64_t unusable = UINT64_MAX; /* the last next hop xp_hop_resolve() refused: not asked again */
-	uint64_t macs = 0;              /* hop's L2 header: bytes 0-7, 8-11, 12-15 (the 802.1Q tag) */
-	uint32_t macs_hi = 0, tag = 0;
-	uint32_t mtu = 0;
-	uint32_t l2_shifted = 0;        /* hop's L2 header length << XP_L2_SHIFT */
-	uint8_t l2_len = 0;
-	rte_edge_t edge = 0;
-	uint32_t sent = 0, full = 0; /* sent: on the current hop, not yet in its counters; full: to the full path */
-	uint64_t sent_bytes = 0;
-	struct node_batch tx;
+	uint64_t unusable = XP_NH_END; /* the last next hop xp_hop_resolve() refused: not asked again */
+	uint32_t full = 0;             /* frames to the full path */
 
 	xp_lookup(x);
-	batch_start(graph, node, &tx, ctx->home_edge, x->n);
-	for (uint16_t k = 0; k < x->n; k++) {
-		struct rte_mbuf *m = x->m[k];
-		uint32_t lens = x->len[k];
+	x->nh[x->n] = XP_NH_END;
+	for (unsigned k = 0; k < x->n;) {
 		uint64_t nh = x->nh[k];
-		if (unlikely(nh != cur)) {
-			hop.packets += sent;
-			hop.bytes += sent_bytes;
-			sent = 0;
-			sent_bytes = 0;
-			if (nh == unusable || !xp_hop_resolve(&hop, w->ifc_stats, (uint32_t)nh, w->now_ms)) {
-				unusable = nh;
-				cur = UINT64_MAX;
-				goto full_path;
-			}
-			cur = nh;
-			mtu = hop.mtu;
-			l2_len = hop.l2_len;
-			l2_shifted = (uint32_t)hop.l2_len << XP_L2_SHIFT;
-			edge = hop.edge;
-			memcpy(&macs, &hop.l2.bytes[0], sizeof(macs));
-			memcpy(&macs_hi, &hop.l2.bytes[8], sizeof(macs_hi));
-			memcpy(&tag, &hop.l2.bytes[12], sizeof(tag));
+		if (nh != unusable && xp_hop_resolve(&hop, w->ifc_stats, (uint32_t)nh, w->now_ms)) {
+			k = xp_send_run(graph, node, b, full_path_edge, x, k, &hop, &full);
+			continue;
 		}
-		uint8_t *eh = rte_pktmbuf_mtod(m, uint8_t *);
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + l2_len);
-		/* One test for both: the L2 header as long as the hop's, the IP packet within its MTU. */
-		if (unlikely(lens - l2_shifted > mtu || ip->time_to_live <= 1))
-			goto full_path;
-		/* The EtherType (or the tag's inner one) is IPv4 already: the addresses, and the tag when there is one. */
-		memcpy(eh, &macs, sizeof(macs));
-		memcpy(eh + 8, &macs_hi, sizeof(macs_hi));
-		if (unlikely(l2_len != RTE_ETHER_HDR_LEN))
-			memcpy(eh + 12, &tag, sizeof(tag));
-		ttl_decrement(ip);
-		uint16_t len = (uint16_t)(l2_len + (lens - l2_shifted));
-		m->data_len = len;
-		m->pkt_len = len;
-		sent++;
-		sent_bytes += len;
-		batch_add(graph, node, &tx, edge, m);
-		continue;
-full_path:
+		unusable = nh;
 		full++;
 		xp_to_full_path(x, k);
-		batch_add(graph, node, b, full_path_edge, m);
+		batch_add(graph, node, b, full_path_edge, x->m[k]);
+		k++;
 	}
-	hop.packets += sent;
-	hop.bytes += sent_bytes;
 	w->pkts_express += x->n - full;
-	if (hop.nh != UINT32_MAX)
-		ctx->home_edge = hop.edge;
 	rw_hop_flush(&hop, w->ifc_stats, w->now_ms);
-	batch_end(graph, node, &tx);
 }
 
 #endif

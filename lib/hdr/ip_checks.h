@@ -134,31 +134,72 @@ static const uint8_t ip4_routable_octet[256] = {
 };
 
 /*
+ * A header without options as three little-endian loads (bytes 0-7, 8-15, 16-19): what the fast path reads of it,
+ * once, for every test below.
+ */
+struct ip4_hdr20_words {
+	uint64_t w01, w23;
+	uint32_t w4;
+};
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "struct ip4_hdr20_words: byte 0 is the low byte");
+
+static inline struct ip4_hdr20_words ip4_hdr20_load(const uint8_t *p)
+{
+	struct ip4_hdr20_words w;
+	__builtin_memcpy(&w.w01, p, 8);
+	__builtin_memcpy(&w.w23, p + 8, 8);
+	__builtin_memcpy(&w.w4, p + 16, 4);
+	return w;
+}
+
+/*
+ * The checksum of those 20 bytes is right. Uses 2^16 = 1 (mod 0xffff), so 2^64 = 1 too: the three words added in
+ * 64 bits with end-around carries are congruent to the 16-bit one's-complement sum, which is right when it is a
+ * non-zero multiple of 0xffff. Non-zero: the end-around sum of words not all zero is never 0, and byte 0 of a
+ * header this is asked about is 0x45.
+ */
+static inline bool ip4_hdr20_words_csum_ok(struct ip4_hdr20_words w)
+{
+	uint64_t s, s2;
+	s = w.w01 + w.w23 + __builtin_add_overflow(w.w01, w.w23, &s);
+	s2 = s + w.w4 + __builtin_add_overflow(s, (uint64_t)w.w4, &s2);
+	return s2 % 0xffff == 0;
+}
+
+/*
+ * What ip4_plain_words_ok() tests but the first byte (version 4, IHL 5), for a caller that matched it already.
+ * len: at least 20.
+ */
+static inline bool ip4_plain_fields_ok(struct ip4_hdr20_words w, size_t len, unsigned *total, bool csum_verified)
+{
+	unsigned t = __builtin_bswap16((uint16_t)(w.w01 >> 16));
+	*total = t;
+	if (t - 20 > len - 20) /* t below 20 wraps */
+		return false;
+	if (!(ip4_routable_octet[(uint8_t)(w.w23 >> 32)] & ip4_routable_octet[(uint8_t)w.w4]))
+		return false;
+	return csum_verified || ip4_hdr20_words_csum_ok(w);
+}
+
+/*
  * The common IPv4 header, judged in one pass for the fast path: true exactly when ip4_check() says IP4_OK, the
  * header has no options (IHL 5) and the destination is not multicast, class E or the limited broadcast (first
- * octet below 224). Anything else returns false and goes the long way, which names the reason. *total: the total
- * length field, host order.
- *
- * The checksum test uses 2^16 = 1 (mod 0xffff): the five 32-bit words of a valid header sum to a non-zero multiple
- * of 0xffff, which is what folding to 0xffff says, without the folding. csum_verified: the NIC checked the
- * checksum and found it good (RTE_MBUF_F_RX_IP_CKSUM_GOOD): the test is skipped.
+ * octet below 224). Anything else returns false and goes the long way, which names the reason. w: the header's
+ * 20 bytes, len: the bytes from it to the end of the frame (at least 20); *total: the total length field, host
+ * order. csum_verified: the NIC checked the checksum and found it good (RTE_MBUF_F_RX_IP_CKSUM_GOOD): the test is
+ * skipped.
  */
+static inline bool ip4_plain_words_ok(struct ip4_hdr20_words w, size_t len, unsigned *total, bool csum_verified)
+{
+	return (uint8_t)w.w01 == 0x45 && ip4_plain_fields_ok(w, len, total, csum_verified);
+}
+
+/* The same for the header at p, len bytes from p to the end of the frame. */
 static inline bool ip4_plain_ok(const uint8_t *p, size_t len, unsigned *total, bool csum_verified)
 {
 	if (len < 20)
 		return false;
-	unsigned t = ((unsigned)p[2] << 8) | p[3];
-	*total = t;
-	bool plain = p[0] == 0x45 && t >= 20 && t <= len && (ip4_routable_octet[p[12]] & ip4_routable_octet[p[16]]);
-	if (csum_verified)
-		return plain;
-	uint64_t w01, w23;
-	uint32_t w4;
-	__builtin_memcpy(&w01, p, 8);
-	__builtin_memcpy(&w23, p + 8, 8);
-	__builtin_memcpy(&w4, p + 16, 4);
-	uint64_t sum = (w01 & 0xffffffffu) + (w01 >> 32) + (w23 & 0xffffffffu) + (w23 >> 32) + w4;
-	return plain && sum != 0 && sum % 0xffff == 0;
+	return ip4_plain_words_ok(ip4_hdr20_load(p), len, total, csum_verified);
 }
 
 static inline enum ip6_verdict ip6_check(const uint8_t *p, size_t len)

@@ -5,6 +5,7 @@
  * here. Truncated inputs are copied into buffers of exactly that size so that valgrind sees any over-read.
  */
 #include "lib/hdr/ip_checks.h"
+#include "dataplane/nodes/ip4_util.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -728,6 +729,47 @@ static void test_ip6_pseudo_sum(void)
 	}
 }
 
+/*
+ * ttl_decrement (the forwarding nodes' incremental update) against the checksum computed anew: every identification
+ * value, so that the checksum field takes each value it can (0x0000-0xfffe), at random TTLs; and a header whose
+ * checksum 0x0000 was written as 0xffff (the same sum, "negative zero"), which must come out as computed.
+ */
+static void test_ip4_ttl_decrement(void)
+{
+	unsigned seen_zero = 0, seen_negative_zero = 0;
+	for (unsigned id = 0; id < 0x10000; id++) {
+		uint8_t h[20], want[20];
+		ip4_build(h, 5, 20, SRC_OK, DST_OK);
+		h[4] = id >> 8;
+		h[5] = id & 0xff;
+		h[8] = (uint8_t)(2 + rnd(254));
+		ip4_set_checksum(h);
+		for (int negative_zero = 0; negative_zero < 2; negative_zero++) {
+			if (negative_zero) {
+				if (h[10] != 0 || h[11] != 0)
+					break;
+				h[10] = h[11] = 0xff; /* the same header sum */
+				seen_negative_zero++;
+			}
+			seen_zero += h[10] == 0 && h[11] == 0;
+			memcpy(want, h, sizeof(h));
+			want[8]--;
+			ip4_set_checksum(want);
+			uint8_t got[20];
+			memcpy(got, h, sizeof(h));
+			ttl_decrement((struct rte_ipv4_hdr *)got);
+			if (memcmp(got, want, sizeof(got)) != 0) {
+				printf("\nid %#x ttl %u checksum %02x%02x: got %02x%02x want %02x%02x\n", id, h[8], h[10], h[11],
+				       got[10], got[11], want[10], want[11]);
+				CU_FAIL("ttl_decrement differs from the checksum computed anew");
+				return;
+			}
+		}
+	}
+	CU_ASSERT(seen_zero >= 1);
+	CU_ASSERT(seen_negative_zero >= 1);
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -740,6 +782,7 @@ int main(void)
 	CU_add_test(s, "ip4 checksum", test_ip4_checksum);
 	CU_add_test(s, "ip4 martians", test_ip4_martians);
 	CU_add_test(s, "ip4 random vs reference", test_ip4_random_vs_reference);
+	CU_add_test(s, "ip4 ttl decrement", test_ip4_ttl_decrement);
 	CU_add_test(s, "ip6 checks", test_ip6_checks);
 	CU_add_test(s, "ip6 martians", test_ip6_martians);
 	CU_add_test(s, "ext: none", test_ext_none);
