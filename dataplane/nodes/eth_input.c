@@ -270,10 +270,10 @@ static inline rte_edge_t eth_guess(const struct rte_mbuf *m)
 
 /*
  * The kept interface of the express check as what its common frame looks like: the mbuf's nb_segs and port (the
- * upper half of its rearm word), and its first 16 bytes, loaded as two little-endian words: the destination MAC in
- * bytes 0-5 of the first; in bytes 12-14 of the second the EtherType IPv4 and the IPv4 version and header length
- * (untagged), or bytes 12-15 the 802.1Q type and the VLAN ID (tagged, the inner EtherType and version then checked
- * apart: XP_INNER_IP4). A frame that matches needs no other L2 test; any other takes the long way.
+ * upper half of its rearm word), the destination MAC (bytes 0-5), and bytes 12-15 under a mask: the EtherType IPv4
+ * and the IPv4 version and header length (untagged), or the 802.1Q type and the VLAN ID (tagged, the inner
+ * EtherType and version then checked apart: XP_INNER_IP4). A frame that matches needs no other L2 test; any other
+ * takes the long way.
  */
 struct xp_shape {
 	uint32_t rearm_hi;       /* nb_segs 1 | port << 16; 0 (nb_segs 0: no frame) when no interface is kept */
@@ -453,9 +453,18 @@ static __rte_noinline unsigned xp_stage_tagged(struct xp_check *c, struct rte_mb
 	return xp_stage_shaped(c, pkts, i, n, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr));
 }
 
+/* The EtherType is IPv4 or 802.1Q (the buffer has the bytes even when the frame is a runt). */
+static inline bool xp_may_be_ip4(const struct rte_mbuf *m)
+{
+	uint16_t type;
+	memcpy(&type, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), sizeof(type));
+	return type == RTE_BE16(RTE_ETHER_TYPE_IPV4) || type == RTE_BE16(RTE_ETHER_TYPE_VLAN);
+}
+
 /*
  * One chunk of frames, the express path on. A tight loop stages the frames of the kept interface's shape
- * (xp_stage_shaped); each other frame takes xp_check_slow(), then the loop goes on with the shape it may have kept.
+ * (xp_stage_shaped); each other IPv4 frame takes xp_check_slow(), then the loop goes on with the shape it may have
+ * kept, and any other frame eth_next().
  */
 static void eth_input_express(struct rte_graph *graph, struct rte_node *node, struct rte_mbuf **pkts, uint16_t n,
 			      struct xp_burst *x)
@@ -473,14 +482,21 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	x->n_runs = 0;
 	batch_start(graph, node, &c.b, eth_guess(pkts[0]), n);
-	for (unsigned i = 0;; i++) {
-		if (likely(c.shape.l2_len == RTE_ETHER_HDR_LEN))
-			i = xp_stage_untagged(&c, pkts, i, n);
+	for (unsigned i = 0; i < n;) {
+		if (c.shape.rearm_hi != 0) {
+			if (likely(c.shape.l2_len == RTE_ETHER_HDR_LEN))
+				i = xp_stage_untagged(&c, pkts, i, n);
+			else
+				i = xp_stage_tagged(&c, pkts, i, n);
+			if (i >= n)
+				break;
+		}
+		/* A frame the tight loop did not take: one that is no IPv4 at all (IPv6 traffic) goes its way here. */
+		struct rte_mbuf *m = pkts[i++];
+		if (xp_may_be_ip4(m))
+			xp_check_slow(graph, node, stats, &c, m);
 		else
-			i = xp_stage_tagged(&c, pkts, i, n);
-		if (i >= n)
-			break;
-		xp_check_slow(graph, node, stats, &c, pkts[i]);
+			batch_add(graph, node, &c.b, eth_next(m, &c.f, stats), m);
 	}
 	c.xf.packets += c.rx;
 	c.xf.bytes += c.rx_bytes;
