@@ -382,6 +382,34 @@ other:
 }
 
 /*
+ * The mbuf and L2 part of a shape: one segment, on the shape's port (rearm_hi), for its MAC, bytes 12-15 as type under
+ * type_care. *eh: the frame's first byte.
+ */
+static __rte_always_inline bool xp_l2_fits(const struct rte_mbuf *m, uint32_t rearm_hi, uint64_t mac, uint32_t type,
+					   uint32_t type_care, const uint8_t **eh)
+{
+	uint64_t rearm;
+	memcpy(&rearm, &m->rearm_data, sizeof(rearm));
+	if (unlikely((uint32_t)(rearm >> 32) != rearm_hi))
+		return false;
+	*eh = (const uint8_t *)m->buf_addr + (uint16_t)rearm; /* data_off: the low 16 bits */
+	uint64_t dst;
+	uint32_t type_word;
+	memcpy(&dst, *eh, sizeof(dst));
+	memcpy(&type_word, *eh + 12, sizeof(type_word));
+	return likely(((dst ^ mac) << 16) == 0) && likely((type_word & type_care) == type); /* << 16: bytes 0-5 */
+}
+
+/* Frame m has the kept interface's shape, as far as its mbuf and L2 header tell: worth the tight loop. */
+static inline bool xp_shape_fits(const struct xp_shape *s, const struct rte_mbuf *m)
+{
+	const uint8_t *eh;
+	if (s->l2_len == RTE_ETHER_HDR_LEN)
+		return xp_l2_fits(m, s->rearm_hi, s->mac, XP_TYPE_UNTAGGED, XP_TYPE_CARE_UNTAGGED, &eh);
+	return xp_l2_fits(m, s->rearm_hi, s->mac, s->tag_type, XP_TYPE_CARE_TAGGED, &eh);
+}
+
+/*
  * Stage the frames from i on while they have the kept interface's shape and a plain IPv4 header; returns the first
  * that does not (n: none). l2_len: the shape's, a constant in each of the two copies eth_input_express() calls.
  */
@@ -403,16 +431,8 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 		if (end - in > 4)
 			rte_prefetch0((uint8_t *)in[4]->buf_addr + RTE_PKTMBUF_HEADROOM);
 		struct rte_mbuf *m = *in;
-		uint64_t rearm;
-		memcpy(&rearm, &m->rearm_data, sizeof(rearm));
-		if (unlikely((uint32_t)(rearm >> 32) != rearm_hi))
-			break;
-		const uint8_t *eh = (const uint8_t *)m->buf_addr + (uint16_t)rearm; /* data_off: the low 16 bits */
-		uint64_t dst;
-		uint32_t type_word;
-		memcpy(&dst, eh, sizeof(dst));
-		memcpy(&type_word, eh + 12, sizeof(type_word));
-		if (unlikely(((dst ^ mac) << 16) != 0 || (type_word & type_care) != type)) /* << 16: bytes 0-5 */
+		const uint8_t *eh;
+		if (unlikely(!xp_l2_fits(m, rearm_hi, mac, type, type_care, &eh)))
 			break;
 		if (tagged) {
 			uint32_t inner;
@@ -483,7 +503,7 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 	x->n_runs = 0;
 	batch_start(graph, node, &c.b, eth_guess(pkts[0]), n);
 	for (unsigned i = 0; i < n;) {
-		if (c.shape.rearm_hi != 0) {
+		if (c.shape.rearm_hi != 0 && xp_shape_fits(&c.shape, pkts[i])) { /* else the call would stop at once */
 			if (likely(c.shape.l2_len == RTE_ETHER_HDR_LEN))
 				i = xp_stage_untagged(&c, pkts, i, n);
 			else

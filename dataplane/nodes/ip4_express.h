@@ -118,14 +118,16 @@ static inline void xp_to_full_path(const struct xp_burst *x, uint16_t k)
 }
 
 /*
- * The run of frames from k on whose next hop is the one hop resolves, forwarded to its port (those that do not fit,
- * too big or without TTL left, go through b to the full path, counted in *full). Returns the first frame of another
- * next hop. l2_len: the hop's L2 header length, a constant in each of the two copies xp_send_run() calls. The hop's
- * header and MTU are kept in locals (registers): the packet stores could otherwise alias them.
+ * The run of frames from k on whose next hop is the one hop resolves, forwarded into the stream *out of its port's
+ * edge, which it moves on (those that do not fit, too big or without TTL left, go through b to the full path,
+ * counted in *full). Returns the first frame of another next hop. l2_len: the hop's L2 header length, a constant in
+ * each of the two copies xp_send_run() calls. The hop's header and MTU are kept in locals (registers): the packet
+ * stores could otherwise alias them.
  */
 static __rte_always_inline unsigned xp_send_run_l2(struct rte_graph *graph, struct rte_node *node,
 						   struct node_batch *b, rte_edge_t full_path_edge, struct xp_burst *x,
-						   size_t k, struct rw_hop *hop, uint32_t *full, const unsigned l2_len)
+						   size_t k, struct rw_hop *hop, uint32_t *full, void ***out,
+						   const unsigned l2_len)
 {
 	const uint64_t nh = x->nh[k];
 	uint64_t macs;            /* the hop's L2 header: bytes 0-7, 8-11, 12-15 (the 802.1Q tag) */
@@ -135,7 +137,7 @@ static __rte_always_inline unsigned xp_send_run_l2(struct rte_graph *graph, stru
 	memcpy(&tag, &hop->l2.bytes[12], sizeof(tag));
 	const uint32_t mtu = hop->mtu;
 	const uint32_t l2_shifted = l2_len << XP_L2_SHIFT;
-	void **const to = rte_node_next_stream_get(graph, node, hop->edge, x->n - k);
+	void **const to = *out;
 	void **next = to;
 	uint64_t bytes = 0;
 	for (; x->nh[k] == nh; k++) { /* x->nh[x->n] ends the last run */
@@ -161,9 +163,8 @@ static __rte_always_inline unsigned xp_send_run_l2(struct rte_graph *graph, stru
 		bytes += len;
 		*next++ = m;
 	}
-	unsigned sent = (unsigned)(next - to);
-	rte_node_next_stream_put(graph, node, hop->edge, (uint16_t)sent);
-	hop->packets += sent;
+	*out = next;
+	hop->packets += (uint32_t)(next - to);
 	hop->bytes += bytes;
 	return k;
 }
@@ -171,32 +172,33 @@ static __rte_always_inline unsigned xp_send_run_l2(struct rte_graph *graph, stru
 /* The two copies, out of line: the loop gets the registers to itself. */
 static __rte_noinline unsigned xp_send_run_untagged(struct rte_graph *graph, struct rte_node *node,
 						    struct node_batch *b, rte_edge_t full_path_edge, struct xp_burst *x,
-						    unsigned k, struct rw_hop *hop, uint32_t *full)
+						    unsigned k, struct rw_hop *hop, uint32_t *full, void ***out)
 {
-	return xp_send_run_l2(graph, node, b, full_path_edge, x, k, hop, full, RTE_ETHER_HDR_LEN);
+	return xp_send_run_l2(graph, node, b, full_path_edge, x, k, hop, full, out, RTE_ETHER_HDR_LEN);
 }
 
 static __rte_noinline unsigned xp_send_run_tagged(struct rte_graph *graph, struct rte_node *node,
 						  struct node_batch *b, rte_edge_t full_path_edge, struct xp_burst *x,
-						  unsigned k, struct rw_hop *hop, uint32_t *full)
+						  unsigned k, struct rw_hop *hop, uint32_t *full, void ***out)
 {
-	return xp_send_run_l2(graph, node, b, full_path_edge, x, k, hop, full,
+	return xp_send_run_l2(graph, node, b, full_path_edge, x, k, hop, full, out,
 			      RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr));
 }
 
 static inline unsigned xp_send_run(struct rte_graph *graph, struct rte_node *node, struct node_batch *b,
 				   rte_edge_t full_path_edge, struct xp_burst *x, unsigned k, struct rw_hop *hop,
-				   uint32_t *full)
+				   uint32_t *full, void ***out)
 {
 	if (likely(hop->l2_len == RTE_ETHER_HDR_LEN))
-		return xp_send_run_untagged(graph, node, b, full_path_edge, x, k, hop, full);
-	return xp_send_run_tagged(graph, node, b, full_path_edge, x, k, hop, full);
+		return xp_send_run_untagged(graph, node, b, full_path_edge, x, k, hop, full, out);
+	return xp_send_run_tagged(graph, node, b, full_path_edge, x, k, hop, full, out);
 }
 
 /*
  * The express frames of a chunk, looked up and forwarded to their ports, a run of one next hop at a time (node:
  * eth_input, with its port edges); those the express path does not take to the end go, as the full path's, through
- * b to full_path_edge (ip4_lookup).
+ * b to full_path_edge (ip4_lookup). The stream of a port's edge stays open while the runs go to that port (next hops
+ * that alternate on one port, as on VLAN sub-interfaces, share it).
  */
 static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struct node_batch *b,
 			   rte_edge_t full_path_edge, struct xp_burst *x)
@@ -205,13 +207,21 @@ static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struc
 	struct rw_hop hop = {.nh = UINT32_MAX};
 	uint64_t unusable = XP_NH_END; /* the last next hop xp_hop_resolve() refused: not asked again */
 	uint32_t full = 0;             /* frames to the full path */
+	void **out_start = NULL, **out = NULL; /* the open stream (none: NULL) and where its next frame goes */
+	rte_edge_t out_edge = 0;
 
 	xp_lookup(x);
 	x->nh[x->n] = XP_NH_END;
 	for (unsigned k = 0; k < x->n;) {
 		uint64_t nh = x->nh[k];
 		if (nh != unusable && xp_hop_resolve(&hop, w->ifc_stats, (uint32_t)nh, w->now_ms)) {
-			k = xp_send_run(graph, node, b, full_path_edge, x, k, &hop, &full);
+			if (out == NULL || hop.edge != out_edge) {
+				if (out != NULL)
+					rte_node_next_stream_put(graph, node, out_edge, (uint16_t)(out - out_start));
+				out_start = out = rte_node_next_stream_get(graph, node, hop.edge, x->n - k);
+				out_edge = hop.edge;
+			}
+			k = xp_send_run(graph, node, b, full_path_edge, x, k, &hop, &full, &out);
 			continue;
 		}
 		unusable = nh;
@@ -220,6 +230,8 @@ static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struc
 		batch_add(graph, node, b, full_path_edge, x->m[k]);
 		k++;
 	}
+	if (out != NULL)
+		rte_node_next_stream_put(graph, node, out_edge, (uint16_t)(out - out_start));
 	w->pkts_express += x->n - full;
 	rw_hop_flush(&hop, w->ifc_stats, w->now_ms);
 }
