@@ -318,12 +318,12 @@ struct xp_check {
 	struct eth_fast f;      /* eth_next()'s */
 };
 
-static inline void xp_stage(struct xp_burst *x, uint16_t *nx, struct rte_mbuf *m, uint32_t lens, uint32_t daddr)
+/* Frame m as express frame k: lens as XP_L2_SHIFT packs them, daddr its destination (network order). */
+static inline void xp_stage(struct xp_burst *x, size_t k, struct rte_mbuf *m, uint32_t lens, uint32_t daddr)
 {
-	x->m[*nx] = m;
-	x->len[*nx] = lens;
-	x->dst[*nx] = rte_be_to_cpu_32(daddr);
-	(*nx)++;
+	x->m[k] = m;
+	x->len[k] = lens;
+	x->dst[k] = rte_be_to_cpu_32(daddr);
 }
 
 /*
@@ -375,7 +375,7 @@ static __rte_noinline void xp_check_slow(struct rte_graph *graph, struct rte_nod
 	memcpy(&daddr, eh + l2_len + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(daddr));
 	c->rx++;
 	c->rx_bytes += len;
-	xp_stage(c->x, &c->nx, m, l3_len | (uint32_t)l2_len << XP_L2_SHIFT, daddr);
+	xp_stage(c->x, c->nx++, m, l3_len | (uint32_t)l2_len << XP_L2_SHIFT, daddr);
 	return;
 other:
 	batch_add(graph, node, &c->b, eth_next(m, &c->f, stats), m);
@@ -451,10 +451,7 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 		if (unlikely(!ip4_hdr20_words_csum_ok(w) && !(csum_hw && rx_ip4_csum_good(m))))
 			break;
 		rx_bytes += len;
-		x->m[nx] = m;
-		x->len[nx] = l3_len | l2_len << XP_L2_SHIFT;
-		x->dst[nx] = rte_be_to_cpu_32(w.w4);
-		nx++;
+		xp_stage(x, nx++, m, l3_len | l2_len << XP_L2_SHIFT, w.w4);
 	}
 	c->rx += (unsigned)(nx - c->nx);
 	c->rx_bytes += rx_bytes;
