@@ -92,14 +92,42 @@ static inline uint16_t inet_csum_fold(uint32_t sum)
 }
 
 /*
- * Checksum of a header without options (20 bytes), the common case: five 32-bit words added in 64 bits and folded,
- * no loop. A valid header's one's-complement sum is 0xffff whatever the byte order of the words.
+ * A header without options as three little-endian loads (bytes 0-7, 8-15, 16-19): what the fast path reads of it,
+ * once, for every test below.
  */
+struct ip4_hdr20_words {
+	uint64_t w01, w23;
+	uint32_t w4;
+};
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "struct ip4_hdr20_words: byte 0 is the low byte");
+
+static inline struct ip4_hdr20_words ip4_hdr20_load(const uint8_t *p)
+{
+	struct ip4_hdr20_words w;
+	__builtin_memcpy(&w.w01, p, 8);
+	__builtin_memcpy(&w.w23, p + 8, 8);
+	__builtin_memcpy(&w.w4, p + 16, 4);
+	return w;
+}
+
+/*
+ * The checksum of those 20 bytes is right. Uses 2^16 = 1 (mod 0xffff), so 2^64 = 1 too: the three words added in
+ * 64 bits with end-around carries are congruent to the 16-bit one's-complement sum, which is right when it is a
+ * non-zero multiple of 0xffff. Non-zero: the end-around sum of words not all zero is never 0, and byte 0 of a
+ * header this is asked about is 0x45.
+ */
+static inline bool ip4_hdr20_words_csum_ok(struct ip4_hdr20_words w)
+{
+	uint64_t s, s2;
+	s = w.w01 + w.w23 + __builtin_add_overflow(w.w01, w.w23, &s);
+	s2 = s + w.w4 + __builtin_add_overflow(s, (uint64_t)w.w4, &s2);
+	return s2 % 0xffff == 0;
+}
+
+/* Checksum of the header without options (20 bytes) at p; p[0] is not 0 (the caller read IHL 5 there). */
 static inline bool ip4_hdr20_csum_ok(const uint8_t *p)
 {
-	uint32_t w[5];
-	__builtin_memcpy(w, p, 20);
-	return inet_csum_fold64((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]) == 0xffff;
+	return ip4_hdr20_words_csum_ok(ip4_hdr20_load(p));
 }
 
 /* Check an IPv4 header at p with len bytes available from p to the end of the frame. */
@@ -133,38 +161,6 @@ static const uint8_t ip4_routable_octet[256] = {
 	[128 ... 223] = 1,
 };
 
-/*
- * A header without options as three little-endian loads (bytes 0-7, 8-15, 16-19): what the fast path reads of it,
- * once, for every test below.
- */
-struct ip4_hdr20_words {
-	uint64_t w01, w23;
-	uint32_t w4;
-};
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "struct ip4_hdr20_words: byte 0 is the low byte");
-
-static inline struct ip4_hdr20_words ip4_hdr20_load(const uint8_t *p)
-{
-	struct ip4_hdr20_words w;
-	__builtin_memcpy(&w.w01, p, 8);
-	__builtin_memcpy(&w.w23, p + 8, 8);
-	__builtin_memcpy(&w.w4, p + 16, 4);
-	return w;
-}
-
-/*
- * The checksum of those 20 bytes is right. Uses 2^16 = 1 (mod 0xffff), so 2^64 = 1 too: the three words added in
- * 64 bits with end-around carries are congruent to the 16-bit one's-complement sum, which is right when it is a
- * non-zero multiple of 0xffff. Non-zero: the end-around sum of words not all zero is never 0, and byte 0 of a
- * header this is asked about is 0x45.
- */
-static inline bool ip4_hdr20_words_csum_ok(struct ip4_hdr20_words w)
-{
-	uint64_t s, s2;
-	s = w.w01 + w.w23 + __builtin_add_overflow(w.w01, w.w23, &s);
-	s2 = s + w.w4 + __builtin_add_overflow(s, (uint64_t)w.w4, &s2);
-	return s2 % 0xffff == 0;
-}
 
 /*
  * What ip4_plain_words_ok() tests but the first byte (version 4, IHL 5), for a caller that matched it already.
