@@ -3,7 +3,8 @@
 from harness import case, fwd_frame, icmp4_error, icmp6_error
 from scapy.layers.inet import IPOption, IPOption_RR
 from scapy.layers.inet6 import IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, IPv6ExtHdrFragment
-from topo import (IP, IPv6, TCP, UDP, ICMP, Ether, Dot1Q, R_A, R_B, R_B200, GW_B, GW_B200, H_A, STD_ANNOUNCE, std_router,
+from topo import (IP, IPv6, TCP, UDP, ICMP, Ether, Dot1Q, R_A, R_B, R_B200, GW_B, GW_B200, H_A, H_A100, R_A100, STD_ANNOUNCE,
+                  std_router,
                   from_a, payload)
 
 
@@ -198,11 +199,89 @@ def fwd_mixed_bursts(c):
     r.expect_output("p0", errors)
     r.expect_counters(s, drops=drops, totals={"tx": len(fwd_b) + len(fwd_b200) + len(errors), "punted": 0,
                                               "express": express})
+
     out_bytes = lambda fs: sum(len(bytes(f)) for f in fs)  # noqa: E731
     r.expect_iface_counters(s, {
         "a": {"rx_packets": rx["a"][0], "rx_bytes": rx["a"][1], "tx_packets": len(errors),
               "tx_bytes": out_bytes(errors)},
         "a100": {"rx_packets": rx["a100"][0], "rx_bytes": rx["a100"][1], "tx_packets": 0},
+        "b": {"rx_packets": 0, "tx_packets": len(fwd_b), "tx_bytes": out_bytes(fwd_b)},
+        "b200": {"rx_packets": 0, "tx_packets": len(fwd_b200), "tx_bytes": out_bytes(fwd_b200)},
+    })
+
+@case("fwd-express-runs", workers=(1, 2))
+def fwd_express_runs(c):
+    """Runs of consecutive frames of one interface, untagged then on VLAN 100 (priority bits set on some) then
+    untagged again: the express path's tight loop takes such runs frame after frame, so each run carries what it must
+    stop at and hand on: a bad checksum, a frame for another MAC, TTL 1, padding. Outputs, drops and the express
+    count must be those of the full path alone."""
+    r = std_router(c)
+    frames, fwd_b, fwd_b200, errors, errors100 = [], [], [], [], []
+    drops = {"ip4_bad_checksum": 0, "eth_not_for_us": 0}
+    express = 0
+    rx = {"a": [0, 0], "a100": [0, 0]}
+
+    def add(f, tagged):
+        b = bytes(f)
+        rx["a100" if tagged else "a"][0] += 1
+        rx["a100" if tagged else "a"][1] += len(b)
+        frames.append(b)
+
+    def run(n, tagged):
+        nonlocal express
+        for i in range(n):
+            if tagged:
+                ip = IP(src="10.1.0.2", dst="198.18.0.%d" % (i + 1), ttl=20 + i) / UDP(sport=i, dport=9) / payload(30, i)
+                f = Ether(src=H_A100, dst=R_A100) / Dot1Q(prio=i % 8, vlan=100) / ip
+            else:
+                ip = IP(src="10.0.0.2", dst="192.0.2.%d" % (i + 1), ttl=20 + i) / UDP(sport=i, dport=9) / payload(30, i)
+                f = from_a(ip)
+            if i == 3:  # bad header checksum
+                b = bytearray(bytes(f))
+                b[len(b) - len(bytes(ip)) + 10] ^= 0x01
+                add(b, tagged)
+                drops["ip4_bad_checksum"] += 1
+                continue
+            if i == 5 and not tagged:  # another MAC
+                frames.append(Ether(src=H_A, dst="02:00:00:00:77:77") / ip)
+                drops["eth_not_for_us"] += 1
+                continue
+            if i == 7:  # TTL 1: time exceeded, from the interface it came in on
+                ip[IP].ttl = 1
+                f = Ether(src=H_A100, dst=R_A100) / Dot1Q(vlan=100) / ip if tagged else from_a(ip)
+                if tagged:
+                    errors100.append(icmp4_error(f, "10.1.0.1", 11, 0, R_A100, H_A100, vlan=100))
+                else:
+                    errors.append(icmp4_error(f, "10.0.0.1", 11, 0, R_A, H_A))
+                add(f, tagged)
+                continue
+            if i == 9 and not tagged:  # padded to 60 bytes: trimmed
+                short = from_a(IP(src="10.0.0.2", dst="192.0.2.210", ttl=9) / UDP(sport=i, dport=2) / b"x")
+                add(bytes(short) + b"\0" * (60 - len(bytes(short))), tagged)
+                fwd_b.append(fwd_frame(short, R_B, GW_B))
+                express += 1
+                continue
+            add(f, tagged)
+            if tagged:
+                fwd_b200.append(fwd_frame(f, R_B200, GW_B200, vlan=200))
+            else:
+                fwd_b.append(fwd_frame(f, R_B, GW_B))
+            express += 1
+
+    run(16, False)
+    run(16, True)
+    run(12, False)
+    r.start({"p0": frames})
+    s = r.last_stats
+    r.stop()
+    r.expect_output("p1", fwd_b + fwd_b200)
+    r.expect_output("p0", errors + errors100)
+    r.expect_counters(s, drops=drops, totals={"tx": len(fwd_b) + len(fwd_b200) + len(errors) + len(errors100),
+                                              "punted": 0, "express": express})
+    out_bytes = lambda fs: sum(len(bytes(f)) for f in fs)  # noqa: E731
+    r.expect_iface_counters(s, {
+        "a": {"rx_packets": rx["a"][0], "rx_bytes": rx["a"][1], "tx_packets": len(errors)},
+        "a100": {"rx_packets": rx["a100"][0], "rx_bytes": rx["a100"][1], "tx_packets": len(errors100)},
         "b": {"rx_packets": 0, "tx_packets": len(fwd_b), "tx_bytes": out_bytes(fwd_b)},
         "b200": {"rx_packets": 0, "tx_packets": len(fwd_b200), "tx_bytes": out_bytes(fwd_b200)},
     })
