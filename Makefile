@@ -148,7 +148,7 @@ bench: deps
 
 debug:
 	$(MAKE) BUILD=build-debug OPT="-O1" EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-		LDLIBS="-lm -lpthread -fsanitize=address,undefined"
+		LDLIBS="-lIPSec_MB -lm -lpthread -fsanitize=address,undefined"
 
 # Docs generated from the code: the pipeline diagram from the live graph, the command reference from the table.
 graph: all

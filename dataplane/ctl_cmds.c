@@ -27,8 +27,8 @@ const struct ctl_cmd ctl_commands[] = {
 	 "time every node call (on|off; default off): the cycles columns of show stats; costs ~6 cycles/packet",
 	 cmd_graph_profile},
 	{"graph express", "", "state",
-	 "the IPv4 express path (on|off; default on): plain forwarded packets skip ip4_lookup and ip4_rewrite; shows "
-	 "what holds it off (profile, capture or trace, operator)",
+	 "the express path (on|off; default on): plain forwarded IPv4 and IPv6 packets skip the lookup and rewrite "
+	 "nodes; shows what holds it off (profile, capture or trace, operator)",
 	 cmd_graph_express},
 	{"capture start", "point file", "count snaplen vrf filter",
 	 "capture packets at nodes (comma list; drops, rx, tx, rx:IFACE, tx:IFACE) into a pcapng file or FIFO; filter: pcap syntax",

@@ -326,7 +326,7 @@ int cmd_show_stats(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_rep
 			absorbed += __atomic_load_n(&dp.workers[i].pkts_absorbed, __ATOMIC_RELAXED);
 			express += __atomic_load_n(&dp.workers[i].pkts_express, __ATOMIC_RELAXED);
 		}
-	/* express: of the tx, those the IPv4 express path sent (they went by no ip4_lookup nor ip4_rewrite) */
+	/* express: of the tx, those the express path sent (they went by no lookup nor rewrite node) */
 	struct ctl_table *tot = ctl_reply_table(r, "totals", "#rx", "#created", "#tx", "#drops", "#punted",
 						"#absorbed", "#express", NULL);
 	char v[7][24];
@@ -390,7 +390,7 @@ int cmd_graph_profile(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 }
 
 /*
- * The IPv4 express path (dataplane/nodes/ip4_express.h): the operator's switch, and whether it runs now. Turning it
+ * The express path (dataplane/nodes/express.h): the operator's switch, and whether it runs now. Turning it
  * off needs no wait: from the workers' next burst every packet takes the node-by-node path, which decides the same.
  */
 int cmd_graph_express(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_reply *r)

@@ -192,7 +192,7 @@ struct worker {
 	uint64_t icmp_tokens, icmp_last_ms;
 	struct rte_mempool *frag_direct, *frag_indirect;
 	uint64_t pkts_created;  /* extra packets made by fragmentation (IPv4 forwarding, DS-Lite encapsulation) */
-	uint64_t pkts_express;  /* packets the IPv4 express path forwarded (dataplane/nodes/ip4_express.h); in tx too */
+	uint64_t pkts_express;  /* packets the express path forwarded, IPv4 and IPv6 (nodes/express.h); in tx too */
 	uint64_t pkts_absorbed; /* packets merged into others by reassembly (n fragments in, one out: n - 1), and IPsec NAT-T keepalives consumed */
 	struct iface_counters *ifc_stats; /* dp.max_ifaces entries, zeroed when an id is (re)used */
 };
@@ -227,7 +227,7 @@ struct dp {
 	struct rte_rcu_qsbr *qs; /* NULL until the workers start */
 	volatile bool quit;
 	bool graph_profile; /* time every node call (`graph profile on`); read once per graph walk */
-	uint8_t express_off; /* EXPRESS_OFF_* bits: why eth_input's IPv4 express path is off; read once per burst */
+	uint8_t express_off; /* EXPRESS_OFF_* bits: why eth_input's express path is off; read once per burst */
 
 	struct port ports[DP_MAX_PORTS];
 	uint16_t n_ports;
@@ -258,8 +258,8 @@ struct dp {
 extern struct dp dp;
 
 /*
- * Reasons the IPv4 express path (dataplane/nodes/ip4_express.h) is off. It forwards the plain packet in eth_input
- * without visiting ip4_lookup and ip4_rewrite, so anything that must see those nodes one by one turns it off.
+ * Reasons the express path (dataplane/nodes/express.h) is off. It forwards the plain packet in eth_input
+ * without visiting the lookup and rewrite nodes, so anything that must see those nodes one by one turns it off.
  */
 #define EXPRESS_OFF_PROFILE 0x01  /* `graph profile on`: cycles are timed node by node */
 #define EXPRESS_OFF_TAP 0x02      /* a capture or a trace: every node on the path records what it sees */

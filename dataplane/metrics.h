@@ -42,7 +42,7 @@ enum metrics_port_counter {
 	X(punted, "Packets the workers passed to the control thread.")                                               \
 	X(absorbed, "Packets the workers consumed without a drop: fragments merged by reassembly (n in, one out) and "    \
 		    "IPsec NAT-T keepalives.")                                                                        \
-	X(express, "Packets the IPv4 express path forwarded (eth_input straight to a port; counted in tx too).")
+	X(express, "Packets the express path forwarded, IPv4 and IPv6 (eth_input straight to a port; counted in tx too).")
 
 enum metrics_total {
 #define METRICS_TOTAL_ENUM(n, help) MT_##n,

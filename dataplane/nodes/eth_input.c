@@ -3,11 +3,11 @@
  * eth_input: finds the interface of a frame (port + 802.1Q VLAN), checks the destination MAC, strips the L2
  * header and dispatches by EtherType. Ports run promiscuous; the MAC filter is here, per interface. IPv4 and IPv6
  * packets that pass the input node's checks here go straight to the lookup (one node hop less, ~8 cycles a packet);
- * the plain forwarded IPv4 packet goes further, straight to its port (the express path, ip4_express.h).
+ * the plain forwarded IPv4 or IPv6 packet goes further, straight to its port (the express path, express.h).
  */
 #include <rte_ether.h>
 
-#include "dataplane/nodes/ip4_express.h"
+#include "dataplane/nodes/express.h"
 #include "dataplane/nodes/ip4_input.h"
 #include "dataplane/nodes/ip6_input.h"
 #include "dataplane/port_state.h"
@@ -101,8 +101,9 @@ struct eth_fast {
 	uint32_t vrf;
 	uint64_t mac;      /* the interface's MAC as the first 6 bytes of a frame load little-endian */
 	bool ip4_plain;    /* no IPv4 input feature in the VRF */
-	bool ip4_express;  /* no IPv4 input nor forwarding feature in the VRF (ip4_express.h) */
+	bool ip4_express;  /* no IPv4 input nor forwarding feature in the VRF (express.h) */
 	bool ip6_plain;
+	bool ip6_express;
 	uint32_t packets;  /* counted here, added to the interface's counters when another one is kept */
 	uint64_t bytes;
 };
@@ -143,6 +144,7 @@ static bool eth_fast_keep(struct eth_fast *f, struct iface_counters *stats, uint
 	f->ip4_plain = !feat_any(FEAT_IP4_IN, ifc->vrf);
 	f->ip6_plain = !feat_any(FEAT_IP6_IN, ifc->vrf);
 	f->ip4_express = f->ip4_plain && !feat_any(FEAT_IP4_FWD, ifc->vrf);
+	f->ip6_express = f->ip6_plain && !feat_any(FEAT_IP6_FWD, ifc->vrf);
 	return true;
 }
 
@@ -269,27 +271,32 @@ static inline rte_edge_t eth_guess(const struct rte_mbuf *m)
 }
 
 /*
- * The kept interface of the express check as what its common frame looks like: the mbuf's nb_segs and port (the
- * upper half of its rearm word), the destination MAC (bytes 0-5), and bytes 12-15 under a mask: the EtherType IPv4
- * and the IPv4 version and header length (untagged), or the 802.1Q type and the VLAN ID (tagged, the inner
- * EtherType and version then checked apart: XP_INNER_IP4). A frame that matches needs no other L2 test; any other
+ * The kept interface of the express check as what its common frame of one family looks like: the mbuf's nb_segs and
+ * port (the upper half of its rearm word), the destination MAC (bytes 0-5), and bytes 12-15 under a mask: the
+ * EtherType and the IP version (and, IPv4, header length) untagged, or the 802.1Q type and the VLAN ID tagged (the
+ * inner EtherType and version then checked apart: XP_INNER_*). A frame that matches needs no other L2 test; any other
  * takes the long way.
  */
 struct xp_shape {
 	uint32_t rearm_hi;       /* nb_segs 1 | port << 16; 0 (nb_segs 0: no frame) when no interface is kept */
 	uint64_t mac;            /* as the first 6 bytes of a little-endian 64-bit load */
-	uint32_t tag_type;       /* bytes 12-15 tagged, little-endian (untagged: XP_TYPE_UNTAGGED) */
+	uint32_t type;           /* bytes 12-15, little-endian, under type_care */
+	uint32_t type_care;
 	uint8_t l2_len;
 	bool csum_hw;            /* the port's NIC verifies IPv4 checksums: its verdict spares the sum */
 };
 
-/* Bytes 12-14 untagged (the EtherType 0x0800, then 0x45), bytes 12-15 tagged (0x8100, the VLAN ID), little-endian. */
-#define XP_TYPE_UNTAGGED 0x450008u
-#define XP_TYPE_CARE_UNTAGGED 0xffffffu
+/*
+ * Bytes 12-14 untagged (the EtherType, then the version nibble: IPv4 with its header length 5, 0x45), bytes 12-15
+ * tagged (0x8100, the VLAN ID), and bytes 16-18 of a tagged frame (its inner EtherType and version), little-endian.
+ */
+#define XP_TYPE_IP4 0x450008u
+#define XP_TYPE_CARE_IP4 0xffffffu
+#define XP_TYPE_IP6 0x60dd86u
+#define XP_TYPE_CARE_IP6 0xf0ffffu /* the low nibble of byte 14 is the traffic class's */
 #define XP_TYPE_CARE_TAGGED 0xff0fffffu /* the priority bits are not the interface's */
-#define XP_INNER_IP4 0x450008u /* bytes 16-18 of a tagged frame, little-endian: EtherType 0x0800, then 0x45 */
 
-static void xp_shape_set(struct xp_shape *s, const struct eth_fast *f, bool express)
+static void xp_shape_set(struct xp_shape *s, const struct eth_fast *f, bool express, bool ip6)
 {
 	*s = (struct xp_shape){.rearm_hi = 0, .l2_len = RTE_ETHER_HDR_LEN};
 	if (!express)
@@ -297,25 +304,29 @@ static void xp_shape_set(struct xp_shape *s, const struct eth_fast *f, bool expr
 	s->mac = f->mac;
 	if (f->vlan != VLAN_UNTAGGED) {
 		s->l2_len = RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr);
-		s->tag_type = (uint32_t)RTE_BE16(RTE_ETHER_TYPE_VLAN) | (uint32_t)rte_cpu_to_be_16(f->vlan) << 16;
+		s->type = (uint32_t)RTE_BE16(RTE_ETHER_TYPE_VLAN) | (uint32_t)rte_cpu_to_be_16(f->vlan) << 16;
+		s->type_care = XP_TYPE_CARE_TAGGED;
+	} else {
+		s->type = ip6 ? XP_TYPE_IP6 : XP_TYPE_IP4;
+		s->type_care = ip6 ? XP_TYPE_CARE_IP6 : XP_TYPE_CARE_IP4;
 	}
 	s->rearm_hi = 1u | (uint32_t)f->port << 16;
-	s->csum_hw = f->port < DP_MAX_PORTS && port_states[f->port].rx_ip4_cksum;
+	s->csum_hw = !ip6 && f->port < DP_MAX_PORTS && port_states[f->port].rx_ip4_cksum;
 }
 
-/* The express check of a chunk: what the tight loop of eth_input_express() keeps outside its registers. */
+/* The express check of a chunk: what the tight loops of eth_input_express() keep outside their registers. */
 struct xp_check {
-	struct xp_burst *x;
-	uint16_t nx;            /* frames staged in x */
-	uint32_t rx;            /* of them, since xf was kept: added to its counters when another one is */
+	struct xp_burst *x, *x6; /* the IPv4 and the IPv6 frames staged */
+	uint16_t nx, nx6;        /* how many */
+	uint32_t rx;             /* of them, since xf was kept: added to its counters when another one is */
 	uint64_t rx_bytes;
-	struct eth_fast xf;     /* the express frames' interface */
-	uint32_t kport;         /* its port and VLAN, kept even when refused: its next frames are not asked again */
+	struct eth_fast xf;      /* the express frames' interface */
+	uint32_t kport;          /* its port and VLAN, kept even when refused: its next frames are not asked again */
 	uint16_t kvlan;
-	bool kexpress;
-	struct xp_shape shape;  /* its frames' shape */
-	struct node_batch b;    /* the frames that take the long way */
-	struct eth_fast f;      /* eth_next()'s */
+	bool kexpress, kexpress6;
+	struct xp_shape shape, shape6; /* its frames' shapes, IPv4 and IPv6 */
+	struct node_batch b;     /* the frames that take the long way */
+	struct eth_fast f;       /* eth_next()'s */
 };
 
 /* Frame m as express frame k: lens as XP_L2_SHIFT packs them, daddr its destination (network order). */
@@ -326,9 +337,41 @@ static inline void xp_stage(struct xp_burst *x, size_t k, struct rte_mbuf *m, ui
 	x->dst[k] = rte_be_to_cpu_32(daddr);
 }
 
+/* The same for an IPv6 frame, ip its header. */
+static inline void xp6_stage(struct xp_burst *x, size_t k, struct rte_mbuf *m, uint32_t lens, const uint8_t *ip)
+{
+	x->m[k] = m;
+	x->len[k] = lens;
+	memcpy(x->dst6[k], ip + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
+}
+
+/* Keep the interface of (port, vlan) for the express frames that follow. */
+static void xp_keep(struct xp_check *c, struct iface_counters *stats, uint16_t port, uint16_t vlan)
+{
+	c->xf.packets += c->rx;
+	c->xf.bytes += c->rx_bytes;
+	c->rx = 0;
+	c->rx_bytes = 0;
+	bool kept = eth_fast_keep(&c->xf, stats, port, vlan);
+	c->kexpress = kept && c->xf.ip4_express;
+	c->kexpress6 = kept && c->xf.ip6_express;
+	c->kport = port;
+	c->kvlan = vlan;
+	xp_shape_set(&c->shape, &c->xf, c->kexpress, false);
+	xp_shape_set(&c->shape6, &c->xf, c->kexpress6, true);
+	if (c->kexpress) {
+		c->x->n = c->nx;
+		xp_run_start(c->x, c->xf.ifid, c->xf.vrf);
+	}
+	if (c->kexpress6) {
+		c->x6->n = c->nx6;
+		xp_run_start(c->x6, c->xf.ifid, c->xf.vrf);
+	}
+}
+
 /*
- * A frame not of the kept interface's shape: the express check in full (eth_fast_check()'s IPv4 branch), which
- * may keep the frame's interface; a frame it is not sure of takes eth_next(), the chunk's other frames' way.
+ * A frame not of a kept interface's shape: the express check in full (eth_fast_check()'s IPv4 and IPv6 branches),
+ * which may keep the frame's interface; a frame it is not sure of takes eth_next(), the chunk's other frames' way.
  */
 static __rte_noinline void xp_check_slow(struct rte_graph *graph, struct rte_node *node, struct iface_counters *stats,
 					 struct xp_check *c, struct rte_mbuf *m)
@@ -342,37 +385,36 @@ static __rte_noinline void xp_check_slow(struct rte_graph *graph, struct rte_nod
 	uint8_t l2_len = RTE_ETHER_HDR_LEN;
 	memcpy(&dst, eh, sizeof(dst));
 	memcpy(&type, eh + 12, sizeof(type));
-	if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+	if (type == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
 		uint16_t tci;
-		if (type != RTE_BE16(RTE_ETHER_TYPE_VLAN))
-			goto other;
 		memcpy(&tci, eh + RTE_ETHER_HDR_LEN, sizeof(tci));
 		memcpy(&type, eh + RTE_ETHER_HDR_LEN + 2, sizeof(type));
 		vlan = rte_be_to_cpu_16(tci) & 0xfff;
 		l2_len += sizeof(struct rte_vlan_hdr);
-		if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || vlan == VLAN_UNTAGGED)
+		if (vlan == VLAN_UNTAGGED)
 			goto other;
 	}
-	if (m->port != c->kport || vlan != c->kvlan) {
-		c->xf.packets += c->rx;
-		c->xf.bytes += c->rx_bytes;
-		c->rx = 0;
-		c->rx_bytes = 0;
-		c->kexpress = eth_fast_keep(&c->xf, stats, m->port, vlan) && c->xf.ip4_express;
-		c->kport = m->port;
-		c->kvlan = vlan;
-		xp_shape_set(&c->shape, &c->xf, c->kexpress);
-		if (c->kexpress) {
-			c->x->n = c->nx;
-			xp_run_start(c->x, c->xf.ifid, c->xf.vrf);
-		}
-	}
+	bool ip6 = type == RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	if (!ip6 && type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+		goto other;
+	if (m->port != c->kport || vlan != c->kvlan)
+		xp_keep(c, stats, m->port, vlan);
+	if (((dst ^ c->xf.mac) & MAC_MASK) != 0)
+		goto other;
+	const uint8_t *l3 = eh + l2_len;
 	unsigned l3_len;
-	if (!c->kexpress || ((dst ^ c->xf.mac) & MAC_MASK) != 0 ||
-	    !ip4_plain_ok(eh + l2_len, len - l2_len, &l3_len, rx_ip4_csum_good(m)))
+	if (ip6) {
+		if (!c->kexpress6 || !ip6_plain_ok(l3, len - l2_len, &l3_len))
+			goto other;
+		c->rx++;
+		c->rx_bytes += len;
+		xp6_stage(c->x6, c->nx6++, m, l3_len | (uint32_t)l2_len << XP_L2_SHIFT, l3);
+		return;
+	}
+	if (!c->kexpress || !ip4_plain_ok(l3, len - l2_len, &l3_len, rx_ip4_csum_good(m)))
 		goto other;
 	uint32_t daddr;
-	memcpy(&daddr, eh + l2_len + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(daddr));
+	memcpy(&daddr, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(daddr));
 	c->rx++;
 	c->rx_bytes += len;
 	xp_stage(c->x, c->nx++, m, l3_len | (uint32_t)l2_len << XP_L2_SHIFT, daddr);
@@ -404,27 +446,29 @@ static __rte_always_inline bool xp_l2_fits(const struct rte_mbuf *m, uint32_t re
 static inline bool xp_shape_fits(const struct xp_shape *s, const struct rte_mbuf *m)
 {
 	const uint8_t *eh;
-	if (s->l2_len == RTE_ETHER_HDR_LEN)
-		return xp_l2_fits(m, s->rearm_hi, s->mac, XP_TYPE_UNTAGGED, XP_TYPE_CARE_UNTAGGED, &eh);
-	return xp_l2_fits(m, s->rearm_hi, s->mac, s->tag_type, XP_TYPE_CARE_TAGGED, &eh);
+	return s->rearm_hi != 0 && xp_l2_fits(m, s->rearm_hi, s->mac, s->type, s->type_care, &eh);
 }
 
 /*
- * Stage the frames from i on while they have the kept interface's shape and a plain IPv4 header; returns the first
- * that does not (n: none). l2_len: the shape's, a constant in each of the two copies eth_input_express() calls.
+ * Stage the frames from i on while they have the kept interface's shape of one family (ip6) and a plain header of
+ * it; returns the first that does not (n: none). l2_len (the shape's) and ip6: constants in each of the four copies
+ * eth_input_express() calls.
  */
 static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct rte_mbuf **pkts, unsigned i, unsigned n,
-						    const unsigned l2_len)
+						    const unsigned l2_len, const bool ip6)
 {
 	const bool tagged = l2_len != RTE_ETHER_HDR_LEN;
-	const uint32_t rearm_hi = c->shape.rearm_hi;
-	const uint64_t mac = c->shape.mac;
-	const uint32_t type = tagged ? c->shape.tag_type : XP_TYPE_UNTAGGED;
-	const uint32_t type_care = tagged ? XP_TYPE_CARE_TAGGED : XP_TYPE_CARE_UNTAGGED;
-	const bool csum_hw = c->shape.csum_hw;
-	struct xp_burst *x = c->x;
+	const struct xp_shape *s = ip6 ? &c->shape6 : &c->shape;
+	const uint32_t rearm_hi = s->rearm_hi;
+	const uint64_t mac = s->mac;
+	const uint32_t ip_type = ip6 ? XP_TYPE_IP6 : XP_TYPE_IP4, ip_care = ip6 ? XP_TYPE_CARE_IP6 : XP_TYPE_CARE_IP4;
+	const uint32_t type = tagged ? s->type : ip_type;
+	const uint32_t type_care = tagged ? XP_TYPE_CARE_TAGGED : ip_care;
+	const bool csum_hw = s->csum_hw;
+	struct xp_burst *x = ip6 ? c->x6 : c->x;
+	const size_t nx_start = ip6 ? c->nx6 : c->nx;
 	struct rte_mbuf **in = pkts + i, **end = pkts + n;
-	size_t nx = c->nx;
+	size_t nx = nx_start;
 	uint64_t rx_bytes = 0;
 	for (; in < end; in++) {
 		/* Where a receive puts a frame: a hint, not worth the data_off load of the exact address. */
@@ -437,11 +481,18 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 		if (tagged) {
 			uint32_t inner;
 			memcpy(&inner, eh + RTE_ETHER_HDR_LEN + 2, sizeof(inner));
-			if (unlikely((inner & 0xffffff) != XP_INNER_IP4))
+			if (unlikely((inner & ip_care) != ip_type))
 				break;
 		}
 		size_t len = rte_pktmbuf_data_len(m);
 		unsigned l3_len;
+		if (ip6) {
+			if (unlikely(len < l2_len + 40 || !ip6_plain_fields_ok(eh + l2_len, len - l2_len, &l3_len)))
+				break;
+			rx_bytes += len;
+			xp6_stage(x, nx++, m, l3_len | l2_len << XP_L2_SHIFT, eh + l2_len);
+			continue;
+		}
 		if (unlikely(len < l2_len + 20))
 			break;
 		struct ip4_hdr20_words w = ip4_hdr20_load(eh + l2_len);
@@ -453,54 +504,61 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 		rx_bytes += len;
 		xp_stage(x, nx++, m, l3_len | l2_len << XP_L2_SHIFT, w.w4);
 	}
-	c->rx += (unsigned)(nx - c->nx);
+	c->rx += (unsigned)(nx - nx_start);
 	c->rx_bytes += rx_bytes;
-	c->nx = (uint16_t)nx;
+	if (ip6)
+		c->nx6 = (uint16_t)nx;
+	else
+		c->nx = (uint16_t)nx;
 	return (unsigned)(in - pkts);
 }
 
-/* The two copies, out of line: the tight loop gets the registers to itself. */
-static __rte_noinline unsigned xp_stage_untagged(struct xp_check *c, struct rte_mbuf **pkts, unsigned i, unsigned n)
-{
-	return xp_stage_shaped(c, pkts, i, n, RTE_ETHER_HDR_LEN);
-}
+/* The four copies (L2 length, family), out of line: the tight loop gets the registers to itself. */
+#define XP_STAGE_COPY(name, l2_len, ip6)                                                                               \
+	static __rte_noinline unsigned name(struct xp_check *c, struct rte_mbuf **pkts, unsigned i, unsigned n)      \
+	{                                                                                                              \
+		return xp_stage_shaped(c, pkts, i, n, l2_len, ip6);                                                    \
+	}
+XP_STAGE_COPY(xp_stage_untagged, RTE_ETHER_HDR_LEN, false)
+XP_STAGE_COPY(xp_stage_tagged, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr), false)
+XP_STAGE_COPY(xp6_stage_untagged, RTE_ETHER_HDR_LEN, true)
+XP_STAGE_COPY(xp6_stage_tagged, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr), true)
 
-static __rte_noinline unsigned xp_stage_tagged(struct xp_check *c, struct rte_mbuf **pkts, unsigned i, unsigned n)
-{
-	return xp_stage_shaped(c, pkts, i, n, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr));
-}
-
-/* The EtherType is IPv4 or 802.1Q (the buffer has the bytes even when the frame is a runt). */
-static inline bool xp_may_be_ip4(const struct rte_mbuf *m)
+/* The EtherType is IPv4, IPv6 or 802.1Q (the buffer has the bytes even when the frame is a runt). */
+static inline bool xp_may_express(const struct rte_mbuf *m)
 {
 	uint16_t type;
 	memcpy(&type, rte_pktmbuf_mtod_offset(m, const uint8_t *, 12), sizeof(type));
-	return type == RTE_BE16(RTE_ETHER_TYPE_IPV4) || type == RTE_BE16(RTE_ETHER_TYPE_VLAN);
+	return type == RTE_BE16(RTE_ETHER_TYPE_IPV4) || type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
+	       type == RTE_BE16(RTE_ETHER_TYPE_IPV6);
 }
 
 /*
- * One chunk of frames, the express path on. A tight loop stages the frames of the kept interface's shape
- * (xp_stage_shaped); each other IPv4 frame takes xp_check_slow(), then the loop goes on with the shape it may have
- * kept, and any other frame eth_next().
+ * One chunk of frames, the express path on. Tight loops stage the frames of the kept interface's shapes
+ * (xp_stage_shaped(), a copy per family and L2 length); each other IPv4 or IPv6 frame takes xp_check_slow(), then the loops go on with
+ * the shapes it may have kept, and any other frame eth_next().
  */
 static void eth_input_express(struct rte_graph *graph, struct rte_node *node, struct rte_mbuf **pkts, uint16_t n,
-			      struct xp_burst *x)
+			      struct xp_burst *x, struct xp_burst *x6)
 {
 	struct iface_counters *stats = node_worker(node)->ifc_stats;
 	struct xp_check c = {
 		.x = x,
+		.x6 = x6,
 		.xf = {.port = ETH_FAST_NONE},
 		.kport = ETH_FAST_NONE,
 		.shape = {.rearm_hi = 0, .l2_len = RTE_ETHER_HDR_LEN},
+		.shape6 = {.rearm_hi = 0, .l2_len = RTE_ETHER_HDR_LEN},
 		.f = {.port = ETH_FAST_NONE},
 	};
 
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	x->n_runs = 0;
+	x6->n_runs = 0;
 	batch_start(graph, node, &c.b, eth_guess(pkts[0]), n);
 	for (unsigned i = 0; i < n;) {
-		if (c.shape.rearm_hi != 0 && xp_shape_fits(&c.shape, pkts[i])) { /* else the call would stop at once */
+		if (xp_shape_fits(&c.shape, pkts[i])) { /* else the call would stop at once */
 			if (likely(c.shape.l2_len == RTE_ETHER_HDR_LEN))
 				i = xp_stage_untagged(&c, pkts, i, n);
 			else
@@ -508,9 +566,17 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 			if (i >= n)
 				break;
 		}
-		/* A frame the tight loop did not take: one that is no IPv4 at all (IPv6 traffic) goes its way here. */
+		if (xp_shape_fits(&c.shape6, pkts[i])) {
+			if (likely(c.shape6.l2_len == RTE_ETHER_HDR_LEN))
+				i = xp6_stage_untagged(&c, pkts, i, n);
+			else
+				i = xp6_stage_tagged(&c, pkts, i, n);
+			if (i >= n)
+				break;
+		}
+		/* A frame the tight loops did not take: one that is no IP at all goes its way here. */
 		struct rte_mbuf *m = pkts[i++];
-		if (xp_may_be_ip4(m))
+		if (xp_may_express(m))
 			xp_check_slow(graph, node, stats, &c, m);
 		else
 			batch_add(graph, node, &c.b, eth_next(m, &c.f, stats), m);
@@ -520,8 +586,11 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 	eth_fast_flush(&c.xf, stats);
 	eth_fast_flush(&c.f, stats);
 	x->n = c.nx;
+	x6->n = c.nx6;
 	if (c.nx > 0)
-		xp_send(graph, node, &c.b, ETH_NEXT_IP4_LOOKUP, x);
+		xp_send(graph, node, &c.b, ETH_NEXT_IP4_LOOKUP, x, false);
+	if (c.nx6 > 0)
+		xp_send(graph, node, &c.b, ETH_NEXT_IP6_LOOKUP, x6, true);
 	batch_end(graph, node, &c.b);
 }
 
@@ -529,11 +598,11 @@ static uint16_t eth_input_process(struct rte_graph *graph, struct rte_node *node
 {
 	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
 	bool express = express_on();
-	struct xp_burst x;
+	struct xp_burst x, x6;
 	for (uint16_t done = 0; done < nb_objs; done += RTE_GRAPH_BURST_SIZE) {
 		uint16_t n = RTE_MIN((uint16_t)(nb_objs - done), (uint16_t)RTE_GRAPH_BURST_SIZE);
 		if (express)
-			eth_input_express(graph, node, pkts + done, n, &x);
+			eth_input_express(graph, node, pkts + done, n, &x, &x6);
 		else
 			eth_input_chunk(graph, node, pkts + done, n);
 	}

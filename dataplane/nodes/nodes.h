@@ -60,7 +60,7 @@ static inline void nh_prefetch_out(const struct nexthop *nh, const struct iface_
 /* Edge ids, filled when the graph is built: port_tx clone per port, for each node that transmits. */
 extern rte_edge_t ip4_rewrite_tx_edge[DP_MAX_OUT_PORTS];
 extern rte_edge_t ip6_rewrite_tx_edge[DP_MAX_OUT_PORTS];
-extern rte_edge_t eth_input_tx_edge[DP_MAX_OUT_PORTS]; /* the IPv4 express path's (ip4_express.h) */
+extern rte_edge_t eth_input_tx_edge[DP_MAX_OUT_PORTS]; /* the express path's (express.h) */
 
 /*
  * Packets for the router that network functions take (nf_desc.local): edge of ip4_local / ip6_local per IP

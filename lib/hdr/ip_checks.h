@@ -216,6 +216,41 @@ static inline enum ip6_verdict ip6_check(const uint8_t *p, size_t len)
 	return IP6_OK;
 }
 
+/*
+ * The first 8 bytes of an IPv6 address (a little-endian load) are those of a plain forwarded address: not multicast
+ * (ff00::/8), not link-local (fe80::/10) and not in ::/64 (the unspecified and loopback addresses and the other
+ * special forms there). What it refuses is not wrong, only the full path's to judge.
+ */
+static inline bool ip6_addr_hi_plain(uint64_t hi)
+{
+	return hi != 0 && (uint8_t)hi != 0xff && (hi & 0xc0ff) != 0x80fe;
+}
+
+/*
+ * The common forwarded IPv6 packet, judged in one pass for the express path: true only when ip6_check() says IP6_OK
+ * and both addresses are plain (ip6_addr_hi_plain()). p: a header whose version the caller matched (6); len: the
+ * bytes from it to the end of the frame, at least 40; *total: 40 + the payload length.
+ */
+static inline bool ip6_plain_fields_ok(const uint8_t *p, size_t len, unsigned *total)
+{
+	uint16_t plen;
+	uint64_t src_hi, dst_hi;
+	__builtin_memcpy(&plen, p + 4, sizeof(plen));
+	__builtin_memcpy(&src_hi, p + 8, sizeof(src_hi));
+	__builtin_memcpy(&dst_hi, p + 24, sizeof(dst_hi));
+	size_t t = 40u + __builtin_bswap16(plen);
+	*total = (unsigned)t;
+	if (t - 41 >= len - 40) /* not 41..len: payload length 0 (a jumbogram) wraps */
+		return false;
+	return ip6_addr_hi_plain(src_hi) && ip6_addr_hi_plain(dst_hi);
+}
+
+/* The same for the header at p, len bytes from p to the end of the frame, its version not matched yet. */
+static inline bool ip6_plain_ok(const uint8_t *p, size_t len, unsigned *total)
+{
+	return len >= 40 && (p[0] >> 4) == 6 && ip6_plain_fields_ok(p, len, total);
+}
+
 enum ip6_ext_verdict {
 	IP6_EXT_OK = 0,
 	IP6_EXT_TRUNCATED, /* an extension header runs past the payload */

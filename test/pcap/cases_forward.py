@@ -108,7 +108,8 @@ def fwd_ipv6(c):
             exp.append(fwd_frame(p, R_B200, GW_B200, vlan=200))
     r.expect_output("p1", exp)
     r.expect_output("p0", [])
-    r.expect_counters(s, drops={}, totals={"tx": len(exp), "drops": 0, "punted": 0})
+    # the express path takes them all: plain headers (extension headers are not looked at), same L2 length out
+    r.expect_counters(s, drops={}, totals={"tx": len(exp), "drops": 0, "punted": 0, "express": len(exp)})
     r.expect_announcements(STD_ANNOUNCE)
 
 
@@ -118,9 +119,9 @@ def fwd_mixed_bursts(c):
     sub-interface, interfaces alternating) with every kind it hands to the full path: options, a priority tag, TTL /
     hop limit expiry, a bad checksum, a multicast destination, a frame for another MAC; padding is trimmed on both.
     Each packet must end where the full path alone would send it, and the interface counters (added once per run
-    on the fast path) must equal the frames. The IPv4 express path (eth_input straight to the port) takes exactly the
-    plain IPv4 packets that leave with an L2 header as long as the one they came with (totals.express); a VLAN
-    added or removed on the way is the full path's."""
+    on the fast path) must equal the frames. The express path (eth_input straight to the port) takes exactly the
+    plain IPv4 and IPv6 packets that leave with an L2 header as long as the one they came with (totals.express); a
+    VLAN added or removed on the way is the full path's."""
     r = std_router(c)
     frames, fwd_b, fwd_b200, errors = [], [], [], []
     drops = {"ip4_bad_checksum": 0, "ip4_mcast": 0, "eth_not_for_us": 0}
@@ -167,6 +168,7 @@ def fwd_mixed_bursts(c):
                 errors.append(icmp6_error(f, "2001:db8:a::1", 3, 0, R_A, H_A))
             else:
                 fwd_b.append(fwd_frame(f, R_B, GW_B))
+                express += 1
         elif kind == 7:  # bad header checksum
             f = bytearray(bytes(from_a(IP(src="10.0.0.2", dst="192.0.2.1") / UDP() / payload(10, i))))
             f[14 + 10] ^= 0x01
@@ -271,6 +273,12 @@ def fwd_express_runs(c):
     run(16, False)
     run(16, True)
     run(12, False)
+    expect_runs(r, frames, fwd_b, fwd_b200, errors, errors100, drops, express, rx)
+
+
+def expect_runs(r, frames, fwd_b, fwd_b200, errors, errors100, drops, express, rx):
+    """Send the frames of an express-runs case from a and a100; check outputs, drops, the express count and the
+    interface counters."""
     r.start({"p0": frames})
     s = r.last_stats
     r.stop()
@@ -285,3 +293,91 @@ def fwd_express_runs(c):
         "b": {"rx_packets": 0, "tx_packets": len(fwd_b), "tx_bytes": out_bytes(fwd_b)},
         "b200": {"rx_packets": 0, "tx_packets": len(fwd_b200), "tx_bytes": out_bytes(fwd_b200)},
     })
+
+
+@case("fwd-express6-runs", workers=(1, 2))
+def fwd_express6_runs(c):
+    """fwd-express-runs for IPv6: runs of consecutive IPv6 frames, untagged (a -> b, whose MTU is 1280) then on VLAN
+    100 (a100 -> b200, priority bits on some) then untagged again, each carrying what the express path's tight loop
+    must stop at and hand to the full path: a link-local source, a frame for another MAC, hop limit 1, bytes after the
+    payload, a packet too big for b, a zero payload length, an IPv4 frame in the middle of the run. Outputs, drops,
+    ICMPv6 errors, interface counters and the express count must be those of the full path alone."""
+    r = std_router(c, b_mtu=1280)
+    frames, fwd_b, fwd_b200, errors, errors100 = [], [], [], [], []
+    drops = {"ip6_linklocal_fwd": 0, "eth_not_for_us": 0, "ip6_bad_length": 0}
+    express = 0
+    rx = {"a": [0, 0], "a100": [0, 0]}
+
+    def add(f, tagged):
+        b = bytes(f)
+        rx["a100" if tagged else "a"][0] += 1
+        rx["a100" if tagged else "a"][1] += len(b)
+        frames.append(b)
+
+    def frame(ip, tagged, prio=0):
+        if tagged:
+            return Ether(src=H_A100, dst=R_A100) / Dot1Q(prio=prio, vlan=100) / ip
+        return from_a(ip)
+
+    def out(f, tagged):
+        (fwd_b200 if tagged else fwd_b).append(fwd_frame(f, R_B200, GW_B200, vlan=200) if tagged
+                                               else fwd_frame(f, R_B, GW_B))
+
+    def run(n, tagged):
+        nonlocal express
+        src = "2001:db8:1a::2" if tagged else "2001:db8:a::2"
+        here, me = ("2001:db8:1a::1", (R_A100, H_A100)) if tagged else ("2001:db8:a::1", (R_A, H_A))
+        for i in range(n):
+            dst = ("2001:db8:200::%x" if tagged else "2001:db8:100::%x") % (i + 1)
+            ip = IPv6(src=src, dst=dst, hlim=20 + i, tc=i * 4) / UDP(sport=i, dport=9) / payload(30, i)
+            f = frame(ip, tagged, prio=i % 8)
+            if i == 3:  # link-local source: never forwarded off-link
+                ip[IPv6].src = "fe80::2"
+                add(frame(ip, tagged), tagged)
+                drops["ip6_linklocal_fwd"] += 1
+                continue
+            if i == 5 and not tagged:  # another MAC
+                frames.append(Ether(src=H_A, dst="02:00:00:00:77:77") / ip)
+                drops["eth_not_for_us"] += 1
+                continue
+            if i == 6:  # an IPv4 frame between IPv6 ones, express too
+                ip4 = IP(src="10.1.0.2" if tagged else "10.0.0.2",
+                         dst="198.18.0.%d" % (i + 1) if tagged else "192.0.2.%d" % (i + 1)) / UDP() / payload(20, i)
+                f4 = frame(ip4, tagged)
+                add(f4, tagged)
+                out(f4, tagged)
+                express += 1
+                continue
+            if i == 7:  # hop limit 1: time exceeded, from the interface it came in on
+                ip[IPv6].hlim = 1
+                f = frame(ip, tagged)
+                (errors100 if tagged else errors).append(
+                    icmp6_error(f, here, 3, 0, me[0], me[1], vlan=100 if tagged else None))
+                add(f, tagged)
+                continue
+            if i == 9:  # bytes after the payload: cut
+                add(bytes(f) + b"\0" * 10, tagged)
+                out(f, tagged)
+                express += 1
+                continue
+            if i == 11 and not tagged:  # too big for b (MTU 1280): packet too big, from a
+                ip = IPv6(src=src, dst=dst, hlim=20) / UDP(sport=i, dport=9) / payload(1300, i)
+                f = frame(ip, tagged)
+                errors.append(icmp6_error(f, here, 2, 0, R_A, H_A, info=1280))
+                add(f, tagged)
+                continue
+            if i == 12:  # payload length 0 (a jumbogram without its option): bad length
+                b = bytearray(bytes(f))
+                at = len(b) - len(bytes(ip)) + 4
+                b[at:at + 2] = b"\0\0"
+                add(b, tagged)
+                drops["ip6_bad_length"] += 1
+                continue
+            add(f, tagged)
+            out(f, tagged)
+            express += 1
+
+    run(16, False)
+    run(16, True)
+    run(14, False)
+    expect_runs(r, frames, fwd_b, fwd_b200, errors, errors100, drops, express, rx)

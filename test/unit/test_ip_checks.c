@@ -394,6 +394,81 @@ static void test_ip6_checks(void)
 	}
 }
 
+/* An address of one of the classes the express path tells apart, boundaries included. */
+static void random_v6(uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		a[i] = (uint8_t)rnd(256);
+	switch (rnd(8)) {
+	case 0: /* ::/64: ::, ::1, ::2, IPv4-compatible forms */
+		memset(a, 0, 8);
+		if (rnd(2)) {
+			memset(a + 8, 0, 7);
+			a[15] = (uint8_t)rnd(3);
+		}
+		break;
+	case 1: /* multicast */
+		a[0] = 0xff;
+		break;
+	case 2: /* fe80::/10 and its neighbours fe40::/10, fec0::/10 */
+		a[0] = 0xfe;
+		a[1] = (uint8_t)(rnd(4) << 6 | rnd(64));
+		break;
+	case 3: /* a first half with one non-zero byte */
+		memset(a, 0, 8);
+		a[rnd(8)] = (uint8_t)(1 + rnd(255));
+		break;
+	default: /* global unicast, mostly */
+		a[0] = (uint8_t)(0x20 + rnd(2));
+		break;
+	}
+}
+
+static bool ip6_addr_plain_ref(const uint8_t *a)
+{
+	static const uint8_t zero[8];
+	bool in_zero_64 = memcmp(a, zero, 8) == 0;
+	bool multicast = a[0] == 0xff;
+	bool link_local = a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+	return !in_zero_64 && !multicast && !link_local;
+}
+
+/* The express path's one-pass judgement: plain exactly when ip6_check() says OK and both addresses are plain. */
+static void test_ip6_plain_vs_reference(void)
+{
+	enum { RUNS = 100000 };
+	unsigned plain_seen = 0, ok_not_plain = 0;
+	uint8_t pkt[100];
+	for (int run = 0; run < RUNS; run++) {
+		size_t len = rnd(4) ? 40 + rnd(61) : rnd(100);
+		unsigned plen = rnd(4) ? (len > 40 ? rnd((unsigned)(len - 40) + 2) : rnd(3)) : rnd(0x10000);
+		ip6_build(pkt, plen, (uint8_t)rnd(256));
+		for (size_t i = 40; i < sizeof(pkt); i++)
+			pkt[i] = (uint8_t)rnd(256);
+		if (rnd(8) == 0)
+			pkt[0] = (uint8_t)(rnd(16) << 4 | (pkt[0] & 0xf));
+		pkt[1] = (uint8_t)rnd(256);
+		pkt[7] = (uint8_t)rnd(256); /* hop limit: the send loop's, not this check's */
+		random_v6(pkt + 8);
+		random_v6(pkt + 24);
+		bool want = ip6_check_exact(pkt, len) == IP6_OK && ip6_addr_plain_ref(pkt + 8) &&
+			    ip6_addr_plain_ref(pkt + 24);
+		uint8_t *c = exact_copy(pkt, len);
+		unsigned total = 0;
+		bool got = ip6_plain_ok(c, len, &total);
+		free(c);
+		if (got != want || (got && total != 40u + (pkt[4] * 256u + pkt[5]))) {
+			printf("\nrun %d len %zu: ip6_plain_ok %d, want %d\n", run, len, got, want);
+			CU_FAIL("ip6_plain_ok differs from the reference");
+			return;
+		}
+		plain_seen += got;
+		ok_not_plain += !got && ip6_check_exact(pkt, len) == IP6_OK;
+	}
+	CU_ASSERT(plain_seen >= 1000);
+	CU_ASSERT(ok_not_plain >= 1000);
+}
+
 static void test_ip6_martians(void)
 {
 	uint8_t pkt[48];
@@ -785,6 +860,7 @@ int main(void)
 	CU_add_test(s, "ip4 ttl decrement", test_ip4_ttl_decrement);
 	CU_add_test(s, "ip6 checks", test_ip6_checks);
 	CU_add_test(s, "ip6 martians", test_ip6_martians);
+	CU_add_test(s, "ip6 plain vs reference", test_ip6_plain_vs_reference);
 	CU_add_test(s, "ext: none", test_ext_none);
 	CU_add_test(s, "ext: chain", test_ext_chain);
 	CU_add_test(s, "ext: truncated everywhere", test_ext_truncated_everywhere);

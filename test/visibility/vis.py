@@ -828,7 +828,7 @@ def node_cycles(r):
 
 def graph_profile(r):
     """Node timing is off by default: packets are counted, cycles do not grow; on, they do; off again, they stop.
-    While it is on, the IPv4 express path is held off: ip4_lookup sees the forwarded packets and is timed."""
+    While it is on, the express path is held off: ip4_lookup sees the forwarded packets and is timed."""
     expect(r.ctl_ok("graph", "profile")["graph"] == [{"profile": "off"}], "profile not off by default")
     j = r.ctl("graph", "profile", "state", "maybe")
     expect(j["status"] != 0 and j["_exit"] == 1 and "bad state 'maybe' (expected on or off)" in j.get("error", ""),
@@ -858,51 +858,55 @@ def graph_profile(r):
 
 
 def graph_express(r):
-    """The IPv4 express path: on by default, plain forwarded IPv4 goes by it (totals.express, not ip4_lookup); the
-    operator's off sends every packet node by node, forwarded the same; a capture holds it off while it runs."""
+    """The express path: on by default, plain forwarded IPv4 and IPv6 go by it (totals.express, not ip4_lookup nor
+    ip6_lookup); the operator's off sends every packet node by node, forwarded the same; a capture holds it off while
+    it runs."""
     def express_row():
         return r.ctl_ok("graph", "express")["express"]
 
     f = from_a(IP(src="10.0.0.2", dst="192.0.2.5") / UDP() / payload(40))
-    want = [harness.fwd_frame(f, R_B, GW_B)] * 20
+    f6 = from_a(IPv6(src="2001:db8:a::2", dst="2001:db8:100::5") / UDP() / payload(40))
+    want = [harness.fwd_frame(f, R_B, GW_B)] * 20 + [harness.fwd_frame(f6, R_B, GW_B)] * 20
 
     def send_and_count():
+        """(totals.express, ip4_lookup, ip6_lookup) over 20 IPv4 then 20 IPv6 packets."""
         s0 = r.ctl_ok("show", "stats")
         before = len(r.tx_frames("p1"))
-        r.send([f] * 20)
+        r.send([f] * 20 + [f6] * 20)
         time.sleep(0.3)
         s1 = r.ctl_ok("show", "stats")
-        lk = [{n["node"]: n["packets"] for n in s["nodes"]}.get("ip4_lookup", 0) for s in (s0, s1)]
+        lk = [[{n["node"]: n["packets"] for n in s["nodes"]}.get(node, 0) for s in (s0, s1)]
+              for node in ("ip4_lookup", "ip6_lookup")]
         expect_frames("p1 output", want, r.tx_frames("p1")[before:])
-        return s1["totals"][0]["express"] - s0["totals"][0]["express"], lk[1] - lk[0]
+        return (s1["totals"][0]["express"] - s0["totals"][0]["express"], lk[0][1] - lk[0][0], lk[1][1] - lk[1][0])
 
     expect(express_row() == [{"state": "on", "running": "yes", "held_off_by": "-"}],
            "express path not on by default: %s" % express_row())
-    xp, lk = send_and_count()
-    expect(xp == 20 and lk == 0, "express on: totals.express +%d, ip4_lookup +%d (want 20, 0)" % (xp, lk))
+    got = send_and_count()
+    expect(got == (40, 0, 0), "express on: totals.express, ip4_lookup, ip6_lookup +%s (want 40, 0, 0)" % (got,))
     j = r.ctl("graph", "express", "state", "fast")
     expect(j["status"] != 0 and j["_exit"] == 1 and "bad state 'fast' (expected on or off)" in j.get("error", ""),
            "bad state accepted: %s" % j)
     expect(r.ctl_ok("graph", "express", "state", "off")["express"] ==
            [{"state": "off", "running": "no", "held_off_by": "operator"}], "off: %s" % express_row())
-    xp, lk = send_and_count()
-    expect(xp == 0 and lk == 20, "express off: totals.express +%d, ip4_lookup +%d (want 0, 20)" % (xp, lk))
+    got = send_and_count()
+    expect(got == (0, 20, 20), "express off: totals.express, ip4_lookup, ip6_lookup +%s (want 0, 20, 20)" % (got,))
     r.ctl_ok("graph", "express", "state", "on")
     path = os.path.join(r.dir, "express.pcapng")
     ctl_ok_text(r, "capture", "start", "point", "ip4_lookup", write=path)
     try:
         expect(express_row() == [{"state": "on", "running": "no", "held_off_by": "capture-or-trace"}],
                "express path not held off by the capture: %s" % express_row())
-        xp, lk = send_and_count()
-        expect(xp == 0 and lk == 20, "capturing: totals.express +%d, ip4_lookup +%d (want 0, 20)" % (xp, lk))
+        got = send_and_count()
+        expect(got == (0, 20, 20), "capturing: totals.express, ip4_lookup, ip6_lookup +%s (want 0, 20, 20)" % (got,))
     finally:
         ctl_ok_text(r, "capture", "stop")
     cap = pcapng_read.read(path, strict=False)
     expect(len(cap["packets"]) == 20, "capture at ip4_lookup has %d packets, want the 20 sent" % len(cap["packets"]))
     expect(express_row() == [{"state": "on", "running": "yes", "held_off_by": "-"}],
            "express path not back after the capture: %s" % express_row())
-    xp, lk = send_and_count()
-    expect(xp == 20 and lk == 0, "after the capture: totals.express +%d, ip4_lookup +%d (want 20, 0)" % (xp, lk))
+    got = send_and_count()
+    expect(got == (40, 0, 0), "after the capture: totals.express, ip4_lookup, ip6_lookup +%s (want 40, 0, 0)" % (got,))
 
 
 def group_badinput():

@@ -286,8 +286,17 @@ class Tier:
             time.sleep(seconds / 2)
         finally:
             n_out, n_in = s_out.stop(), s_in.stop()
-            time.sleep(1.0)  # the last ones through the bridge
-            got_out, got_in = sink_site.got(out_tag), sink_ten.got(in_tag)
+            # the last ones through the bridge (scapy's ESP, slower while the controller churns SAs): at least 1 s,
+            # then while datagrams are still coming in, up to 5 s; what is missing after that is lost
+            deadline, before = time.time() + 5.0, -1
+            time.sleep(1.0)
+            while True:
+                got_out, got_in = sink_site.got(out_tag), sink_ten.got(in_tag)
+                now = len(got_out) + len(got_in)
+                if now >= n_out + n_in or now == before or time.time() > deadline:
+                    break
+                before = now
+                time.sleep(0.5)
             dups = sink_site.dups + sink_ten.dups
             sink_site.close()
             sink_ten.close()
