@@ -274,8 +274,8 @@ static inline rte_edge_t eth_guess(const struct rte_mbuf *m)
  * The kept interface of the express check as what its common frame of one family looks like: the mbuf's nb_segs and
  * port (the upper half of its rearm word), the destination MAC (bytes 0-5), and bytes 12-15 under a mask: the
  * EtherType and the IP version (and, IPv4, header length) untagged, or the 802.1Q type and the VLAN ID tagged (the
- * inner EtherType and version then checked apart: XP_INNER_*). A frame that matches needs no other L2 test; any other
- * takes the long way.
+ * inner EtherType and version then checked apart, against the untagged type and mask). A frame that matches needs
+ * no other L2 test; any other takes the long way.
  */
 struct xp_shape {
 	uint32_t rearm_hi;       /* nb_segs 1 | port << 16; 0 (nb_segs 0: no frame) when no interface is kept */
@@ -535,8 +535,8 @@ static inline bool xp_may_express(const struct rte_mbuf *m)
 
 /*
  * One chunk of frames, the express path on. Tight loops stage the frames of the kept interface's shapes
- * (xp_stage_shaped(), a copy per family and L2 length); each other IPv4 or IPv6 frame takes xp_check_slow(), then the loops go on with
- * the shapes it may have kept, and any other frame eth_next().
+ * (xp_stage_shaped(), a copy per family and L2 length); each other IPv4 or IPv6 frame takes xp_check_slow(), then
+ * the loops go on with the shapes it may have kept, and any other frame eth_next().
  */
 static void eth_input_express(struct rte_graph *graph, struct rte_node *node, struct rte_mbuf **pkts, uint16_t n,
 			      struct xp_burst *x, struct xp_burst *x6)

@@ -5,13 +5,13 @@
  * line (written by one node, read by the next) and an L2 header stripped then put back; here the header is rewritten
  * in place and the metadata is never touched.
  *
- * Plain: a frame eth_input's fast check accepts as IPv4 (valid header without options) or IPv6 (valid header, global
- * unicast source and destination), for the interface's MAC, in a VRF with no input and no forwarding feature of its
- * family, to a next hop that forwards on a device port (gateway, neighbour or connected) whose neighbour is
- * resolved, on an interface that is up, with TTL / hop limit left, within the MTU, and leaving with an L2 header as
- * long as the one it came with. Anything else (a punt, an ICMP error, a fragment, a leak, a tunnel, a VLAN added or
- * removed) goes to ip4_lookup / ip6_lookup as if the express path did not exist: the full path decides it and names
- * every drop. The express path never drops.
+ * Plain: a frame eth_input's fast check accepts as IPv4 (valid header without options) or IPv6 (valid header, neither
+ * address multicast, link-local or in ::/64: ip6_plain_ok()), for the interface's MAC, in a VRF with no input and no
+ * forwarding feature of its family, to a next hop that forwards on a device port (gateway, neighbour or connected)
+ * whose neighbour is resolved, on an interface that is up, with TTL / hop limit left, within the MTU, and leaving
+ * with an L2 header as long as the one it came with. Anything else (a punt, an ICMP error, a fragment, a leak, a
+ * tunnel, a VLAN added or removed) goes to ip4_lookup / ip6_lookup as if the express path did not exist: the full
+ * path decides it and names every drop. The express path never drops.
  *
  * It is off while anything must see the packet at each node (dp.express_off): a capture or a trace, the node
  * timing of `graph profile on`, or the operator's `graph express off`.
@@ -167,7 +167,7 @@ static __rte_always_inline unsigned xp_send_run_l2(struct rte_graph *graph, stru
 			batch_add(graph, node, b, full_path_edge, m);
 			continue;
 		}
-		/* The EtherType (or the tag's inner one) is IPv4 already: the addresses, and the tag when there is one. */
+		/* The EtherType (or the tag's inner one) is the family's already: the addresses, and the tag if any. */
 		memcpy(eh, &macs, sizeof(macs));
 		memcpy(eh + 8, &macs_hi, sizeof(macs_hi));
 		if (l2_len != RTE_ETHER_HDR_LEN)
@@ -214,8 +214,8 @@ static inline unsigned xp_send_run(struct rte_graph *graph, struct rte_node *nod
 /*
  * The express frames of a chunk, of one family (ip6), looked up and forwarded to their ports, a run of one next hop
  * at a time (node: eth_input, with its port edges); those the express path does not take to the end go, as the full
- * path's, through b to full_path_edge (ip4_lookup or ip6_lookup). The stream of a port's edge stays open while the runs go to that port (next hops
- * that alternate on one port, as on VLAN sub-interfaces, share it).
+ * path's, through b to full_path_edge (ip4_lookup or ip6_lookup). The stream of a port's edge stays open while the
+ * runs go to that port (next hops that alternate on one port, as on VLAN sub-interfaces, share it).
  */
 static inline void xp_send(struct rte_graph *graph, struct rte_node *node, struct node_batch *b,
 			   rte_edge_t full_path_edge, struct xp_burst *x, bool ip6)

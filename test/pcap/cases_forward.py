@@ -300,11 +300,12 @@ def fwd_express6_runs(c):
     """fwd-express-runs for IPv6: runs of consecutive IPv6 frames, untagged (a -> b, whose MTU is 1280) then on VLAN
     100 (a100 -> b200, priority bits on some) then untagged again, each carrying what the express path's tight loop
     must stop at and hand to the full path: a link-local source, a frame for another MAC, hop limit 1, bytes after the
-    payload, a packet too big for b, a zero payload length, an IPv4 frame in the middle of the run. Outputs, drops,
-    ICMPv6 errors, interface counters and the express count must be those of the full path alone."""
+    payload, a packet too big for b, a zero payload length, an IPv4 frame in the middle of the run, a VLAN added on
+    the way (a -> b200) or removed (a100 -> b), a bad version behind the VLAN tag. Outputs, drops, ICMPv6 errors,
+    interface counters and the express count must be those of the full path alone."""
     r = std_router(c, b_mtu=1280)
     frames, fwd_b, fwd_b200, errors, errors100 = [], [], [], [], []
-    drops = {"ip6_linklocal_fwd": 0, "eth_not_for_us": 0, "ip6_bad_length": 0}
+    drops = {"ip6_linklocal_fwd": 0, "eth_not_for_us": 0, "ip6_bad_length": 0, "ip6_bad_version": 0}
     express = 0
     rx = {"a": [0, 0], "a100": [0, 0]}
 
@@ -319,9 +320,9 @@ def fwd_express6_runs(c):
             return Ether(src=H_A100, dst=R_A100) / Dot1Q(prio=prio, vlan=100) / ip
         return from_a(ip)
 
-    def out(f, tagged):
-        (fwd_b200 if tagged else fwd_b).append(fwd_frame(f, R_B200, GW_B200, vlan=200) if tagged
-                                               else fwd_frame(f, R_B, GW_B))
+    def out(f, to_b200):
+        (fwd_b200 if to_b200 else fwd_b).append(fwd_frame(f, R_B200, GW_B200, vlan=200) if to_b200
+                                                else fwd_frame(f, R_B, GW_B))
 
     def run(n, tagged):
         nonlocal express
@@ -372,6 +373,18 @@ def fwd_express6_runs(c):
                 b[at:at + 2] = b"\0\0"
                 add(b, tagged)
                 drops["ip6_bad_length"] += 1
+                continue
+            if i == 13:  # to the other side's network: a VLAN added (a -> b200) or removed (a100 -> b), full path
+                ip[IPv6].dst = ("2001:db8:100::%x" if tagged else "2001:db8:200::%x") % (0x100 + i)
+                f = frame(ip, tagged)
+                add(f, tagged)
+                out(f, not tagged)
+                continue
+            if i == 14 and tagged:  # version 4 in an IPv6 EtherType behind the tag: bad version
+                b = bytearray(bytes(f))
+                b[len(b) - len(bytes(ip))] = 0x40 | (b[len(b) - len(bytes(ip))] & 0x0f)
+                add(b, tagged)
+                drops["ip6_bad_version"] += 1
                 continue
             add(f, tagged)
             out(f, tagged)
