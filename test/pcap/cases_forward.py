@@ -211,6 +211,17 @@ def fwd_mixed_bursts(c):
         "b200": {"rx_packets": 0, "tx_packets": len(fwd_b200), "tx_bytes": out_bytes(fwd_b200)},
     })
 
+def runs_receiver(frames, rx):
+    """add(frame, tagged) for the express-runs cases: the frame goes out on p0 and is counted as received on a100
+    (tagged) or a."""
+    def add(f, tagged):
+        b = bytes(f)
+        rx["a100" if tagged else "a"][0] += 1
+        rx["a100" if tagged else "a"][1] += len(b)
+        frames.append(b)
+    return add
+
+
 @case("fwd-express-runs", workers=(1, 2))
 def fwd_express_runs(c):
     """Runs of consecutive frames of one interface, untagged then on VLAN 100 (priority bits set on some) then
@@ -222,12 +233,7 @@ def fwd_express_runs(c):
     drops = {"ip4_bad_checksum": 0, "eth_not_for_us": 0}
     express = 0
     rx = {"a": [0, 0], "a100": [0, 0]}
-
-    def add(f, tagged):
-        b = bytes(f)
-        rx["a100" if tagged else "a"][0] += 1
-        rx["a100" if tagged else "a"][1] += len(b)
-        frames.append(b)
+    add = runs_receiver(frames, rx)
 
     def run(n, tagged):
         nonlocal express
@@ -308,12 +314,7 @@ def fwd_express6_runs(c):
     drops = {"ip6_linklocal_fwd": 0, "eth_not_for_us": 0, "ip6_bad_length": 0, "ip6_bad_version": 0}
     express = 0
     rx = {"a": [0, 0], "a100": [0, 0]}
-
-    def add(f, tagged):
-        b = bytes(f)
-        rx["a100" if tagged else "a"][0] += 1
-        rx["a100" if tagged else "a"][1] += len(b)
-        frames.append(b)
+    add = runs_receiver(frames, rx)
 
     def frame(ip, tagged, prio=0):
         if tagged:
