@@ -524,6 +524,17 @@ XP_STAGE_COPY(xp_stage_tagged, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr), 
 XP_STAGE_COPY(xp6_stage_untagged, RTE_ETHER_HDR_LEN, true)
 XP_STAGE_COPY(xp6_stage_tagged, RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr), true)
 
+/* The tight loop of one family from frame i on, if frame i has its shape (else the loop would stop at once). */
+static inline unsigned xp_stage_family(struct xp_check *c, struct rte_mbuf **pkts, unsigned i, unsigned n, bool ip6)
+{
+	const struct xp_shape *s = ip6 ? &c->shape6 : &c->shape;
+	if (!xp_shape_fits(s, pkts[i]))
+		return i;
+	if (likely(s->l2_len == RTE_ETHER_HDR_LEN))
+		return (ip6 ? xp6_stage_untagged : xp_stage_untagged)(c, pkts, i, n);
+	return (ip6 ? xp6_stage_tagged : xp_stage_tagged)(c, pkts, i, n);
+}
+
 /* The EtherType is IPv4, IPv6 or 802.1Q (the buffer has the bytes even when the frame is a runt). */
 static inline bool xp_may_express(const struct rte_mbuf *m)
 {
@@ -558,22 +569,11 @@ static void eth_input_express(struct rte_graph *graph, struct rte_node *node, st
 	x6->n_runs = 0;
 	batch_start(graph, node, &c.b, eth_guess(pkts[0]), n);
 	for (unsigned i = 0; i < n;) {
-		if (xp_shape_fits(&c.shape, pkts[i])) { /* else the call would stop at once */
-			if (likely(c.shape.l2_len == RTE_ETHER_HDR_LEN))
-				i = xp_stage_untagged(&c, pkts, i, n);
-			else
-				i = xp_stage_tagged(&c, pkts, i, n);
-			if (i >= n)
-				break;
-		}
-		if (xp_shape_fits(&c.shape6, pkts[i])) {
-			if (likely(c.shape6.l2_len == RTE_ETHER_HDR_LEN))
-				i = xp6_stage_untagged(&c, pkts, i, n);
-			else
-				i = xp6_stage_tagged(&c, pkts, i, n);
-			if (i >= n)
-				break;
-		}
+		i = xp_stage_family(&c, pkts, i, n, false);
+		if (i < n)
+			i = xp_stage_family(&c, pkts, i, n, true);
+		if (i >= n)
+			break;
 		/* A frame the tight loops did not take: one that is no IP at all goes its way here. */
 		struct rte_mbuf *m = pkts[i++];
 		if (xp_may_express(m))
