@@ -1284,6 +1284,7 @@ def print_tables(results, scale, out):
                  fmt(med(r, "gbps"), 1), fmt(med(r, "cpp_core"), 0), fmt(med(r, "cpp_on_cpu"), 0),
                  fmt(med(r, "cpp_nodes"), 0), fmt(med(r, "cpp_processing"), 0),
                  fmt(share * 100 if share is not None else None, 0), ratio, "; ".join(r["warnings"])))
+    print_targets(forwarding_targets(results), w)
     if scale:
         print_scale(scale, w)
     print_firewall(fw_table(results), w)
@@ -1340,6 +1341,44 @@ def comparison(results):
             row["on_cpu_ratio"] = row["l3fwd_cpp_on_cpu"] / row["npsd_cpp_on_cpu"]
         rows.append(row)
     return rows
+
+
+# Issue 3's targets (engine mode, one worker, 64 B): IPv4 at least as fast as l3fwd in the same run, IPv4 with 1M
+# routes at most 130 cycles/packet, IPv6 (1 route and 100k routes) at most 150.
+FWD_TARGET_V4_1M_CPP = 130
+FWD_TARGET_V6_CPP = 150
+
+
+def forwarding_targets(results):
+    """The forwarding targets the results can judge: one row each, with the figure and whether it is met."""
+    npsd = {(r["scenario"], r["size"]): r for r in results if r["app"] == "npsd"}
+    l3fwd = {(r["scenario"], r["size"]): r for r in results if r["app"] == "l3fwd"}
+    rows = []
+    a, b = npsd.get(("v4-1r", "64")), l3fwd.get(("v4-1r", "64"))
+    if a and b and med(b, "mpps"):
+        ratio = med(a, "mpps") / med(b, "mpps")
+        rows.append({"target": "IPv4 64 B at least as fast as l3fwd", "scenario": "v4-1r", "value": ratio,
+                     "unit": "x l3fwd", "met": ratio >= 1.0})
+    for sc, limit in (("v4-1m", FWD_TARGET_V4_1M_CPP), ("v6-1r", FWD_TARGET_V6_CPP),
+                      ("v6-100k", FWD_TARGET_V6_CPP)):
+        r = npsd.get((sc, "64"))
+        if r and med(r, "cpp_core") is not None:
+            cpp = med(r, "cpp_core")
+            rows.append({"target": "%s 64 B at most %d cycles/packet" % (sc, limit), "scenario": sc, "value": cpp,
+                         "unit": "cycles/pkt", "met": cpp <= limit,
+                         "worker_on_cpu_share": med(r, "worker_on_cpu_share")})
+    return rows
+
+
+def print_targets(rows, w):
+    if not rows:
+        return
+    w("\nForwarding targets (issue 3: engine mode, one worker, 64 B)\n\n")
+    for t in rows:
+        share = t.get("worker_on_cpu_share")
+        busy = " (worker on its CPU %.0f%% of the time)" % (share * 100) if share is not None and share < 0.97 else ""
+        w("%-40s %8s %-11s %s%s\n" % (t["target"], fmt(t["value"], 2 if t["unit"] == "x l3fwd" else 0), t["unit"],
+                                      "met" if t["met"] else "NOT MET", busy))
 
 
 def fw_table(results):
@@ -1740,6 +1779,15 @@ def markdown(path, out):
     for f in doc.get("failures", []):
         w("| %s | %s | failed: %s | | | | | | | | | |\n" % (f["scenario"], f["size"],
                                                          f["error"].splitlines()[-1][:100].replace("|", "/")))
+    targets = doc.get("forwarding_targets")
+    if targets is None:  # results files before the targets were judged here
+        targets = forwarding_targets(results)
+    if targets:
+        w("\n| forwarding target (issue 3) | scenario | figure | verdict |\n|---|---|---:|---|\n")
+        for t in targets:
+            w("| %s | %s | %s %s | %s |\n" % (t["target"], t["scenario"],
+                                             fmt(t["value"], 2 if t["unit"] == "x l3fwd" else 0), t["unit"],
+                                             "met" if t["met"] else "**not met**"))
     scale = doc.get("scale") or {}
     if isinstance(scale, list):  # results files before the vrfs and flows curves
         scale = {"routes": [dict(r, cpp_lookup=r.get("cpp_ip4_lookup")) for r in scale]}
@@ -1984,7 +2032,7 @@ def main():
             info["options"]["page_cache"] = "not dropped: %s" % FRESH_PAGES["failed"]
         doc = {"meta": info, "results": results, "scale": scale_table(results, failures),
                "comparison": comparison(results), "firewall": fw_table(results), "nat": nat_table(results),
-               "ipsec": ipsec_table(results),
+               "ipsec": ipsec_table(results), "forwarding_targets": forwarding_targets(results),
                "failures": failures,
                "elapsed_seconds": round(time.monotonic() - t_start, 1)}
         with open(out_json + ".tmp", "w") as f:

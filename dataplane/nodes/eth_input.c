@@ -284,6 +284,7 @@ struct xp_shape {
 	uint32_t type_care;
 	uint8_t l2_len;
 	bool csum_hw;            /* the port's NIC verifies IPv4 checksums: its verdict spares the sum */
+	const uint8_t *tbl24;    /* the VRF's first-level route table of the family, to prefetch from; NULL: none */
 };
 
 /*
@@ -312,6 +313,20 @@ static void xp_shape_set(struct xp_shape *s, const struct eth_fast *f, bool expr
 	}
 	s->rearm_hi = 1u | (uint32_t)f->port << 16;
 	s->csum_hw = !ip6 && f->port < DP_MAX_PORTS && port_states[f->port].rx_ip4_cksum;
+}
+
+/* The first-level route tables of the shapes' VRF (the kept interface's), where the tight loops prefetch. */
+static void xp_shape_tbl24(struct xp_shape *s4, struct xp_shape *s6, uint32_t vrf_slot)
+{
+	const struct vrf *v = vrf_get(vrf_slot);
+	if (v == NULL)
+		return;
+	const struct fib4 *f4 = __atomic_load_n(&v->fib4, __ATOMIC_ACQUIRE);
+	const struct fib6 *f6 = __atomic_load_n(&v->fib6, __ATOMIC_ACQUIRE);
+	if (s4->rearm_hi != 0 && f4 != NULL)
+		s4->tbl24 = fib4_tbl24(f4);
+	if (s6->rearm_hi != 0 && f6 != NULL)
+		s6->tbl24 = fib6_tbl24(f6);
 }
 
 /* The express check of a chunk: what the tight loops of eth_input_express() keep outside their registers. */
@@ -359,6 +374,7 @@ static void xp_keep(struct xp_check *c, struct iface_counters *stats, uint16_t p
 	c->kvlan = vlan;
 	xp_shape_set(&c->shape, &c->xf, c->kexpress, false);
 	xp_shape_set(&c->shape6, &c->xf, c->kexpress6, true);
+	xp_shape_tbl24(&c->shape, &c->shape6, c->xf.vrf);
 	if (c->kexpress) {
 		c->x->n = c->nx;
 		xp_run_start(c->x, c->xf.ifid, c->xf.vrf);
@@ -408,6 +424,8 @@ static __rte_noinline void xp_check_slow(struct rte_graph *graph, struct rte_nod
 			goto other;
 		c->rx++;
 		c->rx_bytes += len;
+		if (c->shape6.tbl24 != NULL)
+			fib6_prefetch(c->shape6.tbl24, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
 		xp6_stage(c->x6, c->nx6++, m, l3_len | (uint32_t)l2_len << XP_L2_SHIFT, l3);
 		return;
 	}
@@ -417,6 +435,8 @@ static __rte_noinline void xp_check_slow(struct rte_graph *graph, struct rte_nod
 	memcpy(&daddr, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(daddr));
 	c->rx++;
 	c->rx_bytes += len;
+	if (c->shape.tbl24 != NULL)
+		fib4_prefetch(c->shape.tbl24, rte_be_to_cpu_32(daddr));
 	xp_stage(c->x, c->nx++, m, l3_len | (uint32_t)l2_len << XP_L2_SHIFT, daddr);
 	return;
 other:
@@ -465,6 +485,7 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 	const uint32_t type = tagged ? s->type : ip_type;
 	const uint32_t type_care = tagged ? XP_TYPE_CARE_TAGGED : ip_care;
 	const bool csum_hw = s->csum_hw;
+	const uint8_t *tbl24 = s->tbl24;
 	struct xp_burst *x = ip6 ? c->x6 : c->x;
 	const size_t nx_start = ip6 ? c->nx6 : c->nx;
 	struct rte_mbuf **in = pkts + i, **end = pkts + n;
@@ -490,6 +511,8 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 			if (unlikely(len < l2_len + 40 || !ip6_plain_fields_ok(eh + l2_len, len - l2_len, &l3_len)))
 				break;
 			rx_bytes += len;
+			if (tbl24 != NULL) /* the lookup comes a burst later */
+				fib6_prefetch(tbl24, eh + l2_len + offsetof(struct rte_ipv6_hdr, dst_addr));
 			xp6_stage(x, nx++, m, l3_len | l2_len << XP_L2_SHIFT, eh + l2_len);
 			continue;
 		}
@@ -502,6 +525,8 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 		if (unlikely(!ip4_hdr20_words_csum_ok(w) && !(csum_hw && rx_ip4_csum_good(m))))
 			break;
 		rx_bytes += len;
+		if (tbl24 != NULL)
+			fib4_prefetch(tbl24, rte_be_to_cpu_32(w.w4));
 		xp_stage(x, nx++, m, l3_len | l2_len << XP_L2_SHIFT, w.w4);
 	}
 	c->rx += (unsigned)(nx - nx_start);
