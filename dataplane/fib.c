@@ -220,7 +220,6 @@ struct fib4 *fib4_create(const char *name, int socket, uint32_t max_routes, bool
 	}
 	f->active = f->copy[0];
 	f->max_routes = max_routes;
-	f->compact = compact;
 	return f;
 }
 
@@ -801,7 +800,6 @@ struct fib4 *fib4_create_compact(uint32_t vrf_slot, int socket, uint32_t max_rou
 		return NULL;
 	}
 	f->shared = shared4.table;
-	f->compact = true;
 	f->slot = vrf_slot;
 	f->max_routes = max_routes;
 	f->next_compact = shared4.handles;

@@ -72,7 +72,6 @@ struct fib4 {
 	uint32_t slot; /* compact handle: its VRF slot, bytes 0-3 of its keys */
 	uint32_t n_routes;
 	uint32_t max_routes; /* adding a new prefix beyond this fails with -ENOSPC */
-	bool compact;         /* RIB only (RTE_FIB_DUMMY), or a compact handle: no first-level table */
 	struct rte_fib *copy[2]; /* NULL in a compact handle */
 	struct fib4 *next_compact; /* list of the compact handles (fib.c) */
 };
@@ -153,24 +152,20 @@ static inline struct rte_fib6 *fib6_reader(const struct fib6 *f)
 }
 
 /*
- * The first-level tables (fib_tbl24.c): fib_tbl24_probe() finds, once, where DPDK keeps them (control thread,
- * before the workers start); then fib4_tbl24() / fib6_tbl24() give a worker the active copy's, for
- * fib4_prefetch() / fib6_prefetch() of a destination's entry long before the bulk lookup. NULL: nothing to
- * prefetch (a compact FIB, or the probe did not find the table). Hints only: the lookups stay the FIB's.
+ * The IPv6 first-level table (fib_tbl24.c): fib_tbl24_probe() finds, once, where DPDK keeps it (control thread,
+ * before the workers start); then fib6_tbl24() gives a worker the active copy's, for fib6_prefetch() of a
+ * destination's entry long before the bulk lookup (rte_fib6's TRIE lookup prefetches nothing). NULL: nothing to
+ * prefetch (a compact FIB, or the probe did not find the table). A hint only: the lookups stay the FIB's.
  */
 void fib_tbl24_probe(void);
-const uint8_t *fib4_tbl24(const struct fib4 *f);
 const uint8_t *fib6_tbl24(const struct fib6 *f);
 
-/* 4-byte entries (RTE_FIB_DIR24_8_4B, RTE_FIB6_TRIE_4B), indexed by the address's first 24 bits. */
-static inline void fib4_prefetch(const uint8_t *tbl24, uint32_t ip)
-{
-	rte_prefetch0(tbl24 + ((ip >> 8) << 2));
-}
-
+/* 4-byte entries (RTE_FIB6_TRIE_4B), indexed by the address's first 24 bits. */
 static inline void fib6_prefetch(const uint8_t *tbl24, const uint8_t ip[16])
 {
-	rte_prefetch0(tbl24 + (((uint32_t)ip[0] << 16 | (uint32_t)ip[1] << 8 | ip[2]) << 2));
+	uint32_t first4;
+	memcpy(&first4, ip, sizeof(first4));
+	rte_prefetch0((const uint32_t *)(const void *)tbl24 + (rte_be_to_cpu_32(first4) >> 8));
 }
 
 /* The shared-table key of IPv4 address ip (host order) in VRF slot; see the top of this file. */
