@@ -50,7 +50,7 @@ $(BUILD)/test/test_dp_%: $(BUILD)/obj/test/unit/test_dp_%.o $(BUILD)/obj/datapla
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(LDLIBS) -lcunit
 $(BUILD)/test/test_dp_prometheus: $(BUILD)/obj/dataplane/metrics_names.o
-$(BUILD)/test/test_dp_fib: $(BUILD)/obj/dataplane/fib_tbl24.o
+$(BUILD)/test/test_dp_fib: $(BUILD)/obj/dataplane/fib6_trie.o
 # The network functions' shared config pieces (nf/nf_conf.c: the sessions block), pure like their config models.
 NF_PURE_OBJS := $(BUILD)/obj/nf/nf_conf.o
 # Firewall tests: the pure parts of nf/fw (config model, classifier, packet parser).

@@ -33,7 +33,7 @@ int cp_tables_init(const struct npsgw_conf *conf, char *err, size_t errlen)
 	uint32_t compact_routes = RTE_MAX(conf->limits.max_vrfs * 16u, 16384u);
 	/* A VRF's routes in one /24 take about 5 tbl8 groups, a few /24s about 14: 16 per VRF. */
 	fib4_compact_configure(compact_routes, RTE_MAX(conf->limits.max_vrfs * 16u, 4096u));
-	fib_tbl24_probe();
+	fib6_trie_probe();
 	if (feat_init(dp.max_vrfs) != 0) {
 		snprintf(err, errlen, "out of memory for the feature arcs");
 		return ENOMEM;

@@ -152,20 +152,77 @@ static inline struct rte_fib6 *fib6_reader(const struct fib6 *f)
 }
 
 /*
- * The IPv6 first-level table (fib_tbl24.c): fib_tbl24_probe() finds, once, where DPDK keeps it (control thread,
- * before the workers start); then fib6_tbl24() gives a worker the active copy's, for fib6_prefetch() of a
- * destination's entry long before the bulk lookup (rte_fib6's TRIE lookup prefetches nothing). NULL: nothing to
- * prefetch (a compact FIB, or the probe did not find the table). A hint only: the lookups stay the FIB's.
+ * The IPv6 TRIE's own tables, for the workers' express path (fib6_trie.c): fib6_trie_probe() finds, once, where
+ * DPDK keeps them (control thread, before the workers start); fib6_trie_get() then gives a worker the active copy's
+ * (false: not known, or a compact FIB: use rte_fib6_lookup_bulk()). Entries are 4 bytes (RTE_FIB6_TRIE_4B): bit 0
+ * set, "extended", the rest a tbl8 group number (the next level, by the address's next byte); clear, the next hop
+ * << 1.
  */
-void fib_tbl24_probe(void);
-const uint8_t *fib6_tbl24(const struct fib6 *f);
+#define FIB6_TRIE_GROUP 256u     /* entries of a tbl8 group */
+#define FIB6_TRIE_BULK_MAX 256u  /* fib6_trie_lookup_bulk() walks at most this many addresses at a time */
 
-/* 4-byte entries (RTE_FIB6_TRIE_4B), indexed by the address's first 24 bits. */
-static inline void fib6_prefetch(const uint8_t *tbl24, const uint8_t ip[16])
+struct fib6_trie {
+	const uint32_t *tbl24; /* 2^24 entries, by the address's first 3 bytes */
+	const uint32_t *tbl8;  /* groups of FIB6_TRIE_GROUP entries */
+};
+
+void fib6_trie_probe(void);
+bool fib6_trie_get(const struct fib6 *f, struct fib6_trie *t);
+
+static inline uint32_t fib6_trie_index24(const uint8_t ip[16])
 {
 	uint32_t first4;
 	memcpy(&first4, ip, sizeof(first4));
-	rte_prefetch0((const uint32_t *)(const void *)tbl24 + (rte_be_to_cpu_32(first4) >> 8));
+	return rte_be_to_cpu_32(first4) >> 8;
+}
+
+/* A hint, a burst before the lookup: address ip's first-level entry. */
+static inline void fib6_trie_prefetch(const uint32_t *tbl24, const uint8_t ip[16])
+{
+	rte_prefetch0(tbl24 + fib6_trie_index24(ip));
+}
+
+/*
+ * Longest-prefix match of n addresses on a worker, as rte_fib6_lookup_bulk() on the copy t was taken from, but a
+ * level at a time for all of them: an address whose entry is extended has its next level's entry prefetched at
+ * once and read only in the next pass, after the other addresses' reads were issued, so the misses of one level
+ * overlap instead of following each other.
+ */
+static inline void fib6_trie_lookup_bulk(const struct fib6_trie *t, const uint8_t (*ips)[16], uint64_t *nhs,
+					 unsigned int n)
+{
+	uint16_t pending[FIB6_TRIE_BULK_MAX]; /* the addresses whose walk goes on, and their last entries */
+	uint32_t entry[FIB6_TRIE_BULK_MAX];
+
+	for (unsigned int done = 0; done < n; done += FIB6_TRIE_BULK_MAX) {
+		const uint8_t(*ip)[16] = ips + done;
+		uint64_t *nh = nhs + done;
+		unsigned int batch = RTE_MIN(n - done, FIB6_TRIE_BULK_MAX), np = 0;
+		for (unsigned int i = 0; i < batch; i++) {
+			uint32_t e = t->tbl24[fib6_trie_index24(ip[i])];
+			nh[i] = e >> 1;
+			if (unlikely(e & 1)) {
+				rte_prefetch0(&t->tbl8[(size_t)(e >> 1) * FIB6_TRIE_GROUP + ip[i][3]]);
+				pending[np] = (uint16_t)i;
+				entry[np++] = e;
+			}
+		}
+		/* an entry at byte 15 (a /128's) is never extended: the walk ends there */
+		for (unsigned int byte = 3; np > 0 && byte < 16; byte++) {
+			unsigned int still = 0;
+			for (unsigned int k = 0; k < np; k++) {
+				unsigned int i = pending[k];
+				uint32_t e = t->tbl8[(size_t)(entry[k] >> 1) * FIB6_TRIE_GROUP + ip[i][byte]];
+				nh[i] = e >> 1;
+				if (e & 1) {
+					rte_prefetch0(&t->tbl8[(size_t)(e >> 1) * FIB6_TRIE_GROUP + ip[i][(byte + 1) & 15]]);
+					pending[still] = (uint16_t)i;
+					entry[still++] = e;
+				}
+			}
+			np = still;
+		}
+	}
 }
 
 /* The shared-table key of IPv4 address ip (host order) in VRF slot; see the top of this file. */

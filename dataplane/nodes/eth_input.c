@@ -284,7 +284,7 @@ struct xp_shape {
 	uint32_t type_care;
 	uint8_t l2_len;
 	bool csum_hw;            /* the port's NIC verifies IPv4 checksums: its verdict spares the sum */
-	const uint8_t *tbl24;    /* IPv6: the VRF's first-level route table, to prefetch from; NULL: none */
+	const uint32_t *tbl24;   /* IPv6: the VRF's first-level route table, to prefetch from; NULL: none */
 };
 
 /*
@@ -323,8 +323,9 @@ static void xp_shape_tbl24(struct xp_shape *s6, uint32_t vrf_slot)
 {
 	const struct vrf *v = vrf_get(vrf_slot);
 	const struct fib6 *f6 = v != NULL ? __atomic_load_n(&v->fib6, __ATOMIC_ACQUIRE) : NULL;
-	if (s6->rearm_hi != 0 && f6 != NULL)
-		s6->tbl24 = fib6_tbl24(f6);
+	struct fib6_trie t;
+	if (s6->rearm_hi != 0 && f6 != NULL && fib6_trie_get(f6, &t))
+		s6->tbl24 = t.tbl24;
 }
 
 /* The express check of a chunk: what the tight loops of eth_input_express() keep outside their registers. */
@@ -423,7 +424,7 @@ static __rte_noinline void xp_check_slow(struct rte_graph *graph, struct rte_nod
 		c->rx++;
 		c->rx_bytes += len;
 		if (c->shape6.tbl24 != NULL)
-			fib6_prefetch(c->shape6.tbl24, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
+			fib6_trie_prefetch(c->shape6.tbl24, l3 + offsetof(struct rte_ipv6_hdr, dst_addr));
 		xp6_stage(c->x6, c->nx6++, m, l3_len | (uint32_t)l2_len << XP_L2_SHIFT, l3);
 		return;
 	}
@@ -481,7 +482,7 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 	const uint32_t type = tagged ? s->type : ip_type;
 	const uint32_t type_care = tagged ? XP_TYPE_CARE_TAGGED : ip_care;
 	const bool csum_hw = s->csum_hw;
-	const uint8_t *tbl24 = s->tbl24;
+	const uint32_t *tbl24 = s->tbl24;
 	struct xp_burst *x = ip6 ? c->x6 : c->x;
 	const size_t nx_start = ip6 ? c->nx6 : c->nx;
 	struct rte_mbuf **in = pkts + i, **end = pkts + n;
@@ -508,7 +509,7 @@ static __rte_always_inline unsigned xp_stage_shaped(struct xp_check *c, struct r
 				break;
 			rx_bytes += len;
 			if (tbl24 != NULL) /* the lookup comes a burst later */
-				fib6_prefetch(tbl24, eh + l2_len + offsetof(struct rte_ipv6_hdr, dst_addr));
+				fib6_trie_prefetch(tbl24, eh + l2_len + offsetof(struct rte_ipv6_hdr, dst_addr));
 			xp6_stage(x, nx++, m, l3_len | l2_len << XP_L2_SHIFT, eh + l2_len);
 			continue;
 		}

@@ -1154,80 +1154,108 @@ static void test_random_v6_compact(void)
 	run_random(&fam_v6, true, idle_qs);
 }
 
-/* ---- the IPv6 first-level table hint: the table fib6_tbl24() gives is the active copy's ---- */
+/* ---- the IPv6 TRIE read directly: fib6_trie_lookup_bulk() equals rte_fib6_lookup_bulk(), in both copies ---- */
 
-#define TBL24_ROUTES 3000
-#define TBL24_PROBES 20000
+#define TRIE_ROUTES 4000
+#define TRIE_PROBES 20000
 
-/* The 4-byte entry of the address whose first 24 bits are idx, read from a hint. */
-static uint32_t tbl24_entry(const uint8_t *tbl24, uint32_t idx)
+/* The 4-byte first-level entry of address ip. */
+static uint32_t trie_entry24(const struct fib6_trie *t, const uint8_t ip[16])
 {
-	uint32_t e;
-	memcpy(&e, tbl24 + (size_t)idx * 4, sizeof(e));
-	return e;
+	return t->tbl24[(uint32_t)ip[0] << 16 | (uint32_t)ip[1] << 8 | ip[2]];
 }
 
 /*
- * Every probe whose entry is not extended must read the next hop the lookup gives, in both copies as each becomes
- * the active one; some of each kind must occur, or the test proves nothing.
+ * TRIE_PROBES addresses near the routes, looked up in batches of random sizes (some over FIB6_TRIE_BULK_MAX) both
+ * ways; *direct and *extended count those that end in the first-level table or go past it, *deep those whose
+ * walk went three levels past it, so the test exercises the level-by-level walk and not only its first step.
  */
-static void test_tbl24_v6(void)
+static unsigned int compare_trie(const struct fib6 *f, struct rng *r, uint8_t (*bases)[16], unsigned int *direct,
+				 unsigned int *extended, unsigned int *deep)
 {
-	struct rng r = {seed ^ 0x74626c36u};
+	static uint8_t ips[TRIE_PROBES][16];
+	static uint64_t mine[TRIE_PROBES], dpdk[TRIE_PROBES];
+	struct fib6_trie t;
+	CU_ASSERT_FATAL(fib6_trie_get(f, &t));
+	for (unsigned int i = 0; i < TRIE_PROBES; i++) {
+		memcpy(ips[i], bases[rng_below(r, 64)], 16);
+		ips[i][2] ^= (uint8_t)rng_below(r, 4);
+		/* keep a random number of the base's bytes; a quarter anywhere (mostly one read: the default) */
+		for (unsigned int k = rng_below(r, 4) == 0 ? 0 : 3 + rng_below(r, 13); k < 16; k++)
+			ips[i][k] = (uint8_t)rng_next(r);
+	}
+	for (unsigned int done = 0; done < TRIE_PROBES;) {
+		unsigned int n = RTE_MIN(1 + rng_below(r, 300), TRIE_PROBES - done);
+		fib6_trie_lookup_bulk(&t, (const uint8_t(*)[16])&ips[done], &mine[done], n);
+		done += n;
+	}
+	rte_fib6_lookup_bulk(fib6_reader(f), ips, dpdk, TRIE_PROBES);
+	unsigned int wrong = 0;
+	for (unsigned int i = 0; i < TRIE_PROBES; i++) {
+		wrong += mine[i] != dpdk[i];
+		uint32_t e = trie_entry24(&t, ips[i]);
+		*direct += (e & 1) == 0;
+		if (e & 1) {
+			(*extended)++;
+			unsigned int levels = 1;
+			for (unsigned int byte = 3; (e & 1) && byte < 16; byte++, levels++)
+				e = t.tbl8[(size_t)(e >> 1) * FIB6_TRIE_GROUP + ips[i][byte]];
+			*deep += levels > 3;
+		}
+	}
+	return wrong;
+}
+
+static void test_trie_v6(void)
+{
+	struct rng r = {seed ^ 0x74726965u};
 	char name[32];
-	struct fib6 *f = fib6_create(unique_name(name, sizeof(name)), SOCKET_ID_ANY, TBL24_ROUTES + 1, false);
+	struct fib6 *f = fib6_create(unique_name(name, sizeof(name)), SOCKET_ID_ANY, TRIE_ROUTES + 1, false);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	uint8_t bases[64][16];
 	for (unsigned int i = 0; i < 64; i++)
 		for (unsigned int k = 0; k < 16; k++)
 			bases[i][k] = (uint8_t)rng_next(&r);
-	unsigned int direct = 0, extended = 0, wrong = 0;
+	unsigned int direct = 0, extended = 0, deep = 0, wrong = 0, added = 0;
 	for (unsigned int round = 0; round < 2; round++) {
-		for (unsigned int i = 0; i < TBL24_ROUTES / 2; i++) {
+		for (unsigned int i = 0; i < TRIE_ROUTES / 2; i++) {
 			uint8_t ip[16];
 			memcpy(ip, bases[rng_below(&r, 64)], 16);
-			ip[2] ^= (uint8_t)rng_next(&r);
-			uint8_t depth = (uint8_t)(12 + rng_below(&r, 37)); /* /12 to /48 */
+			ip[2] ^= (uint8_t)rng_below(&r, 4);
+			uint8_t depth = (uint8_t)(12 + rng_below(&r, 117)); /* /12 to /128 */
 			int rc = fib6_add(f, ip, depth, 1 + rng_below(&r, 1000), idle_qs);
 			CU_ASSERT(rc == 0 || rc == -ENOSPC);
+			added += rc == 0;
 		}
-		const uint8_t *t = fib6_tbl24(f);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-		for (unsigned int i = 0; i < TBL24_PROBES; i++) {
-			uint8_t ip[16];
-			memcpy(ip, bases[rng_below(&r, 64)], 16);
-			ip[2] ^= (uint8_t)rng_next(&r);
-			for (unsigned int k = 3; k < 16; k++)
-				ip[k] = (uint8_t)rng_next(&r);
-			uint32_t e = tbl24_entry(t, (uint32_t)ip[0] << 16 | (uint32_t)ip[1] << 8 | ip[2]);
-			if (e & 1) {
-				extended++;
-				continue;
-			}
-			direct++;
-			if (e >> 1 != fib6_lookup_one(f, ip))
-				wrong++;
-		}
+		/* each add published the other copy in turn: this compares the copy now active */
+		wrong += compare_trie(f, &r, bases, &direct, &extended, &deep);
 	}
-	/* a change publishes the other copy: the hint follows it, and shows the change */
-	const uint8_t *before = fib6_tbl24(f);
+	/* a change publishes the other copy: fib6_trie_get() follows it, and shows the change */
+	struct fib6_trie before, after;
+	CU_ASSERT_FATAL(fib6_trie_get(f, &before));
 	uint8_t net[16] = {0};
 	memcpy(net, bases[0], 3);
-	while (tbl24_entry(before, (uint32_t)net[0] << 16 | (uint32_t)net[1] << 8 | net[2]) & 1)
+	while (trie_entry24(&before, net) & 1)
 		net[2]++; /* a /24 without longer routes: its entry holds the next hop itself */
 	CU_ASSERT_EQUAL(fib6_add(f, net, 24, 4242, idle_qs), 0);
-	const uint8_t *after = fib6_tbl24(f);
-	CU_ASSERT_PTR_NOT_EQUAL(before, after);
-	CU_ASSERT_EQUAL(tbl24_entry(after, (uint32_t)net[0] << 16 | (uint32_t)net[1] << 8 | net[2]), 4242u << 1);
-	printf("\n    %u direct entries, %u extended ", direct, extended);
-	CU_ASSERT(direct > TBL24_PROBES / 4);
-	CU_ASSERT(extended > 0);
+	CU_ASSERT_FATAL(fib6_trie_get(f, &after));
+	CU_ASSERT_PTR_NOT_EQUAL(before.tbl24, after.tbl24);
+	CU_ASSERT_PTR_NOT_EQUAL(before.tbl8, after.tbl8);
+	CU_ASSERT_EQUAL(trie_entry24(&after, net), 4242u << 1);
+	wrong += compare_trie(f, &r, bases, &direct, &extended, &deep);
+	printf("\n    %u routes; of %u lookups, %u in the first level, %u past it, %u over three levels ", added,
+	       3 * TRIE_PROBES, direct, extended, deep);
+	CU_ASSERT(added > TRIE_ROUTES / 2);
+	CU_ASSERT(direct > TRIE_PROBES / 8);
+	CU_ASSERT(extended > TRIE_PROBES / 4);
+	CU_ASSERT(deep > 100);
 	CU_ASSERT_EQUAL(wrong, 0);
 	fib6_destroy(f);
 
 	f = fib6_create(unique_name(name, sizeof(name)), SOCKET_ID_ANY, 16, true);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_PTR_NULL(fib6_tbl24(f));
+	struct fib6_trie none;
+	CU_ASSERT_FALSE(fib6_trie_get(f, &none));
 	fib6_destroy(f);
 }
 
@@ -1795,7 +1823,7 @@ int main(void)
 		seed = strtoull(seed_text, NULL, 0);
 	printf("test_dp_fib: FIB_TEST_SEED=%#" PRIx64 "\n", seed);
 	idle_qs = qsbr_create();
-	fib_tbl24_probe();
+	fib6_trie_probe();
 	fib4_compact_configure(TEST_COMPACT_ROUTES, TEST_COMPACT_TBL8);
 
 	const struct {
@@ -1817,7 +1845,7 @@ int main(void)
 		{"random v4 shared", test_random_v4_shared},
 		{"random v6 fast", test_random_v6_fast},
 		{"random v6 compact", test_random_v6_compact},
-		{"first-level table hint (IPv6)", test_tbl24_v6},
+		{"IPv6 TRIE read directly", test_trie_v6},
 		{"rcu v4", test_rcu_v4},
 		{"rcu v4 shared", test_rcu_v4_shared},
 		{"rcu v6", test_rcu_v6},
