@@ -225,6 +225,19 @@ static inline void fib6_trie_lookup_bulk(const struct fib6_trie *t, const uint8_
 	}
 }
 
+/*
+ * Longest-prefix match of n addresses on a worker: the TRIE read directly where its layout is known, else DPDK's
+ * lookup (a compact FIB, or no layout found). Loads the active copy once per call.
+ */
+static inline void fib6_lookup_bulk(const struct fib6 *f, uint8_t (*ips)[16], uint64_t *nhs, unsigned int n)
+{
+	struct fib6_trie t;
+	if (likely(fib6_trie_get(f, &t)))
+		fib6_trie_lookup_bulk(&t, (const uint8_t(*)[16])ips, nhs, n);
+	else
+		rte_fib6_lookup_bulk(fib6_reader(f), ips, nhs, (int)n);
+}
+
 /* The shared-table key of IPv4 address ip (host order) in VRF slot; see the top of this file. */
 static inline void fib4_compact_key(uint32_t slot, uint32_t ip, uint8_t key[RTE_FIB6_IPV6_ADDR_SIZE])
 {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Direct access to the tables of an IPv6 FIB's TRIE (rte_fib6), for the workers' express path (fib.h,
+ * Direct access to the tables of an IPv6 FIB's TRIE (rte_fib6), for the workers (fib.h, fib6_lookup_bulk(),
  * fib6_trie_get()): a prefetch of a destination's first-level entry as soon as the address is read, a burst before
- * the lookup, and a lookup that walks a whole run of addresses one level at a time, prefetching each level for all
- * of them before reading any. rte_fib6_lookup_bulk() prefetches nothing and walks each address to its end before
+ * the lookup, and a lookup that walks a whole run of addresses one level at a time: an address's next-level entry
+ * is prefetched as soon as its entry is read, and read in the next pass, after the other addresses' reads were
+ * issued. rte_fib6_lookup_bulk() prefetches nothing and walks each address to its end before
  * the next, so with routes spread over the address space (100k routes: a first-level entry, then up to three
  * groups of the second-level table for a /48) every level of every address is a cache miss waited for in turn.
  * (IPv4 needs none of this: rte_fib's DIR24_8 lookup prefetches its own entries, and a /24 or shorter route is one
@@ -129,8 +130,8 @@ void fib6_trie_probe(void)
 	trie_layout.probed = true;
 	probe();
 	if (trie_layout.tbl24 < 0)
-		RTE_LOG(NOTICE, USER1, "fib: the IPv6 TRIE's tables were not found: the express path uses "
-				       "rte_fib6_lookup_bulk() and does not prefetch\n");
+		RTE_LOG(NOTICE, USER1, "fib: the IPv6 TRIE's tables were not found: IPv6 lookups use "
+				       "rte_fib6_lookup_bulk() and nothing is prefetched\n");
 }
 
 bool fib6_trie_get(const struct fib6 *f, struct fib6_trie *t)

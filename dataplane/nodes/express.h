@@ -70,7 +70,7 @@ static inline uint16_t xp_run_end(const struct xp_burst *x, uint16_t r)
 	return r + 1 < x->n_runs ? x->run[r + 1].start : x->n;
 }
 
-/* The route lookups: one bulk lookup per run (IPv6: level by level, fib6_trie_lookup_bulk(), where it can). */
+/* The route lookups: one bulk lookup per run. */
 static inline void xp_lookup(struct xp_burst *x, bool ip6)
 {
 	for (uint16_t r = 0; r < x->n_runs; r++) {
@@ -80,13 +80,8 @@ static inline void xp_lookup(struct xp_burst *x, bool ip6)
 		const struct vrf *v = vrf_get(x->run[r].vrf);
 		if (ip6) {
 			const struct fib6 *f = v ? __atomic_load_n(&v->fib6, __ATOMIC_ACQUIRE) : NULL;
-			struct fib6_trie t;
-			if (likely(f != NULL) && likely(fib6_trie_get(f, &t))) {
-				fib6_trie_lookup_bulk(&t, (const uint8_t(*)[16])&x->dst6[start], &x->nh[start], end - start);
-				continue;
-			}
-			if (f != NULL) { /* a compact FIB, or the TRIE's layout not known */
-				rte_fib6_lookup_bulk(fib6_reader(f), &x->dst6[start], &x->nh[start], end - start);
+			if (likely(f != NULL)) {
+				fib6_lookup_bulk(f, &x->dst6[start], &x->nh[start], end - start);
 				continue;
 			}
 		} else {

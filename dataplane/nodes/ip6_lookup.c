@@ -36,7 +36,7 @@ static inline void lookup_bulk(uint32_t vrf_slot, uint8_t (*dst)[16], uint64_t *
 	const struct vrf *v = vrf_get(vrf_slot);
 	const struct fib6 *f = v ? __atomic_load_n(&v->fib6, __ATOMIC_ACQUIRE) : NULL;
 	if (likely(f != NULL))
-		rte_fib6_lookup_bulk(fib6_reader(f), dst, nh, n);
+		fib6_lookup_bulk(f, dst, nh, n);
 	else
 		for (uint16_t i = 0; i < n; i++)
 			nh[i] = NH_NONE;
