@@ -28,7 +28,8 @@ const struct ctl_cmd ctl_commands[] = {
 	 cmd_graph_profile},
 	{"graph express", "", "state",
 	 "the express path (on|off; default on): plain forwarded IPv4 and IPv6 packets skip the lookup and rewrite "
-	 "nodes; shows what holds it off (profile, capture or trace, operator)",
+	 "nodes; shows what holds it off (profile, capture or trace, operator), and how IPv6 lookups walk the FIB "
+	 "(level-by-level, or rte_fib6 when DPDK's tables were not found)",
 	 cmd_graph_express},
 	{"capture start", "point file", "count snaplen vrf filter",
 	 "capture packets at nodes (comma list; drops, rx, tx, rx:IFACE, tx:IFACE) into a pcapng file or FIFO; filter: pcap syntax",

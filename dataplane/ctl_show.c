@@ -12,6 +12,7 @@
 #include "dataplane/cp.h"
 #include "nf/nf.h"
 #include "dataplane/ctl_cmds.h"
+#include "dataplane/fib.h"
 #include "dataplane/stats.h"
 
 #define U64(buf, v) (snprintf(buf, sizeof(buf), "%" PRIu64, (uint64_t)(v)), buf)
@@ -411,5 +412,8 @@ int cmd_graph_express(struct ctl_ctx *ctx, const struct ctl_args *a, struct ctl_
 		strcat(why, ",capture-or-trace");
 	struct ctl_table *t = ctl_reply_table(r, "express", "state", "running", "held_off_by", NULL);
 	ctl_table_row(t, (off & EXPRESS_OFF_OPERATOR) ? "off" : "on", off ? "no" : "yes", off ? why + 1 : "-");
+	/* how IPv6 lookups walk the TRIE (dataplane/fib6_trie.c): DPDK's own lookup when its tables were not found */
+	struct ctl_table *l = ctl_reply_table(r, "ip6_lookup", "walk", NULL);
+	ctl_table_row(l, fib6_trie_known() ? "level-by-level" : "rte_fib6");
 	return 0;
 }

@@ -167,6 +167,7 @@ struct fib6_trie {
 };
 
 void fib6_trie_probe(void);
+bool fib6_trie_known(void); /* the probe found the tables: `graph express` shows it */
 bool fib6_trie_get(const struct fib6 *f, struct fib6_trie *t);
 
 static inline uint32_t fib6_trie_index24(const uint8_t ip[16])

@@ -134,6 +134,11 @@ void fib6_trie_probe(void)
 				       "rte_fib6_lookup_bulk() and nothing is prefetched\n");
 }
 
+bool fib6_trie_known(void)
+{
+	return trie_layout.tbl24 >= 0;
+}
+
 bool fib6_trie_get(const struct fib6 *f, struct fib6_trie *t)
 {
 	if (f->compact || trie_layout.tbl24 < 0)

@@ -882,6 +882,9 @@ def graph_express(r):
 
     expect(express_row() == [{"state": "on", "running": "yes", "held_off_by": "-"}],
            "express path not on by default: %s" % express_row())
+    # DPDK 22.11's TRIE layout is known to the probe (dataplane/fib6_trie.c): the level-by-level walk, not DPDK's
+    walk = r.ctl_ok("graph", "express").get("ip6_lookup")
+    expect(walk == [{"walk": "level-by-level"}], "IPv6 lookups not walked level by level: %s" % walk)
     got = send_and_count()
     expect(got == (40, 0, 0), "express on: totals.express, ip4_lookup, ip6_lookup +%s (want 40, 0, 0)" % (got,))
     j = r.ctl("graph", "express", "state", "fast")
