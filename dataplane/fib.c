@@ -376,7 +376,7 @@ static struct rte_fib6 *create_copy6(const char *copy_name, int socket, uint32_t
 		.default_nh = NH_NONE,
 		.max_routes = (int)max_routes,
 		.trie = {
-			.nh_sz = RTE_FIB6_TRIE_4B,
+			.nh_sz = FIB6_TRIE_NH_SZ,
 			.num_tbl8 = num_tbl8,
 		},
 	};

@@ -8,7 +8,7 @@
  * the next, so with routes spread over the address space (100k routes: a first-level entry, then up to three
  * groups of the second-level table for a /48) every level of every address is a cache miss waited for in turn.
  * (IPv4 needs none of this: rte_fib's DIR24_8 lookup prefetches its own entries, and a /24 or shorter route is one
- * read.)
+ * read. The compact IPv4 VRFs' shared TRIE keeps DPDK's lookup too: its top groups are shared and stay cached.)
  *
  * DPDK keeps both tables private: tbl24, a flexible array at the end of struct rte_trie_tbl, and tbl8, a pointer
  * field of it; the header differs between releases. So where they lie is found once per process by a probe on a
@@ -71,6 +71,14 @@ static long find_tbl24(const uint8_t *dp)
 	return found;
 }
 
+/* addr lies in a page DPDK has mapped (rte_mem_virt2memseg also answers for reserved, unmapped slots) */
+static bool in_dpdk_memory(const void *addr)
+{
+	const struct rte_memseg *ms = rte_mem_virt2memseg(addr, NULL);
+	return ms != NULL && ms->addr != NULL && (const uint8_t *)addr >= (const uint8_t *)ms->addr &&
+	       (const uint8_t *)addr < (const uint8_t *)ms->addr + ms->len;
+}
+
 /* The one header word (before tbl24) that points at the tbl8 groups holding the /32, or -1. */
 static long find_tbl8_field(const uint8_t *dp, long tbl24)
 {
@@ -82,10 +90,12 @@ static long find_tbl8_field(const uint8_t *dp, long tbl24)
 	for (long off = 0; off + (long)sizeof(void *) <= tbl24; off += sizeof(void *)) {
 		const uint8_t *p;
 		memcpy(&p, dp + off, sizeof(p));
-		/* only a word that points into DPDK memory is read through: the others may be counts or flags */
-		if (p == NULL || rte_mem_virt2memseg(p, NULL) == NULL)
-			continue;
+		/* only a word that points into DPDK memory is read through (the others may be counts or flags): both ends
+		 * of what is read must be in a memseg in use */
 		uint64_t at = group * FIB6_TRIE_GROUP + PROBE_BYTE_32;
+		if (p == NULL || !in_dpdk_memory(p + (at - 1) * PROBE_ENTRY_SIZE) ||
+		    !in_dpdk_memory(p + (at + 2) * PROBE_ENTRY_SIZE - 1))
+			continue;
 		if (probe_entry(p, at) == PROBE_NH_32 << 1 && probe_entry(p, at + 1) == PROBE_NH_DEFAULT << 1 &&
 		    probe_entry(p, at - 1) == PROBE_NH_DEFAULT << 1) {
 			if (found >= 0)
