@@ -699,7 +699,16 @@ static struct {
 	struct fib4 *handles;
 	/* the RCU variable of the last edit: fib4_destroy has none but may have to delete routes */
 	struct rte_rcu_qsbr *qs;
+	/* fib4_compact_set_qs()'s: the workers' while they run; purges prefer it to the last edit's */
+	struct rte_rcu_qsbr *workers_qs;
 } shared4 = {.max_routes = FIB4_COMPACT_ROUTES_DEFAULT, .num_tbl8 = FIB4_COMPACT_TBL8_DEFAULT};
+
+void fib4_compact_set_qs(struct rte_rcu_qsbr *qs)
+{
+	if (qs == NULL && shared4.qs == shared4.workers_qs)
+		shared4.qs = NULL; /* not left pointing at a variable the caller is about to free */
+	shared4.workers_qs = qs;
+}
 
 void fib4_compact_configure(uint32_t max_routes_total, uint32_t tbl8_groups)
 {
@@ -766,7 +775,8 @@ static int purge_slot4(uint32_t slot)
 	if (routes.n > 1)
 		qsort(routes.v, routes.n, sizeof(*routes.v), by_depth6);
 	for (size_t i = routes.n; i-- > 0 && rc == 0;)
-		rc = fib6_del(table, routes.v[i].ip, routes.v[i].depth, shared4.qs);
+		rc = fib6_del(table, routes.v[i].ip, routes.v[i].depth,
+			      shared4.workers_qs != NULL ? shared4.workers_qs : shared4.qs);
 	free(routes.v);
 	return rc;
 }

@@ -108,9 +108,15 @@ void fib4_compact_configure(uint32_t max_routes_total, uint32_t tbl8_groups);
  */
 struct fib4 *fib4_create_compact(uint32_t vrf_slot, int socket, uint32_t max_routes);
 /*
+ * The RCU variable of the workers, from when they start (qs) to when they stop (NULL): creating or destroying a
+ * compact handle may have to purge routes of its slot from the shared table, and with no edit since the workers
+ * started (every route loaded at boot) it would otherwise edit the copy they read in place.
+ */
+void fib4_compact_set_qs(struct rte_rcu_qsbr *qs);
+/*
  * Frees f; call it once no worker can reach f any more (unpublished, then synchronized). A compact handle that still
- * has routes is emptied first, under the RCU variable last passed to fib4_add/fib4_del for any compact handle (NULL:
- * both copies in place), which must therefore still be valid; empty the VRF first to avoid that.
+ * has routes is emptied first, under fib4_compact_set_qs()'s variable, else the one last passed to fib4_add/fib4_del
+ * for any compact handle (NULL: both copies in place), which must therefore still be valid.
  */
 void fib4_destroy(struct fib4 *f);
 /*

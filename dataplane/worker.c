@@ -59,6 +59,7 @@ int workers_start(char *err, size_t errlen)
 	for (unsigned i = 0; i < dp.n_workers; i++)
 		rte_rcu_qsbr_thread_register(qs, i);
 	dp.qs = qs;
+	fib4_compact_set_qs(qs);
 	for (unsigned i = 0; i < dp.n_workers; i++) {
 		struct worker *w = &dp.workers[i];
 		w->now_ms = cp_now_ms();
@@ -76,6 +77,7 @@ void workers_stop(void)
 {
 	__atomic_store_n(&dp.quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	fib4_compact_set_qs(NULL);
 	rte_free(dp.qs);
 	dp.qs = NULL;
 }

@@ -1756,6 +1756,59 @@ static void test_compact_random(void)
 #define REBUILD_VRFS 16
 #define REBUILD_CHURN 800
 
+/* ---- compact purges under the workers' RCU variable ---- */
+
+struct destroyer {
+	struct fib4 *f;
+	bool done;
+};
+
+static void *destroyer_main(void *arg)
+{
+	struct destroyer *d = arg;
+	fib4_destroy(d->f);
+	__atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Routes loaded before the workers start (no RCU variable), then the workers start (fib4_compact_set_qs) and the
+ * handle is destroyed with its routes: the purge must wait for the readers, not edit the copy they read in place.
+ * The "reader" is thread 0 of a variable, online and reporting nothing until the destroy has had time to finish.
+ */
+static void test_compact_purge_qs(void)
+{
+	struct fib4 *f = fib4_create_compact(next_slot++, SOCKET_ID_ANY, 16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (uint32_t i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(fib4_add(f, 0x0a000000u + (i << 8), 24, 10 + i, NULL), 0);
+	struct rte_rcu_qsbr *qs = qsbr_create();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qs);
+	CU_ASSERT_EQUAL_FATAL(rte_rcu_qsbr_thread_register(qs, 0), 0);
+	rte_rcu_qsbr_thread_online(qs, 0);
+	fib4_compact_set_qs(qs);
+
+	struct destroyer d = {.f = f};
+	pthread_t thread;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&thread, NULL, destroyer_main, &d), 0);
+	usleep(200 * 1000);
+	bool waited = !__atomic_load_n(&d.done, __ATOMIC_ACQUIRE);
+	unsigned int reports = 0;
+	for (; !__atomic_load_n(&d.done, __ATOMIC_ACQUIRE) && reports < 5000; reports++) {
+		rte_rcu_qsbr_quiescent(qs, 0);
+		usleep(1000);
+	}
+	pthread_join(thread, NULL);
+	printf("\n    purge waited for the reader: %s, %u quiescent reports ", waited ? "yes" : "no", reports);
+	CU_ASSERT(waited);
+	CU_ASSERT(__atomic_load_n(&d.done, __ATOMIC_ACQUIRE));
+
+	fib4_compact_set_qs(NULL);
+	rte_rcu_qsbr_thread_offline(qs, 0);
+	rte_rcu_qsbr_thread_unregister(qs, 0);
+	rte_free(qs);
+}
+
 /*
  * Host routes added and deleted in many VRFs: TRIE never gives its tbl8 reservations back, so the shared table is
  * rebuilt from scratch again and again; every VRF's routes must come through each rebuild.
@@ -1856,6 +1909,7 @@ int main(void)
 		{"compact: isolation", test_compact_isolation},
 		{"compact: random edits in many VRFs", test_compact_random},
 		{"compact: rebuilds of the shared table", test_compact_rebuild},
+		{"compact: purges wait for the workers", test_compact_purge_qs},
 	};
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
