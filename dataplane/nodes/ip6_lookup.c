@@ -27,7 +27,7 @@ static inline uint32_t lookup_one(uint32_t vrf_slot, const uint8_t *dst)
 	uint64_t nh;
 	uint8_t ip[1][16];
 	memcpy(ip[0], dst, 16);
-	rte_fib6_lookup_bulk(fib6_reader(v->fib6), ip, &nh, 1);
+	fib6_lookup_bulk(v->fib6, ip, &nh, 1);
 	return (uint32_t)nh;
 }
 
