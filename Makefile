@@ -4,6 +4,13 @@ BUILD ?= build
 PKGS := libdpdk libconfig libpcap libmicrohttpd
 DPDK_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# npsd links DPDK statically by default (DPDK_LINK=shared: Debian's librte_*.so and the plugin drivers): a driver
+# in a shared library reaches the EAL's per-lcore variables through __tls_get_addr() and calls across libraries
+# through the PLT, on every packet net_null frees (docs/BENCHMARKS.md, "Stop 30"). Debian's libdpdk-dev ships the
+# static libraries; every driver is then built in. The unit tests keep the shared libraries.
+DPDK_LINK ?= static
+NPSD_DPDK_LIBS := $(if $(filter static,$(DPDK_LINK)),$(shell pkg-config --static --libs libdpdk 2>/dev/null) \
+	$(shell pkg-config --libs libconfig libpcap libmicrohttpd 2>/dev/null),$(DPDK_LIBS))
 OPT ?= -O3
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
@@ -28,7 +35,7 @@ DP_LIB_OBJS := $(filter-out $(BUILD)/obj/dataplane/main.o,$(DP_OBJS))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/test/%,$(notdir $(UNIT_SRCS) $(NF_TEST_SRCS)))
 
 .SECONDARY:
-.PHONY: all test unit pcap-test fw-test nat-test ipsec-test e2e-test badinput-test bench demo clean debug format graph docs deps
+.PHONY: all test unit pcap-test fw-test nat-test ipsec-test e2e-test badinput-test bench demo clean debug format graph docs deps dpdk-link-flags FORCE
 all: $(BUILD)/npsd $(BUILD)/npsctl
 
 $(BUILD)/obj/%.o: %.c
@@ -36,9 +43,25 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(V),true,echo '  CC   $<')
 	$(Q)$(CC) $(DPDK_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/npsd: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS)
+$(BUILD)/npsd: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS) $(BUILD)/.dpdk-link
+	@$(if $(V),true,echo '  LD   $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $(filter %.o,$^) -Wl,--no-whole-archive $(NPSD_DPDK_LIBS) $(LDLIBS)
+
+# The same npsd with DPDK's shared libraries, for the tests that stand in for a DPDK function with LD_PRELOAD (a
+# static npsd calls its own copy): test/deploy/run.sh's test rte_flow engine.
+$(BUILD)/npsd-shared: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS)
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $^ -Wl,--no-whole-archive $(DPDK_LIBS) $(LDLIBS)
+
+# Holds DPDK_LINK; rewritten (so npsd relinks) only when it changes.
+$(BUILD)/.dpdk-link: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(DPDK_LINK)' | cmp -s - $@ || echo '$(DPDK_LINK)' >$@
+FORCE:
+
+# The DPDK link flags of npsd: bench/build-l3fwd.sh and bench/build-ipsec-secgw.sh link the references the same way.
+dpdk-link-flags:
+	@echo '$(NPSD_DPDK_LIBS)'
 
 $(BUILD)/npsctl: $(BUILD)/obj/$(CTL_SRCS:.c=.o) $(LIB_OBJS)
 	@$(if $(V),true,echo '  LD   $@')

@@ -2158,9 +2158,13 @@ def memory_latency(opts):
         return None
     try:
         out = subprocess.run(["taskset", "-c", "1", opts.memlat], capture_output=True, text=True, timeout=60)
-        lat = dict(kv.split("=") for kv in out.stdout.split())
-        lat = {k: float(lat[k]) for k in MEMLAT_SETS}
-        return lat if all(v > 0 for v in lat.values()) else None
+        raw = dict(kv.split("=") for kv in out.stdout.split())
+        lat = {k: float(raw[k]) for k in MEMLAT_SETS}
+        if not all(v > 0 for v in lat.values()):
+            return None
+        if float(raw.get("rand64m", -1)) > 0:  # random reads over 64 MiB, many in flight: a memory line's rate
+            lat["rand64m"] = float(raw["rand64m"])
+        return lat
     except (OSError, ValueError, KeyError, subprocess.SubprocessError):
         return None
 
@@ -2244,7 +2248,12 @@ def speeds_differ(a, b):
 
 
 def memory_latency_text(lat):
-    return "/".join("%.0f" % lat[k] for k in MEMLAT_SETS) if lat else "-"
+    if not lat:
+        return "-"
+    text = "/".join("%.0f" % lat[k] for k in MEMLAT_SETS)
+    if "rand64m" in lat:
+        text += " (random reads over 64 MiB, prefetched: %.0f each)" % lat["rand64m"]
+    return text
 
 
 def setup(opts):

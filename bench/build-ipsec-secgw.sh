@@ -9,10 +9,10 @@
 #
 # The compile line is the one of the example's Makefile (-O3, pkg-config libdpdk, experimental API,
 # -Wno-address-of-packed-member) plus -march=native, as l3fwd (bench/build-l3fwd.sh: npsd keeps pkg-config's
-# baseline):
+# baseline), and DPDK linked as npsd links it (static by default, see bench/build-l3fwd.sh):
 #   cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -Wno-address-of-packed-member \
 #      -I../common parser.c ipsec.c esp.c sp4.c sp6.c sa.c sad.c rt.c ipsec_process.c ipsec-secgw.c \
-#      ipsec_worker.c event_helper.c flow.c -o ipsec-secgw $(pkg-config --libs libdpdk)
+#      ipsec_worker.c event_helper.c flow.c -o ipsec-secgw $(make -s dpdk-link-flags)
 # Crypto at run time: the crypto_aesni_mb vdev (DPDK's ipsec_mb driver, librte-crypto-ipsec-mb23, on the same
 # intel-ipsec-mb library npsd uses), SAs of type cpu-crypto (synchronous, on the worker's core).
 set -euo pipefail
@@ -36,7 +36,10 @@ if ! ls "$(pkg-config --variable=libdir libdpdk)"/dpdk/pmds-*/librte_crypto_ipse
 	exit 1
 fi
 # Rebuild when the binary is missing or older than the patch, this script or the installed sources.
-if [ -x "$bin" ] && [ "$bin" -nt "$patch_file" ] && [ "$bin" -nt "$0" ] &&
+# Linked as npsd is (the Makefile's DPDK_LINK: static by default), so that the ratio compares code, not linkage.
+link_flags=$(make -s --no-print-directory -C "$here/.." dpdk-link-flags)
+if [ -x "$bin" ] && [ "$(cat "$bin.link" 2>/dev/null)" = "$link_flags" ] && [ "$bin" -nt "$patch_file" ] &&
+	[ "$bin" -nt "$0" ] &&
 	[ "$bin" -nt "$src/ipsec-secgw/ipsec-secgw.c" ] &&
 	[ "$bin" -nt "$(pkg-config --variable=libdir libdpdk)/librte_eal.so" ]; then
 	echo "$bin"
@@ -52,10 +55,11 @@ patch -s -d "$work/ipsec-secgw" -p1 <"$patch_file"
 	cd "$work/ipsec-secgw"
 	# shellcheck disable=SC2046,SC2086 # pkg-config output and the source list are lists of words
 	cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -Wno-address-of-packed-member \
-		-I../common $srcs -o "$bin.tmp" $(pkg-config --libs libdpdk) 2>"$out/ipsec-secgw-build.log"
+		-I../common $srcs -o "$bin.tmp" $link_flags 2>"$out/ipsec-secgw-build.log"
 ) || {
 	echo "build-ipsec-secgw: compile failed, see $out/ipsec-secgw-build.log" >&2
 	exit 1
 }
 mv "$bin.tmp" "$bin"
+echo "$link_flags" >"$bin.link"
 echo "$bin"

@@ -8,9 +8,11 @@
 #
 # The compile line is the one of the example's Makefile (-O3, pkg-config libdpdk, experimental API) plus
 # -march=native, which gives the reference every instruction of this CPU. npsd is built with pkg-config's baseline
-# (-march=corei7 in Debian's DPDK); building it with -march=native measured no difference (docs/BENCHMARKS.md):
+# (-march=corei7 in Debian's DPDK); building it with -march=native measured no difference (docs/BENCHMARKS.md).
+# It links DPDK as npsd does (`make dpdk-link-flags`: the example Makefile's `static` target's libraries by default,
+# its `shared` ones with DPDK_LINK=shared):
 #   cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -I../common \
-#      main.c l3fwd_{acl,lpm,fib,em,event,event_generic,event_internal_port}.c -o l3fwd $(pkg-config --libs libdpdk)
+#      main.c l3fwd_{acl,lpm,fib,em,event,event_generic,event_internal_port}.c -o l3fwd $(make -s dpdk-link-flags)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +28,9 @@ if [ ! -f "$src/l3fwd/main.c" ]; then
 	exit 1
 fi
 # Rebuild when the binary is missing or older than the patch or the installed sources.
-if [ -x "$bin" ] && [ "$bin" -nt "$patch_file" ] && [ "$bin" -nt "$src/l3fwd/main.c" ] &&
+# Linked as npsd is (the Makefile's DPDK_LINK: static by default), so that the ratio compares code, not linkage.
+link_flags=$(make -s --no-print-directory -C "$here/.." dpdk-link-flags)
+if [ -x "$bin" ] && [ "$(cat "$bin.link" 2>/dev/null)" = "$link_flags" ] && [ "$bin" -nt "$patch_file" ] && [ "$bin" -nt "$src/l3fwd/main.c" ] &&
 	[ "$bin" -nt "$(pkg-config --variable=libdir libdpdk)/librte_eal.so" ]; then
 	echo "$bin"
 	exit 0
@@ -39,13 +43,14 @@ cp -r "$src/l3fwd" "$src/common" "$work/"
 patch -s -d "$work/l3fwd" -p1 <"$patch_file"
 (
 	cd "$work/l3fwd"
-	# shellcheck disable=SC2046 # pkg-config output is a list of words
+	# shellcheck disable=SC2046,SC2086 # pkg-config output and the link flags are lists of words
 	cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -I../common \
 		main.c l3fwd_acl.c l3fwd_lpm.c l3fwd_fib.c l3fwd_em.c l3fwd_event.c l3fwd_event_generic.c \
-		l3fwd_event_internal_port.c -o "$bin.tmp" $(pkg-config --libs libdpdk) 2>"$out/l3fwd-build.log"
+		l3fwd_event_internal_port.c -o "$bin.tmp" $link_flags 2>"$out/l3fwd-build.log"
 ) || {
 	echo "build-l3fwd: compile failed, see $out/l3fwd-build.log" >&2
 	exit 1
 }
 mv "$bin.tmp" "$bin"
+echo "$link_flags" >"$bin.link"
 echo "$bin"

@@ -3,10 +3,12 @@
 # Idempotent: when every package is already installed it does not touch apt at all.
 set -euo pipefail
 
+# libsystemd-dev: `pkg-config --static --libs libdpdk` names -lsystemd (npsd links DPDK statically, Makefile).
 PACKAGES=(
 	build-essential pkg-config
 	libdpdk-dev dpdk dpdk-dev dpdk-doc
 	libconfig-dev libcunit1-dev libpcap-dev libnuma-dev libipsec-mb-dev libmicrohttpd-dev librte-crypto-ipsec-mb23
+	libsystemd-dev
 	python3-scapy python3-cryptography systemd iperf3 iproute2 iputils-ping iputils-tracepath traceroute tcpdump tshark procps
 )
 
