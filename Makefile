@@ -4,11 +4,18 @@ BUILD ?= build
 PKGS := libdpdk libconfig libpcap libmicrohttpd
 DPDK_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# npsd links DPDK statically by default (DPDK_LINK=shared: Debian's librte_*.so and the plugin drivers): a driver
-# in a shared library reaches the EAL's per-lcore variables through __tls_get_addr() and calls across libraries
-# through the PLT, on every packet net_null frees (docs/BENCHMARKS.md, "Stop 30"). Debian's libdpdk-dev ships the
-# static libraries; every driver is then built in. The unit tests keep the shared libraries.
-DPDK_LINK ?= static
+# How npsd links DPDK. shared (the default): Debian's librte_*.so, the drivers loaded as plugins. static: the
+# static libraries, every driver built in, and the drivers' per-packet calls into the EAL and mempool direct instead
+# of through __tls_get_addr() and the PLT (about 5 cycles per packet, docs/BENCHMARKS.md "Stop 30"); but a DPDK
+# secondary process (dpdk-dumpcap, dpdk-proc-info) then crashes npsd: a mempool names its handler by an index into
+# each process's own table, which a static npsd fills in another order than the plugin loader. The choice is kept in
+# $(BUILD)/.dpdk-link until changed on the command line. The unit tests and npsctl always use the shared libraries.
+ifndef DPDK_LINK
+DPDK_LINK := $(or $(shell cat $(BUILD)/.dpdk-link 2>/dev/null),shared)
+endif
+ifeq ($(filter $(DPDK_LINK),shared static),)
+$(error DPDK_LINK must be shared or static, not "$(DPDK_LINK)")
+endif
 NPSD_DPDK_LIBS := $(if $(filter static,$(DPDK_LINK)),$(shell pkg-config --static --libs libdpdk 2>/dev/null) \
 	$(shell pkg-config --libs libconfig libpcap libmicrohttpd 2>/dev/null),$(DPDK_LIBS))
 OPT ?= -O3
@@ -47,8 +54,8 @@ $(BUILD)/npsd: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS) $(BUILD)/.dpdk-link
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $(filter %.o,$^) -Wl,--no-whole-archive $(NPSD_DPDK_LIBS) $(LDLIBS)
 
-# The same npsd with DPDK's shared libraries, for the tests that stand in for a DPDK function with LD_PRELOAD (a
-# static npsd calls its own copy): test/deploy/run.sh's test rte_flow engine.
+# npsd with DPDK's shared libraries whatever DPDK_LINK says, for the tests that stand in for a DPDK function with
+# LD_PRELOAD (a static npsd calls its own copy): test/deploy/run.sh's test rte_flow engine, when npsd is static.
 $(BUILD)/npsd-shared: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS)
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $^ -Wl,--no-whole-archive $(DPDK_LIBS) $(LDLIBS)

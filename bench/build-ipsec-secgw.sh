@@ -9,7 +9,7 @@
 #
 # The compile line is the one of the example's Makefile (-O3, pkg-config libdpdk, experimental API,
 # -Wno-address-of-packed-member) plus -march=native, as l3fwd (bench/build-l3fwd.sh: npsd keeps pkg-config's
-# baseline), and DPDK linked as npsd links it (static by default, see bench/build-l3fwd.sh):
+# baseline), and DPDK linked as npsd links it (see bench/build-l3fwd.sh):
 #   cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -Wno-address-of-packed-member \
 #      -I../common parser.c ipsec.c esp.c sp4.c sp6.c sa.c sad.c rt.c ipsec_process.c ipsec-secgw.c \
 #      ipsec_worker.c event_helper.c flow.c -o ipsec-secgw $(make -s dpdk-link-flags)
@@ -31,13 +31,15 @@ if [ ! -f "$src/ipsec-secgw/ipsec-secgw.c" ]; then
 	echo "build-ipsec-secgw: $src/ipsec-secgw not found (apt-get install dpdk-doc)" >&2
 	exit 1
 fi
-if ! ls "$(pkg-config --variable=libdir libdpdk)"/dpdk/pmds-*/librte_crypto_ipsec_mb.so* >/dev/null 2>&1; then
+# Linked as npsd is (the Makefile's DPDK_LINK), so that the ratio compares code, not linkage.
+link_flags=$(make -s --no-print-directory -C "$here/.." dpdk-link-flags)
+# The ipsec_mb driver: a plugin, or built in from libdpdk-dev's static library.
+if [[ "$link_flags" != *librte_crypto_ipsec_mb.a* ]] &&
+	! ls "$(pkg-config --variable=libdir libdpdk)"/dpdk/pmds-*/librte_crypto_ipsec_mb.so* >/dev/null 2>&1; then
 	echo "build-ipsec-secgw: DPDK's ipsec_mb crypto driver is missing (apt-get install librte-crypto-ipsec-mb23)" >&2
 	exit 1
 fi
 # Rebuild when the binary is missing or older than the patch, this script or the installed sources.
-# Linked as npsd is (the Makefile's DPDK_LINK: static by default), so that the ratio compares code, not linkage.
-link_flags=$(make -s --no-print-directory -C "$here/.." dpdk-link-flags)
 if [ -x "$bin" ] && [ "$(cat "$bin.link" 2>/dev/null)" = "$link_flags" ] && [ "$bin" -nt "$patch_file" ] &&
 	[ "$bin" -nt "$0" ] &&
 	[ "$bin" -nt "$src/ipsec-secgw/ipsec-secgw.c" ] &&

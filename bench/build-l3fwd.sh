@@ -9,8 +9,8 @@
 # The compile line is the one of the example's Makefile (-O3, pkg-config libdpdk, experimental API) plus
 # -march=native, which gives the reference every instruction of this CPU. npsd is built with pkg-config's baseline
 # (-march=corei7 in Debian's DPDK); building it with -march=native measured no difference (docs/BENCHMARKS.md).
-# It links DPDK as npsd does (`make dpdk-link-flags`: the example Makefile's `static` target's libraries by default,
-# its `shared` ones with DPDK_LINK=shared):
+# It links DPDK as npsd does (`make dpdk-link-flags`: the example Makefile's `shared` target's libraries by default,
+# its `static` target's with DPDK_LINK=static):
 #   cc -O3 $(pkg-config --cflags libdpdk) -march=native -DALLOW_EXPERIMENTAL_API -I../common \
 #      main.c l3fwd_{acl,lpm,fib,em,event,event_generic,event_internal_port}.c -o l3fwd $(make -s dpdk-link-flags)
 set -euo pipefail
@@ -28,7 +28,7 @@ if [ ! -f "$src/l3fwd/main.c" ]; then
 	exit 1
 fi
 # Rebuild when the binary is missing or older than the patch or the installed sources.
-# Linked as npsd is (the Makefile's DPDK_LINK: static by default), so that the ratio compares code, not linkage.
+# Linked as npsd is (the Makefile's DPDK_LINK), so that the ratio compares code, not linkage.
 link_flags=$(make -s --no-print-directory -C "$here/.." dpdk-link-flags)
 if [ -x "$bin" ] && [ "$(cat "$bin.link" 2>/dev/null)" = "$link_flags" ] && [ "$bin" -nt "$patch_file" ] && [ "$bin" -nt "$src/l3fwd/main.c" ] &&
 	[ "$bin" -nt "$(pkg-config --variable=libdir libdpdk)/librte_eal.so" ]; then

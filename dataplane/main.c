@@ -9,7 +9,9 @@
  * a short drain (workers keep running while the control thread flushes what it holds), then an orderly stop that
  * closes the ports, releases EAL memory and removes this instance's hugepage files. Exit status 0.
  */
+#define _GNU_SOURCE /* dladdr() */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -238,6 +240,19 @@ static void remove_hugepage_files(const char *prefix)
 		fprintf(stderr, "npsd: released %u hugepage file(s) of prefix '%s'\n", removed, prefix);
 }
 
+/*
+ * DPDK comes from its shared libraries (make DPDK_LINK=shared, the default), not built into npsd. A secondary
+ * process's mempool names its handler by an index into each process's own handler table; a static npsd fills that
+ * table in another order than the plugin loader of Debian's dpdk-dumpcap, so copying a captured packet into the
+ * capture's pool would call the wrong handler.
+ */
+static bool dpdk_linked_shared(void)
+{
+	Dl_info where;
+	return dladdr((void *)rte_eal_init, &where) != 0 && where.dli_fname != NULL &&
+	       strstr(where.dli_fname, "librte_eal.so") != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -304,7 +319,10 @@ int main(int argc, char **argv)
 	}
 	eal_up = true;
 	/* Lets dpdk-dumpcap (a secondary process: needs hugepages) capture any port of the running daemon. */
-	if (rte_eal_process_type() == RTE_PROC_PRIMARY && rte_pdump_init() != 0)
+	if (!dpdk_linked_shared())
+		fprintf(stderr, "npsd: DPDK is linked statically (make DPDK_LINK=static): port capture with dpdk-dumpcap "
+				"is not served, as a secondary process's buffers would crash this one; npsctl capture works\n");
+	else if (rte_eal_process_type() == RTE_PROC_PRIMARY && rte_pdump_init() != 0)
 		fprintf(stderr, "npsd: port capture with dpdk-dumpcap unavailable: %s\n", rte_strerror(rte_errno));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

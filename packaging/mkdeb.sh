@@ -2,8 +2,8 @@
 # Usage: packaging/mkdeb.sh BUILD_DIR   (run by `make deb`, from the repository root, after `make all`)
 # Builds BUILD_DIR/npsgw_VERSION_ARCH.deb with dpkg-deb alone (no debhelper): installs into a staging tree with
 # `make install DESTDIR=... PREFIX=/usr`, writes DEBIAN/control with the shared-library packages npsd and npsctl
-# link against; with DPDK linked as shared libraries (make DPDK_LINK=shared) also the DPDK drivers npsd is meant to
-# drive (loaded as plugins, so ldd cannot see them). A static npsd (the default) has every driver built in.
+# link against, and the DPDK drivers npsd is meant to drive (loaded as plugins, so ldd cannot see them); an npsd
+# linked with DPDK's static libraries (make DPDK_LINK=static) has every driver built in and needs none of them.
 set -euo pipefail
 
 build=${1:?usage: mkdeb.sh BUILD_DIR}
@@ -35,7 +35,7 @@ for lib in "${libs[@]}"; do
 	[ -n "$p" ] && pkgs[$p]=1
 done
 # Poll-mode drivers for the NICs npsgw supports (SR-IOV VFs, vmxnet3, virtio) and the software ones it tests with.
-if ldd "$build/npsd" | grep -q 'librte_eal\.so'; then
+if grep -q 'librte_eal\.so' <<<"$(ldd "$build/npsd")"; then
 	for p in librte-mempool-ring23 librte-net-iavf23 librte-net-ixgbe23 librte-net-i40e23 librte-net-ice23 \
 		librte-net-mlx5-23 librte-net-vmxnet3-23 librte-net-virtio23 librte-net-af-packet23 librte-net-tap23; do
 		pkgs[$p]=1

@@ -3,7 +3,7 @@
 # Idempotent: when every package is already installed it does not touch apt at all.
 set -euo pipefail
 
-# libsystemd-dev: `pkg-config --static --libs libdpdk` names -lsystemd (npsd links DPDK statically, Makefile).
+# libsystemd-dev: `pkg-config --static --libs libdpdk` names -lsystemd (make DPDK_LINK=static, Makefile).
 PACKAGES=(
 	build-essential pkg-config
 	libdpdk-dev dpdk dpdk-dev dpdk-doc

@@ -959,6 +959,28 @@ def dumpcap(r):
     expect_frames("p1 output", fwd, r.tx_frames("p1")[before:])
 
 
+def npsd_links_dpdk_statically():
+    ldd = subprocess.run(["ldd", harness.NPSD], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    return b"librte_eal.so" not in ldd.stdout
+
+
+def dumpcap_refused(r):
+    p = subprocess.run(["dpdk-dumpcap", "--file-prefix=" + r.prefix, "-i", "net_pcap1", "-c", "1", "-q",
+                        "-w", os.path.join(r.dir, "refused.pcapng")], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    out = p.stdout.decode(errors="replace")
+    expect(p.returncode != 0 and "enable failed" in out, "dpdk-dumpcap exit %d: %s" % (p.returncode, out[-400:]))
+    with open(r.log_path, errors="replace") as log:
+        expect("is not served" in log.read(), "npsd's log does not say why dpdk-dumpcap is not served")
+    f = from_a(IP(src="10.0.0.2", dst="192.0.2.100") / UDP() / payload(50))
+    before = len(r.tx_frames("p1"))
+    r.send([f])
+    deadline = time.time() + 5
+    while len(r.tx_frames("p1")) <= before and time.time() < deadline:
+        time.sleep(0.1)
+    expect_frames("p1 output", [harness.fwd_frame(f, R_B, GW_B)], r.tx_frames("p1")[before:])
+
+
 def group_dumpcap():
     huge = os.environ.get("NPSGW_VIS_HUGE", "nohuge")
     if huge != "huge":
@@ -966,7 +988,13 @@ def group_dumpcap():
         return
     r = new_router("dumpcap", hugepages=True, memory_mb=int(os.environ.get("NPSGW_VIS_HUGE_MB", "1280")))
     try:
-        check("dpdk-dumpcap from a running npsd", dumpcap, r)
+        if npsd_links_dpdk_statically():
+            # A secondary process's mempool names its handler by an index into each process's own table, which a
+            # static npsd fills in another order than Debian's dpdk-dumpcap: npsd does not serve it (dataplane/main.c)
+            check("dpdk-dumpcap refused by a static npsd (DPDK_LINK=static), which keeps forwarding",
+                  dumpcap_refused, r)
+        else:
+            check("dpdk-dumpcap from a running npsd", dumpcap, r)
     finally:
         check("dpdk-dumpcap: daemon stops cleanly", finish, r)
 
