@@ -6,12 +6,13 @@ DPDK_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # How npsd links DPDK. shared (the default): Debian's librte_*.so, the drivers loaded as plugins. static: the
 # static libraries, every driver built in, and the drivers' per-packet calls into the EAL and mempool direct instead
-# of through __tls_get_addr() and the PLT (about 5 cycles per packet, docs/BENCHMARKS.md "Stop 30"); but a DPDK
-# secondary process (dpdk-dumpcap, dpdk-proc-info) then crashes npsd: a mempool names its handler by an index into
-# each process's own table, which a static npsd fills in another order than the plugin loader. The choice is kept in
-# $(BUILD)/.dpdk-link until changed on the command line. The unit tests and npsctl always use the shared libraries.
+# of through __tls_get_addr() and the PLT (about 5 cycles per packet, docs/BENCHMARKS.md "Stop 30"); but DPDK
+# secondary processes cannot attach to it (npsd starts with --no-shconf): dpdk-dumpcap hands npsd a mempool that
+# names its handler by an index into each process's own table, which a static npsd fills in another order than the
+# plugin loader, and npsd crashed. The choice is kept in $(BUILD)/.dpdk-link-choice until changed on the command line
+# or `make clean`. The unit tests and npsctl always use the shared libraries.
 ifndef DPDK_LINK
-DPDK_LINK := $(or $(shell cat $(BUILD)/.dpdk-link 2>/dev/null),shared)
+DPDK_LINK := $(or $(shell cat $(BUILD)/.dpdk-link-choice 2>/dev/null),shared)
 endif
 ifeq ($(filter $(DPDK_LINK),shared static),)
 $(error DPDK_LINK must be shared or static, not "$(DPDK_LINK)")
@@ -50,7 +51,7 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(V),true,echo '  CC   $<')
 	$(Q)$(CC) $(DPDK_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/npsd: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS) $(BUILD)/.dpdk-link
+$(BUILD)/npsd: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS) $(BUILD)/.dpdk-link-choice
 	@$(if $(V),true,echo '  LD   $@')
 	$(Q)$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $(filter %.o,$^) -Wl,--no-whole-archive $(NPSD_DPDK_LIBS) $(LDLIBS)
 
@@ -61,7 +62,7 @@ $(BUILD)/npsd-shared: $(DP_OBJS) $(NF_OBJS) $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) -o $@ -Wl,--whole-archive $^ -Wl,--no-whole-archive $(DPDK_LIBS) $(LDLIBS)
 
 # Holds DPDK_LINK; rewritten (so npsd relinks) only when it changes.
-$(BUILD)/.dpdk-link: FORCE
+$(BUILD)/.dpdk-link-choice: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(DPDK_LINK)' | cmp -s - $@ || echo '$(DPDK_LINK)' >$@
 FORCE:

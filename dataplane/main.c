@@ -78,6 +78,19 @@ static bool hugepages_available(void)
 	return free_pages > 0;
 }
 
+/*
+ * DPDK comes from its shared libraries (make DPDK_LINK=shared, the default), not built into npsd. Else no secondary
+ * process may attach (--no-shconf, and no rte_pdump_init()): a secondary process's mempool names its handler by an
+ * index into each process's own handler table, and a static npsd fills that table in another order than the plugin
+ * loader of Debian's dpdk-dumpcap, which hands npsd its pool to copy captured packets into: npsd crashed.
+ */
+static bool dpdk_linked_shared(void)
+{
+	Dl_info where;
+	return dladdr((void *)rte_eal_init, &where) != 0 && where.dli_fname != NULL &&
+	       strstr(where.dli_fname, "librte_eal.so") != NULL;
+}
+
 static int build_eal_args(const struct npsgw_conf *c, char **argv, char *store, size_t store_len)
 {
 	int argc = 0;
@@ -114,6 +127,8 @@ static int build_eal_args(const struct npsgw_conf *c, char **argv, char *store, 
 	}
 	if (!any_pci)
 		ARG("--no-pci");
+	if (!dpdk_linked_shared())
+		ARG("--no-shconf"); /* no secondary process may attach: see dpdk_linked_shared() */
 	for (size_t i = 0; i < c->eal.n_extra_args && argc < MAX_EAL_ARGS - 1; i++)
 		ARG("%s", c->eal.extra_args[i]);
 #undef ARG
@@ -240,19 +255,6 @@ static void remove_hugepage_files(const char *prefix)
 		fprintf(stderr, "npsd: released %u hugepage file(s) of prefix '%s'\n", removed, prefix);
 }
 
-/*
- * DPDK comes from its shared libraries (make DPDK_LINK=shared, the default), not built into npsd. A secondary
- * process's mempool names its handler by an index into each process's own handler table; a static npsd fills that
- * table in another order than the plugin loader of Debian's dpdk-dumpcap, so copying a captured packet into the
- * capture's pool would call the wrong handler.
- */
-static bool dpdk_linked_shared(void)
-{
-	Dl_info where;
-	return dladdr((void *)rte_eal_init, &where) != 0 && where.dli_fname != NULL &&
-	       strstr(where.dli_fname, "librte_eal.so") != NULL;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -320,8 +322,8 @@ int main(int argc, char **argv)
 	eal_up = true;
 	/* Lets dpdk-dumpcap (a secondary process: needs hugepages) capture any port of the running daemon. */
 	if (!dpdk_linked_shared())
-		fprintf(stderr, "npsd: DPDK is linked statically (make DPDK_LINK=static): port capture with dpdk-dumpcap "
-				"is not served, as a secondary process's buffers would crash this one; npsctl capture works\n");
+		fprintf(stderr, "npsd: DPDK is linked statically (make DPDK_LINK=static): DPDK secondary processes such as "
+				"dpdk-dumpcap are not served, as their buffers would crash this one; npsctl capture works\n");
 	else if (rte_eal_process_type() == RTE_PROC_PRIMARY && rte_pdump_init() != 0)
 		fprintf(stderr, "npsd: port capture with dpdk-dumpcap unavailable: %s\n", rte_strerror(rte_errno));
 	signal(SIGINT, on_signal);

@@ -511,7 +511,7 @@ flow_section() {
 	#    DPDK_LINK=static) is stood in for by npsd-shared, the same objects linked with them.
 	gcc -shared -fPIC -O2 -Wall $(pkg-config --cflags libdpdk) -o "$WORK/flow_shim.so" "$HERE/flow_shim.c" ||
 		{ check "build the test rte_flow engine" false; return; }
-	local npsd_static=$NPSD
+	local npsd_saved=$NPSD
 	if ! grep -q 'librte_eal\.so' <<<"$(ldd "$NPSD")"; then
 		(cd "$REPO" && $MAKE_CMD -s BUILD="$BUILD" "$BUILD/npsd-shared") >>"$WORK/install.log" 2>&1 ||
 			{ check "link npsd-shared (DPDK's shared libraries) for the test rte_flow engine" false; return; }
@@ -520,7 +520,7 @@ flow_section() {
 	SOCK=$WORK/shim.sock
 	flow_conf dpl-shim net_null0 net_null1 net_null2 >"$WORK/shim.conf"
 	start_npsd shim "$WORK/shim.conf" LD_PRELOAD="$WORK/flow_shim.so" FLOW_SHIM_PORTS=0,2 \
-		FLOW_SHIM_LOG="$WORK/flows.log" FLOW_SHIM_NO_PORT_MASK=1 || { check "npsd starts with the engine" false; NPSD=$npsd_static; return; }
+		FLOW_SHIM_LOG="$WORK/flows.log" FLOW_SHIM_NO_PORT_MASK=1 || { check "npsd starts with the engine" false; NPSD=$npsd_saved; return; }
 	local F=$WORK/flows.log
 	check "static mapping 198.51.100.8:5353/udp -> its owner worker's queue, priority 0" \
 		grep -qx 'port=0 prio=0 eth ipv4 dst=198.51.100.8/32 proto=17 udp dport=0x14e9/0xffff -> queue [01]' "$F"
@@ -548,7 +548,7 @@ flow_section() {
 	# 3. An engine with port masks: one masked rule per worker, address and protocol.
 	: >"$F"
 	start_npsd shim2 "$WORK/shim.conf" LD_PRELOAD="$WORK/flow_shim.so" FLOW_SHIM_PORTS=0,2 FLOW_SHIM_LOG="$F" ||
-		{ check "npsd starts with the masking engine" false; NPSD=$npsd_static; return; }
+		{ check "npsd starts with the masking engine" false; NPSD=$npsd_saved; return; }
 	check "with port masks: 8 masked rules, the owner bit of the port (0x0010) picks the worker's queue" \
 		bash -c "[ \$(grep -c 'prio=1 .*/0x0010 -> queue' '$F') = 8 ] && grep -q 'dport=0x0000/0x0010 -> queue 1' '$F' && grep -q 'dport=0x0010/0x0010 -> queue 0' '$F'"
 	stop_npsd
@@ -573,7 +573,7 @@ ipsec: { tunnels = ( { interface = "site1"; transport_vrf = "underlay"; local = 
 EOF2
 	} >"$WORK/esp.conf"
 	start_npsd esp "$WORK/esp.conf" LD_PRELOAD="$WORK/flow_shim.so" FLOW_SHIM_PORTS=0 FLOW_SHIM_LOG="$F" ||
-		{ check "npsd starts with IPsec tunnels" false; NPSD=$npsd_static; return; }
+		{ check "npsd starts with IPsec tunnels" false; NPSD=$npsd_saved; return; }
 	ctl ipsec sa add interface site1 direction in spi 4096 alg aes-gcm-128 key 000102030405060708090a0b0c0d0e0f10111213 >/dev/null
 	ctl ipsec sa add interface site1 direction in spi 4097 alg aes-gcm-128 key 101112131415161718191a1b1c1d1e1f20212223 >/dev/null
 	ctl ipsec sa add interface site2 direction in spi 4098 alg aes-gcm-128 key 202122232425262728292a2b2c2d2e2f30313233 >/dev/null
@@ -587,7 +587,7 @@ EOF2
 	check "an SA deleted over the control socket loses its rule within a second (the other keeps its own)" \
 		bash -c "[ \"\$(ctl --json show flow | jget \"[sum(1 for r in d['rules'] if 'spi 0x%x ' % s in r['match']) for s in (4096, 4097)]\")\" = '[1, 0]' ]"
 	stop_npsd
-	NPSD=$npsd_static
+	NPSD=$npsd_saved
 }
 
 # ------------------------------------------------------------------------------------------ host scripts
