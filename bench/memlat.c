@@ -18,6 +18,15 @@
 #define LINE 64
 #define HUGE_ALIGN (2u << 20) /* 2 MiB, and madvise: transparent huge pages, so that the TLB does not dominate */
 
+/* The next number of a xorshift64 sequence: random enough to defeat the prefetchers, the same on every run. */
+static uint64_t xorshift64(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 /* The average TSC cycles per load of a random cycle through the lines of kib KiB; < 0 when out of memory. */
 static double chase(size_t kib)
 {
@@ -34,11 +43,8 @@ static double chase(size_t kib)
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
-	for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates with xorshift */
-		seed ^= seed << 13;
-		seed ^= seed >> 7;
-		seed ^= seed << 17;
-		size_t j = (size_t)(seed % (i + 1));
+	for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
+		size_t j = (size_t)(xorshift64(&seed) % (i + 1));
 		size_t t = order[i];
 		order[i] = order[j];
 		order[j] = t;
@@ -74,12 +80,8 @@ static double random_reads(size_t mib, size_t ahead)
 	for (size_t i = 0; i < words; i++)
 		mem[i] = (uint32_t)i | 1; /* never 0: the sum below is not */
 	uint64_t seed = 0x2545f4914f6cdd1dull;
-	for (size_t i = 0; i < n; i++) {
-		seed ^= seed << 13;
-		seed ^= seed >> 7;
-		seed ^= seed << 17;
-		at[i] = (uint32_t)(seed % words);
-	}
+	for (size_t i = 0; i < n; i++)
+		at[i] = (uint32_t)(xorshift64(&seed) % words);
 	uint64_t sum = 0;
 	uint64_t t0 = __rdtsc();
 	for (size_t i = 0; i < n; i++) {
